@@ -1,0 +1,25 @@
+from django.utils.translation import gettext_lazy as _
+
+from config.errors import DomainError
+
+
+class InvalidPhone(DomainError):
+    code = "invalid_phone"
+    default_message = _("Enter a valid mobile number, for example 0912-345-678.")
+    http_status = 400
+
+
+class MemberNotFound(DomainError):
+    code = "member_not_found"
+    default_message = _("No member has this mobile number.")
+    http_status = 404
+
+
+class RateLimited(DomainError):
+    code = "rate_limited"
+    default_message = _("Too many attempts. Please wait %(retry_after)s seconds and try again.")
+    http_status = 429
+
+    def __init__(self, *, retry_after: int):
+        self.retry_after = retry_after
+        super().__init__(retry_after=retry_after)

@@ -1,0 +1,166 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .phones import phone_masked
+
+
+class Tier(models.IntegerChoices):
+    CLASSIC = 1, _("Classic")
+    SILVER = 2, _("Silver")
+    GOLD = 3, _("Gold")
+    PLATINUM = 4, _("Platinum")
+
+
+class Channel(models.TextChoices):
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("E-mail")
+    LINE = "line", _("LINE")
+
+
+class Language(models.TextChoices):
+    ZH_HANT = "zh-hant", "繁體中文"
+    EN = "en", "English"
+
+
+class Dealer(models.Model):
+    """A service location of the dealer network (經銷商 / 服務廠)."""
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    city = models.CharField(_("city"), max_length=40, db_index=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("dealer")
+        verbose_name_plural = _("dealers")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class DealerStaff(models.Model):
+    """Associates a Django user (advisor or manager) with the dealer they work for."""
+
+    class Role(models.TextChoices):
+        ADVISOR = "advisor", _("Service advisor")
+        MANAGER = "manager", _("Dealer manager")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="dealer_staff",
+        verbose_name=_("user"),
+    )
+    dealer = models.ForeignKey(
+        Dealer, on_delete=models.PROTECT, related_name="staff", verbose_name=_("dealer")
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.ADVISOR)
+    display_name = models.CharField(_("display name"), max_length=80, blank=True)
+
+    class Meta:
+        verbose_name = _("dealer staff")
+        verbose_name_plural = _("dealer staff")
+
+    def __str__(self) -> str:
+        return f"{self.display_name or self.user.get_username()} @ {self.dealer.code}"
+
+
+class Member(models.Model):
+    """A car owner or driver known to the dealer network."""
+
+    phone = models.CharField(
+        _("mobile number"), max_length=20, unique=True, help_text=_("E.164, e.g. +886912345678")
+    )
+    name = models.CharField(_("name"), max_length=80)
+    email = models.EmailField(_("e-mail"), blank=True)
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    tier = models.PositiveSmallIntegerField(_("tier"), choices=Tier.choices, default=Tier.CLASSIC)
+    identity_verified = models.BooleanField(_("identity verified"), default=False)
+    consent_service = models.BooleanField(_("service reminders consent"), default=True)
+    consent_marketing = models.BooleanField(_("marketing consent"), default=False)
+    preferred_channel = models.CharField(
+        _("preferred channel"), max_length=10, choices=Channel.choices, default=Channel.SMS
+    )
+    line_user_id = models.CharField(_("LINE user id"), max_length=64, blank=True)
+    language = models.CharField(
+        _("language"), max_length=10, choices=Language.choices, default=Language.ZH_HANT
+    )
+    referred_by = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="referrals",
+        verbose_name=_("referred by"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        constraints = [models.CheckConstraint(condition=Q(phone__startswith="+"), name="member_phone_e164")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.phone_masked})"
+
+    @property
+    def phone_masked(self) -> str:
+        return phone_masked(self.phone)
+
+    @property
+    def name_masked(self) -> str:
+        """王小明 -> 王○明; Alice Chen -> A**** C***: for advisors at the counter."""
+        name = self.name.strip()
+        if not name:
+            return ""
+        if " " in name:
+            return " ".join(part[0] + "*" * (len(part) - 1) for part in name.split())
+        if len(name) <= 2:
+            return name[0] + "○"
+        return name[0] + "○" * (len(name) - 2) + name[-1]
+
+
+class ConsentChange(models.Model):
+    """Every change of a member's notification preferences, kept for Taiwan's personal-data law."""
+
+    class Kind(models.TextChoices):
+        SERVICE = "service", _("Service reminders")
+        MARKETING = "marketing", _("Marketing")
+        CHANNEL = "channel", _("Channel")
+        LANGUAGE = "language", _("Language")
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="consent_changes")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    old_value = models.CharField(max_length=40, blank=True)
+    new_value = models.CharField(max_length=40)
+    source = models.CharField(max_length=40, help_text=_("portal, admin, opt-out link, import…"))
+    changed_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+        verbose_name = _("consent change")
+        verbose_name_plural = _("consent changes")
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.old_value} → {self.new_value}"
+
+
+class RateLimitBucket(models.Model):
+    """A fixed-window counter for rate limits that works without Redis and across web nodes."""
+
+    key = models.CharField(max_length=200)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "window_start"], name="ratelimit_key_window")]
+        indexes = [models.Index(fields=["window_start"])]
+
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.window_start:%H:%M}: {self.count}"

@@ -1,0 +1,30 @@
+from django.utils.translation import gettext_lazy as _
+
+from config.errors import DomainError
+
+
+class RedemptionNotFound(DomainError):
+    code = "redemption_not_found"
+    default_message = _("No such redemption.")
+    http_status = 404
+
+
+class ReversalWindowPassed(DomainError):
+    code = "reversal_window_passed"
+    default_message = _("This redemption is too old to reverse here; ask operations.")
+
+
+class RedemptionNotReversible(DomainError):
+    code = "redemption_not_reversible"
+    default_message = _("Only a completed redemption can be reversed.")
+
+
+class HoldNotOpen(DomainError):
+    code = "hold_not_open"
+    default_message = _("This service is no longer in progress.")
+
+
+class InvalidMileage(DomainError):
+    code = "invalid_mileage"
+    default_message = _("Enter the mileage in km as a whole number, up to 2,000,000.")
+    http_status = 400

@@ -1,0 +1,90 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from members.models import Dealer
+from vehicles.models import Vehicle
+from vouchers.models import LedgerEntry, Voucher
+
+
+class Redemption(models.Model):
+    """One use of a voucher at a dealer: held (service started), completed, cancelled or reversed."""
+
+    class Status(models.TextChoices):
+        HELD = "held", _("In service (held)")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+        REVERSED = "reversed", _("Reversed")
+
+    class Channel(models.TextChoices):
+        COUNTER = "counter", _("Counter")
+        API = "api", _("Partner API")
+        ADMIN = "admin", _("Back office")
+
+    voucher = models.ForeignKey(
+        Voucher, on_delete=models.PROTECT, related_name="redemptions", verbose_name=_("voucher")
+    )
+    vehicle = models.ForeignKey(
+        Vehicle, on_delete=models.PROTECT, related_name="redemptions", verbose_name=_("vehicle")
+    )
+    dealer = models.ForeignKey(
+        Dealer, on_delete=models.PROTECT, related_name="redemptions", verbose_name=_("dealer")
+    )
+    advisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="redemptions",
+        verbose_name=_("advisor"),
+    )
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.COUNTER)
+    actor_label = models.CharField(max_length=80, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices)
+    mileage_km = models.PositiveIntegerField(_("mileage (km)"), null=True, blank=True)
+    work_order = models.CharField(_("work order"), max_length=40, blank=True)
+    idempotency_key = models.CharField(max_length=200)
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    reversed_at = models.DateTimeField(_("reversed"), null=True, blank=True)
+    reversed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reversal_reason = models.CharField(_("reversal reason"), max_length=300, blank=True)
+    redeemed_entry = models.OneToOneField(
+        LedgerEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="redemption"
+    )
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        permissions = [("reverse_redemption", _("Can reverse a redemption within the reversal window"))]
+        verbose_name = _("redemption")
+        verbose_name_plural = _("redemptions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["voucher"], condition=Q(status="held"), name="one_open_hold_per_voucher"
+            ),
+            models.UniqueConstraint(
+                fields=["voucher", "idempotency_key"], name="redemption_idempotency_per_voucher"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="completed")
+                | Q(completed_at__isnull=False, redeemed_entry__isnull=False),
+                name="completed_redemption_has_entry",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["dealer", "started_at"]),
+            models.Index(fields=["vehicle", "started_at"]),
+            models.Index(fields=["status", "started_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.receipt_number
+
+    @property
+    def receipt_number(self) -> str:
+        return f"R{self.pk:08d}" if self.pk else "R—"

@@ -1,0 +1,315 @@
+"""Use cases of redemption: start a service (hold), complete, cancel, redeem in one step, reverse.
+
+Each locks the voucher row first (through the vouchers services), then re-checks under the lock.
+The voucher's ledger entry and the Redemption row are written in one transaction. A replay with the
+idempotency key of an earlier call returns that call's redemption and changes nothing.
+"""
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from members.models import Dealer
+from vehicles.models import Vehicle
+from vehicles.services import vehicle_record_mileage, vehicle_record_visit
+from vouchers.models import Voucher
+from vouchers.services import (
+    voucher_complete_hold,
+    voucher_for_update,
+    voucher_hold,
+    voucher_redeem,
+    voucher_release_hold,
+    voucher_reverse_use,
+)
+
+from . import signals
+from .exceptions import (
+    HoldNotOpen,
+    InvalidMileage,
+    RedemptionNotFound,
+    RedemptionNotReversible,
+    ReversalWindowPassed,
+)
+from .models import Redemption
+
+MAX_MILEAGE_KM = 2_000_000
+
+
+def _clean_mileage(mileage_km: int | None) -> int | None:
+    if mileage_km is None:
+        return None
+    if (
+        not isinstance(mileage_km, int)
+        or isinstance(mileage_km, bool)
+        or not 0 <= mileage_km <= MAX_MILEAGE_KM
+    ):
+        raise InvalidMileage()
+    return mileage_km
+
+
+def _label(advisor, actor_label: str) -> str:
+    if actor_label:
+        return actor_label
+    return f"advisor:{advisor.get_username()}" if advisor is not None else ""
+
+
+def _after_use(redemption: Redemption, now: datetime) -> None:
+    if redemption.mileage_km is not None:
+        vehicle_record_mileage(
+            vehicle=redemption.vehicle, km=redemption.mileage_km, source="redemption", now=now
+        )
+    vehicle_record_visit(vehicle=redemption.vehicle, now=now)
+
+
+def _replay(voucher: Voucher, idempotency_key: str) -> Redemption | None:
+    return Redemption.objects.filter(voucher=voucher, idempotency_key=idempotency_key).first()
+
+
+def redemption_redeem(
+    *,
+    voucher: Voucher,
+    vehicle: Vehicle,
+    dealer: Dealer,
+    idempotency_key: str,
+    advisor=None,
+    actor_label: str = "",
+    channel: str = Redemption.Channel.COUNTER,
+    mileage_km: int | None = None,
+    work_order: str = "",
+    now: datetime | None = None,
+) -> Redemption:
+    """Redeem one use in one step and record where, by whom, at what mileage."""
+    now = now or timezone.now()
+    mileage_km = _clean_mileage(mileage_km)
+    with transaction.atomic():
+        locked = voucher_for_update(voucher.pk)
+        if replay := _replay(locked, idempotency_key):
+            return replay
+        label = _label(advisor, actor_label)
+        entry = voucher_redeem(
+            voucher=locked,
+            vehicle=vehicle,
+            dealer=dealer,
+            actor=advisor,
+            actor_label=label,
+            idempotency_key=idempotency_key,
+            now=now,
+            data={"mileage_km": mileage_km, "work_order": work_order[:40], "channel": channel},
+        )
+        redemption = Redemption.objects.create(
+            voucher=locked,
+            vehicle=vehicle,
+            dealer=dealer,
+            advisor=advisor,
+            channel=channel,
+            actor_label=label,
+            status=Redemption.Status.COMPLETED,
+            mileage_km=mileage_km,
+            work_order=work_order[:40],
+            idempotency_key=idempotency_key,
+            started_at=now,
+            completed_at=now,
+            redeemed_entry=entry,
+        )
+        _after_use(redemption, now)
+        signals.voucher_redeemed.send(Redemption, redemption=redemption)
+    return redemption
+
+
+def redemption_start(
+    *,
+    voucher: Voucher,
+    vehicle: Vehicle,
+    dealer: Dealer,
+    idempotency_key: str,
+    advisor=None,
+    actor_label: str = "",
+    channel: str = Redemption.Channel.COUNTER,
+    mileage_km: int | None = None,
+    work_order: str = "",
+    now: datetime | None = None,
+) -> Redemption:
+    """Start a service: hold one use of the voucher; other terminals see it as held."""
+    now = now or timezone.now()
+    mileage_km = _clean_mileage(mileage_km)
+    with transaction.atomic():
+        locked = voucher_for_update(voucher.pk)
+        if replay := _replay(locked, idempotency_key):
+            return replay
+        label = _label(advisor, actor_label)
+        voucher_hold(
+            voucher=locked,
+            vehicle=vehicle,
+            dealer=dealer,
+            actor=advisor,
+            actor_label=label,
+            idempotency_key=idempotency_key,
+            now=now,
+        )
+        return Redemption.objects.create(
+            voucher=locked,
+            vehicle=vehicle,
+            dealer=dealer,
+            advisor=advisor,
+            channel=channel,
+            actor_label=label,
+            status=Redemption.Status.HELD,
+            mileage_km=mileage_km,
+            work_order=work_order[:40],
+            idempotency_key=idempotency_key,
+            started_at=now,
+        )
+
+
+def _lock_redemption(redemption: Redemption, dealer: Dealer | None) -> tuple[Voucher, Redemption]:
+    voucher = voucher_for_update(redemption.voucher_id)
+    locked = Redemption.objects.select_for_update().select_related("vehicle").get(pk=redemption.pk)
+    if dealer is not None and locked.dealer_id != dealer.pk:
+        raise RedemptionNotFound()
+    return voucher, locked
+
+
+def redemption_complete(
+    *,
+    redemption: Redemption,
+    idempotency_key: str,
+    dealer: Dealer | None = None,
+    advisor=None,
+    actor_label: str = "",
+    mileage_km: int | None = None,
+    work_order: str | None = None,
+    now: datetime | None = None,
+) -> Redemption:
+    """Complete a held service: the use is consumed. `dealer` scopes the call to one dealer."""
+    now = now or timezone.now()
+    mileage_km = _clean_mileage(mileage_km)
+    with transaction.atomic():
+        voucher, locked = _lock_redemption(redemption, dealer)
+        if (
+            locked.status == Redemption.Status.COMPLETED
+            and locked.redeemed_entry.idempotency_key == idempotency_key
+        ):
+            return locked
+        if locked.status != Redemption.Status.HELD:
+            raise HoldNotOpen()
+        if mileage_km is not None:
+            locked.mileage_km = mileage_km
+        if work_order is not None:
+            locked.work_order = work_order[:40]
+        entry = voucher_complete_hold(
+            voucher=voucher,
+            vehicle=locked.vehicle,
+            dealer=locked.dealer,
+            actor=advisor or locked.advisor,
+            actor_label=_label(advisor or locked.advisor, actor_label),
+            idempotency_key=idempotency_key,
+            now=now,
+            data={
+                "mileage_km": locked.mileage_km,
+                "work_order": locked.work_order,
+                "channel": locked.channel,
+            },
+        )
+        locked.status = Redemption.Status.COMPLETED
+        locked.completed_at = now
+        locked.redeemed_entry = entry
+        locked.save(update_fields=["status", "completed_at", "redeemed_entry", "mileage_km", "work_order"])
+        _after_use(locked, now)
+        signals.voucher_redeemed.send(Redemption, redemption=locked)
+    return locked
+
+
+def redemption_cancel(
+    *,
+    redemption: Redemption,
+    dealer: Dealer | None = None,
+    actor=None,
+    actor_label: str = "",
+    reason: str = "",
+    now: datetime | None = None,
+) -> Redemption:
+    """Cancel a held service (or time it out): the held use returns to the voucher."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        voucher, locked = _lock_redemption(redemption, dealer)
+        if locked.status == Redemption.Status.CANCELLED:
+            return locked
+        if locked.status != Redemption.Status.HELD:
+            raise HoldNotOpen()
+        voucher_release_hold(
+            voucher=voucher,
+            actor=actor,
+            actor_label=_label(actor, actor_label),
+            reason=reason,
+            dealer=locked.dealer,
+            idempotency_key=f"cancel:{locked.pk}",
+            now=now,
+        )
+        locked.status = Redemption.Status.CANCELLED
+        locked.cancelled_at = now
+        locked.save(update_fields=["status", "cancelled_at"])
+    return locked
+
+
+def redemption_reverse(
+    *,
+    redemption: Redemption,
+    reason: str,
+    actor=None,
+    actor_label: str = "",
+    dealer: Dealer | None = None,
+    enforce_window: bool = True,
+    now: datetime | None = None,
+) -> Redemption:
+    """Reverse a completed redemption: the use returns to the voucher; the ledger shows both.
+
+    Within the configured window for the counter and partners; operations may pass
+    `enforce_window=False`. Permission to reverse is checked by the interface.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        voucher, locked = _lock_redemption(redemption, dealer)
+        if locked.status == Redemption.Status.REVERSED:
+            return locked
+        if locked.status != Redemption.Status.COMPLETED:
+            raise RedemptionNotReversible()
+        if enforce_window and now - locked.completed_at > settings.REDEMPTION_REVERSAL_WINDOW:
+            raise ReversalWindowPassed()
+        voucher_reverse_use(
+            voucher=voucher,
+            redeemed_entry=locked.redeemed_entry,
+            reason=reason,
+            actor=actor,
+            actor_label=_label(actor, actor_label),
+            dealer=locked.dealer,
+            idempotency_key=f"reverse:{locked.pk}",
+            now=now,
+        )
+        locked.status = Redemption.Status.REVERSED
+        locked.reversed_at = now
+        locked.reversed_by = actor if getattr(actor, "is_authenticated", False) else None
+        locked.reversal_reason = reason.strip()[:300]
+        locked.save(update_fields=["status", "reversed_at", "reversed_by", "reversal_reason"])
+        signals.redemption_reversed.send(Redemption, redemption=locked)
+    return locked
+
+
+def holds_release_stale(*, older_than: datetime | None = None, now: datetime | None = None) -> int:
+    """Cancel counter holds started before `older_than` (default: the configured hold timeout)."""
+    now = now or timezone.now()
+    cutoff = older_than or now - settings.REDEMPTION_HOLD_TIMEOUT
+    released = 0
+    stale = Redemption.objects.filter(status=Redemption.Status.HELD, started_at__lt=cutoff).only(
+        "pk", "voucher_id"
+    )
+    for redemption in stale.order_by("pk"):
+        try:
+            redemption_cancel(
+                redemption=redemption, actor_label="system:hold-timeout", reason="hold timed out", now=now
+            )
+        except HoldNotOpen:
+            continue
+        released += 1
+    return released

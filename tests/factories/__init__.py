@@ -1,0 +1,15 @@
+from .members import DealerFactory, DealerStaffFactory, MemberFactory, UserFactory
+from .vehicles import OwnedVehicleFactory, VehicleFactory, VehicleModelFactory
+from .vouchers import DefinitionFactory, issue_voucher
+
+__all__ = [
+    "DealerFactory",
+    "DealerStaffFactory",
+    "DefinitionFactory",
+    "MemberFactory",
+    "OwnedVehicleFactory",
+    "UserFactory",
+    "VehicleFactory",
+    "VehicleModelFactory",
+    "issue_voucher",
+]

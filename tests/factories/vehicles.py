@@ -1,0 +1,51 @@
+import factory
+from django.utils import timezone
+
+from vehicles.identifiers import vin_check_digit
+from vehicles.models import Ownership, Vehicle, VehicleModel
+
+from .members import MemberFactory
+
+
+def _vin(n: int) -> str:
+    """A well-formed VIN with a correct check digit, unique per n."""
+    body = f"WBA5R1C00LF{n:06d}"  # position 9 is a placeholder until the check digit is known
+    check = vin_check_digit(body)
+    return body[:8] + check + body[9:]
+
+
+def _plate(n: int) -> str:
+    letters = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+    a, b, c = letters[n % 24], letters[(n // 24) % 24], letters[(n // 576) % 24]
+    return f"{a}{b}{c}-{n % 10000:04d}"
+
+
+class VehicleModelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = VehicleModel
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"M{n}")
+    name = factory.Sequence(lambda n: f"Model {n}")
+
+
+class VehicleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Vehicle
+
+    vin = factory.Sequence(_vin)
+    plate = factory.Sequence(_plate)
+    plate_key = factory.LazyAttribute(lambda o: o.plate.replace("-", ""))
+    model = factory.SubFactory(VehicleModelFactory)
+    delivery_date = factory.LazyFunction(lambda: timezone.localdate())
+
+
+class OwnedVehicleFactory(VehicleFactory):
+    """A vehicle with a current first owner (pass `owner=` to choose the member)."""
+
+    @factory.post_generation
+    def owner(self, create, extracted, **kwargs):
+        if not create:
+            return
+        member = extracted or MemberFactory()
+        Ownership.objects.create(vehicle=self, member=member, started_at=timezone.now(), is_first_owner=True)

@@ -1,0 +1,41 @@
+from django.utils.translation import gettext_lazy as _
+
+from config.errors import DomainError
+
+
+class InvalidVin(DomainError):
+    code = "invalid_vin"
+    default_message = _("A VIN has 17 characters: digits and letters except I, O and Q.")
+    http_status = 400
+
+
+class InvalidPlate(DomainError):
+    code = "invalid_plate"
+    default_message = _("Enter a licence plate such as ABC-1234, AB-1234 or 1234-AB.")
+    http_status = 400
+
+
+class VehicleNotFound(DomainError):
+    code = "vehicle_not_found"
+    default_message = _("No vehicle matches.")
+    http_status = 404
+
+
+class DuplicateVehicle(DomainError):
+    code = "duplicate_vehicle"
+    default_message = _("A vehicle with this VIN or plate is already registered.")
+
+
+class AlreadyOwner(DomainError):
+    code = "already_owner"
+    default_message = _("This member already owns the vehicle.")
+
+
+class BindingMismatch(DomainError):
+    code = "binding_mismatch"
+    default_message = _("The VIN and plate do not match a vehicle registered to this mobile number.")
+
+
+class BindingRequestClosed(DomainError):
+    code = "binding_request_closed"
+    default_message = _("This binding request has already been decided.")

@@ -1,0 +1,50 @@
+"""Read-side queries about vehicles shared by several interfaces."""
+
+import contextlib
+
+from django.db.models import Q, QuerySet
+
+from members.models import Member
+
+from .exceptions import InvalidVin
+from .identifiers import plate_search_key, vin_parse
+from .models import Ownership, Vehicle
+
+
+def vehicle_current_owner(vehicle: Vehicle) -> Member | None:
+    ownership = (
+        Ownership.objects.select_related("member").filter(vehicle=vehicle, ended_at__isnull=True).first()
+    )
+    return ownership.member if ownership else None
+
+
+def vehicles_of_member(member: Member) -> QuerySet[Vehicle]:
+    """Vehicles the member currently owns or is authorised to drive."""
+    return (
+        Vehicle.objects.filter(
+            Q(ownerships__member=member, ownerships__ended_at__isnull=True)
+            | Q(authorised_drivers__member=member, authorised_drivers__ended_at__isnull=True)
+        )
+        .select_related("model")
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def member_can_use_vehicle(member_id: int, vehicle_id: int) -> bool:
+    return Vehicle.objects.filter(
+        Q(ownerships__member_id=member_id, ownerships__ended_at__isnull=True)
+        | Q(authorised_drivers__member_id=member_id, authorised_drivers__ended_at__isnull=True),
+        pk=vehicle_id,
+    ).exists()
+
+
+def vehicles_search(text: str, *, limit: int = 20) -> QuerySet[Vehicle]:
+    """Vehicles whose plate key or VIN matches `text` exactly (plate in any spelling)."""
+    condition = Q(pk__in=[])
+    with contextlib.suppress(InvalidVin):
+        condition |= Q(vin=vin_parse(text).vin)
+    key = plate_search_key(text)
+    if key is not None:
+        condition |= Q(plate_key=key)
+    return Vehicle.objects.filter(condition).select_related("model").order_by("pk")[:limit]

@@ -1,0 +1,157 @@
+"""Use cases of the vehicles app: registration, ownership, drivers, mileage, visits, binding."""
+
+from datetime import date, datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from members.models import Dealer, Member
+
+from . import signals
+from .exceptions import AlreadyOwner, DuplicateVehicle
+from .identifiers import plate_normalise, vin_parse
+from .models import AuthorisedDriver, MileageReading, Ownership, Vehicle, VehicleModel
+
+
+def vehicle_lock(vehicle_id: int) -> Vehicle:
+    return Vehicle.objects.select_for_update(of=("self",)).get(pk=vehicle_id)
+
+
+def vehicle_register(
+    *,
+    vin: str,
+    plate: str,
+    model: VehicleModel,
+    owner: Member | None = None,
+    delivery_date: date | None = None,
+    selling_dealer: Dealer | None = None,
+    mileage_km: int = 0,
+    colour: str = "",
+    now: datetime | None = None,
+) -> Vehicle:
+    """Register a vehicle, optionally with its first owner.
+
+    Raises InvalidVin, InvalidPlate or DuplicateVehicle.
+    """
+    now = now or timezone.now()
+    parsed = vin_parse(vin)
+    display_plate = plate_normalise(plate)
+    try:
+        with transaction.atomic():
+            vehicle = Vehicle.objects.create(
+                vin=parsed.vin,
+                vin_check_digit_ok=parsed.check_digit_ok,
+                plate=display_plate,
+                plate_key=display_plate.replace("-", ""),
+                model=model,
+                colour=colour,
+                selling_dealer=selling_dealer,
+                delivery_date=delivery_date,
+                last_mileage_km=mileage_km,
+                last_mileage_at=now if mileage_km else None,
+            )
+            if mileage_km:
+                MileageReading.objects.create(
+                    vehicle=vehicle, km=mileage_km, recorded_at=now, source="register"
+                )
+            if owner is not None:
+                Ownership.objects.create(vehicle=vehicle, member=owner, started_at=now, is_first_owner=True)
+                signals.vehicle_bound.send(Vehicle, vehicle=vehicle, member=owner, role="owner", now=now)
+    except IntegrityError as exc:
+        raise DuplicateVehicle() from exc
+    return vehicle
+
+
+def vehicle_transfer_ownership(
+    *, vehicle: Vehicle, new_owner: Member, actor=None, reason: str = "", now: datetime | None = None
+) -> Ownership:
+    """End the current ownership and start `new_owner`'s. Receivers void first-owner vouchers."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = vehicle_lock(vehicle.pk)
+        current = Ownership.objects.select_for_update().filter(vehicle=locked, ended_at__isnull=True).first()
+        if current is not None and current.member_id == new_owner.pk:
+            raise AlreadyOwner()
+        previous_owner = None
+        if current is not None:
+            current.ended_at = now
+            current.save(update_fields=["ended_at"])
+            previous_owner = current.member
+            # The previous owner's drivers lose access along with the previous owner.
+            AuthorisedDriver.objects.filter(vehicle=locked, ended_at__isnull=True).update(ended_at=now)
+        ownership = Ownership.objects.create(
+            vehicle=locked, member=new_owner, started_at=now, is_first_owner=current is None
+        )
+        signals.ownership_transferred.send(
+            Vehicle,
+            vehicle=locked,
+            previous_owner=previous_owner,
+            new_owner=new_owner,
+            actor=actor,
+            reason=reason,
+            now=now,
+        )
+        signals.vehicle_bound.send(Vehicle, vehicle=locked, member=new_owner, role="owner", now=now)
+    return ownership
+
+
+def vehicle_authorise_driver(
+    *, vehicle: Vehicle, member: Member, now: datetime | None = None
+) -> AuthorisedDriver:
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = vehicle_lock(vehicle.pk)
+        existing = AuthorisedDriver.objects.filter(
+            vehicle=locked, member=member, ended_at__isnull=True
+        ).first()
+        if existing:
+            return existing
+        driver = AuthorisedDriver.objects.create(vehicle=locked, member=member, started_at=now)
+        signals.vehicle_bound.send(Vehicle, vehicle=locked, member=member, role="driver", now=now)
+    return driver
+
+
+def vehicle_revoke_driver(*, vehicle: Vehicle, member: Member, now: datetime | None = None) -> int:
+    now = now or timezone.now()
+    with transaction.atomic():
+        return AuthorisedDriver.objects.filter(vehicle=vehicle, member=member, ended_at__isnull=True).update(
+            ended_at=now
+        )
+
+
+def vehicle_record_mileage(
+    *, vehicle: Vehicle, km: int, source: str, now: datetime | None = None
+) -> MileageReading:
+    """Record an odometer reading; the vehicle's last mileage only ever rises."""
+    now = now or timezone.now()
+    if km < 0:
+        raise ValueError("km")
+    with transaction.atomic():
+        locked = vehicle_lock(vehicle.pk)
+        reading = MileageReading.objects.create(vehicle=locked, km=km, recorded_at=now, source=source)
+        if km > locked.last_mileage_km:
+            locked.last_mileage_km = km
+            locked.last_mileage_at = now
+            locked.save(update_fields=["last_mileage_km", "last_mileage_at"])
+            vehicle.last_mileage_km, vehicle.last_mileage_at = km, now
+    return reading
+
+
+def vehicle_record_visit(*, vehicle: Vehicle, now: datetime | None = None) -> None:
+    now = now or timezone.now()
+    Vehicle.objects.filter(pk=vehicle.pk).exclude(last_visit_at__gte=now).update(last_visit_at=now)
+    vehicle.last_visit_at = max(filter(None, [vehicle.last_visit_at, now]))
+
+
+def vehicle_mark_delivered(*, vehicle: Vehicle, delivery_date: date, now: datetime | None = None) -> Vehicle:
+    """Set the delivery (invoice) date; announces vehicle_delivered for event-triggered issuance."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = vehicle_lock(vehicle.pk)
+        first_time = locked.delivery_date is None
+        locked.delivery_date = delivery_date
+        locked.save(update_fields=["delivery_date"])
+        if first_time:
+            signals.vehicle_delivered.send(Vehicle, vehicle=locked, now=now)
+    vehicle.delivery_date = delivery_date
+    return locked

@@ -1,0 +1,10 @@
+"""Domain events the vehicles app announces to higher apps (sent inside the service's transaction)."""
+
+from django.dispatch import Signal
+
+# vehicle, member, role ("owner" | "driver"), now
+vehicle_bound = Signal()
+# vehicle, now
+vehicle_delivered = Signal()
+# vehicle, previous_owner (Member | None), new_owner, actor, reason, now
+ownership_transferred = Signal()

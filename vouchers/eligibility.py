@@ -1,0 +1,91 @@
+"""Whether a voucher can be used for a vehicle at a dealer at a moment, and if not, every reason why.
+
+Pure: it reads the voucher, its definition's restrictions (prefetch `allowed_models` and
+`allowed_dealers` to keep list pages at a constant number of queries) and the ids of the vehicles
+a member-held voucher may be used with.
+"""
+
+from collections.abc import Collection
+from datetime import datetime
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from members.models import Dealer
+from vehicles.models import Vehicle
+
+from .models import Voucher, VoucherDefinition
+
+Status = Voucher.Status
+Holder = VoucherDefinition.HolderType
+
+
+class Reason(models.TextChoices):
+    """The value is the stable error code the API answers with."""
+
+    NOT_ACTIVE = "voucher_not_active", _("Not active")
+    HELD = "voucher_held", _("Held by a service in progress")
+    EXHAUSTED = "voucher_exhausted", _("No uses left")
+    EXPIRED = "voucher_expired", _("Expired")
+    NOT_YET_VALID = "voucher_not_yet_valid", _("Not yet valid")
+    WRONG_VEHICLE = "vehicle_mismatch", _("Belongs to another vehicle")
+    MODEL_NOT_ALLOWED = "model_not_allowed", _("Not valid for this vehicle model")
+    DEALER_NOT_ALLOWED = "dealer_not_allowed", _("Not valid at this dealer")
+
+
+def voucher_ineligibility(
+    voucher: Voucher,
+    *,
+    vehicle: Vehicle | None,
+    dealer: Dealer | None,
+    now: datetime,
+    member_vehicle_ids: Collection[int] | None = None,
+    allow_held: bool = False,
+) -> list[Reason]:
+    """Every reason `voucher` cannot be used now; an empty list means usable.
+
+    `member_vehicle_ids`: the vehicles the voucher's member may use it with (owner or driver);
+    needed for member-held vouchers, ignored otherwise.
+    """
+    reasons: list[Reason] = []
+    status = voucher.status
+    if status == Status.USED or (voucher.uses_left <= 0 and status not in (Status.VOIDED, Status.REFUNDED)):
+        reasons.append(Reason.EXHAUSTED)
+    elif status == Status.HELD:
+        if not allow_held:
+            reasons.append(Reason.HELD)
+    elif status == Status.EXPIRED:
+        reasons.append(Reason.EXPIRED)
+    elif status != Status.ACTIVE:
+        reasons.append(Reason.NOT_ACTIVE)
+
+    if voucher.valid_until is not None and now > voucher.valid_until and Reason.EXPIRED not in reasons:
+        reasons.append(Reason.EXPIRED)
+    if voucher.valid_from is not None and now < voucher.valid_from:
+        reasons.append(Reason.NOT_YET_VALID)
+
+    definition = voucher.definition
+    if vehicle is not None:
+        holder_type = definition.holder_type
+        if voucher.vehicle_id is not None:
+            wrong_vehicle = voucher.vehicle_id != vehicle.pk
+        else:
+            wrong_vehicle = (
+                voucher.member_id is not None
+                and holder_type in (Holder.MEMBER, Holder.ORDER)
+                and member_vehicle_ids is not None
+                and vehicle.pk not in member_vehicle_ids
+            )
+        if wrong_vehicle:
+            reasons.append(Reason.WRONG_VEHICLE)
+        allowed_models = definition.allowed_models.all()
+        if allowed_models and vehicle.model_id not in {m.pk for m in allowed_models}:
+            reasons.append(Reason.MODEL_NOT_ALLOWED)
+    if dealer is not None:
+        allowed_dealers = definition.allowed_dealers.all()
+        cities = definition.cities_list
+        if (allowed_dealers and dealer.pk not in {d.pk for d in allowed_dealers}) or (
+            cities and dealer.city not in cities
+        ):
+            reasons.append(Reason.DEALER_NOT_ALLOWED)
+    return reasons

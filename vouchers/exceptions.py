@@ -1,0 +1,126 @@
+from django.utils.translation import gettext_lazy as _
+
+from config.errors import DomainError
+
+
+class CodeMalformed(DomainError):
+    code = "code_malformed"
+    default_message = _(
+        "This is not a voucher code. A code has 16 letters and digits, e.g. K7QF-9M2D-XR4T-8ZB3."
+    )
+    http_status = 400
+
+
+class CodeMistyped(DomainError):
+    code = "code_mistyped"
+    default_message = _(
+        "This code looks mistyped: its check character does not match. Please check each character."
+    )
+    http_status = 400
+
+
+class VoucherNotFound(DomainError):
+    code = "voucher_not_found"
+    default_message = _("No voucher has this code.")
+    http_status = 404
+
+
+class DefinitionNotFound(DomainError):
+    code = "definition_not_found"
+    default_message = _("No voucher definition has this code.")
+    http_status = 404
+
+
+class VoucherNotUsable(DomainError):
+    """Raised with every reason the voucher cannot be used; `code` is the most telling one."""
+
+    def __init__(self, reasons):
+        self.reasons = list(reasons)
+        first = self.reasons[0]
+        super().__init__(first.label, code=first.value)
+
+    @property
+    def messages(self) -> list[str]:
+        return [str(r.label) for r in self.reasons]
+
+
+class InvalidTransition(DomainError):
+    code = "invalid_transition"
+    default_message = _("This voucher is %(status)s; that action is not possible now.")
+
+
+class DefinitionNotIssuable(DomainError):
+    code = "definition_not_issuable"
+    default_message = _("This voucher definition is not published, or not open to this channel.")
+
+
+class HolderMissing(DomainError):
+    code = "holder_missing"
+    default_message = _("This voucher type needs a %(holder)s as holder.")
+    http_status = 400
+
+
+class StockExhausted(DomainError):
+    code = "stock_exhausted"
+    default_message = _("No stock is left for this voucher.")
+
+
+class HolderLimitReached(DomainError):
+    code = "holder_limit_reached"
+    default_message = _("The limit of this voucher per holder has been reached.")
+
+
+class ActivationNotAllowed(DomainError):
+    code = "activation_not_allowed"
+    default_message = _("This voucher cannot be activated this way.")
+
+
+class IdentityNotVerified(DomainError):
+    code = "identity_not_verified"
+    default_message = _(
+        "Activating this voucher needs a verified identity. Please verify your identity first."
+    )
+
+
+class RefundNotAllowed(DomainError):
+    code = "refund_not_allowed"
+    default_message = _("This voucher cannot be refunded.")
+
+
+class ReasonRequired(DomainError):
+    code = "reason_required"
+    default_message = _("Please give a reason.")
+    http_status = 400
+
+
+class PublishRefused(DomainError):
+    code = "publish_refused"
+    default_message = _("This definition cannot be published.")
+
+
+class IdempotencyKeyReused(DomainError):
+    code = "idempotency_key_reused"
+    default_message = _("This idempotency key was already used for a different request.")
+    http_status = 422
+
+
+class InvalidQuantity(DomainError):
+    code = "invalid_quantity"
+    default_message = _("Quantity must be between 1 and %(maximum)s.")
+    http_status = 400
+
+
+class ClaimRefused(DomainError):
+    code = "claim_refused"
+    default_message = _("This voucher cannot be claimed.")
+
+
+class AlreadyReversed(DomainError):
+    code = "already_reversed"
+    default_message = _("This redemption has already been reversed.")
+
+
+class InvalidValidity(DomainError):
+    code = "invalid_validity"
+    default_message = _("The new end of validity must be later than the current one and in the future.")
+    http_status = 400

@@ -1,0 +1,487 @@
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from members.models import Dealer, Member, Tier
+from vehicles.models import Vehicle, VehicleModel
+
+from .codes import code_format
+
+
+class VoucherDefinition(models.Model):
+    """A voucher type: what it grants, to whom, for how long, how it is issued, and how it looks."""
+
+    class Kind(models.TextChoices):
+        PAID = "paid", _("Paid (sold to owners)")
+        COMPLIMENTARY = "complimentary", _("Complimentary (free with a purchase)")
+        PROMOTIONAL = "promotional", _("Promotional")
+
+    class Category(models.TextChoices):
+        WASH = "wash", _("Car wash")
+        DETAILING = "detailing", _("Detailing")
+        COATING = "coating", _("Ceramic coating")
+        INTERIOR = "interior", _("Interior care")
+        TYRE = "tyre", _("Tyre service")
+        MAINTENANCE = "maintenance", _("Maintenance")
+        OTHER = "other", _("Other")
+
+    class HolderType(models.TextChoices):
+        VEHICLE = "vehicle", _("Vehicle (stays with the car)")
+        MEMBER = "member", _("Member (usable with any of their cars)")
+        MEMBER_VEHICLE = "member_vehicle", _("Member and vehicle (first-owner benefit)")
+        ORDER = "order", _("Order")
+
+    class ValidityPolicy(models.TextChoices):
+        FIXED = "fixed", _("Fixed dates")
+        DAYS_FROM_ISSUE = "days_from_issue", _("N days from issue")
+        DAYS_FROM_ACTIVATION = "days_from_activation", _("N days from activation")
+        DELIVERY_WINDOW = "delivery_window", _("Window after the vehicle's delivery date")
+        NO_EXPIRY = "no_expiry", _("No expiry")
+
+    class ActivationMode(models.TextChoices):
+        AUTOMATIC = "automatic", _("Automatic on issue")
+        HOLDER = "holder", _("By the holder")
+        PARTNER = "partner", _("By a partner system")
+        OPERATIONS = "operations", _("By operations")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+        PAUSED = "paused", _("Paused")
+        ARCHIVED = "archived", _("Archived")
+
+    class TriggerEvent(models.TextChoices):
+        NONE = "", _("None")
+        VEHICLE_BOUND = "vehicle_bound", _("Vehicle bound to a member")
+        VEHICLE_DELIVERED = "vehicle_delivered", _("Vehicle delivered")
+        BIRTHDAY = "birthday", _("Birthday")
+        PURCHASE_ANNIVERSARY = "purchase_anniversary", _("Purchase anniversary")
+        REFERRAL = "referral", _("Referral success")
+        NO_VISIT = "no_visit", _("No visit for six months")
+
+    class TriggerOncePer(models.TextChoices):
+        VEHICLE = "vehicle", _("Once per vehicle")
+        MEMBER = "member", _("Once per member")
+
+    # Step 1: basic information
+    name = models.CharField(_("name"), max_length=120)
+    code = models.SlugField(_("internal code"), max_length=40, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.COMPLIMENTARY)
+    category = models.CharField(_("service category"), max_length=20, choices=Category.choices)
+    uses_per_voucher = models.PositiveSmallIntegerField(
+        _("uses per voucher"), default=1, validators=[MinValueValidator(1)]
+    )
+    face_value_twd = models.PositiveIntegerField(_("face value (NT$)"), default=0)
+    holder_type = models.CharField(
+        _("holder type"), max_length=20, choices=HolderType.choices, default=HolderType.VEHICLE
+    )
+    validity_policy = models.CharField(
+        _("validity policy"),
+        max_length=30,
+        choices=ValidityPolicy.choices,
+        default=ValidityPolicy.DAYS_FROM_ISSUE,
+    )
+    valid_from_date = models.DateField(_("valid from"), null=True, blank=True)
+    valid_until_date = models.DateField(_("valid until"), null=True, blank=True)
+    validity_days = models.PositiveIntegerField(_("validity (days)"), null=True, blank=True)
+    delivery_offset_months = models.PositiveSmallIntegerField(_("starts months after delivery"), default=0)
+    delivery_window_months = models.PositiveSmallIntegerField(_("window length (months)"), default=12)
+    series_count = models.PositiveSmallIntegerField(
+        _("vouchers per issue"),
+        default=1,
+        validators=[MinValueValidator(1)],
+        help_text=_("e.g. 12 for a maintenance pack whose k-th voucher is valid in year k after delivery"),
+    )
+    series_step_months = models.PositiveSmallIntegerField(
+        _("months between vouchers of a series"), default=12
+    )
+    warn_days = models.PositiveSmallIntegerField(_("expiring-soon warning (days)"), default=30)
+    reminder_days = models.CharField(
+        _("expiry reminders (days before)"),
+        max_length=40,
+        default="30,7,1",
+        validators=[
+            RegexValidator(r"^\s*(\d{1,3}\s*(,\s*\d{1,3}\s*)*)?$", _("Comma-separated numbers of days"))
+        ],
+    )
+    allowed_models = models.ManyToManyField(
+        VehicleModel, blank=True, related_name="+", verbose_name=_("only for vehicle models")
+    )
+    allowed_dealers = models.ManyToManyField(
+        Dealer, blank=True, related_name="+", verbose_name=_("only at dealers")
+    )
+    allowed_cities = models.CharField(
+        _("only in cities"), max_length=200, blank=True, help_text=_("comma-separated")
+    )
+    refundable = models.BooleanField(_("refunds allowed"), default=False)
+
+    # Step 2: issue rules
+    channel_manual = models.BooleanField(_("manual / whitelist"), default=True)
+    channel_claim = models.BooleanField(_("owner self-claim"), default=False)
+    channel_event = models.BooleanField(_("event triggered"), default=False)
+    channel_api = models.BooleanField(_("partner API"), default=False)
+    channel_bundle = models.BooleanField(_("sold in a pack"), default=False)
+    claim_min_tier = models.PositiveSmallIntegerField(
+        _("minimum tier"), choices=Tier.choices, null=True, blank=True
+    )
+    claim_owners_only = models.BooleanField(_("owners only"), default=False)
+    claim_models = models.ManyToManyField(
+        VehicleModel, blank=True, related_name="+", verbose_name=_("claimable for vehicle models")
+    )
+    claim_starts_at = models.DateTimeField(_("claim window opens"), null=True, blank=True)
+    claim_ends_at = models.DateTimeField(_("claim window closes"), null=True, blank=True)
+    stock_total = models.PositiveIntegerField(
+        _("total stock"), null=True, blank=True, help_text=_("empty: unlimited")
+    )
+    stock_issued = models.PositiveIntegerField(_("issued so far"), default=0, editable=False)
+    per_holder_limit = models.PositiveSmallIntegerField(_("limit per holder"), null=True, blank=True)
+    trigger_event = models.CharField(
+        _("event"), max_length=30, choices=TriggerEvent.choices, blank=True, default=""
+    )
+    trigger_once_per = models.CharField(
+        _("event issues"), max_length=10, choices=TriggerOncePer.choices, default=TriggerOncePer.VEHICLE
+    )
+
+    # Step 3: activation rules
+    activation_mode = models.CharField(
+        _("activation"), max_length=20, choices=ActivationMode.choices, default=ActivationMode.AUTOMATIC
+    )
+    activation_requires_verified_identity = models.BooleanField(
+        _("holder must have a verified identity"), default=False
+    )
+
+    # Step 4: customer-side style
+    card_title = models.CharField(_("card title"), max_length=60, blank=True)
+    card_subtitle = models.CharField(_("card subtitle"), max_length=80, blank=True)
+    card_colour = models.CharField(
+        _("card colour"),
+        max_length=7,
+        default="#1F3A5F",
+        validators=[RegexValidator(r"^#[0-9A-Fa-f]{6}$", _("A colour such as #1F3A5F"))],
+    )
+    card_image = models.ImageField(_("card image"), upload_to="cards/", blank=True)
+    notice = models.TextField(_("notice"), blank=True)
+    usage_rules = models.TextField(_("usage rules"), blank=True)
+    show_new_badge = models.BooleanField(_("show 'New' badge"), default=True)
+    show_expiring_badge = models.BooleanField(_("show 'Expiring soon' badge"), default=True)
+    show_restriction_tags = models.BooleanField(_("show restriction tags"), default=True)
+
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    wizard_step = models.PositiveSmallIntegerField(_("wizard steps completed"), default=0)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("voucher definition")
+        verbose_name_plural = _("voucher definitions")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(stock_total__isnull=True) | Q(stock_issued__lte=F("stock_total")),
+                name="definition_stock_not_oversold",
+            ),
+            models.CheckConstraint(condition=Q(uses_per_voucher__gte=1), name="definition_uses_positive"),
+            models.CheckConstraint(condition=Q(series_count__gte=1), name="definition_series_positive"),
+        ]
+        indexes = [models.Index(fields=["kind", "category", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    @property
+    def title(self) -> str:
+        return self.card_title or self.name
+
+    @property
+    def reminder_days_list(self) -> list[int]:
+        return sorted({int(p) for p in self.reminder_days.replace(" ", "").split(",") if p}, reverse=True)
+
+    @property
+    def cities_list(self) -> list[str]:
+        return [c.strip() for c in self.allowed_cities.split(",") if c.strip()]
+
+    @property
+    def stock_left(self) -> int | None:
+        return None if self.stock_total is None else self.stock_total - self.stock_issued
+
+
+class Bundle(models.Model):
+    """A pack (套票) sold to owners; buying it issues each item's vouchers."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+    price_twd = models.PositiveIntegerField(_("price (NT$)"))
+    is_active = models.BooleanField(_("on sale"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("pack")
+        verbose_name_plural = _("packs")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BundleItem(models.Model):
+    bundle = models.ForeignKey(Bundle, on_delete=models.CASCADE, related_name="items")
+    definition = models.ForeignKey(VoucherDefinition, on_delete=models.PROTECT, related_name="bundle_items")
+    quantity = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["bundle", "definition"], name="bundle_item_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.definition}"
+
+
+class Order(models.Model):
+    """A purchase of a pack, or any order vouchers are issued against."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="orders")
+    vehicle = models.ForeignKey(
+        Vehicle, on_delete=models.PROTECT, null=True, blank=True, related_name="orders"
+    )
+    bundle = models.ForeignKey(Bundle, on_delete=models.PROTECT, null=True, blank=True, related_name="orders")
+    amount_twd = models.PositiveIntegerField(_("amount (NT$)"), default=0)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    external_ref = models.CharField(
+        _("external reference"), max_length=80, null=True, blank=True, unique=True
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    approved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.bundle or ''}"
+
+
+class Voucher(models.Model):
+    """One issued entitlement. `uses_left` is a projection of the ledger, kept in step by the services."""
+
+    class Status(models.TextChoices):
+        INACTIVE = "inactive", _("Not activated")
+        ACTIVE = "active", _("Active")
+        HELD = "held", _("Held")
+        LOCKED = "locked", _("Locked")
+        USED = "used", _("Used")
+        EXPIRED = "expired", _("Expired")
+        VOIDED = "voided", _("Voided")
+        REFUNDED = "refunded", _("Refunded")
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", _("Back office")
+        BULK = "bulk", _("Bulk issuance")
+        CLAIM = "claim", _("Owner self-claim")
+        EVENT = "event", _("Event")
+        CAMPAIGN = "campaign", _("Campaign")
+        API = "api", _("Partner API")
+        BUNDLE = "bundle", _("Pack purchase")
+        DEMO = "demo", _("Demo data")
+
+    code = models.CharField(_("code"), max_length=16, unique=True)
+    definition = models.ForeignKey(
+        VoucherDefinition, on_delete=models.PROTECT, related_name="vouchers", verbose_name=_("definition")
+    )
+    member = models.ForeignKey(
+        Member,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="vouchers",
+        verbose_name=_("member"),
+    )
+    vehicle = models.ForeignKey(
+        Vehicle,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="vouchers",
+        verbose_name=_("vehicle"),
+    )
+    order = models.ForeignKey(
+        Order,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="vouchers",
+        verbose_name=_("order"),
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices)
+    uses_total = models.PositiveSmallIntegerField(_("uses"))
+    uses_left = models.PositiveSmallIntegerField(_("uses left"))
+    valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
+    series_index = models.PositiveSmallIntegerField(_("number in series"), default=0)
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices)
+    external_ref = models.CharField(_("external reference"), max_length=80, blank=True, db_index=True)
+    issued_at = models.DateTimeField(_("issued"), default=timezone.now)
+    activated_at = models.DateTimeField(_("activated"), null=True, blank=True)
+    status_changed_at = models.DateTimeField(_("status changed"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-issued_at", "-pk"]
+        verbose_name = _("voucher")
+        verbose_name_plural = _("vouchers")
+        constraints = [
+            models.CheckConstraint(condition=Q(uses_total__gte=1), name="voucher_uses_total_positive"),
+            models.CheckConstraint(
+                condition=Q(uses_left__gte=0) & Q(uses_left__lte=F("uses_total")),
+                name="voucher_uses_left_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(member__isnull=False) | Q(vehicle__isnull=False) | Q(order__isnull=False),
+                name="voucher_has_holder",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True)
+                | Q(valid_until__isnull=True)
+                | Q(valid_until__gte=F("valid_from")),
+                name="voucher_validity_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=[
+                        "inactive",
+                        "active",
+                        "held",
+                        "locked",
+                        "used",
+                        "expired",
+                        "voided",
+                        "refunded",
+                    ]
+                ),
+                name="voucher_status_known",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="used") | Q(uses_left=0), name="voucher_used_means_no_uses_left"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "valid_until"], name="voucher_status_until"),
+            models.Index(fields=["vehicle", "status"], name="voucher_vehicle_status"),
+            models.Index(fields=["member", "status"], name="voucher_member_status"),
+            models.Index(fields=["definition", "status"], name="voucher_definition_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code_display
+
+    @property
+    def code_display(self) -> str:
+        return code_format(self.code)
+
+
+class LedgerEntry(models.Model):
+    """Append-only: one row per change of a voucher's state or uses. Never updated, never deleted."""
+
+    class Kind(models.TextChoices):
+        ISSUED = "issued", _("Issued")
+        ACTIVATED = "activated", _("Activated")
+        HELD = "held", _("Service started (held)")
+        HOLD_RELEASED = "hold_released", _("Hold released")
+        REDEEMED = "redeemed", _("Redeemed")
+        REVERSED = "reversed", _("Redemption reversed")
+        REFUND_REQUESTED = "refund_requested", _("Refund requested")
+        REFUND_APPROVED = "refund_approved", _("Refund approved")
+        REFUND_REJECTED = "refund_rejected", _("Refund rejected")
+        LOCKED = "locked", _("Locked")
+        UNLOCKED = "unlocked", _("Unlocked")
+        VOIDED = "voided", _("Voided")
+        EXPIRED = "expired", _("Expired")
+        EXTENDED = "extended", _("Validity extended")
+
+    voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, related_name="ledger")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    delta = models.SmallIntegerField(default=0, help_text=_("change of uses left"))
+    status_before = models.CharField(max_length=20, blank=True)
+    status_after = models.CharField(max_length=20)
+    uses_left_after = models.PositiveSmallIntegerField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(
+        max_length=80, blank=True, help_text=_("who, when not a user: api:shop, system, owner")
+    )
+    dealer = models.ForeignKey(Dealer, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    reason = models.CharField(max_length=300, blank=True)
+    # NULL, not "", so that the partial unique constraint ignores entries written without a key.
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["voucher_id", "pk"]
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["voucher", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="ledger_idempotency_key_unique_per_voucher",
+            ),
+        ]
+        indexes = [models.Index(fields=["voucher", "kind"]), models.Index(fields=["kind", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.delta:+d}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValueError("Ledger entries are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Ledger entries are append-only.")
+
+
+class RefundRequest(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for operations")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, related_name="refund_requests")
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, null=True, blank=True, related_name="refund_requests"
+    )
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    amount_twd = models.PositiveIntegerField(_("amount (NT$)"), default=0)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    created_at = models.DateTimeField(_("requested"), default=timezone.now)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decision_reason = models.CharField(_("decision reason"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("refund request")
+        verbose_name_plural = _("refund requests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["voucher"], condition=Q(status="pending"), name="one_pending_refund_per_voucher"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.voucher} ({self.get_status_display()})"

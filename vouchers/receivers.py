@@ -1,0 +1,38 @@
+"""What vehicle events mean for vouchers (connected in VouchersConfig.ready)."""
+
+from django.dispatch import receiver
+from django.utils.translation import gettext
+
+from vehicles import signals as vehicle_signals
+from vehicles.models import Vehicle
+
+from .models import Voucher, VoucherDefinition
+from .services import voucher_void, vouchers_for_update
+
+
+@receiver(vehicle_signals.ownership_transferred, sender=Vehicle, dispatch_uid="vouchers.first_owner_void")
+def void_first_owner_vouchers(sender, *, vehicle, previous_owner, new_owner, actor, reason, now, **kwargs):
+    """First-owner benefits end when the car changes hands; vehicle-held vouchers stay with the car."""
+    if previous_owner is None:
+        return
+    open_statuses = [
+        Voucher.Status.INACTIVE,
+        Voucher.Status.ACTIVE,
+        Voucher.Status.HELD,
+        Voucher.Status.LOCKED,
+    ]
+    vouchers = vouchers_for_update(
+        Voucher.objects.filter(
+            vehicle=vehicle,
+            member=previous_owner,
+            definition__holder_type=VoucherDefinition.HolderType.MEMBER_VEHICLE,
+            status__in=open_statuses,
+        )
+    )
+    why = gettext("Vehicle changed owner; first-owner benefit ends.")
+    if reason:
+        why = f"{why} {reason}"
+    for voucher in vouchers:
+        voucher_void(
+            voucher=voucher, reason=why, actor=actor, actor_label="system:ownership", now=now, force=True
+        )

@@ -1,0 +1,46 @@
+"""Use cases of the vouchers app. Import from here; the modules are split by use case."""
+
+from ._ledger import voucher_for_update, vouchers_for_update
+from .definitions import definition_publish, definition_publish_problems, definition_set_status
+from .issuance import claim_refusals, order_approve, voucher_build, voucher_claim, voucher_issue
+from .lifecycle import (
+    voucher_activate,
+    voucher_complete_hold,
+    voucher_extend,
+    voucher_hold,
+    voucher_lock,
+    voucher_redeem,
+    voucher_release_hold,
+    voucher_reverse_use,
+    voucher_unlock,
+    voucher_void,
+    vouchers_expire_due,
+)
+from .refunds import refund_approve, refund_reject, voucher_refund_request
+
+__all__ = [
+    "claim_refusals",
+    "definition_publish",
+    "definition_publish_problems",
+    "definition_set_status",
+    "order_approve",
+    "refund_approve",
+    "refund_reject",
+    "voucher_activate",
+    "voucher_build",
+    "voucher_claim",
+    "voucher_complete_hold",
+    "voucher_extend",
+    "voucher_for_update",
+    "voucher_hold",
+    "voucher_issue",
+    "voucher_lock",
+    "voucher_redeem",
+    "voucher_refund_request",
+    "voucher_release_hold",
+    "voucher_reverse_use",
+    "voucher_unlock",
+    "voucher_void",
+    "vouchers_expire_due",
+    "vouchers_for_update",
+]

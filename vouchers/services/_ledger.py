@@ -1,0 +1,92 @@
+"""Row locks and the ledger: the two primitives every voucher use case is built on."""
+
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+from ..exceptions import IdempotencyKeyReused, InvalidTransition, ReasonRequired
+from ..models import LedgerEntry, Voucher
+
+Status = Voucher.Status
+
+
+def voucher_for_update(voucher_id: int) -> Voucher:
+    """Lock one voucher row for the rest of the transaction (its definition is read, not locked)."""
+    return (
+        Voucher.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("definition")
+        .get(pk=voucher_id)
+    )
+
+
+def vouchers_for_update(queryset: QuerySet[Voucher]) -> list[Voucher]:
+    """Lock several vouchers, always in primary-key order so two jobs cannot deadlock."""
+    return list(
+        queryset.select_for_update(no_key=True, of=("self",)).select_related("definition").order_by("pk")
+    )
+
+
+def ledger_replay(voucher: Voucher, idempotency_key: str | None, kind: str) -> LedgerEntry | None:
+    """The entry an earlier call with this key wrote, if any; a key reused for another action is refused."""
+    if not idempotency_key:
+        return None
+    entry = LedgerEntry.objects.filter(voucher=voucher, idempotency_key=idempotency_key).first()
+    if entry is not None and entry.kind != kind:
+        raise IdempotencyKeyReused()
+    return entry
+
+
+def require_status(voucher: Voucher, *allowed: str) -> None:
+    if voucher.status not in allowed:
+        raise InvalidTransition(status=voucher.get_status_display())
+
+
+def require_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReasonRequired()
+    return reason
+
+
+def ledger_append(
+    voucher: Voucher,
+    *,
+    kind: str,
+    status_before: str,
+    now: datetime,
+    delta: int = 0,
+    actor=None,
+    actor_label: str = "",
+    dealer=None,
+    reason: str = "",
+    idempotency_key: str | None = None,
+    data: dict | None = None,
+) -> LedgerEntry:
+    """Save the voucher's new state and append the entry that explains it, in the caller's transaction."""
+    if voucher.status != status_before:
+        voucher.status_changed_at = now
+    voucher.save(
+        update_fields=[
+            "status",
+            "uses_left",
+            "valid_from",
+            "valid_until",
+            "activated_at",
+            "status_changed_at",
+        ]
+    )
+    return LedgerEntry.objects.create(
+        voucher=voucher,
+        kind=kind,
+        delta=delta,
+        status_before=status_before,
+        status_after=voucher.status,
+        uses_left_after=voucher.uses_left,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor_label=actor_label[:80],
+        dealer=dealer,
+        reason=reason[:300],
+        idempotency_key=idempotency_key or None,
+        data=data or {},
+        created_at=now,
+    )

@@ -1,0 +1,321 @@
+"""Issuing vouchers: one or a series, to a vehicle, a member, both, or an order; and self-claim."""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from members.models import Member
+from vehicles.models import Ownership, Vehicle
+from vehicles.selectors import member_can_use_vehicle
+
+from .. import signals
+from ..codes import code_generate
+from ..exceptions import (
+    ClaimRefused,
+    DefinitionNotIssuable,
+    HolderLimitReached,
+    HolderMissing,
+    InvalidQuantity,
+    StockExhausted,
+)
+from ..models import LedgerEntry, Order, Voucher, VoucherDefinition
+from ..validity import MissingDeliveryDate, validity_window
+
+Definition = VoucherDefinition
+Source = Voucher.Source
+MAX_QUANTITY = 100
+
+_SOURCE_CHANNEL = {
+    Source.MANUAL: "channel_manual",
+    Source.BULK: "channel_manual",
+    Source.CLAIM: "channel_claim",
+    Source.EVENT: "channel_event",
+    Source.CAMPAIGN: "channel_event",
+    Source.API: "channel_api",
+    Source.BUNDLE: "channel_bundle",
+}
+
+
+def definition_for_update(definition_id: int) -> VoucherDefinition:
+    return VoucherDefinition.objects.select_for_update(no_key=True, of=("self",)).get(pk=definition_id)
+
+
+def _require_issuable(definition: VoucherDefinition, source: str) -> None:
+    if definition.status != Definition.Status.PUBLISHED:
+        raise DefinitionNotIssuable()
+    channel_field = _SOURCE_CHANNEL.get(source)
+    if channel_field is not None and not getattr(definition, channel_field):
+        raise DefinitionNotIssuable()
+
+
+def _require_holder(
+    definition: VoucherDefinition, member: Member | None, vehicle: Vehicle | None, order: Order | None
+) -> None:
+    holder = definition.holder_type
+    label = Definition.HolderType(holder).label
+    if holder == Definition.HolderType.VEHICLE and vehicle is None:
+        raise HolderMissing(holder=label)
+    if holder == Definition.HolderType.MEMBER and member is None:
+        raise HolderMissing(holder=label)
+    if holder == Definition.HolderType.ORDER and order is None:
+        raise HolderMissing(holder=label)
+    if holder == Definition.HolderType.MEMBER_VEHICLE:
+        if member is None or vehicle is None:
+            raise HolderMissing(holder=label)
+        if not Ownership.objects.filter(vehicle=vehicle, member=member, ended_at__isnull=True).exists():
+            raise HolderMissing(holder=label)
+
+
+def _holder_filter(definition: VoucherDefinition, member, vehicle, order) -> Q:
+    holder = definition.holder_type
+    if holder == Definition.HolderType.VEHICLE:
+        return Q(vehicle=vehicle)
+    if holder == Definition.HolderType.MEMBER:
+        return Q(member=member)
+    if holder == Definition.HolderType.ORDER:
+        return Q(order=order)
+    return Q(member=member, vehicle=vehicle)
+
+
+def voucher_issue(
+    *,
+    definition: VoucherDefinition,
+    source: str,
+    member: Member | None = None,
+    vehicle: Vehicle | None = None,
+    order: Order | None = None,
+    quantity: int = 1,
+    actor=None,
+    actor_label: str = "",
+    reason: str = "",
+    external_ref: str = "",
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> list[Voucher]:
+    """Issue `quantity` units of `definition` (each unit is a series of `series_count` vouchers).
+
+    Locks the definition row, so stock, the per-holder limit and idempotency keys are exact under
+    concurrency. A replay with the same idempotency key returns the vouchers the first call issued.
+    """
+    now = now or timezone.now()
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise InvalidQuantity(maximum=MAX_QUANTITY)
+    with transaction.atomic():
+        locked = definition_for_update(definition.pk)
+        if idempotency_key:
+            earlier = list(
+                Voucher.objects.filter(
+                    definition=locked,
+                    ledger__kind=LedgerEntry.Kind.ISSUED,
+                    ledger__idempotency_key=idempotency_key,
+                ).order_by("pk")
+            )
+            if earlier:
+                return earlier
+        _require_issuable(locked, source)
+        # A voucher held by the car is nobody's in particular; a member's voucher follows the member.
+        if locked.holder_type == Definition.HolderType.VEHICLE:
+            member = None
+        elif locked.holder_type == Definition.HolderType.MEMBER:
+            vehicle = None
+        _require_holder(locked, member, vehicle, order)
+        if locked.per_holder_limit is not None:
+            held = Voucher.objects.filter(
+                _holder_filter(locked, member, vehicle, order), definition=locked
+            ).count()
+            if held // locked.series_count + quantity > locked.per_holder_limit:
+                raise HolderLimitReached()
+        if locked.stock_total is not None and locked.stock_issued + quantity > locked.stock_total:
+            raise StockExhausted()
+        VoucherDefinition.objects.filter(pk=locked.pk).update(stock_issued=F("stock_issued") + quantity)
+        vouchers = _create_vouchers(
+            locked,
+            member=member,
+            vehicle=vehicle,
+            order=order,
+            quantity=quantity,
+            source=source,
+            now=now,
+            external_ref=external_ref,
+        )
+        LedgerEntry.objects.bulk_create(
+            LedgerEntry(
+                voucher=v,
+                kind=LedgerEntry.Kind.ISSUED,
+                delta=v.uses_total,
+                status_before="",
+                status_after=v.status,
+                uses_left_after=v.uses_left,
+                actor=actor if getattr(actor, "is_authenticated", False) else None,
+                actor_label=actor_label[:80],
+                reason=reason[:300],
+                idempotency_key=idempotency_key or None,
+                data={"source": source},
+                created_at=now,
+            )
+            for v in vouchers
+        )
+        signals.voucher_issued.send(Voucher, vouchers=vouchers, source=source)
+    definition.stock_issued = locked.stock_issued + quantity
+    return vouchers
+
+
+def voucher_build(
+    definition: VoucherDefinition,
+    *,
+    member: Member | None,
+    vehicle: Vehicle | None,
+    order: Order | None,
+    series_index: int,
+    source: str,
+    now: datetime,
+    external_ref: str = "",
+) -> Voucher:
+    """An unsaved voucher with its code, status and validity window (shared by bulk issuance)."""
+    automatic = definition.activation_mode == Definition.ActivationMode.AUTOMATIC
+    activated_at = now if automatic else None
+    try:
+        valid_from, valid_until = validity_window(
+            definition,
+            issued_at=now,
+            activated_at=activated_at,
+            delivery_date=vehicle.delivery_date if vehicle is not None else None,
+            series_index=series_index,
+        )
+    except MissingDeliveryDate as exc:
+        raise HolderMissing(
+            _("This voucher is valid relative to the delivery date; the vehicle has none.")
+        ) from exc
+    return Voucher(
+        code=code_generate(),
+        definition=definition,
+        member=member,
+        vehicle=vehicle,
+        order=order,
+        status=Voucher.Status.ACTIVE if automatic else Voucher.Status.INACTIVE,
+        uses_total=definition.uses_per_voucher,
+        uses_left=definition.uses_per_voucher,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        series_index=series_index,
+        source=source,
+        external_ref=external_ref[:80],
+        issued_at=now,
+        activated_at=activated_at,
+        status_changed_at=now,
+    )
+
+
+def _create_vouchers(
+    definition, *, member, vehicle, order, quantity, source, now, external_ref
+) -> list[Voucher]:
+    vouchers = [
+        voucher_build(
+            definition,
+            member=member,
+            vehicle=vehicle,
+            order=order,
+            series_index=k,
+            source=source,
+            now=now,
+            external_ref=external_ref,
+        )
+        for _unit in range(quantity)
+        for k in range(definition.series_count)
+    ]
+    return Voucher.objects.bulk_create(vouchers)
+
+
+def claim_refusals(
+    definition: VoucherDefinition, *, member: Member, vehicle: Vehicle | None, now: datetime
+) -> list[str]:
+    """Why `member` may not claim `definition` now (translated messages); empty when they may."""
+    refusals = []
+    if definition.status != Definition.Status.PUBLISHED or not definition.channel_claim:
+        refusals.append(str(_("This voucher is not open for claiming.")))
+    if definition.claim_starts_at and now < definition.claim_starts_at:
+        refusals.append(str(_("Claiming has not started yet.")))
+    if definition.claim_ends_at and now > definition.claim_ends_at:
+        refusals.append(str(_("Claiming has ended.")))
+    if definition.claim_min_tier and member.tier < definition.claim_min_tier:
+        refusals.append(str(_("Your membership tier is too low for this voucher.")))
+    needs_vehicle = definition.holder_type in (
+        Definition.HolderType.VEHICLE,
+        Definition.HolderType.MEMBER_VEHICLE,
+    )
+    if vehicle is not None and not member_can_use_vehicle(member.pk, vehicle.pk):
+        refusals.append(str(_("Choose one of your own vehicles.")))
+    elif needs_vehicle and vehicle is None:
+        refusals.append(str(_("Choose the vehicle this voucher is for.")))
+    if definition.claim_owners_only:
+        owns = Ownership.objects.filter(member=member, ended_at__isnull=True)
+        if vehicle is not None:
+            owns = owns.filter(vehicle=vehicle)
+        if not owns.exists():
+            refusals.append(str(_("Only vehicle owners can claim this voucher.")))
+    claim_models = definition.claim_models.all()
+    if claim_models:
+        allowed = {m.pk for m in claim_models}
+        if vehicle is None or vehicle.model_id not in allowed:
+            refusals.append(str(_("This voucher is only for certain vehicle models.")))
+    return refusals
+
+
+def voucher_claim(
+    *,
+    definition: VoucherDefinition,
+    member: Member,
+    vehicle: Vehicle | None = None,
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> list[Voucher]:
+    """An owner claims a voucher open for self-claim; stock and the per-holder limit hold exactly."""
+    now = now or timezone.now()
+    refusals = claim_refusals(definition, member=member, vehicle=vehicle, now=now)
+    if refusals:
+        raise ClaimRefused(refusals[0])
+    return voucher_issue(
+        definition=definition,
+        source=Source.CLAIM,
+        member=member,
+        vehicle=vehicle,
+        actor_label=f"owner:{member.pk}",
+        idempotency_key=idempotency_key,
+        now=now,
+    )
+
+
+def order_approve(
+    *, order: Order, actor=None, actor_label: str = "", now: datetime | None = None
+) -> list[Voucher]:
+    """Approve an order (payment confirmed) and issue its pack's vouchers; a second call issues nothing."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if locked.status == Order.Status.APPROVED:
+            return list(locked.vouchers.order_by("pk"))
+        if locked.status != Order.Status.PENDING:
+            raise DefinitionNotIssuable(_("This order was cancelled."))
+        locked.status = Order.Status.APPROVED
+        locked.approved_at = now
+        locked.save(update_fields=["status", "approved_at"])
+        issued: list[Voucher] = []
+        for item in locked.bundle.items.select_related("definition").order_by("pk") if locked.bundle else []:
+            issued += voucher_issue(
+                definition=item.definition,
+                source=Source.BUNDLE,
+                member=locked.member,
+                vehicle=locked.vehicle,
+                order=locked,
+                quantity=item.quantity,
+                actor=actor,
+                actor_label=actor_label,
+                reason=f"order #{locked.pk}",
+                idempotency_key=f"order:{locked.pk}:{item.pk}",
+                now=now,
+            )
+    order.status, order.approved_at = locked.status, locked.approved_at
+    return issued

@@ -1,0 +1,475 @@
+"""The voucher life cycle after issue: activate, hold, complete, release, redeem, reverse, void,
+extend, lock and unlock, expire. Each locks the voucher row, re-checks the rules under the lock,
+writes the new state and exactly one ledger entry, and replays an earlier call with the same
+idempotency key instead of acting twice.
+"""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from members.models import Dealer, Member
+from vehicles.models import Vehicle
+from vehicles.selectors import vehicles_of_member
+
+from .. import signals
+from ..eligibility import Reason, voucher_ineligibility
+from ..exceptions import (
+    ActivationNotAllowed,
+    AlreadyReversed,
+    IdentityNotVerified,
+    InvalidTransition,
+    InvalidValidity,
+    VoucherNotUsable,
+)
+from ..models import LedgerEntry, Voucher, VoucherDefinition
+from ..validity import validity_window
+from ._ledger import ledger_append, ledger_replay, require_reason, require_status, voucher_for_update
+
+Status = Voucher.Status
+Kind = LedgerEntry.Kind
+Mode = VoucherDefinition.ActivationMode
+
+
+def _member_vehicle_ids(voucher: Voucher) -> set[int] | None:
+    if voucher.member_id is None or voucher.vehicle_id is not None:
+        return None
+    return set(vehicles_of_member(Member(pk=voucher.member_id)).values_list("pk", flat=True))
+
+
+def _require_usable(
+    voucher: Voucher,
+    *,
+    vehicle: Vehicle | None,
+    dealer: Dealer | None,
+    now: datetime,
+    allow_held: bool = False,
+) -> None:
+    reasons = voucher_ineligibility(
+        voucher,
+        vehicle=vehicle,
+        dealer=dealer,
+        now=now,
+        member_vehicle_ids=_member_vehicle_ids(voucher),
+        allow_held=allow_held,
+    )
+    if reasons:
+        raise VoucherNotUsable(reasons)
+
+
+def voucher_activate(
+    *,
+    voucher: Voucher,
+    via: str,
+    member: Member | None = None,
+    actor=None,
+    actor_label: str = "",
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> LedgerEntry:
+    """Activate an inactive voucher. `via` is "holder", "partner", "operations" or "system".
+
+    A holder may activate only their own voucher of a holder-activated definition (with a verified
+    identity when the definition asks); a partner only a partner-activated one; operations any.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = voucher_for_update(voucher.pk)
+        if replay := ledger_replay(locked, idempotency_key, Kind.ACTIVATED):
+            return replay
+        definition = locked.definition
+        allowed = {"holder": Mode.HOLDER, "partner": Mode.PARTNER}.get(via)
+        if via not in ("operations", "system") and definition.activation_mode != allowed:
+            raise ActivationNotAllowed()
+        if via == "holder":
+            if member is None or not _holder_is(locked, member):
+                raise ActivationNotAllowed()
+            if definition.activation_requires_verified_identity and not member.identity_verified:
+                raise IdentityNotVerified()
+        require_status(locked, Status.INACTIVE)
+        if locked.valid_until is not None and now > locked.valid_until:
+            raise VoucherNotUsable([Reason.EXPIRED])
+        before = locked.status
+        locked.status = Status.ACTIVE
+        locked.activated_at = now
+        if definition.validity_policy == VoucherDefinition.ValidityPolicy.DAYS_FROM_ACTIVATION:
+            locked.valid_from, locked.valid_until = validity_window(
+                definition,
+                issued_at=locked.issued_at,
+                activated_at=now,
+                delivery_date=None,
+                series_index=locked.series_index,
+            )
+        entry = ledger_append(
+            locked,
+            kind=Kind.ACTIVATED,
+            status_before=before,
+            now=now,
+            actor=actor,
+            actor_label=actor_label,
+            idempotency_key=idempotency_key,
+            data={"via": via},
+        )
+        signals.voucher_activated.send(Voucher, voucher=locked, entry=entry)
+    return entry
+
+
+def _holder_is(voucher: Voucher, member: Member) -> bool:
+    if voucher.member_id is not None:
+        return voucher.member_id == member.pk
+    if voucher.vehicle_id is not None:
+        return voucher.vehicle_id in set(vehicles_of_member(member).values_list("pk", flat=True))
+    return False
+
+
+def voucher_hold(
+    *,
+    voucher: Voucher,
+    vehicle: Vehicle,
+    dealer: Dealer,
+    actor=None,
+    actor_label: str = "",
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+    data: dict | None = None,
+) -> LedgerEntry:
+    """Start a service: one use is held so other terminals see the voucher as busy."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = voucher_for_update(voucher.pk)
+        if replay := ledger_replay(locked, idempotency_key, Kind.HELD):
+            return replay
+        _require_usable(locked, vehicle=vehicle, dealer=dealer, now=now)
+        before = locked.status
+        locked.status = Status.HELD
+        return ledger_append(
+            locked,
+            kind=Kind.HELD,
+            status_before=before,
+            now=now,
+            actor=actor,
+            actor_label=actor_label,
+            dealer=dealer,
+            idempotency_key=idempotency_key,
+            data=data,
+        )
+
+
+def voucher_complete_hold(
+    *,
+    voucher: Voucher,
+    vehicle: Vehicle,
+    dealer: Dealer,
+    actor=None,
+    actor_label: str = "",
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+    data: dict | None = None,
+) -> LedgerEntry:
+    """Complete a held service: the held use is consumed."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = voucher_for_update(voucher.pk)
+        if replay := ledger_replay(locked, idempotency_key, Kind.REDEEMED):
+            return replay
+        require_status(locked, Status.HELD)
+        _require_usable(locked, vehicle=vehicle, dealer=dealer, now=now, allow_held=True)
+        return _consume(
+            locked,
+            before=Status.HELD,
+            dealer=dealer,
+            actor=actor,
+            actor_label=actor_label,
+            idempotency_key=idempotency_key,
+            now=now,
+            data=data,
+        )
+
+
+def voucher_release_hold(
+    *,
+    voucher: Voucher,
+    actor=None,
+    actor_label: str = "",
+    reason: str = "",
+    dealer: Dealer | None = None,
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> LedgerEntry:
+    """Cancel a held service (or time it out): the use returns, nothing is consumed."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = voucher_for_update(voucher.pk)
+        if replay := ledger_replay(locked, idempotency_key, Kind.HOLD_RELEASED):
+            return replay
+        require_status(locked, Status.HELD)
+        locked.status = Status.ACTIVE
+        return ledger_append(
+            locked,
+            kind=Kind.HOLD_RELEASED,
+            status_before=Status.HELD,
+            now=now,
+            actor=actor,
+            actor_label=actor_label,
+            dealer=dealer,
+            reason=reason,
+            idempotency_key=idempotency_key,
+        )
+
+
+def voucher_redeem(
+    *,
+    voucher: Voucher,
+    vehicle: Vehicle,
+    dealer: Dealer,
+    actor=None,
+    actor_label: str = "",
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+    data: dict | None = None,
+) -> LedgerEntry:
+    """Redeem one use in one step."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = voucher_for_update(voucher.pk)
+        if replay := ledger_replay(locked, idempotency_key, Kind.REDEEMED):
+            return replay
+        _require_usable(locked, vehicle=vehicle, dealer=dealer, now=now)
+        return _consume(
+            locked,
+            before=locked.status,
+            dealer=dealer,
+            actor=actor,
+            actor_label=actor_label,
+            idempotency_key=idempotency_key,
+            now=now,
+            data=data,
+        )
+
+
+def _consume(
+    locked: Voucher, *, before, dealer, actor, actor_label, idempotency_key, now, data
+) -> LedgerEntry:
+    locked.uses_left -= 1
+    locked.status = Status.USED if locked.uses_left == 0 else Status.ACTIVE
+    return ledger_append(
+        locked,
+        kind=Kind.REDEEMED,
+        delta=-1,
+        status_before=before,
+        now=now,
+        actor=actor,
+        actor_label=actor_label,
+        dealer=dealer,
+        idempotency_key=idempotency_key,
+        data=data,
+    )
+
+
+def voucher_reverse_use(
+    *,
+    voucher: Voucher,
+    redeemed_entry: LedgerEntry,
+    reason: str,
+    actor=None,
+    actor_label: str = "",
+    dealer: Dealer | None = None,
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> LedgerEntry:
+    """Give back the use a redemption consumed; the ledger keeps both entries."""
+    now = now or timezone.now()
+    reason = require_reason(reason)
+    with transaction.atomic():
+        locked = voucher_for_update(voucher.pk)
+        if replay := ledger_replay(locked, idempotency_key, Kind.REVERSED):
+            return replay
+        if redeemed_entry.voucher_id != locked.pk or redeemed_entry.kind != Kind.REDEEMED:
+            raise InvalidTransition(status=locked.get_status_display())
+        if LedgerEntry.objects.filter(
+            voucher=locked, kind=Kind.REVERSED, data__reverses=redeemed_entry.pk
+        ).exists():
+            raise AlreadyReversed()
+        require_status(locked, Status.ACTIVE, Status.USED, Status.EXPIRED)
+        before = locked.status
+        locked.uses_left += 1
+        expired = locked.valid_until is not None and now > locked.valid_until
+        locked.status = Status.EXPIRED if expired else Status.ACTIVE
+        return ledger_append(
+            locked,
+            kind=Kind.REVERSED,
+            delta=+1,
+            status_before=before,
+            now=now,
+            actor=actor,
+            actor_label=actor_label,
+            dealer=dealer,
+            reason=reason,
+            idempotency_key=idempotency_key,
+            data={"reverses": redeemed_entry.pk},
+        )
+
+
+def voucher_void(
+    *,
+    voucher: Voucher,
+    reason: str,
+    actor=None,
+    actor_label: str = "",
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+    force: bool = False,
+) -> LedgerEntry:
+    """Cancel a voucher for good. `force` also voids a held voucher (ownership change)."""
+    now = now or timezone.now()
+    reason = require_reason(reason)
+    with transaction.atomic():
+        locked = voucher_for_update(voucher.pk)
+        if replay := ledger_replay(locked, idempotency_key, Kind.VOIDED):
+            return replay
+        allowed = [Status.INACTIVE, Status.ACTIVE, Status.LOCKED] + ([Status.HELD] if force else [])
+        require_status(locked, *allowed)
+        before = locked.status
+        locked.status = Status.VOIDED
+        entry = ledger_append(
+            locked,
+            kind=Kind.VOIDED,
+            status_before=before,
+            now=now,
+            actor=actor,
+            actor_label=actor_label,
+            reason=reason,
+            idempotency_key=idempotency_key,
+        )
+        signals.voucher_voided.send(Voucher, voucher=locked, entry=entry)
+    return entry
+
+
+def voucher_extend(
+    *,
+    voucher: Voucher,
+    valid_until: datetime,
+    reason: str,
+    actor=None,
+    actor_label: str = "",
+    now: datetime | None = None,
+) -> LedgerEntry:
+    """Move the end of validity later; an expired voucher with uses left becomes usable again."""
+    now = now or timezone.now()
+    reason = require_reason(reason)
+    with transaction.atomic():
+        locked = voucher_for_update(voucher.pk)
+        require_status(locked, Status.INACTIVE, Status.ACTIVE, Status.HELD, Status.LOCKED, Status.EXPIRED)
+        old = locked.valid_until
+        if valid_until <= now or (old is not None and valid_until <= old):
+            raise InvalidValidity()
+        before = locked.status
+        locked.valid_until = valid_until
+        if before == Status.EXPIRED:
+            if locked.uses_left == 0:
+                raise InvalidTransition(status=locked.get_status_display())
+            locked.status = Status.ACTIVE if locked.activated_at else Status.INACTIVE
+        return ledger_append(
+            locked,
+            kind=Kind.EXTENDED,
+            status_before=before,
+            now=now,
+            actor=actor,
+            actor_label=actor_label,
+            reason=reason,
+            data={
+                "valid_until_before": old.isoformat() if old else None,
+                "valid_until_after": valid_until.isoformat(),
+            },
+        )
+
+
+def voucher_lock(
+    *, voucher: Voucher, reason: str, actor=None, actor_label: str = "", now: datetime | None = None
+) -> LedgerEntry:
+    """Operations freeze a voucher (e.g. a dispute); it cannot be used until unlocked."""
+    now = now or timezone.now()
+    reason = require_reason(reason)
+    with transaction.atomic():
+        locked = voucher_for_update(voucher.pk)
+        require_status(locked, Status.ACTIVE, Status.INACTIVE)
+        before = locked.status
+        locked.status = Status.LOCKED
+        return ledger_append(
+            locked,
+            kind=Kind.LOCKED,
+            status_before=before,
+            now=now,
+            actor=actor,
+            actor_label=actor_label,
+            reason=reason,
+            data={"previous": before},
+        )
+
+
+def voucher_unlock(
+    *, voucher: Voucher, reason: str, actor=None, actor_label: str = "", now: datetime | None = None
+) -> LedgerEntry:
+    now = now or timezone.now()
+    reason = require_reason(reason)
+    with transaction.atomic():
+        locked = voucher_for_update(voucher.pk)
+        require_status(locked, Status.LOCKED)
+        if locked.refund_requests.filter(status="pending").exists():
+            raise InvalidTransition(
+                _("A refund request is waiting for a decision; approve or reject it instead.")
+            )
+        locked.status = Status.ACTIVE if locked.activated_at else Status.INACTIVE
+        return ledger_append(
+            locked,
+            kind=Kind.UNLOCKED,
+            status_before=Status.LOCKED,
+            now=now,
+            actor=actor,
+            actor_label=actor_label,
+            reason=reason,
+        )
+
+
+def vouchers_expire_due(*, now: datetime | None = None, batch_size: int = 2000) -> int:
+    """Mark every voucher past its validity as expired, in set-based batches; returns how many.
+
+    Held vouchers wait for their hold to end and locked ones for the refund decision. Each batch is
+    its own short transaction and skips rows another job has locked, so the sweep can run beside
+    the counter and be killed and restarted at any point.
+    """
+    now = now or timezone.now()
+    total = 0
+    expirable = [Status.INACTIVE, Status.ACTIVE]
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Voucher.objects.filter(status__in=expirable, valid_until__lt=now)
+                .order_by("pk")
+                .select_for_update(skip_locked=True, of=("self",))
+                .values_list("pk", "status", "uses_left")[:batch_size]
+            )
+            if not batch:
+                break
+            ids = [pk for pk, _status, _left in batch]
+            Voucher.objects.filter(pk__in=ids).update(status=Status.EXPIRED, status_changed_at=now)
+            LedgerEntry.objects.bulk_create(
+                [
+                    LedgerEntry(
+                        voucher_id=pk,
+                        kind=Kind.EXPIRED,
+                        status_before=status,
+                        status_after=Status.EXPIRED,
+                        uses_left_after=left,
+                        actor_label="system:expire",
+                        created_at=now,
+                    )
+                    for pk, status, left in batch
+                ],
+                batch_size=1000,
+            )
+            signals.vouchers_expired.send(Voucher, voucher_ids=ids, now=now)
+        total += len(batch)
+    return total
