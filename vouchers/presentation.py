@@ -1,0 +1,125 @@
+"""How a voucher looks to an owner: one presenter for the portal wallet, the counter and the
+back-office wizard's live preview, so all three show exactly the same card."""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .models import Voucher, VoucherDefinition
+from .selectors import voucher_labels
+
+Status = Voucher.Status
+
+# Top-right badge per stored state; usable states show none.
+_STATE_BADGES = {
+    Status.USED: ("used", gettext_lazy("Used")),
+    Status.EXPIRED: ("expired", gettext_lazy("Expired")),
+    Status.HELD: ("held", gettext_lazy("Held")),
+    Status.LOCKED: ("locked", gettext_lazy("Locked")),
+    Status.VOIDED: ("voided", gettext_lazy("Voided")),
+    Status.REFUNDED: ("refunded", gettext_lazy("Refunded")),
+    Status.INACTIVE: ("inactive", gettext_lazy("Not activated")),
+}
+
+
+@dataclass
+class Card:
+    title: str
+    subtitle: str
+    colour: str
+    image_url: str
+    category: str
+    uses: str
+    validity: str
+    notice: str
+    usage_rules: str
+    left_badge: tuple[str, str] | None = None
+    right_badge: tuple[str, str] | None = None
+    tags: list[str] = field(default_factory=list)
+    muted: bool = False
+
+
+def _date(moment: datetime | None) -> str:
+    return formats.date_format(timezone.localtime(moment), "Y-m-d") if moment else ""
+
+
+def _validity_text(voucher: Voucher) -> str:
+    if voucher.valid_until is None and voucher.valid_from is None:
+        if voucher.definition.validity_policy == VoucherDefinition.ValidityPolicy.DAYS_FROM_ACTIVATION:
+            return _("Valid for %(days)s days after activation") % {"days": voucher.definition.validity_days}
+        return _("No expiry")
+    if voucher.valid_until is None:
+        return _("No expiry")
+    return _("%(start)s – %(end)s") % {"start": _date(voucher.valid_from), "end": _date(voucher.valid_until)}
+
+
+def _tags(definition: VoucherDefinition) -> list[str]:
+    if not definition.show_restriction_tags:
+        return []
+    tags = []
+    models = list(definition.allowed_models.all())
+    if models:
+        tags.append(_("Only %(models)s") % {"models": "、".join(m.name for m in models)})
+    dealers = list(definition.allowed_dealers.all())
+    if dealers:
+        tags.append(_("Only at %(dealers)s") % {"dealers": "、".join(d.name for d in dealers)})
+    if definition.cities_list:
+        tags.append(_("Only in %(cities)s") % {"cities": "、".join(definition.cities_list)})
+    if definition.holder_type == VoucherDefinition.HolderType.MEMBER_VEHICLE:
+        tags.append(_("First owner only"))
+    return tags
+
+
+def voucher_card(voucher: Voucher, *, now: datetime | None = None) -> Card:
+    now = now or timezone.now()
+    definition = voucher.definition
+    labels = voucher_labels(voucher, now=now)
+    left = None
+    if labels.expiring_soon and definition.show_expiring_badge:
+        left = ("expiring", _("Expiring soon"))
+    elif labels.new and definition.show_new_badge:
+        left = ("new", _("New"))
+    elif labels.not_yet_valid:
+        left = ("upcoming", _("Not yet valid"))
+    right = _STATE_BADGES.get(voucher.status)
+    return Card(
+        title=definition.title,
+        subtitle=definition.card_subtitle,
+        colour=definition.card_colour,
+        image_url=definition.card_image.url if definition.card_image else "",
+        category=definition.get_category_display(),
+        uses=f"{voucher.uses_left} / {voucher.uses_total}",
+        validity=_validity_text(voucher),
+        notice=definition.notice,
+        usage_rules=definition.usage_rules,
+        left_badge=left,
+        right_badge=right,
+        tags=_tags(definition),
+        muted=voucher.status in (Status.USED, Status.EXPIRED, Status.VOIDED, Status.REFUNDED),
+    )
+
+
+def definition_card_preview(definition: VoucherDefinition, *, now: datetime | None = None) -> Card:
+    """The card an owner would see for a voucher just issued from `definition` (for the wizard).
+
+    Works on an unsaved definition too: restrictions come from saved many-to-many rows only.
+    """
+    now = now or timezone.now()
+    sample = Voucher(
+        definition=definition,
+        status=Status.ACTIVE,
+        uses_total=definition.uses_per_voucher or 1,
+        uses_left=definition.uses_per_voucher or 1,
+        issued_at=now,
+        valid_from=now,
+        valid_until=None
+        if definition.validity_policy == VoucherDefinition.ValidityPolicy.NO_EXPIRY
+        else now + timedelta(days=definition.validity_days or 30),
+    )
+    card = voucher_card(sample, now=now)
+    if definition.pk is None:
+        card.tags = []
+    return card
