@@ -43,6 +43,9 @@ class Vehicle(models.Model):
     last_mileage_km = models.PositiveIntegerField(_("last mileage (km)"), default=0)
     last_mileage_at = models.DateTimeField(_("last mileage recorded"), null=True, blank=True)
     last_visit_at = models.DateTimeField(_("last visit"), null=True, blank=True, db_index=True)
+    # The owner's mobile number on the sales / DMS record (E.164), used to bind the car to the
+    # member who signs in with it; blank when unknown.
+    registered_owner_phone = models.CharField(_("registered owner's mobile"), max_length=20, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

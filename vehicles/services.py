@@ -8,9 +8,9 @@ from django.utils import timezone
 from members.models import Dealer, Member
 
 from . import signals
-from .exceptions import AlreadyOwner, DuplicateVehicle
+from .exceptions import AlreadyOwner, BindingRequestClosed, DuplicateVehicle, VehicleNotFound
 from .identifiers import plate_normalise, vin_parse
-from .models import AuthorisedDriver, MileageReading, Ownership, Vehicle, VehicleModel
+from .models import AuthorisedDriver, BindingRequest, MileageReading, Ownership, Vehicle, VehicleModel
 
 
 def vehicle_lock(vehicle_id: int) -> Vehicle:
@@ -155,3 +155,92 @@ def vehicle_mark_delivered(*, vehicle: Vehicle, delivery_date: date, now: dateti
             signals.vehicle_delivered.send(Vehicle, vehicle=locked, now=now)
     vehicle.delivery_date = delivery_date
     return locked
+
+
+def binding_request_submit(*, member: Member, vin: str, plate: str, now: datetime | None = None):
+    """An owner asks to bind a car by VIN and plate.
+
+    Returns ("bound", vehicle) when the car is theirs by its sales record (registered mobile number
+    equals the member's and nobody owns it yet), ("already", vehicle) when they already own or drive
+    it, or ("pending", BindingRequest) for operations to decide. Raises InvalidVin / InvalidPlate
+    for malformed input; a mismatch never says whose car it is.
+    """
+    now = now or timezone.now()
+    parsed_vin = vin_parse(vin).vin
+    key = plate_normalise(plate).replace("-", "")
+    with transaction.atomic():
+        vehicle = (
+            Vehicle.objects.select_for_update(of=("self",)).filter(vin=parsed_vin, plate_key=key).first()
+        )
+        if vehicle is not None:
+            if Ownership.objects.filter(vehicle=vehicle, member=member, ended_at__isnull=True).exists() or (
+                AuthorisedDriver.objects.filter(
+                    vehicle=vehicle, member=member, ended_at__isnull=True
+                ).exists()
+            ):
+                return "already", vehicle
+            has_owner = Ownership.objects.filter(vehicle=vehicle, ended_at__isnull=True).exists()
+            if (
+                not has_owner
+                and vehicle.registered_owner_phone
+                and vehicle.registered_owner_phone == member.phone
+            ):
+                Ownership.objects.create(vehicle=vehicle, member=member, started_at=now, is_first_owner=True)
+                signals.vehicle_bound.send(Vehicle, vehicle=vehicle, member=member, role="owner", now=now)
+                return "bound", vehicle
+        request, _created = BindingRequest.objects.get_or_create(
+            member=member,
+            vin=parsed_vin,
+            status=BindingRequest.Status.PENDING,
+            defaults={"plate": plate_normalise(plate), "vehicle": vehicle},
+        )
+    return "pending", request
+
+
+def binding_request_approve(
+    *, request: BindingRequest, actor, role: str = "owner", reason: str = "", now: datetime | None = None
+) -> BindingRequest:
+    """Operations approve: the member becomes the owner (ownership transfers) or an authorised driver."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = BindingRequest.objects.select_for_update().get(pk=request.pk)
+        if locked.status != BindingRequest.Status.PENDING:
+            raise BindingRequestClosed()
+        vehicle = locked.vehicle or Vehicle.objects.filter(vin=locked.vin).first()
+        if vehicle is None:
+            raise VehicleNotFound()
+        if role == "driver":
+            vehicle_authorise_driver(vehicle=vehicle, member=locked.member, now=now)
+        else:
+            current = Ownership.objects.filter(vehicle=vehicle, ended_at__isnull=True).first()
+            if current is None or current.member_id != locked.member_id:
+                vehicle_transfer_ownership(
+                    vehicle=vehicle,
+                    new_owner=locked.member,
+                    actor=actor,
+                    reason=reason or "binding request",
+                    now=now,
+                )
+        _decide(locked, BindingRequest.Status.APPROVED, actor, reason, now, vehicle)
+    return locked
+
+
+def binding_request_reject(
+    *, request: BindingRequest, actor, reason: str, now: datetime | None = None
+) -> BindingRequest:
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = BindingRequest.objects.select_for_update().get(pk=request.pk)
+        if locked.status != BindingRequest.Status.PENDING:
+            raise BindingRequestClosed()
+        _decide(locked, BindingRequest.Status.REJECTED, actor, reason, now, locked.vehicle)
+    return locked
+
+
+def _decide(request: BindingRequest, status: str, actor, reason: str, now: datetime, vehicle) -> None:
+    request.status = status
+    request.decided_at = now
+    request.decided_by = actor if getattr(actor, "is_authenticated", False) else None
+    request.decision_reason = reason[:200]
+    request.vehicle = vehicle
+    request.save(update_fields=["status", "decided_at", "decided_by", "decision_reason", "vehicle"])
