@@ -211,6 +211,11 @@ REDEMPTION_REVERSAL_WINDOW = timedelta(hours=env.int("REDEMPTION_REVERSAL_WINDOW
 REDEMPTION_HOLD_TIMEOUT = timedelta(minutes=env.int("REDEMPTION_HOLD_TIMEOUT_MINUTES", default=240))
 REDEMPTION_STALE_HOLD_AFTER = timedelta(minutes=env.int("REDEMPTION_STALE_HOLD_MINUTES", default=60))
 COUNTER_IDLE_TIMEOUT_SECONDS = env.int("COUNTER_IDLE_TIMEOUT_SECONDS", default=30 * 60)
+# Bulk issuance: rows per transaction, seconds one django-q2 task works before it hands over to a
+# fresh one (below Q_TIMEOUT so a long batch is never killed mid-way), and the largest whitelist.
+VOUCHERS_BULK_CHUNK_ROWS = env.int("VOUCHERS_BULK_CHUNK_ROWS", default=1000)
+VOUCHERS_BULK_TASK_SECONDS = env.int("VOUCHERS_BULK_TASK_SECONDS", default=120)
+VOUCHERS_BULK_MAX_ROWS = env.int("VOUCHERS_BULK_MAX_ROWS", default=200_000)
 
 LOGGING = {
     "version": 1,
