@@ -65,7 +65,7 @@ class DefinitionWizardMixin:
             "original": definition,
             "definition": definition,
             "title": title,
-            "subtitle": STEP_TITLES.get(step, _("Review and publish")),
+            "subtitle": f"{step}. {STEP_TITLES[step]}" if step else _("Review and publish"),
             "steps": steps,
             "step": step,
             "step_count": STEP_COUNT,
