@@ -363,7 +363,9 @@ def voucher_extend(
         locked = voucher_for_update(voucher.pk)
         require_status(locked, Status.INACTIVE, Status.ACTIVE, Status.HELD, Status.LOCKED, Status.EXPIRED)
         old = locked.valid_until
-        if valid_until <= now or (old is not None and valid_until <= old):
+        # No end (no expiry, or a window that starts at activation) cannot be moved later: any
+        # date would shorten it, and would put an expiry on a paid voucher that must have none.
+        if valid_until <= now or old is None or valid_until <= old:
             raise InvalidValidity()
         before = locked.status
         locked.valid_until = valid_until
