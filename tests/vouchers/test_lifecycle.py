@@ -1289,3 +1289,18 @@ def test_vehicle_held_vouchers_need_no_member(dealer):
     voucher_redeem(voucher=voucher, vehicle=vehicle, dealer=dealer)
 
     assert fresh(voucher).status == Status.USED
+
+
+def test_void_of_a_voucher_with_a_pending_refund_closes_the_refund():
+    from tests.factories import DefinitionFactory, OwnedVehicleFactory, issue_voucher
+    from vouchers.models import RefundRequest
+    from vouchers.services import voucher_refund_request, voucher_void
+
+    vehicle = OwnedVehicleFactory()
+    voucher = issue_voucher(DefinitionFactory(refundable=True), vehicle=vehicle)
+    refund = voucher_refund_request(voucher=voucher, member=None, reason="no longer needed")
+    voucher_void(voucher=voucher, reason="issued twice")
+    refund.refresh_from_db()
+    assert refund.status == RefundRequest.Status.REJECTED
+    assert refund.decision_reason == "issued twice"
+    assert not RefundRequest.objects.filter(voucher=voucher, status=RefundRequest.Status.PENDING).exists()

@@ -24,7 +24,7 @@ from ..exceptions import (
     InvalidValidity,
     VoucherNotUsable,
 )
-from ..models import LedgerEntry, Voucher, VoucherDefinition
+from ..models import LedgerEntry, RefundRequest, Voucher, VoucherDefinition
 from ..validity import validity_window
 from ._ledger import ledger_append, ledger_replay, require_reason, require_status, voucher_for_update
 
@@ -333,6 +333,10 @@ def voucher_void(
         require_status(locked, *allowed)
         before = locked.status
         locked.status = Status.VOIDED
+        # A refund still waiting for a decision cannot be decided on a voided voucher: close it.
+        RefundRequest.objects.filter(voucher=locked, status=RefundRequest.Status.PENDING).update(
+            status=RefundRequest.Status.REJECTED, decided_at=now, decision_reason=reason[:300]
+        )
         entry = ledger_append(
             locked,
             kind=Kind.VOIDED,
