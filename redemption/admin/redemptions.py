@@ -67,7 +67,9 @@ class RedemptionAdmin(DealerScopedMixin, FastListMixin, admin.ModelAdmin):
         "channel",
         "mileage_km",
     )
-    list_filter = ("status", "channel", "dealer", ("started_at", admin.DateFieldListFilter))
+    # Indexed filters only: (status, started_at) and (dealer, started_at); newest first by key.
+    list_filter = ("status", "dealer")
+    ordering = ("-pk",)
     list_select_related = ("voucher", "vehicle", "vehicle__model", "dealer", "advisor")
     search_fields = ("voucher__code", "vehicle__plate_key", "vehicle__vin", "work_order")
     fields = (

@@ -45,8 +45,12 @@ def test_setup_groups_assigns_the_demo_users():
     from django.contrib.auth import get_user_model
 
     groups = {u.username: {g.name for g in u.groups.all()} for u in get_user_model().objects.all()}
-    assert groups == {"ops": {"Operations"}, "finance": {"Finance"}, "mgr-tpe": {"Dealer manager"},
-                      "sa-tpe": {"Advisor"}}
+    assert groups == {
+        "ops": {"Operations"},
+        "finance": {"Finance"},
+        "mgr-tpe": {"Dealer manager"},
+        "sa-tpe": {"Advisor"},
+    }
 
 
 OPERATIONS_PAGES = [
@@ -103,13 +107,18 @@ def test_dealer_manager_sees_only_their_dealer_and_may_reverse_there(client):
 
     response = client.post(reverse("admin:redemption_redemption_reverse", args=[other.pk]), {"reason": "x"})
     assert response.status_code == 302 and Redemption.objects.get(pk=other.pk).status == "completed"
-    response = client.post(reverse("admin:redemption_redemption_reverse", args=[own.pk]), {"reason": "wrong car"})
+    response = client.post(
+        reverse("admin:redemption_redemption_reverse", args=[own.pk]), {"reason": "wrong car"}
+    )
     assert response.status_code == 302
     assert Redemption.objects.get(pk=own.pk).status == "reversed"
 
-    for url in (reverse("admin:vouchers_voucher_changelist"), reverse("admin:vouchers_voucherdefinition_changelist"),
-                reverse("admin:redemption_redemption_redeem", args=[own.voucher_id]),
-                reverse("admin:vouchers_refundrequest_changelist")):
+    for url in (
+        reverse("admin:vouchers_voucher_changelist"),
+        reverse("admin:vouchers_voucherdefinition_changelist"),
+        reverse("admin:redemption_redemption_redeem", args=[own.voucher_id]),
+        reverse("admin:vouchers_refundrequest_changelist"),
+    ):
         assert client.get(url).status_code == 403, url
 
 

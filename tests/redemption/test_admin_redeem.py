@@ -31,8 +31,14 @@ def test_redeem_for_a_dealer_goes_through_the_service_and_is_audited(client, ope
     url = reverse("admin:redemption_redemption_redeem", args=[voucher.pk])
     form = client.get(url).context["form"]
     key = form["idempotency_key"].value()
-    data = {"dealer": dealer.pk, "vehicle": vehicle.pk, "mileage_km": "12000", "work_order": "WO-1",
-            "reason": "counter offline", "idempotency_key": key}
+    data = {
+        "dealer": dealer.pk,
+        "vehicle": vehicle.pk,
+        "mileage_km": "12000",
+        "work_order": "WO-1",
+        "reason": "counter offline",
+        "idempotency_key": key,
+    }
     assert client.post(url, data).status_code == 302
     assert client.post(url, data).status_code == 302  # a double submit replays the first redemption
     redemption = Redemption.objects.get()
@@ -41,7 +47,9 @@ def test_redeem_for_a_dealer_goes_through_the_service_and_is_audited(client, ope
     assert voucher.uses_left == 1
     entry = LedgerEntry.objects.get(voucher=voucher, kind="redeemed")
     assert entry.reason == "counter offline" and entry.dealer == dealer
-    assert LogEntry.objects.filter(object_id=str(voucher.pk), change_message__contains="counter offline").exists()
+    assert LogEntry.objects.filter(
+        object_id=str(voucher.pk), change_message__contains="counter offline"
+    ).exists()
 
 
 def test_a_refused_redemption_is_shown_on_the_form(client, operator):
@@ -52,7 +60,9 @@ def test_a_refused_redemption_is_shown_on_the_form(client, operator):
     voucher = issue_voucher(definition, vehicle=vehicle)
     url = reverse("admin:redemption_redemption_redeem", args=[voucher.pk])
     key = client.get(url).context["form"]["idempotency_key"].value()
-    response = client.post(url, {"dealer": dealer.pk, "vehicle": vehicle.pk, "reason": "x", "idempotency_key": key})
+    response = client.post(
+        url, {"dealer": dealer.pk, "vehicle": vehicle.pk, "reason": "x", "idempotency_key": key}
+    )
     assert response.status_code == 200
     assert "Not valid at this dealer" in str(response.context["form"].non_field_errors())
     assert not Redemption.objects.exists()

@@ -32,7 +32,14 @@ def search(client, name, term):
 def test_vehicles_are_found_by_plate_in_any_spelling_and_by_vin(client, operator):
     vehicle = OwnedVehicleFactory(plate="ABC-1234", plate_key="ABC1234")
     OwnedVehicleFactory()
-    for term in ("ABC-1234", "abc1234", "abc 1234", "ＡＢＣ－１２３４", "ABC–1234", f" {vehicle.vin.lower()} "):
+    for term in (
+        "ABC-1234",
+        "abc1234",
+        "abc 1234",
+        "ＡＢＣ－１２３４",
+        "ABC–1234",
+        f" {vehicle.vin.lower()} ",
+    ):
         assert search(client, "vehicles_vehicle", term) == [vehicle], term
     assert search(client, "vehicles_vehicle", "ABC-9999") == []
 
@@ -48,8 +55,10 @@ def test_members_are_found_by_phone_in_any_common_format(client, operator):
 def test_vouchers_are_found_by_code_plate_or_phone(client, operator):
     vehicle = OwnedVehicleFactory(plate="XYZ-5678", plate_key="XYZ5678")
     voucher = issue_voucher(vehicle=vehicle)
-    member_voucher = issue_voucher(DefinitionFactory(holder_type=VoucherDefinition.HolderType.MEMBER),
-                                   member=MemberFactory(phone="+886933111222"))
+    member_voucher = issue_voucher(
+        DefinitionFactory(holder_type=VoucherDefinition.HolderType.MEMBER),
+        member=MemberFactory(phone="+886933111222"),
+    )
     assert search(client, "vouchers_voucher", voucher.code_display.lower()) == [voucher]
     assert search(client, "vouchers_voucher", "xyz 5678") == [voucher]
     assert search(client, "vouchers_voucher", "0933-111-222") == [member_voucher]
@@ -67,8 +76,12 @@ def test_transfer_ownership_voids_first_owner_benefits_and_is_logged(client, ope
     assert Ownership.objects.get(vehicle=vehicle, ended_at__isnull=True).member == buyer
     benefit.refresh_from_db()
     assert benefit.status == "voided"
-    assert LedgerEntry.objects.filter(voucher=benefit, kind="voided", reason__contains="sold second-hand").exists()
-    assert LogEntry.objects.filter(object_id=str(vehicle.pk), change_message__contains="sold second-hand").exists()
+    assert LedgerEntry.objects.filter(
+        voucher=benefit, kind="voided", reason__contains="sold second-hand"
+    ).exists()
+    assert LogEntry.objects.filter(
+        object_id=str(vehicle.pk), change_message__contains="sold second-hand"
+    ).exists()
 
     response = client.post(url, {"new_owner_phone": "0955-000-111", "reason": "again"})
     assert response.status_code == 200
@@ -96,5 +109,7 @@ def test_binding_queue_approve_and_reject(client, operator):
     url = reverse("admin:vehicles_bindingrequest_reject", args=[other.pk])
     assert client.post(url, {"reason": "documents do not match"}).status_code == 302
     other.refresh_from_db()
-    assert other.status == BindingRequest.Status.REJECTED and other.decision_reason == "documents do not match"
+    assert (
+        other.status == BindingRequest.Status.REJECTED and other.decision_reason == "documents do not match"
+    )
     assert LogEntry.objects.filter(object_id=str(other.pk)).exists()

@@ -46,7 +46,9 @@ def messages_of(response):
         ("extend", "active", {"valid_until": "2099-12-31"}, "active", "extended"),
     ],
 )
-def test_action_lands_in_the_ledger_and_the_admin_log(client, operator, name, start, data, status_after, kind):
+def test_action_lands_in_the_ledger_and_the_admin_log(
+    client, operator, name, start, data, status_after, kind
+):
     mode = "operations" if start == "inactive" else "automatic"
     voucher = issue_voucher(DefinitionFactory(activation_mode=mode), vehicle=OwnedVehicleFactory())
     assert voucher.status == start
@@ -69,7 +71,10 @@ def test_unlock_returns_a_locked_voucher(client, operator):
     voucher.refresh_from_db()
     assert voucher.status == "active"
     assert list(LedgerEntry.objects.filter(voucher=voucher).values_list("kind", flat=True)) == [
-        "issued", "locked", "unlocked"]
+        "issued",
+        "locked",
+        "unlocked",
+    ]
 
 
 def test_a_reason_is_required(client, operator):
@@ -92,8 +97,10 @@ def test_a_service_refusal_is_shown_on_the_form_not_as_success(client, operator)
     assert LedgerEntry.objects.filter(voucher=voucher, kind="voided").count() == 1
     assert LogEntry.objects.filter(object_id=str(voucher.pk)).count() == 1
 
-    response = client.post(action(voucher := issue_voucher(vehicle=OwnedVehicleFactory()), "extend"),
-                           {"valid_until": (timezone.localdate() - timedelta(days=1)).isoformat(), "reason": "x"})
+    response = client.post(
+        action(voucher := issue_voucher(vehicle=OwnedVehicleFactory()), "extend"),
+        {"valid_until": (timezone.localdate() - timedelta(days=1)).isoformat(), "reason": "x"},
+    )
     assert "valid_until" in response.context["form"].errors
     response = client.post(action(voucher, "activate"), {"reason": "x"})  # already active
     assert response.status_code == 200 and response.context["form"].non_field_errors()
@@ -101,7 +108,9 @@ def test_a_service_refusal_is_shown_on_the_form_not_as_success(client, operator)
 
 def test_voucher_page_offers_only_the_actions_its_state_allows(client, operator):
     voucher = issue_voucher(vehicle=OwnedVehicleFactory())
-    tools = dict(client.get(reverse("admin:vouchers_voucher_change", args=[voucher.pk])).context["voucher_tools"])
+    tools = dict(
+        client.get(reverse("admin:vouchers_voucher_change", args=[voucher.pk])).context["voucher_tools"]
+    )
     labels = {str(label) for label in tools}
     assert {"Void", "Lock", "Extend validity", "Redeem for a dealer"} <= labels
     assert "Activate" not in labels and "Unlock" not in labels
@@ -112,7 +121,10 @@ def test_state_fields_are_read_only_and_vouchers_cannot_be_added_or_deleted(clie
     response = client.post(reverse("admin:vouchers_voucher_change", args=[voucher.pk]), {"status": "used"})
     assert response.status_code == 403
     assert client.get(reverse("admin:vouchers_voucher_add")).status_code == 403
-    assert client.post(reverse("admin:vouchers_voucher_delete", args=[voucher.pk]), {"post": "yes"}).status_code == 403
+    assert (
+        client.post(reverse("admin:vouchers_voucher_delete", args=[voucher.pk]), {"post": "yes"}).status_code
+        == 403
+    )
     voucher.refresh_from_db()
     assert voucher.status == "active"
 
@@ -132,8 +144,10 @@ def test_refund_queue_lists_pending_first(client, operator):
     assert rows[0] == pending
 
 
-@pytest.mark.parametrize(("decision", "voucher_status", "kind"), [("approve", "refunded", "refund_approved"),
-                                                                   ("reject", "active", "refund_rejected")])
+@pytest.mark.parametrize(
+    ("decision", "voucher_status", "kind"),
+    [("approve", "refunded", "refund_approved"), ("reject", "active", "refund_rejected")],
+)
 def test_refund_decisions(client, operator, decision, voucher_status, kind):
     refund = _refund()
     url = reverse("admin:vouchers_refundrequest_decide", args=[refund.pk, decision])

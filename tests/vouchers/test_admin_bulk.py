@@ -51,8 +51,12 @@ def sync_tasks(monkeypatch, django_capture_on_commit_callbacks):
 def prepare(definition, lines, **kwargs):
     values = list(enumerate(lines, start=1))
     return issue_batch_prepare(
-        definition=definition, reason="spring campaign", source_kind="file", source_label="list.csv",
-        values=values, **kwargs
+        definition=definition,
+        reason="spring campaign",
+        source_kind="file",
+        source_label="list.csv",
+        values=values,
+        **kwargs,
     )
 
 
@@ -72,7 +76,10 @@ def test_whitelist_reads_utf8_with_and_without_bom_and_big5():
 
 
 def test_whitelist_keeps_line_numbers_and_skips_blank_lines():
-    assert whitelist_values("ABC-1234,x\n\n  ,0912345678\n", max_rows=10) == [(1, "ABC-1234"), (3, "0912345678")]
+    assert whitelist_values("ABC-1234,x\n\n  ,0912345678\n", max_rows=10) == [
+        (1, "ABC-1234"),
+        (3, "0912345678"),
+    ]
 
 
 def test_whitelist_refuses_unreadable_and_oversized_files():
@@ -268,14 +275,21 @@ def test_admin_dry_run_confirm_progress_and_download(client, operator, sync_task
     text = f"車牌\n{cars[0].plate}\n{cars[1].plate}\nXX\n"
     response = client.post(
         reverse("admin:vouchers_voucherdefinition_bulk", args=[definition.pk]),
-        {"source": "file", "identifier_kind": "auto", "reason": "VIP list", "whitelist": upload("vip.csv", text, "big5")},
+        {
+            "source": "file",
+            "identifier_kind": "auto",
+            "reason": "VIP list",
+            "whitelist": upload("vip.csv", text, "big5"),
+        },
     )
     assert response.status_code == 302
     batch = IssueBatch.objects.get()
     page = client.get(response["Location"])
     assert page.status_code == 200
     assert [r.raw for r in page.context["rejected"]] == ["XX"]
-    csv_text = client.get(reverse("admin:vouchers_issuebatch_rejected", args=[batch.pk])).content.decode("utf-8-sig")
+    csv_text = client.get(reverse("admin:vouchers_issuebatch_rejected", args=[batch.pk])).content.decode(
+        "utf-8-sig"
+    )
     assert "XX" in csv_text and "Malformed" in csv_text and csv_text.splitlines()[1].startswith("4,")
 
     progress = client.get(reverse("admin:vouchers_issuebatch_progress", args=[batch.pk])).json()
@@ -295,15 +309,28 @@ def test_admin_dry_run_confirm_progress_and_download(client, operator, sync_task
 def test_admin_shows_a_file_problem_on_the_form(client, operator):
     definition = DefinitionFactory()
     url = reverse("admin:vouchers_voucherdefinition_bulk", args=[definition.pk])
-    response = client.post(url, {"source": "file", "identifier_kind": "auto", "reason": "x",
-                                 "whitelist": upload("x.csv", "ABC-1234", "utf-16")})
+    response = client.post(
+        url,
+        {
+            "source": "file",
+            "identifier_kind": "auto",
+            "reason": "x",
+            "whitelist": upload("x.csv", "ABC-1234", "utf-16"),
+        },
+    )
     assert response.status_code == 200 and "whitelist" in response.context["form"].errors
     response = client.post(url, {"source": "file", "identifier_kind": "auto", "reason": "x"})
     assert "whitelist" in response.context["form"].errors
     paused = DefinitionFactory(status="paused")
-    response = client.post(reverse("admin:vouchers_voucherdefinition_bulk", args=[paused.pk]),
-                           {"source": "file", "identifier_kind": "auto", "reason": "x",
-                            "whitelist": upload("x.csv", "ABC-1234")})
+    response = client.post(
+        reverse("admin:vouchers_voucherdefinition_bulk", args=[paused.pk]),
+        {
+            "source": "file",
+            "identifier_kind": "auto",
+            "reason": "x",
+            "whitelist": upload("x.csv", "ABC-1234"),
+        },
+    )
     assert response.status_code == 200
     assert "not published" in str(response.context["form"].non_field_errors())
     assert not IssueBatch.objects.exists()
@@ -334,5 +361,7 @@ def test_finance_sees_batches_but_cannot_issue(client, sync_tasks):
     client.force_login(staff_user("Finance", username="fin-bulk"))
     assert client.get(reverse("admin:vouchers_issuebatch_change", args=[batch.pk])).status_code == 200
     assert client.post(reverse("admin:vouchers_issuebatch_confirm", args=[batch.pk])).status_code == 403
-    assert client.get(reverse("admin:vouchers_voucherdefinition_bulk", args=[definition.pk])).status_code == 403
+    assert (
+        client.get(reverse("admin:vouchers_voucherdefinition_bulk", args=[definition.pk])).status_code == 403
+    )
     assert not Voucher.objects.exists()

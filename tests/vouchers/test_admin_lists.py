@@ -29,8 +29,16 @@ def queries_for(client, url):
     return captured.captured_queries
 
 
-@pytest.mark.parametrize("name", ["vouchers_voucher", "vouchers_ledgerentry", "redemption_redemption",
-                                  "vouchers_refundrequest", "vehicles_vehicle"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "vouchers_voucher",
+        "vouchers_ledgerentry",
+        "redemption_redemption",
+        "vouchers_refundrequest",
+        "vehicles_vehicle",
+    ],
+)
 def test_list_queries_do_not_grow_with_rows(client, name):
     client.force_login(staff_user("Operations"))
     url = reverse(f"admin:{name}_changelist")
@@ -55,7 +63,10 @@ def test_voucher_and_ledger_lists_never_count_the_whole_table(client):
 def test_filtered_lists_stay_constant_too(client, django_assert_max_num_queries):
     client.force_login(staff_user("Operations"))
     fill(20)
-    url = reverse("admin:vouchers_voucher_changelist") + "?status__exact=active&definition__kind__exact=complimentary"
+    url = (
+        reverse("admin:vouchers_voucher_changelist")
+        + "?status__exact=active&definition__kind__exact=complimentary"
+    )
     with django_assert_max_num_queries(12):
         assert client.get(url).status_code == 200
 

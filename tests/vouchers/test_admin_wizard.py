@@ -83,7 +83,11 @@ def test_walk_the_four_steps_then_publish(client, operator):
     definition.refresh_from_db()
     assert definition.status == D.Status.DRAFT
     assert definition.wizard_step == 4
-    assert (definition.uses_per_voucher, definition.validity_days, definition.card_title) == (2, 90, "春季洗車禮")
+    assert (definition.uses_per_voucher, definition.validity_days, definition.card_title) == (
+        2,
+        90,
+        "春季洗車禮",
+    )
     response = client.post(response["Location"], {"_publish": "1"})
     assert response.status_code == 302
     definition.refresh_from_db()
@@ -104,7 +108,9 @@ def test_each_step_validates_its_own_fields(client, operator):
 
     client.post(reverse("admin:vouchers_voucherdefinition_wizard_new"), {**STEP1, "_next": "1"})
     definition = D.objects.get()
-    response = client.post(step_url(definition, 2), {"trigger_event": "", "trigger_once_per": "vehicle", "_next": "1"})
+    response = client.post(
+        step_url(definition, 2), {"trigger_event": "", "trigger_once_per": "vehicle", "_next": "1"}
+    )
     assert response.status_code == 200
     assert "Choose at least one issue channel." in str(response.context["form"].non_field_errors())
     response = client.post(
@@ -211,8 +217,11 @@ def test_the_service_refuses_to_change_a_frozen_field():
     definition = DefinitionFactory()
     issue_voucher(definition, vehicle=OwnedVehicleFactory())
     with pytest.raises(DefinitionFieldsLocked):
-        definition_save_step(definition=definition, step=3, values={"activation_mode": "operations",
-                                                                     "activation_requires_verified_identity": False})
+        definition_save_step(
+            definition=definition,
+            step=3,
+            values={"activation_mode": "operations", "activation_requires_verified_identity": False},
+        )
     saved = definition_save_step(definition=definition, step=4, values={"card_title": "OK"})
     assert saved.card_title == "OK"
 
@@ -231,8 +240,12 @@ def test_definition_list_filters(client, operator):
     DefinitionFactory(name="Claimable", channel_claim=True, channel_manual=False, category="tyre")
     DefinitionFactory(name="Manual only", channel_claim=False, category="wash")
     url = reverse("admin:vouchers_voucherdefinition_changelist")
-    for query, expected in (("channel=claim", {"Claimable"}), ("category__exact=wash", {"Manual only"}),
-                            ("status__exact=draft", set()), ("kind__exact=complimentary", {"Claimable", "Manual only"})):
+    for query, expected in (
+        ("channel=claim", {"Claimable"}),
+        ("category__exact=wash", {"Manual only"}),
+        ("status__exact=draft", set()),
+        ("kind__exact=complimentary", {"Claimable", "Manual only"}),
+    ):
         names = {d.name for d in client.get(f"{url}?{query}").context["cl"].result_list}
         assert names == expected, query
 
@@ -242,4 +255,7 @@ def test_finance_cannot_open_the_wizard(client):
     definition = DefinitionFactory()
     assert client.get(reverse("admin:vouchers_voucherdefinition_wizard_new")).status_code == 403
     assert client.post(step_url(definition, 1), {**STEP1, "_next": "1"}).status_code == 403
-    assert client.get(reverse("admin:vouchers_voucherdefinition_change", args=[definition.pk])).status_code == 200
+    assert (
+        client.get(reverse("admin:vouchers_voucherdefinition_change", args=[definition.pk])).status_code
+        == 200
+    )

@@ -89,7 +89,10 @@ class VoucherAdmin(FastListMixin, admin.ModelAdmin):
         "issued_at",
         "source",
     )
-    list_filter = ("status", "source", "definition__kind", "definition__category", "definition")
+    # Only filters an index serves: (status, valid_until), (definition, status) and the small
+    # definitions table; newest first by primary key, which the primary-key index serves too.
+    list_filter = ("status", "definition__kind", "definition__category", "definition")
+    ordering = ("-pk",)
     list_select_related = ("definition", "vehicle", "vehicle__model", "member")
     search_fields = ("code",)
     search_help_text = _("Voucher code, licence plate, VIN or the member's mobile number.")

@@ -419,7 +419,7 @@ def _process_chunk(batch_id: int, chunk_size: int, now: datetime | None) -> tupl
             batch.status = BatchStatus.RUNNING
             batch.started_at = batch.started_at or now
         rows = list(
-            IssueBatchRow.objects.select_for_update()
+            IssueBatchRow.objects.select_for_update(of=("self",))
             .filter(batch=batch, status=Row.Status.PENDING)
             .select_related("vehicle")
             .order_by("row_number")[:chunk_size]
