@@ -21,6 +21,8 @@ from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
 
+from ..models import DealerStaff
+
 
 class CappedCountPaginator(Paginator):
     """Counts at most `count_cap` rows: admin lists stay fast with a million vouchers.
@@ -151,8 +153,6 @@ def scoped_dealer_id(request: HttpRequest) -> int | None:
         return None
     cached = getattr(request, "_scoped_dealer_id", ...)
     if cached is ...:
-        from members.models import DealerStaff
-
         cached = DealerStaff.objects.filter(user_id=user.pk).values_list("dealer_id", flat=True).first()
         request._scoped_dealer_id = cached
     return cached

@@ -259,3 +259,11 @@ def test_finance_cannot_open_the_wizard(client):
         client.get(reverse("admin:vouchers_voucherdefinition_change", args=[definition.pk])).status_code
         == 200
     )
+
+
+def test_a_published_definition_opens_at_any_step_a_draft_only_in_order(client, operator):
+    published = DefinitionFactory()  # made outside the wizard: no step recorded
+    assert client.get(step_url(published, 3)).status_code == 200
+    draft = DefinitionFactory(status=D.Status.DRAFT, wizard_step=1)
+    response = client.get(step_url(draft, 4))
+    assert response.status_code == 302 and response["Location"] == step_url(draft, 2)

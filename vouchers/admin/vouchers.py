@@ -2,6 +2,7 @@ from datetime import date
 
 from django import forms
 from django.contrib import admin
+from django.http import Http404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -177,8 +178,6 @@ class VoucherAdmin(FastListMixin, admin.ModelAdmin):
 
     def action_view(self, request, object_id, action):
         if action not in ACTIONS:
-            from django.http import Http404
-
             raise Http404
         require_permission(request, "vouchers.change_voucher")
         voucher = self.get_object(request, object_id)

@@ -52,7 +52,7 @@ class DefinitionWizardMixin:
                 "done": definition is not None and definition.wizard_step >= n,
                 "current": n == step,
                 "url": step_url(definition, n)
-                if definition is not None and definition.wizard_step >= n - 1
+                if definition is not None and _reachable(definition, n)
                 else "",
             }
             for n in range(1, STEP_COUNT + 1)
@@ -92,8 +92,8 @@ class DefinitionWizardMixin:
         if step not in STEP_FORMS:
             raise Http404
         definition = self._definition_or_404(request, object_id)
-        if step > definition.wizard_step + 1:
-            # Steps are walked in order; jump to the first one not yet completed.
+        if not _reachable(definition, step):
+            # A draft's steps are walked in order; jump to the first one not yet completed.
             return redirect(step_url(definition, definition.wizard_step + 1))
         return self._wizard_step(request, definition, step)
 
@@ -206,6 +206,11 @@ class DefinitionWizardMixin:
             can_publish=definition.status in (Definition.Status.DRAFT, Definition.Status.PAUSED),
         )
         return TemplateResponse(request, "admin/vouchers/voucherdefinition/wizard_review.html", context)
+
+
+def _reachable(definition: Definition, step: int) -> bool:
+    """Any step of a definition that left the draft state (it is complete); a draft's next step."""
+    return definition.status != Definition.Status.DRAFT or step <= definition.wizard_step + 1
 
 
 def _apply_preview(definition: Definition, form) -> Definition:
