@@ -32,6 +32,7 @@ from vehicles.models import Ownership, Vehicle
 from .. import signals
 from ..exceptions import HolderMissing
 from ..models import IssueBatch, IssueBatchRow, LedgerEntry, Voucher, VoucherDefinition
+from ._copy import rows_insert
 from ._ledger import require_reason
 from .issuance import _require_issuable, definition_for_update, voucher_build
 
@@ -314,21 +315,22 @@ def issue_batch_prepare(
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
             created_at=now,
         )
-        IssueBatchRow.objects.bulk_create(
+        rows_insert(
+            IssueBatchRow,
+            ("batch", "row_number", "raw", "vehicle", "member", "status", "reason", "detail"),
             (
-                IssueBatchRow(
-                    batch=batch,
-                    row_number=p.row_number,
-                    raw=p.raw[:200],
-                    vehicle_id=p.vehicle_id if not p.reason else None,
-                    member_id=p.member_id if not p.reason else None,
-                    status=Row.Status.REJECTED if p.reason else Row.Status.PENDING,
-                    reason=p.reason,
-                    detail=str(p.detail)[:200],
+                (
+                    batch.pk,
+                    p.row_number,
+                    p.raw[:200],
+                    p.vehicle_id if not p.reason else None,
+                    p.member_id if not p.reason else None,
+                    Row.Status.REJECTED if p.reason else Row.Status.PENDING,
+                    p.reason,
+                    str(p.detail)[:200],
                 )
                 for p in planned
             ),
-            batch_size=2000,
         )
     return batch
 
@@ -508,24 +510,37 @@ def _issue_rows(batch: IssueBatch, definition: Definition, rows: list[IssueBatch
         issued_rows.append(row)
     if vouchers:
         Voucher.objects.bulk_create(vouchers, batch_size=1000)
-        actor = batch.confirmed_by
-        LedgerEntry.objects.bulk_create(
+        actor_id = batch.confirmed_by_id
+        rows_insert(
+            LedgerEntry,
             (
-                LedgerEntry(
-                    voucher=voucher,
-                    kind=LedgerEntry.Kind.ISSUED,
-                    delta=voucher.uses_total,
-                    status_before="",
-                    status_after=voucher.status,
-                    uses_left_after=voucher.uses_left,
-                    actor=actor,
-                    actor_label=f"bulk:{batch.pk}",
-                    reason=batch.reason,
-                    data={"source": Voucher.Source.BULK, "batch": batch.pk, "row": row_number},
-                    created_at=now,
+                "voucher",
+                "kind",
+                "delta",
+                "status_before",
+                "status_after",
+                "uses_left_after",
+                "actor",
+                "actor_label",
+                "reason",
+                "data",
+                "created_at",
+            ),
+            (
+                (
+                    voucher.pk,
+                    LedgerEntry.Kind.ISSUED,
+                    voucher.uses_total,
+                    "",
+                    voucher.status,
+                    voucher.uses_left,
+                    actor_id,
+                    f"bulk:{batch.pk}",
+                    batch.reason,
+                    {"source": Voucher.Source.BULK, "batch": batch.pk, "row": row_number},
+                    now,
                 )
                 for voucher, row_number in zip(vouchers, origins, strict=True)
             ),
-            batch_size=1000,
         )
     return issued_rows, rejected_rows, vouchers
