@@ -71,6 +71,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--chunk", type=int, default=settings.VOUCHERS_BULK_CHUNK_ROWS)
+    parser.add_argument("--profile", action="store_true", help="print where the issue phase spends its time")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         print("Set DATABASE_URL=postgres://... (the benchmark measures PostgreSQL).", file=sys.stderr)
@@ -105,9 +106,20 @@ def main() -> int:
 
         bulk.async_task = lambda *a, **k: None
         issue_batch_confirm(batch=batch)
+        profiler = None
+        if args.profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
         started = time.perf_counter()
         batch = issue_batch_process(batch_id=batch.pk, chunk_size=args.chunk)
         issue_s = time.perf_counter() - started
+        if profiler is not None:
+            import pstats
+
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(12)
 
         definition.refresh_from_db()
         vouchers = Voucher.objects.filter(definition=definition).count()

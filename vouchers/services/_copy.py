@@ -36,3 +36,33 @@ def rows_insert(model, fields: Sequence[str], rows: Iterable[tuple], *, batch_si
             copy.write_row(row)
             count += 1
     return count
+
+
+def objects_insert(objects: list, *, batch_size: int = 1000) -> list:
+    """Save unsaved model instances of one model and set their primary keys.
+
+    On PostgreSQL the keys are taken from the table's sequence first, then the rows are COPYed
+    with them; elsewhere bulk_create (which returns the keys) does it.
+    """
+    if not objects:
+        return objects
+    model = type(objects[0])
+    if connection.vendor != "postgresql":
+        return model.objects.bulk_create(objects, batch_size=batch_size)
+    opts = model._meta
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [opts.db_table, opts.pk.column, len(objects)],
+        )
+        keys = [row[0] for row in cursor.fetchall()]
+    for obj, key in zip(objects, keys, strict=True):
+        obj.pk = key
+    fields = [field.name for field in opts.concrete_fields]
+    rows_insert(
+        model, fields, (tuple(getattr(obj, opts.get_field(f).attname) for f in fields) for obj in objects)
+    )
+    for obj in objects:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    return objects

@@ -32,7 +32,7 @@ from vehicles.models import Ownership, Vehicle
 from .. import signals
 from ..exceptions import HolderMissing
 from ..models import IssueBatch, IssueBatchRow, LedgerEntry, Voucher, VoucherDefinition
-from ._copy import rows_insert
+from ._copy import objects_insert, rows_insert
 from ._ledger import require_reason
 from .issuance import _require_issuable, definition_for_update, voucher_build
 
@@ -509,7 +509,7 @@ def _issue_rows(batch: IssueBatch, definition: Definition, rows: list[IssueBatch
         origins += [row.row_number] * len(built)
         issued_rows.append(row)
     if vouchers:
-        Voucher.objects.bulk_create(vouchers, batch_size=1000)
+        objects_insert(vouchers)
         actor_id = batch.confirmed_by_id
         rows_insert(
             LedgerEntry,
