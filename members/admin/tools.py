@@ -169,3 +169,10 @@ class DealerScopedMixin:
         if dealer_id is not None:
             queryset = queryset.filter(**{f"{self.dealer_scope_field}_id": dealer_id})
         return queryset
+
+    def get_list_filter(self, request):
+        # A scoped employee has one dealer: a filter listing every dealer would only leak their names.
+        filters = super().get_list_filter(request)
+        if scoped_dealer_id(request) is None:
+            return filters
+        return [f for f in filters if f != self.dealer_scope_field]

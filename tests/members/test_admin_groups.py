@@ -140,3 +140,12 @@ def test_advisors_have_no_back_office(client):
     assert not advisor.is_staff and not advisor.get_all_permissions()
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_dealer_manager_lists_offer_no_filter_by_other_dealers(client):
+    mine = DealerFactory()
+    DealerFactory()
+    client.force_login(staff_user("Dealer manager", dealer=mine))
+    for name in ("redemption_redemption", "vouchers_ledgerentry", "vehicles_vehicle", "members_dealerstaff"):
+        filters = client.get(reverse(f"admin:{name}_changelist")).context["cl"].list_filter
+        assert not any("dealer" in str(f) for f in filters), name

@@ -160,3 +160,13 @@ def test_refund_decisions(client, operator, decision, voucher_status, kind):
     assert LogEntry.objects.filter(object_id=str(refund.pk)).exists()
     response = client.post(url, {"reason": "twice"})
     assert response.status_code == 200 and response.context["form"].non_field_errors()
+
+
+def test_a_voucher_waiting_for_a_refund_offers_the_decision_not_unlock(client, operator):
+    refund = _refund()
+    page = client.get(reverse("admin:vouchers_voucher_change", args=[refund.voucher_id]))
+    tools = {str(label): url for label, url in page.context["voucher_tools"]}
+    assert "Unlock" not in tools
+    assert tools["Decide the refund request"] == reverse(
+        "admin:vouchers_refundrequest_change", args=[refund.pk]
+    )

@@ -7,7 +7,7 @@ from django.urls import path
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from members.admin.tools import ReasonForm, require_permission, run_action, scoped_dealer_id
+from members.admin.tools import DealerScopedMixin, ReasonForm, require_permission, run_action
 from members.exceptions import InvalidPhone, MemberNotFound
 from members.models import Member
 from members.phones import phone_normalise
@@ -60,7 +60,8 @@ class TransferOwnershipForm(ReasonForm):
 
 
 @admin.register(Vehicle)
-class VehicleAdmin(admin.ModelAdmin):
+class VehicleAdmin(DealerScopedMixin, admin.ModelAdmin):
+    dealer_scope_field = "selling_dealer"  # a dealer manager sees the cars their dealer sold
     list_display = ("plate", "vin", "model", "selling_dealer", "delivery_date", "last_visit_at")
     list_filter = ("model", "selling_dealer", "vin_check_digit_ok")
     list_select_related = ("model", "selling_dealer")
@@ -99,11 +100,6 @@ class VehicleAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # vehicles are registered by the sales systems through vehicle_register
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        dealer_id = scoped_dealer_id(request)
-        return queryset if dealer_id is None else queryset.filter(selling_dealer_id=dealer_id)
 
     def get_search_results(self, request, queryset, search_term):
         """Plates match on their hyphen-free key (any case, dash or width); VINs on their 17 characters."""

@@ -1,14 +1,14 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from members.admin.tools import FastListMixin, ReadOnlyAdminMixin, scoped_dealer_id
+from members.admin.tools import DealerScopedMixin, FastListMixin, ReadOnlyAdminMixin
 
 from ..models import LedgerEntry
 from .search import voucher_search_condition
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(FastListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class LedgerEntryAdmin(DealerScopedMixin, FastListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """The append-only ledger: every change of every voucher, who made it, where and why."""
 
     list_display = (
@@ -45,11 +45,6 @@ class LedgerEntryAdmin(FastListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     )
     readonly_fields = fields
     ordering = ("-pk",)
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        dealer_id = scoped_dealer_id(request)
-        return queryset if dealer_id is None else queryset.filter(dealer_id=dealer_id)
 
     def get_search_results(self, request, queryset, search_term):
         condition = voucher_search_condition(search_term, prefix="voucher__")

@@ -154,19 +154,20 @@ class VoucherAdmin(FastListMixin, admin.ModelAdmin):
         obj = self.get_object(request, object_id) if object_id else None
         tools = []
         if obj is not None:
+            pending = obj.refund_requests.filter(status="pending").first()
             if request.user.has_perm("vouchers.change_voucher"):
                 tools += [
                     (label, reverse("admin:vouchers_voucher_action", args=[obj.pk, name]))
                     for name, (label, allowed) in ACTIONS.items()
-                    if obj.status in allowed
+                    # A refund request holds the lock: it is decided, not unlocked.
+                    if obj.status in allowed and not (name == "unlock" and pending is not None)
                 ]
             tools += [
                 (tool.label, tool.url(obj))
                 for tool in voucher_tools
                 if request.user.has_perm(tool.permission) and tool.show(obj)
             ]
-            pending = obj.refund_requests.filter(status="pending").first()
-            if pending is not None:
+            if pending is not None and request.user.has_perm("vouchers.view_refundrequest"):
                 tools.append(
                     (
                         _("Decide the refund request"),
