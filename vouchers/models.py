@@ -491,6 +491,7 @@ class IssueBatch(models.Model):
     """A bulk issuance: a whitelist (CSV) or a segment, checked in a dry run, then issued by a task."""
 
     class Status(models.TextChoices):
+        CHECKING = "checking", _("Checking the rows (dry run)")
         PREPARED = "prepared", _("Checked, waiting for confirmation")
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Issuing")
@@ -510,9 +511,10 @@ class IssueBatch(models.Model):
     )
     source_kind = models.CharField(_("source"), max_length=10, choices=SourceKind.choices)
     source_label = models.CharField(_("file or segment"), max_length=200)
+    identifier_kind = models.CharField(_("the file lists"), max_length=10, default="auto")
     reason = models.CharField(_("reason"), max_length=300)
     status = models.CharField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.PREPARED, db_index=True
+        _("status"), max_length=10, choices=Status.choices, default=Status.CHECKING, db_index=True
     )
     rows_total = models.PositiveIntegerField(_("rows"), default=0)
     rows_valid = models.PositiveIntegerField(_("rows to issue (dry run)"), default=0)
@@ -566,6 +568,7 @@ class IssueBatchRow(models.Model):
     its status changes to `issued` in the same transaction that creates its vouchers."""
 
     class Status(models.TextChoices):
+        UNCHECKED = "unchecked", _("Not checked yet")
         PENDING = "pending", _("To issue")
         ISSUED = "issued", _("Issued")
         REJECTED = "rejected", _("Rejected")

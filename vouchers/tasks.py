@@ -3,7 +3,7 @@
 from django.conf import settings
 
 from .models import IssueBatch
-from .services.bulk import issue_batch_enqueue, issue_batch_process
+from .services.bulk import issue_batch_check, issue_batch_enqueue, issue_batch_process
 
 
 def issue_batch_run(batch_id: int) -> dict:
@@ -21,4 +21,15 @@ def issue_batch_run(batch_id: int) -> dict:
         "rows_done": batch.rows_done,
         "rows_total": batch.rows_total,
         "vouchers_issued": batch.vouchers_issued,
+    }
+
+
+def issue_batch_check_run(batch_id: int) -> dict:
+    """The dry run of an uploaded whitelist or a segment (a second run finds it done)."""
+    batch = issue_batch_check(batch_id=batch_id)
+    return {
+        "batch": batch.pk,
+        "status": batch.status,
+        "rows_valid": batch.rows_valid,
+        "rows_total": batch.rows_total,
     }

@@ -265,6 +265,34 @@ def test_series_definitions_issue_every_voucher_of_the_series(sync_tasks):
 # --- through the admin ----------------------------------------------------------------------------
 
 
+def test_admin_upload_is_checked_by_a_task_and_the_page_waits_for_it(
+    client, operator, django_capture_on_commit_callbacks
+):
+    definition = DefinitionFactory()
+    car = OwnedVehicleFactory()
+    with django_capture_on_commit_callbacks() as queued:
+        response = client.post(
+            reverse("admin:vouchers_voucherdefinition_bulk", args=[definition.pk]),
+            {
+                "source": "file",
+                "identifier_kind": "plate",
+                "reason": "x",
+                "whitelist": upload("a.csv", car.plate),
+            },
+        )
+    batch = IssueBatch.objects.get()
+    assert batch.status == IssueBatch.Status.CHECKING and len(queued) == 1
+    page = client.get(response["Location"])
+    assert page.context["active"] and 'id="batch-checking"' in page.content.decode()
+    progress = client.get(reverse("admin:vouchers_issuebatch_progress", args=[batch.pk])).json()
+    assert progress["status"] == "checking" and not progress["checked"]
+    tasks.issue_batch_check_run(batch.pk)
+    tasks.issue_batch_check_run(batch.pk)  # a retried task changes nothing
+    batch.refresh_from_db()
+    assert (batch.status, batch.rows_valid, batch.rows.count()) == ("prepared", 1, 1)
+    assert not Voucher.objects.exists()
+
+
 def upload(name, text, encoding="utf-8"):
     return SimpleUploadedFile(name, text.encode(encoding), content_type="text/csv")
 
@@ -273,15 +301,16 @@ def test_admin_dry_run_confirm_progress_and_download(client, operator, sync_task
     definition = DefinitionFactory()
     cars = [OwnedVehicleFactory() for _ in range(2)]
     text = f"車牌\n{cars[0].plate}\n{cars[1].plate}\nXX\n"
-    response = client.post(
-        reverse("admin:vouchers_voucherdefinition_bulk", args=[definition.pk]),
-        {
-            "source": "file",
-            "identifier_kind": "auto",
-            "reason": "VIP list",
-            "whitelist": upload("vip.csv", text, "big5"),
-        },
-    )
+    with sync_tasks():  # the dry run is a task too
+        response = client.post(
+            reverse("admin:vouchers_voucherdefinition_bulk", args=[definition.pk]),
+            {
+                "source": "file",
+                "identifier_kind": "auto",
+                "reason": "VIP list",
+                "whitelist": upload("vip.csv", text, "big5"),
+            },
+        )
     assert response.status_code == 302
     batch = IssueBatch.objects.get()
     page = client.get(response["Location"])
@@ -343,10 +372,11 @@ def test_admin_issues_to_a_saved_segment(client, operator, sync_tasks):
     OwnedVehicleFactory()  # another model: outside the segment
     segment = Segment.objects.create(name="X5 owners")
     segment.vehicle_models.add(model)
-    response = client.post(
-        reverse("admin:vouchers_voucherdefinition_bulk", args=[definition.pk]),
-        {"source": f"segment:{segment.pk}", "identifier_kind": "auto", "reason": "segment campaign"},
-    )
+    with sync_tasks():
+        response = client.post(
+            reverse("admin:vouchers_voucherdefinition_bulk", args=[definition.pk]),
+            {"source": f"segment:{segment.pk}", "identifier_kind": "auto", "reason": "segment campaign"},
+        )
     assert response.status_code == 302
     batch = IssueBatch.objects.get()
     assert batch.source_kind == "audience" and batch.source_label == "X5 owners" and batch.rows_valid == 2

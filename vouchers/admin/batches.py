@@ -94,7 +94,7 @@ class IssueBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "rejected": rejected,
             "rejected_more": batch.rows_rejected > len(rejected),
             "can_issue": request.user.has_perm("vouchers.add_issuebatch"),
-            "active": batch.status in (Status.QUEUED, Status.RUNNING),
+            "active": batch.status in (Status.CHECKING, Status.QUEUED, Status.RUNNING),
             "progress_url": reverse("admin:vouchers_issuebatch_progress", args=[batch.pk]),
         }
         return TemplateResponse(request, "admin/vouchers/issuebatch/batch.html", context)
@@ -113,6 +113,7 @@ class IssueBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 "vouchers_issued": batch.vouchers_issued,
                 "percent": batch.percent_done,
                 "finished": batch.status in (Status.DONE, Status.STOPPED, Status.CANCELLED),
+                "checked": batch.status != Status.CHECKING,
                 "last_error": batch.last_error,
             }
         )

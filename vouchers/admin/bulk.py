@@ -13,7 +13,7 @@ from config.errors import DomainError
 
 from ..bulk_csv import whitelist_decode, whitelist_values
 from ..models import IssueBatch, VoucherDefinition
-from ..services.bulk import issue_batch_prepare
+from ..services.bulk import issue_batch_submit
 from .extensions import audience_providers
 
 FILE_SOURCE = "file"
@@ -117,7 +117,7 @@ class BulkIssueMixin:
     def _prepare(self, request, definition: VoucherDefinition, data: dict) -> IssueBatch:
         common = {"definition": definition, "reason": data["reason"], "actor": request.user}
         if data["source"] == FILE_SOURCE:
-            return issue_batch_prepare(
+            return issue_batch_submit(
                 **common,
                 source_kind=IssueBatch.SourceKind.FILE,
                 source_label=data["whitelist"].name,
@@ -127,7 +127,7 @@ class BulkIssueMixin:
         key, _sep, value = data["source"].partition(":")
         audience = audience_providers[key].resolve(value)
         by_member = definition.holder_type == VoucherDefinition.HolderType.MEMBER
-        return issue_batch_prepare(
+        return issue_batch_submit(
             **common,
             source_kind=IssueBatch.SourceKind.AUDIENCE,
             source_label=audience.label,

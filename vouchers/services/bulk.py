@@ -235,29 +235,15 @@ def _apply_limits(definition: Definition, planned: list[_Planned], *, stock_left
             remaining -= 1
 
 
-def issue_batch_prepare(
-    *,
+def _resolve(
     definition: Definition,
-    reason: str,
-    source_kind: str,
-    source_label: str,
-    values: list[tuple[int, str]] | None = None,
-    identifier_kind: str = "auto",
-    vehicle_ids: list[int] | None = None,
-    member_ids: list[int] | None = None,
-    actor=None,
-    now: datetime | None = None,
-) -> IssueBatch:
-    """The dry run: store every row with the holder it names or the reason it is rejected.
-
-    `values` are (row number, text) from a whitelist; otherwise `vehicle_ids` or `member_ids`
-    from an audience. Raises DefinitionNotIssuable or ReasonRequired; nothing is issued here.
-    """
-    now = now or timezone.now()
-    reason = require_reason(reason)
-    _require_issuable(definition, Voucher.Source.BULK)
-    if identifier_kind not in IDENTIFIER_KINDS:
-        raise ValueError(identifier_kind)
+    *,
+    values: list[tuple[int, str]] | None,
+    identifier_kind: str,
+    stored: list[tuple[int, str, int | None, int | None]] | None,
+) -> list[_Planned]:
+    """Decide every row. `values` are (row number, text) of a whitelist; `stored` are audience rows
+    (row number, label, vehicle id, member id) already naming their vehicle or member."""
     entries: list[tuple[int, str, int | None, int | None]] = []
     rejected_early: dict[int, tuple[str, str]] = {}
     models_by_vehicle: dict[int, tuple] = {}
@@ -289,35 +275,106 @@ def issue_batch_prepare(
                 what = _("No member has this mobile number.") if kind == "phone" else _("No vehicle matches.")
                 rejected_early[n] = (Reason.UNKNOWN, what)
     else:
-        ids = vehicle_ids if vehicle_ids is not None else member_ids or []
-        if vehicle_ids is not None:
-            labels = _lookup(Vehicle, "pk", set(ids), ("plate", "model_id", "delivery_date"))
-            models_by_vehicle.update({pk: found[1:] for pk, found in labels.items()})
-            entries = [(i, labels[pk][0], pk, None) for i, pk in enumerate(ids, start=1) if pk in labels]
-        else:
-            labels = _lookup(Member, "pk", set(ids), ("phone",))
-            entries = [(i, labels[pk][0], None, pk) for i, pk in enumerate(ids, start=1) if pk in labels]
+        entries = list(stored or [])
+        vehicle_ids = {v for _n, _r, v, _m in entries if v is not None}
+        models_by_vehicle.update(_lookup(Vehicle, "pk", vehicle_ids, ("model_id", "delivery_date")))
     planned = _plan(definition, entries, models_by_vehicle=models_by_vehicle)
     for item in planned:
         if item.row_number in rejected_early:
             item.reason, item.detail = rejected_early[item.row_number]
-    valid = sum(1 for p in planned if not p.reason)
+    return planned
+
+
+ROW_FIELDS = ("batch", "row_number", "raw", "vehicle", "member", "status", "reason", "detail")
+
+
+def issue_batch_submit(
+    *,
+    definition: Definition,
+    reason: str,
+    source_kind: str,
+    source_label: str,
+    values: list[tuple[int, str]] | None = None,
+    identifier_kind: str = "auto",
+    vehicle_ids: list[int] | None = None,
+    member_ids: list[int] | None = None,
+    actor=None,
+    check_now: bool = False,
+    now: datetime | None = None,
+) -> IssueBatch:
+    """Store a whitelist (`values`: (row number, text)) or an audience (`vehicle_ids` or
+    `member_ids`) as an unchecked batch and run the dry run: by a task after commit, or here when
+    `check_now`. Raises DefinitionNotIssuable or ReasonRequired; nothing is issued.
+    """
+    now = now or timezone.now()
+    reason = require_reason(reason)
+    _require_issuable(definition, Voucher.Source.BULK)
+    if identifier_kind not in IDENTIFIER_KINDS:
+        raise ValueError(identifier_kind)
+    if values is not None:
+        rows = [(n, raw[:200], None, None) for n, raw in values]
+    elif vehicle_ids is not None:
+        plates = _lookup(Vehicle, "pk", set(vehicle_ids), ("plate",))
+        rows = [(i, plates[pk][0], pk, None) for i, pk in enumerate(vehicle_ids, start=1) if pk in plates]
+    else:
+        phones = _lookup(Member, "pk", set(member_ids or []), ("phone",))
+        rows = [
+            (i, phones[pk][0], None, pk) for i, pk in enumerate(member_ids or [], start=1) if pk in phones
+        ]
     with transaction.atomic():
         batch = IssueBatch.objects.create(
             definition=definition,
             source_kind=source_kind,
             source_label=source_label[:200],
+            identifier_kind=identifier_kind,
             reason=reason[:300],
-            rows_total=len(planned),
-            rows_valid=valid,
-            rows_rejected=len(planned) - valid,
-            rows_done=len(planned) - valid,
+            status=BatchStatus.CHECKING,
+            rows_total=len(rows),
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
             created_at=now,
         )
         rows_insert(
             IssueBatchRow,
-            ("batch", "row_number", "raw", "vehicle", "member", "status", "reason", "detail"),
+            ROW_FIELDS,
+            ((batch.pk, n, raw, v, m, Row.Status.UNCHECKED, "", "") for n, raw, v, m in rows),
+        )
+        if not check_now:
+            transaction.on_commit(
+                lambda: async_task(
+                    "vouchers.tasks.issue_batch_check_run", batch.pk, task_name=f"check-batch-{batch.pk}"
+                )
+            )
+    return issue_batch_check(batch_id=batch.pk) if check_now else batch
+
+
+def issue_batch_prepare(**kwargs) -> IssueBatch:
+    """The dry run, done at once (for callers that can wait: tests, the benchmark, commands)."""
+    return issue_batch_submit(**kwargs, check_now=True)
+
+
+def issue_batch_check(*, batch_id: int) -> IssueBatch:
+    """The dry run of a submitted batch: every row gets its holder or its reason. Runs once."""
+    with transaction.atomic():
+        batch = IssueBatch.objects.select_for_update().select_related("definition").get(pk=batch_id)
+        if batch.status != BatchStatus.CHECKING:
+            return batch
+        stored = list(
+            IssueBatchRow.objects.filter(batch=batch)
+            .order_by("row_number")
+            .values_list("row_number", "raw", "vehicle_id", "member_id")
+        )
+        if batch.source_kind == IssueBatch.SourceKind.FILE:
+            values = [(n, raw) for n, raw, _v, _m in stored]
+            planned = _resolve(
+                batch.definition, values=values, identifier_kind=batch.identifier_kind, stored=None
+            )
+        else:
+            planned = _resolve(batch.definition, values=None, identifier_kind="auto", stored=stored)
+        # Replace the unchecked rows by the decided ones: one DELETE and one COPY beat 100k UPDATEs.
+        IssueBatchRow.objects.filter(batch=batch).delete()
+        rows_insert(
+            IssueBatchRow,
+            ROW_FIELDS,
             (
                 (
                     batch.pk,
@@ -332,6 +389,13 @@ def issue_batch_prepare(
                 for p in planned
             ),
         )
+        valid = sum(1 for p in planned if not p.reason)
+        batch.status = BatchStatus.PREPARED
+        batch.rows_total = len(planned)
+        batch.rows_valid = valid
+        batch.rows_rejected = len(planned) - valid
+        batch.rows_done = len(planned) - valid
+        batch.save(update_fields=["status", "rows_total", "rows_valid", "rows_rejected", "rows_done"])
     return batch
 
 
