@@ -286,6 +286,9 @@ def test_admin_upload_is_checked_by_a_task_and_the_page_waits_for_it(
     assert page.context["active"] and 'id="batch-checking"' in page.content.decode()
     progress = client.get(reverse("admin:vouchers_issuebatch_progress", args=[batch.pk])).json()
     assert progress["status"] == "checking" and not progress["checked"]
+    with django_capture_on_commit_callbacks() as requeued:
+        client.post(reverse("admin:vouchers_issuebatch_resume", args=[batch.pk]))  # the worker was lost
+    assert len(requeued) == 1
     tasks.issue_batch_check_run(batch.pk)
     tasks.issue_batch_check_run(batch.pk)  # a retried task changes nothing
     batch.refresh_from_db()

@@ -339,12 +339,16 @@ def issue_batch_submit(
             ((batch.pk, n, raw, v, m, Row.Status.UNCHECKED, "", "") for n, raw, v, m in rows),
         )
         if not check_now:
-            transaction.on_commit(
-                lambda: async_task(
-                    "vouchers.tasks.issue_batch_check_run", batch.pk, task_name=f"check-batch-{batch.pk}"
-                )
-            )
+            _enqueue_check(batch.pk)
     return issue_batch_check(batch_id=batch.pk) if check_now else batch
+
+
+def _enqueue_check(batch_id: int) -> None:
+    transaction.on_commit(
+        lambda: async_task(
+            "vouchers.tasks.issue_batch_check_run", batch_id, task_name=f"check-batch-{batch_id}"
+        )
+    )
 
 
 def issue_batch_prepare(**kwargs) -> IssueBatch:
@@ -436,6 +440,9 @@ def issue_batch_resume(*, batch: IssueBatch) -> IssueBatch:
     """Queue the remaining rows again (after a stop, or a worker lost with its task)."""
     with transaction.atomic():
         locked = IssueBatch.objects.select_for_update().get(pk=batch.pk)
+        if locked.status == BatchStatus.CHECKING:
+            _enqueue_check(locked.pk)
+            return locked
         if locked.status not in (BatchStatus.QUEUED, BatchStatus.RUNNING, BatchStatus.STOPPED):
             return locked
         _require_issuable(locked.definition, Voucher.Source.BULK)
