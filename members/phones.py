@@ -45,15 +45,3 @@ def phone_masked(e164: str) -> str:
         return "***"
     shown = "".join(digits[:4]) + "-***-" + "".join(digits[-3:])
     return shown
-
-
-def phone_is_mobile(e164: str) -> bool:
-    """Whether the number can take an SMS (a one-time code): mobile, or a plan that may be mobile."""
-    try:
-        number = phonenumbers.parse(e164, DEFAULT_REGION)
-    except phonenumbers.NumberParseException:
-        return False
-    return phonenumbers.number_type(number) in (
-        phonenumbers.PhoneNumberType.MOBILE,
-        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
-    )

@@ -3,12 +3,6 @@ from django.utils.translation import gettext_lazy as _
 from config.errors import DomainError
 
 
-class NotAMobileNumber(DomainError):
-    code = "not_a_mobile_number"
-    default_message = _("Enter a mobile number: the sign-in code is sent by SMS.")
-    http_status = 400
-
-
 class LoginCodeInvalid(DomainError):
     """No usable code: never sent, expired, already used, replaced or locked after wrong attempts."""
 

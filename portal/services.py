@@ -20,11 +20,11 @@ from campaigns.models import Notification
 from campaigns.services import notification_queue
 from members.exceptions import RateLimited
 from members.models import Member
-from members.phones import phone_is_mobile, phone_normalise
+from members.phones import phone_normalise
 from members.ratelimit import ratelimit_hit
 from members.services import member_get_or_create
 
-from .exceptions import LoginCodeInvalid, LoginCodeWrong, NotAMobileNumber
+from .exceptions import LoginCodeInvalid, LoginCodeWrong
 from .models import LoginCode
 
 CODE_DIGITS = 6
@@ -56,7 +56,7 @@ def login_code_request(*, phone: str, client_ip: str, now: datetime | None = Non
     """Send a new sign-in code to `phone` through the notification outbox.
 
     The answer is the same whether or not a member has this number, so the form cannot be used to
-    find out who is a customer. Raises InvalidPhone, NotAMobileNumber or RateLimited.
+    find out who is a customer. Raises InvalidPhone (also for landlines) or RateLimited.
     """
     now = now or timezone.now()
     ratelimit_hit(
@@ -65,9 +65,7 @@ def login_code_request(*, phone: str, client_ip: str, now: datetime | None = Non
         window_seconds=HOUR,
         now=now,
     )
-    e164 = phone_normalise(phone)
-    if not phone_is_mobile(e164):
-        raise NotAMobileNumber()
+    e164 = phone_normalise(phone)  # mobile numbers only: the code goes by SMS
     latest = LoginCode.objects.filter(phone=e164, closed_at__isnull=True).values_list("created_at", flat=True)
     resend_at = [created + timedelta(seconds=settings.PORTAL_CODE_RESEND_SECONDS) for created in latest]
     if resend_at and now < resend_at[0]:

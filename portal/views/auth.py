@@ -12,7 +12,7 @@ from members.phones import phone_masked
 from members.ratelimit import client_ip
 
 from ..auth import PENDING_PHONE_KEY, owner_sign_in, owner_sign_out, session_owner
-from ..exceptions import LoginCodeInvalid, LoginCodeWrong, NotAMobileNumber
+from ..exceptions import LoginCodeInvalid, LoginCodeWrong
 from ..forms import CodeForm, PhoneForm
 from ..models import LoginCode
 from ..services import login_code_request, login_code_verify
@@ -34,7 +34,7 @@ def sign_in(request):
         phone = form.cleaned_data["phone"]
         try:
             login_code_request(phone=phone, client_ip=client_ip(request))
-        except (InvalidPhone, NotAMobileNumber) as exc:
+        except InvalidPhone as exc:
             form.add_error("phone", exc.message)
         except RateLimited as exc:
             if request.session.get(PENDING_PHONE_KEY) == phone and _open_code_exists(phone):
@@ -88,7 +88,7 @@ def sign_in_resend(request):
         return redirect("portal:sign_in")
     try:
         login_code_request(phone=phone, client_ip=client_ip(request))
-    except (RateLimited, InvalidPhone, NotAMobileNumber) as exc:
+    except (RateLimited, InvalidPhone) as exc:
         show_error(request, exc)
     else:
         messages.success(request, _("We sent a new code. The previous code no longer works."))

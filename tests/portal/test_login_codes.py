@@ -8,7 +8,7 @@ from django.utils import timezone
 from campaigns.models import Notification
 from members.exceptions import InvalidPhone, RateLimited
 from members.models import Member
-from portal.exceptions import LoginCodeInvalid, LoginCodeWrong, NotAMobileNumber
+from portal.exceptions import LoginCodeInvalid, LoginCodeWrong
 from portal.models import LoginCode
 from portal.services import login_code_request, login_code_verify, login_codes_prune
 from tests.factories import MemberFactory
@@ -45,7 +45,7 @@ def test_request_for_a_member_addresses_them_in_their_language():
 
 @pytest.mark.parametrize("phone", ["02-2345-6789", "+886 2 2345 6789"])
 def test_a_landline_is_refused(phone):
-    with pytest.raises(NotAMobileNumber):
+    with pytest.raises(InvalidPhone):  # the code goes by SMS
         login_code_request(phone=phone, client_ip=IP)
     assert not LoginCode.objects.exists() and not Notification.objects.exists()
 

@@ -102,7 +102,7 @@ def test_an_invalid_number_is_a_form_error():
 
 def test_a_landline_is_a_form_error():
     response = english_client().post(reverse("portal:sign_in"), {"phone": "02-2345-6789"})
-    assert "the sign-in code is sent by SMS" in response.content.decode()
+    assert "Enter a valid mobile number" in response.content.decode()
     assert not LoginCode.objects.exists()
 
 
