@@ -44,7 +44,7 @@ class Card:
     ink: str = "#ffffff"
 
 
-DARK_INK = "#1b1f24"
+DARK_INK = "#000000"  # pure black: with white, guarantees >= 4.5:1 on any background
 LIGHT_INK = "#ffffff"
 
 
