@@ -14,7 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -65,8 +65,13 @@ def measure() -> list[tuple[int, int, float]]:
                 definition=definitions[issued % 3], source=Voucher.Source.MANUAL, vehicle=car, quantity=batch
             )
             issued += batch
-        executed = []
-        with connection.execute_wrapper(lambda execute, sql, *args: executed.append(sql) or execute(sql, *args)):
+        executed: list[str] = []
+
+        def count(execute, sql, params, many, context, executed=executed):
+            executed.append(sql)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(count):
             assert client.get(url).status_code == 200
         timings = []
         for _ in range(RUNS):

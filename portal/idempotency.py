@@ -20,3 +20,14 @@ def idempotency_key(request) -> str:
     if not _TOKEN.match(token):
         raise FormExpired()
     return f"portal:{request.owner.pk}:{token}"
+
+
+def form_token_ok(request, form) -> bool:
+    """For forms whose service takes no key (naturally idempotent): the token must still be there,
+    so every portal action form follows one contract. A bad token becomes a form error."""
+    try:
+        idempotency_key(request)
+    except FormExpired as exc:
+        form.add_error(None, exc.message)
+        return False
+    return True

@@ -11,6 +11,7 @@ from members.services import member_update_preferences
 
 from ..auth import owner_required
 from ..forms import PreferencesForm
+from ..idempotency import form_token_ok, idempotency_token
 
 HISTORY_SHOWN = 20
 
@@ -20,7 +21,7 @@ HISTORY_SHOWN = 20
 def preferences(request):
     member = request.owner
     form = PreferencesForm(request.POST or None, member=member, initial=PreferencesForm.initial_for(member))
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and form_token_ok(request, form):
         data = form.cleaned_data
         changes = member_update_preferences(
             member=member,
@@ -61,7 +62,13 @@ def preferences(request):
     return render(
         request,
         "portal/preferences.html",
-        {"form": form, "history": history, "member": member, "nav": "preferences"},
+        {
+            "form": form,
+            "history": history,
+            "member": member,
+            "idempotency_token": idempotency_token(),
+            "nav": "preferences",
+        },
     )
 
 

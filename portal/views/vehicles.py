@@ -19,6 +19,7 @@ from vouchers.presentation import voucher_card
 
 from ..auth import owner_required
 from ..forms import BindForm
+from ..idempotency import form_token_ok, idempotency_token
 from ..selectors import (
     member_wallet_summary,
     owner_vehicle,
@@ -96,7 +97,8 @@ def vehicle_history(request, vehicle_id: int):
 @require_http_methods(["GET", "POST"])
 def vehicle_bind(request):
     form = BindForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    # One pending request per member and VIN already makes a resubmit harmless.
+    if request.method == "POST" and form.is_valid() and form_token_ok(request, form):
         try:
             ratelimit_hit(
                 key=f"portal:bind:member:{request.owner.pk}",
@@ -131,4 +133,8 @@ def vehicle_bind(request):
                 extra_tags="code-binding_pending",
             )
             return redirect("portal:home")
-    return render(request, "portal/vehicle_bind.html", {"form": form, "nav": "vehicles"})
+    return render(
+        request,
+        "portal/vehicle_bind.html",
+        {"form": form, "idempotency_token": idempotency_token(), "nav": "vehicles"},
+    )

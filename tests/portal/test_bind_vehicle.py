@@ -6,14 +6,16 @@ from django.urls import reverse
 from tests.factories import MemberFactory, OwnedVehicleFactory, VehicleFactory
 from vehicles.models import BindingRequest, Ownership
 
-from .conftest import page_messages
+from .conftest import TOKEN, page_messages
 
 pytestmark = pytest.mark.django_db
 PENDING = "We could not match this VIN and plate to a car registered to your mobile number."
 
 
 def _bind(client, vin, plate):
-    return client.post(reverse("portal:vehicle_bind"), {"vin": vin, "plate": plate}, follow=True)
+    return client.post(
+        reverse("portal:vehicle_bind"), {"vin": vin, "plate": plate, "idempotency_key": TOKEN}, follow=True
+    )
 
 
 def test_a_car_sold_to_the_owners_number_is_bound_at_once(owner, owner_client):
@@ -71,7 +73,9 @@ def test_submitting_the_same_request_twice_keeps_one(owner, owner_client):
     ],
 )
 def test_malformed_identifiers_are_form_errors_and_change_nothing(owner_client, vin, plate, field, message):
-    response = owner_client.post(reverse("portal:vehicle_bind"), {"vin": vin, "plate": plate})
+    response = owner_client.post(
+        reverse("portal:vehicle_bind"), {"vin": vin, "plate": plate, "idempotency_key": TOKEN}
+    )
     assert response.status_code == 200
     assert any(message in error for error in response.context["form"].errors[field])
     assert 'aria-invalid="true"' in response.content.decode()
@@ -83,7 +87,15 @@ def test_binding_attempts_are_rate_limited(owner, owner_client, settings):
     for i in range(2):
         _bind(owner_client, f"WBA5R1C00LF99999{i}", "ZZZ-9999")
     response = owner_client.post(
-        reverse("portal:vehicle_bind"), {"vin": "WBA5R1C00LF999992", "plate": "ZZZ-9999"}
+        reverse("portal:vehicle_bind"),
+        {"vin": "WBA5R1C00LF999992", "plate": "ZZZ-9999", "idempotency_key": TOKEN},
     )
     assert "Too many attempts" in response.content.decode()
     assert BindingRequest.objects.count() == 2
+
+
+def test_a_form_without_its_token_is_refused(owner, owner_client):
+    car = VehicleFactory(registered_owner_phone=owner.phone)
+    response = owner_client.post(reverse("portal:vehicle_bind"), {"vin": car.vin, "plate": car.plate})
+    assert "This form has expired" in response.content.decode()
+    assert not Ownership.objects.exists()

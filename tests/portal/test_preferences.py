@@ -6,13 +6,18 @@ from django.urls import reverse
 
 from members.models import ConsentChange
 
-from .conftest import page_messages
+from .conftest import TOKEN, page_messages
 
 pytestmark = pytest.mark.django_db
 
 
 def _save(client, **changes):
-    data = {"consent_service": "on", "preferred_channel": "sms", "language": "zh-hant"}
+    data = {
+        "consent_service": "on",
+        "preferred_channel": "sms",
+        "language": "zh-hant",
+        "idempotency_key": TOKEN,
+    }
     data.update(changes)
     return client.post(
         reverse("portal:preferences"), {k: v for k, v in data.items() if v is not None}, follow=True
@@ -93,3 +98,13 @@ def test_consents_are_labelled_checkboxes(owner_client):
     for field in ("consent_service", "consent_marketing"):
         assert f'<label for="id_{field}">' in html
         assert f'aria-describedby="id_{field}_helptext"' in html
+
+
+def test_a_form_without_its_token_is_refused(owner, owner_client):
+    response = owner_client.post(
+        reverse("portal:preferences"),
+        {"consent_service": "on", "consent_marketing": "on", "preferred_channel": "sms", "language": "en"},
+    )
+    assert "This form has expired" in response.content.decode()
+    owner.refresh_from_db()
+    assert not owner.consent_marketing and not ConsentChange.objects.exists()
