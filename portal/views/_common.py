@@ -1,4 +1,8 @@
+import posixpath
+from urllib.parse import urlsplit
+
 from django.contrib import messages
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from config.errors import DomainError
 
@@ -9,10 +13,10 @@ def show_error(request, error: DomainError) -> None:
 
 
 def safe_next(request, candidate: str | None, default: str) -> str:
-    from django.utils.http import url_has_allowed_host_and_scheme
-
+    """`candidate` if it is a path inside the portal on this site, else `default`."""
     if (
         candidate
+        and posixpath.normpath(urlsplit(candidate).path).startswith("/portal")
         and candidate.startswith("/portal/")
         and url_has_allowed_host_and_scheme(
             candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()

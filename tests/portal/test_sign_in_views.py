@@ -65,7 +65,9 @@ def test_sign_in_returns_to_the_page_asked_for():
     assert response["Location"] == "/portal/claim/"
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/portal/", "/admin/"])
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/portal/", "/admin/", "/portal/../admin/"]
+)
 def test_sign_in_never_redirects_off_the_portal(target):
     client = english_client()
     client.get(reverse("portal:sign_in"), {"next": target})
