@@ -212,6 +212,9 @@ REDEMPTION_HOLD_TIMEOUT = timedelta(minutes=env.int("REDEMPTION_HOLD_TIMEOUT_MIN
 REDEMPTION_STALE_HOLD_AFTER = timedelta(minutes=env.int("REDEMPTION_STALE_HOLD_MINUTES", default=60))
 COUNTER_IDLE_TIMEOUT_SECONDS = env.int("COUNTER_IDLE_TIMEOUT_SECONDS", default=30 * 60)
 # Owner portal sign-in: a 6-digit one-time code by SMS, short-lived, few attempts, rate-limited.
+# How many reverse proxies (load balancers) in front of gunicorn append to X-Forwarded-For; the
+# client address for rate limits is read that many hops from the right. 0: use REMOTE_ADDR.
+TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
 PORTAL_LOGIN_CODE_TTL_SECONDS = env.int("PORTAL_LOGIN_CODE_TTL_SECONDS", default=5 * 60)
 PORTAL_LOGIN_CODE_MAX_ATTEMPTS = env.int("PORTAL_LOGIN_CODE_MAX_ATTEMPTS", default=5)
 PORTAL_CODE_RESEND_SECONDS = env.int("PORTAL_CODE_RESEND_SECONDS", default=60)
