@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
@@ -22,15 +23,38 @@ class ConsentChangeInline(admin.TabularInline):
         return False
 
 
+class MemberForm(forms.ModelForm):
+    class Meta:
+        model = Member
+        fields = "__all__"  # noqa: DJ007 - the ModelAdmin chooses the fields shown
+
+    def clean_phone(self) -> str:
+        """Typed in any common spelling, stored in E.164 like everywhere else."""
+        try:
+            return phone_normalise(self.cleaned_data["phone"])
+        except InvalidPhone as exc:
+            raise forms.ValidationError(exc.message) from exc
+
+
 @admin.register(Member)
 class MemberAdmin(FastListMixin, admin.ModelAdmin):
+    form = MemberForm
     list_display = ("name", "phone", "tier", "identity_verified", "consent_marketing", "created_at")
     list_filter = ("tier", "identity_verified", "consent_service", "consent_marketing", "preferred_channel")
     search_fields = ("name", "email")
     search_help_text = _(
         "Mobile number in any common format (0912-345-678, +886 912 345 678), name or e-mail."
     )
-    readonly_fields = ("created_at", "consent_service", "consent_marketing", "preferred_channel", "language")
+    # Consents change only through member_update_preferences (which records each change);
+    # a verified identity only through the verification process.
+    readonly_fields = (
+        "created_at",
+        "consent_service",
+        "consent_marketing",
+        "preferred_channel",
+        "language",
+        "identity_verified",
+    )
     raw_id_fields = ("referred_by",)
     inlines = [ConsentChangeInline]
 

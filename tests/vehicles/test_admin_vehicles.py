@@ -113,3 +113,42 @@ def test_binding_queue_approve_and_reject(client, operator):
         other.status == BindingRequest.Status.REJECTED and other.decision_reason == "documents do not match"
     )
     assert LogEntry.objects.filter(object_id=str(other.pk)).exists()
+
+
+def test_phones_typed_in_the_admin_are_stored_in_e164(client, operator):
+    vehicle = OwnedVehicleFactory()
+    url = reverse("admin:vehicles_vehicle_change", args=[vehicle.pk])
+    data = {
+        "model": vehicle.model_id,
+        "colour": "白",
+        "selling_dealer": "",
+        "registered_owner_phone": "0912-345-678",
+        "ownerships-TOTAL_FORMS": "0",
+        "ownerships-INITIAL_FORMS": "0",
+        "authorised_drivers-TOTAL_FORMS": "0",
+        "authorised_drivers-INITIAL_FORMS": "0",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    vehicle.refresh_from_db()
+    assert vehicle.registered_owner_phone == "+886912345678"
+    response = client.post(url, {**data, "registered_owner_phone": "12345"})
+    assert (
+        response.status_code == 200 and "registered_owner_phone" in response.context["adminform"].form.errors
+    )
+
+    member = MemberFactory()
+    url = reverse("admin:members_member_change", args=[member.pk])
+    data = {
+        "phone": "0933 222 111",
+        "name": "陳大文",
+        "email": "",
+        "tier": "2",
+        "line_user_id": "",
+        "consent_changes-TOTAL_FORMS": "0",
+        "consent_changes-INITIAL_FORMS": "0",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    member.refresh_from_db()
+    assert (member.phone, member.tier) == ("+886933222111", 2)

@@ -59,9 +59,25 @@ class TransferOwnershipForm(ReasonForm):
         return member
 
 
+class VehicleForm(forms.ModelForm):
+    class Meta:
+        model = Vehicle
+        fields = "__all__"  # noqa: DJ007 - the ModelAdmin chooses the fields shown
+
+    def clean_registered_owner_phone(self) -> str:
+        raw = self.cleaned_data["registered_owner_phone"].strip()
+        if not raw:
+            return ""
+        try:
+            return phone_normalise(raw)
+        except InvalidPhone as exc:
+            raise forms.ValidationError(exc.message) from exc
+
+
 @admin.register(Vehicle)
 class VehicleAdmin(DealerScopedMixin, admin.ModelAdmin):
     dealer_scope_field = "selling_dealer"  # a dealer manager sees the cars their dealer sold
+    form = VehicleForm
     list_display = ("plate", "vin", "model", "selling_dealer", "delivery_date", "last_visit_at")
     list_filter = ("model", "selling_dealer", "vin_check_digit_ok")
     list_select_related = ("model", "selling_dealer")
