@@ -26,6 +26,7 @@ install-test: $(VENV)/.installed-test
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py setup_groups --demo-users
 	$(BIN)/python manage.py setup_schedules
 	@bash scripts/run-dev.sh "$(BIN)" "$(HOST)" "$(PORT)"
 

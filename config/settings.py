@@ -225,6 +225,11 @@ PORTAL_BIND_ATTEMPTS_PER_MEMBER_PER_HOUR = env.int("PORTAL_BIND_ATTEMPTS_PER_MEM
 # An owner's session ends after this much inactivity, and in any case after the maximum age.
 PORTAL_SESSION_IDLE_SECONDS = env.int("PORTAL_SESSION_IDLE_SECONDS", default=2 * 3600)
 PORTAL_SESSION_MAX_AGE_SECONDS = env.int("PORTAL_SESSION_MAX_AGE_SECONDS", default=14 * 86400)
+# Bulk issuance: rows per transaction, seconds one django-q2 task works before it hands over to a
+# fresh one (below Q_TIMEOUT so a long batch is never killed mid-way), and the largest whitelist.
+VOUCHERS_BULK_CHUNK_ROWS = env.int("VOUCHERS_BULK_CHUNK_ROWS", default=1000)
+VOUCHERS_BULK_TASK_SECONDS = env.int("VOUCHERS_BULK_TASK_SECONDS", default=120)
+VOUCHERS_BULK_MAX_ROWS = env.int("VOUCHERS_BULK_MAX_ROWS", default=200_000)
 
 LOGGING = {
     "version": 1,

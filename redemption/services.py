@@ -79,8 +79,10 @@ def redemption_redeem(
     mileage_km: int | None = None,
     work_order: str = "",
     now: datetime | None = None,
+    reason: str = "",
 ) -> Redemption:
-    """Redeem one use in one step and record where, by whom, at what mileage."""
+    """Redeem one use in one step and record where, by whom, at what mileage (and, from the back
+    office, why)."""
     now = now or timezone.now()
     mileage_km = _clean_mileage(mileage_km)
     with transaction.atomic():
@@ -97,6 +99,7 @@ def redemption_redeem(
             idempotency_key=idempotency_key,
             now=now,
             data={"mileage_km": mileage_km, "work_order": work_order[:40], "channel": channel},
+            reason=reason,
         )
         redemption = Redemption.objects.create(
             voucher=locked,

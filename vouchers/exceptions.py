@@ -124,3 +124,12 @@ class InvalidValidity(DomainError):
     code = "invalid_validity"
     default_message = _("The new end of validity must be later than the current one and in the future.")
     http_status = 400
+
+
+class DefinitionFieldsLocked(DomainError):
+    code = "definition_fields_locked"
+    default_message = _(
+        "Vouchers have already been issued from this definition, so these fields can no longer change: "
+        "%(fields)s."
+    )
+    http_status = 409

@@ -485,3 +485,125 @@ class RefundRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.voucher} ({self.get_status_display()})"
+
+
+class IssueBatch(models.Model):
+    """A bulk issuance: a whitelist (CSV) or a segment, checked in a dry run, then issued by a task."""
+
+    class Status(models.TextChoices):
+        CHECKING = "checking", _("Checking the rows (dry run)")
+        PREPARED = "prepared", _("Checked, waiting for confirmation")
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Issuing")
+        STOPPED = "stopped", _("Stopped")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class SourceKind(models.TextChoices):
+        FILE = "file", _("Uploaded whitelist")
+        AUDIENCE = "audience", _("Saved segment")
+
+    definition = models.ForeignKey(
+        VoucherDefinition,
+        on_delete=models.PROTECT,
+        related_name="issue_batches",
+        verbose_name=_("definition"),
+    )
+    source_kind = models.CharField(_("source"), max_length=10, choices=SourceKind.choices)
+    source_label = models.CharField(_("file or segment"), max_length=200)
+    identifier_kind = models.CharField(_("the file lists"), max_length=10, default="auto")
+    reason = models.CharField(_("reason"), max_length=300)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.CHECKING, db_index=True
+    )
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_valid = models.PositiveIntegerField(_("rows to issue (dry run)"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows processed"), default=0)
+    rows_issued = models.PositiveIntegerField(_("rows issued"), default=0)
+    rows_rejected = models.PositiveIntegerField(_("rows rejected"), default=0)
+    vouchers_issued = models.PositiveIntegerField(_("vouchers issued"), default=0)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    progress_at = models.DateTimeField(_("last progress"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("bulk issuance")
+        verbose_name_plural = _("bulk issuances")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rows_done__lte=F("rows_total")), name="issue_batch_done_le_total"
+            ),
+            models.CheckConstraint(
+                condition=Q(rows_issued__lte=F("rows_valid")), name="issue_batch_issued_le_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.source_label}"
+
+    @property
+    def rows_to_process(self) -> int:
+        return self.rows_valid
+
+    @property
+    def percent_done(self) -> int:
+        if not self.rows_valid:
+            return 100 if self.status == self.Status.DONE else 0
+        processed = self.rows_done - (self.rows_total - self.rows_valid)
+        return max(0, min(100, round(100 * processed / self.rows_valid)))
+
+
+class IssueBatchRow(models.Model):
+    """One line of a bulk issuance. (batch, row_number) is unique and a row is issued at most once:
+    its status changes to `issued` in the same transaction that creates its vouchers."""
+
+    class Status(models.TextChoices):
+        UNCHECKED = "unchecked", _("Not checked yet")
+        PENDING = "pending", _("To issue")
+        ISSUED = "issued", _("Issued")
+        REJECTED = "rejected", _("Rejected")
+
+    class Reason(models.TextChoices):
+        MALFORMED = "malformed", _("Malformed")
+        UNKNOWN = "unknown", _("Unknown vehicle or member")
+        DUPLICATE = "duplicate", _("Duplicate in the file")
+        NOT_ELIGIBLE = "not_eligible", _("Not eligible")
+        STOCK_EXHAUSTED = "stock_exhausted", _("Stock exhausted")
+
+    batch = models.ForeignKey(IssueBatch, on_delete=models.CASCADE, related_name="rows")
+    row_number = models.PositiveIntegerField(_("row"))
+    raw = models.CharField(_("value"), max_length=200)
+    vehicle = models.ForeignKey(Vehicle, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices, blank=True)
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+    issued_at = models.DateTimeField(_("issued"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["batch_id", "row_number"]
+        verbose_name = _("bulk issuance row")
+        verbose_name_plural = _("bulk issuance rows")
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "row_number"], name="issue_batch_row_unique"),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(reason=""), name="issue_batch_rejected_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="issued") | Q(issued_at__isnull=False), name="issue_batch_issued_has_time"
+            ),
+        ]
+        indexes = [models.Index(fields=["batch", "status", "row_number"], name="issue_batch_row_status")]
+
+    def __str__(self) -> str:
+        return f"{self.row_number}: {self.raw}"

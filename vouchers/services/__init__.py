@@ -1,6 +1,7 @@
 """Use cases of the vouchers app. Import from here; the modules are split by use case."""
 
 from ._ledger import voucher_for_update, vouchers_for_update
+from .definition_edit import definition_has_vouchers, definition_locked_fields, definition_save_step
 from .definitions import definition_publish, definition_publish_problems, definition_set_status
 from .issuance import claim_refusals, order_approve, voucher_build, voucher_claim, voucher_issue
 from .lifecycle import (
@@ -20,8 +21,11 @@ from .refunds import refund_approve, refund_reject, voucher_refund_request
 
 __all__ = [
     "claim_refusals",
+    "definition_has_vouchers",
+    "definition_locked_fields",
     "definition_publish",
     "definition_publish_problems",
+    "definition_save_step",
     "definition_set_status",
     "order_approve",
     "refund_approve",

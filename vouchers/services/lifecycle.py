@@ -68,6 +68,7 @@ def voucher_activate(
     actor_label: str = "",
     idempotency_key: str | None = None,
     now: datetime | None = None,
+    reason: str = "",
 ) -> LedgerEntry:
     """Activate an inactive voucher. `via` is "holder", "partner", "operations" or "system".
 
@@ -109,6 +110,7 @@ def voucher_activate(
             now=now,
             actor=actor,
             actor_label=actor_label,
+            reason=reason,
             idempotency_key=idempotency_key,
             data={"via": via},
         )
@@ -229,8 +231,9 @@ def voucher_redeem(
     idempotency_key: str | None = None,
     now: datetime | None = None,
     data: dict | None = None,
+    reason: str = "",
 ) -> LedgerEntry:
-    """Redeem one use in one step."""
+    """Redeem one use in one step (`reason`: why operations redeemed it on a dealer's behalf)."""
     now = now or timezone.now()
     with transaction.atomic():
         locked = voucher_for_update(voucher.pk)
@@ -246,11 +249,12 @@ def voucher_redeem(
             idempotency_key=idempotency_key,
             now=now,
             data=data,
+            reason=reason,
         )
 
 
 def _consume(
-    locked: Voucher, *, before, dealer, actor, actor_label, idempotency_key, now, data
+    locked: Voucher, *, before, dealer, actor, actor_label, idempotency_key, now, data, reason: str = ""
 ) -> LedgerEntry:
     locked.uses_left -= 1
     locked.status = Status.USED if locked.uses_left == 0 else Status.ACTIVE
@@ -263,6 +267,7 @@ def _consume(
         actor=actor,
         actor_label=actor_label,
         dealer=dealer,
+        reason=reason,
         idempotency_key=idempotency_key,
         data=data,
     )

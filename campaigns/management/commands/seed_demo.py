@@ -1,5 +1,6 @@
 import time
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from campaigns.demo.accounts import DEALERS
@@ -15,6 +16,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if Dealer.objects.filter(code=DEALERS[0][0]).exists():
             self.stdout.write("Demo data already present; nothing to do.")
+            call_command("setup_groups", demo_users=True, stdout=self.stdout)
             return
         started = time.monotonic()
         summary = seed()
@@ -23,3 +25,4 @@ class Command(BaseCommand):
             f"{summary.members} members, {summary.vehicles} vehicles, {summary.definitions} definitions, "
             f"{summary.vouchers} vouchers, {summary.redemptions} redemptions."
         )
+        call_command("setup_groups", demo_users=True, stdout=self.stdout)

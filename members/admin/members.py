@@ -1,0 +1,90 @@
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from ..exceptions import InvalidPhone
+from ..models import ConsentChange, Dealer, DealerStaff, Member
+from ..phones import phone_normalise
+from .tools import DealerScopedMixin, FastListMixin, scoped_dealer_id
+
+
+class ConsentChangeInline(admin.TabularInline):
+    model = ConsentChange
+    extra = 0
+    can_delete = False
+    fields = ("changed_at", "kind", "old_value", "new_value", "source")
+    readonly_fields = fields
+    ordering = ("-changed_at",)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class MemberForm(forms.ModelForm):
+    class Meta:
+        model = Member
+        fields = "__all__"  # noqa: DJ007 - the ModelAdmin chooses the fields shown
+
+    def clean_phone(self) -> str:
+        """Typed in any common spelling, stored in E.164 like everywhere else."""
+        try:
+            return phone_normalise(self.cleaned_data["phone"])
+        except InvalidPhone as exc:
+            raise forms.ValidationError(exc.message) from exc
+
+
+@admin.register(Member)
+class MemberAdmin(FastListMixin, admin.ModelAdmin):
+    form = MemberForm
+    list_display = ("name", "phone", "tier", "identity_verified", "consent_marketing", "created_at")
+    list_filter = ("tier", "identity_verified", "consent_service", "consent_marketing", "preferred_channel")
+    search_fields = ("name", "email")
+    search_help_text = _(
+        "Mobile number in any common format (0912-345-678, +886 912 345 678), name or e-mail."
+    )
+    # Consents change only through member_update_preferences (which records each change);
+    # a verified identity only through the verification process.
+    readonly_fields = (
+        "created_at",
+        "consent_service",
+        "consent_marketing",
+        "preferred_channel",
+        "language",
+        "identity_verified",
+    )
+    raw_id_fields = ("referred_by",)
+    inlines = [ConsentChangeInline]
+
+    def get_search_results(self, request, queryset, search_term):
+        """A phone number is matched exactly on its E.164 form, whatever the operator typed."""
+        term = search_term.strip()
+        if term and sum(c.isdigit() for c in term) >= 8:
+            try:
+                return queryset.filter(phone=phone_normalise(term)), False
+            except InvalidPhone:
+                pass
+        return super().get_search_results(request, queryset, search_term)
+
+
+@admin.register(Dealer)
+class DealerAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "city", "phone", "is_active")
+    list_filter = ("is_active", "city")
+    search_fields = ("code", "name", "city")
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        dealer_id = scoped_dealer_id(request)
+        return queryset if dealer_id is None else queryset.filter(pk=dealer_id)
+
+
+@admin.register(DealerStaff)
+class DealerStaffAdmin(DealerScopedMixin, admin.ModelAdmin):
+    list_display = ("__str__", "role", "dealer", "display_name")
+    list_filter = ("role", "dealer")
+    list_select_related = ("user", "dealer")
+    search_fields = ("user__username", "display_name", "dealer__code")
+    raw_id_fields = ("user",)

@@ -1,0 +1,132 @@
+"""The back office's groups and what each may do, applied idempotently by `manage.py setup_groups`.
+
+Permissions are named by strings ("app_label.codename"), so this lowest app needs no import of the
+apps whose models they guard. Each group gets exactly the permissions listed: re-running the set-up
+removes anything added to a group by hand, so the groups always mean what this file says.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+from django.db.models import Q
+
+OPERATIONS = "Operations"
+FINANCE = "Finance"
+DEALER_MANAGER = "Dealer manager"
+ADVISOR = "Advisor"
+
+
+def _crud(app_label: str, model: str, *actions: str) -> list[str]:
+    return [f"{app_label}.{action}_{model}" for action in actions]
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    permissions: tuple[str, ...]
+    description: str
+
+
+ROLES = (
+    Role(
+        OPERATIONS,
+        (
+            # Definitions through the wizard; vouchers, refunds and batches through manual actions.
+            *_crud("vouchers", "voucherdefinition", "add", "change", "view"),
+            *_crud("vouchers", "voucher", "change", "view"),
+            *_crud("vouchers", "ledgerentry", "view"),
+            *_crud("vouchers", "refundrequest", "change", "view"),
+            *_crud("vouchers", "issuebatch", "add", "view"),
+            *_crud("vouchers", "issuebatchrow", "view"),
+            *_crud("vouchers", "bundle", "add", "change", "view"),
+            *_crud("vouchers", "bundleitem", "add", "change", "delete", "view"),
+            *_crud("vouchers", "order", "view"),
+            *_crud("vehicles", "vehicle", "change", "view"),
+            *_crud("vehicles", "vehiclemodel", "add", "change", "view"),
+            *_crud("vehicles", "bindingrequest", "change", "view"),
+            *_crud("vehicles", "ownership", "view"),
+            *_crud("vehicles", "authoriseddriver", "view"),
+            *_crud("members", "member", "change", "view"),
+            *_crud("members", "consentchange", "view"),
+            *_crud("members", "dealer", "add", "change", "view"),
+            *_crud("members", "dealerstaff", "add", "change", "view"),
+            *_crud("redemption", "redemption", "add", "view"),
+            "redemption.reverse_redemption",
+            *_crud("campaigns", "segment", "add", "change", "delete", "view"),
+            # django-q2: tasks, results and schedules.
+            *_crud("django_q", "schedule", "add", "change", "delete", "view"),
+            *_crud("django_q", "task", "view", "delete"),
+            *_crud("django_q", "success", "view", "delete"),
+            *_crud("django_q", "failure", "view", "delete"),
+            *_crud("django_q", "ormq", "view", "delete"),
+            "admin.view_logentry",
+        ),
+        "Voucher definitions, bulk issuance, manual actions, queues, segments and background jobs.",
+    ),
+    Role(
+        FINANCE,
+        (
+            *_crud("vouchers", "voucherdefinition", "view"),
+            *_crud("vouchers", "voucher", "view"),
+            *_crud("vouchers", "ledgerentry", "view"),
+            *_crud("vouchers", "refundrequest", "view"),
+            *_crud("vouchers", "issuebatch", "view"),
+            *_crud("vouchers", "order", "view"),
+            *_crud("vouchers", "bundle", "view"),
+        ),
+        "Read-only on vouchers and the ledger.",
+    ),
+    Role(
+        DEALER_MANAGER,
+        (
+            # Querysets are limited to the manager's own dealer (members.admin.tools.scoped_dealer_id).
+            *_crud("redemption", "redemption", "view"),
+            "redemption.reverse_redemption",
+            *_crud("members", "dealer", "view"),
+            *_crud("members", "dealerstaff", "view"),
+            *_crud("vehicles", "vehicle", "view"),
+            *_crud("vouchers", "ledgerentry", "view"),
+        ),
+        "Their dealer's redemptions, staff, vehicles and ledger entries, and reversals.",
+    ),
+    Role(ADVISOR, (), "The counter terminal only; no access to the back office."),
+)
+
+
+class UnknownPermission(LookupError):
+    pass
+
+
+def _permissions(names: tuple[str, ...]) -> list[Permission]:
+    condition = Q(pk__in=[])
+    for name in names:
+        app_label, codename = name.split(".", 1)
+        condition |= Q(content_type__app_label=app_label, codename=codename)
+    found = list(Permission.objects.filter(condition).select_related("content_type"))
+    missing = set(names) - {f"{p.content_type.app_label}.{p.codename}" for p in found}
+    if missing:
+        raise UnknownPermission(", ".join(sorted(missing)))
+    return found
+
+
+def groups_setup() -> dict[str, int]:
+    """Create or update every group with exactly its permissions; returns permissions per group."""
+    result = {}
+    with transaction.atomic():
+        for role in ROLES:
+            group, _created = Group.objects.get_or_create(name=role.name)
+            permissions = _permissions(role.permissions)
+            group.permissions.set(permissions)
+            result[role.name] = len(permissions)
+    return result
+
+
+def user_set_role(*, user, role: str) -> None:
+    """Put a staff user in exactly one of the back-office groups (other groups are kept)."""
+    names = {r.name for r in ROLES}
+    if role not in names:
+        raise ValueError(role)
+    with transaction.atomic():
+        user.groups.remove(*Group.objects.filter(name__in=names - {role}))
+        user.groups.add(Group.objects.get(name=role))

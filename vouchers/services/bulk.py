@@ -1,0 +1,617 @@
+"""Bulk issuance: a dry run that checks every row, then chunked, idempotent issuance by a task.
+
+`issue_batch_prepare` resolves each row of a whitelist (plates, VINs, mobile numbers) or of an
+audience (vehicle or member ids) to the holder it names and records why any row cannot be issued.
+`issue_batch_confirm` queues the batch once. `issue_batch_process` issues the pending rows in
+chunks, each chunk one transaction that locks the batch and the definition, creates the vouchers
+and their ISSUED ledger entries with bulk inserts and marks its rows issued. A row leaves
+`pending` only in the transaction that issues (or rejects) it, so a batch confirmed twice, or a
+worker killed mid-way and the task run again, never issues a row twice.
+"""
+
+import contextlib
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_q.tasks import async_task
+
+from config.errors import DomainError
+from members.models import Member
+from members.phones import phone_normalise
+from vehicles.identifiers import plate_key, vin_parse
+from vehicles.models import Ownership, Vehicle
+
+from .. import signals
+from ..exceptions import HolderMissing
+from ..models import IssueBatch, IssueBatchRow, LedgerEntry, Voucher, VoucherDefinition
+from ._copy import objects_insert, rows_insert
+from ._ledger import require_reason
+from .issuance import _require_issuable, definition_for_update, voucher_build
+
+Definition = VoucherDefinition
+Holder = Definition.HolderType
+Row = IssueBatchRow
+Reason = IssueBatchRow.Reason
+BatchStatus = IssueBatch.Status
+LOOKUP_CHUNK = 2000
+
+IDENTIFIER_KINDS = ("auto", "plate", "vin", "phone")
+
+
+@dataclass
+class _Planned:
+    row_number: int
+    raw: str
+    vehicle_id: int | None = None
+    member_id: int | None = None
+    reason: str = ""
+    detail: str = ""
+
+
+def _classify(raw: str, kind: str) -> tuple[str, str] | None:
+    """("vin" | "plate" | "phone", normalised value), or None when malformed."""
+    attempts = {"auto": ("vin", "phone", "plate"), "plate": ("plate",), "vin": ("vin",), "phone": ("phone",)}
+    for attempt in attempts[kind]:
+        with contextlib.suppress(DomainError):
+            if attempt == "vin":
+                return "vin", vin_parse(raw).vin
+            if attempt == "phone":
+                digits = sum(c.isdigit() for c in raw)
+                if kind == "phone" or (digits >= 9 and not any(c.isalpha() for c in raw)):
+                    return "phone", phone_normalise(raw)
+            if attempt == "plate":
+                return "plate", plate_key(raw)
+    return None
+
+
+def _chunks(values: Sequence, size: int = LOOKUP_CHUNK) -> Iterable[Sequence]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _lookup(model, field: str, values: set[str], columns: tuple[str, ...]) -> dict:
+    found = {}
+    ordered = sorted(values)
+    for chunk in _chunks(ordered):
+        for row in model.objects.filter(**{f"{field}__in": chunk}).values_list(field, *columns):
+            found[row[0]] = row[1:]
+    return found
+
+
+def _current_owners(vehicle_ids: set[int]) -> dict[int, int]:
+    owners = {}
+    for chunk in _chunks(sorted(vehicle_ids)):
+        owners.update(
+            Ownership.objects.filter(vehicle_id__in=chunk, ended_at__isnull=True).values_list(
+                "vehicle_id", "member_id"
+            )
+        )
+    return owners
+
+
+def _owned_vehicles(member_ids: set[int]) -> dict[int, list[int]]:
+    owned: dict[int, list[int]] = defaultdict(list)
+    for chunk in _chunks(sorted(member_ids)):
+        for member_id, vehicle_id in Ownership.objects.filter(
+            member_id__in=chunk, ended_at__isnull=True
+        ).values_list("member_id", "vehicle_id"):
+            owned[member_id].append(vehicle_id)
+    return owned
+
+
+def _held_counts(definition: Definition, holders: list[tuple[int | None, int | None]]) -> Counter:
+    """Vouchers of `definition` each (vehicle id, member id) holder already has, when there is a limit."""
+    counts: Counter = Counter()
+    if definition.per_holder_limit is None or not holders:
+        return counts
+    existing = Voucher.objects.filter(definition=definition).order_by()
+    if definition.holder_type == Holder.MEMBER:
+        for chunk in _chunks(sorted({m for _v, m in holders if m is not None})):
+            for member_id, n in (
+                existing.filter(member_id__in=chunk).values_list("member_id").annotate(n=Count("pk"))
+            ):
+                counts[(None, member_id)] += n
+        return counts
+    for chunk in _chunks(sorted({v for v, _m in holders if v is not None})):
+        rows = (
+            existing.filter(vehicle_id__in=chunk)
+            .values_list("vehicle_id", "member_id")
+            .annotate(n=Count("pk"))
+        )
+        for vehicle_id, member_id, n in rows:
+            key = (vehicle_id, None) if definition.holder_type == Holder.VEHICLE else (vehicle_id, member_id)
+            counts[key] += n
+    return counts
+
+
+def _holder_for(
+    definition: Definition,
+    *,
+    vehicle_id: int | None,
+    member_id: int | None,
+    owners: dict[int, int],
+    owned: dict[int, list[int]],
+) -> tuple[int | None, int | None, str]:
+    """(vehicle_id, member_id, why not) of the holder a row names, for this definition's holder type."""
+    holder = definition.holder_type
+    if holder == Holder.ORDER:
+        return None, None, _("Vouchers held by an order are issued with the order, not in bulk.")
+    if vehicle_id is not None:
+        owner = owners.get(vehicle_id)
+        if holder == Holder.VEHICLE:
+            return vehicle_id, None, ""
+        if owner is None:
+            return None, None, _("The vehicle has no current owner.")
+        return (None, owner, "") if holder == Holder.MEMBER else (vehicle_id, owner, "")
+    if holder == Holder.MEMBER:
+        return None, member_id, ""
+    vehicles = owned.get(member_id, [])
+    if not vehicles:
+        return None, None, _("The member owns no vehicle; this voucher is held by a vehicle.")
+    if len(vehicles) > 1:
+        return None, None, _("The member owns several vehicles; list the plate or VIN instead.")
+    return vehicles[0], (member_id if holder == Holder.MEMBER_VEHICLE else None), ""
+
+
+def _plan(
+    definition: Definition,
+    entries: list[tuple[int, str, int | None, int | None]],
+    *,
+    models_by_vehicle: dict[int, tuple],
+) -> list[_Planned]:
+    """Decide every row: entries are (row number, raw, vehicle id, member id) already resolved."""
+    vehicle_ids = {v for _n, _r, v, _m in entries if v is not None}
+    member_ids = {m for _n, _r, _v, m in entries if m is not None}
+    needs_owner = definition.holder_type in (Holder.MEMBER, Holder.MEMBER_VEHICLE)
+    owners = _current_owners(vehicle_ids) if needs_owner else {}
+    owned = _owned_vehicles(member_ids) if definition.holder_type != Holder.MEMBER else {}
+    extra_vehicles = {v for vs in owned.values() for v in vs} - set(models_by_vehicle)
+    if extra_vehicles:
+        models_by_vehicle.update(_lookup(Vehicle, "pk", extra_vehicles, ("model_id", "delivery_date")))
+    allowed_models = set(definition.allowed_models.values_list("pk", flat=True))
+    needs_delivery = definition.validity_policy == Definition.ValidityPolicy.DELIVERY_WINDOW
+
+    planned: list[_Planned] = []
+    seen: dict[tuple, int] = {}
+    for row_number, raw, vehicle_id, member_id in entries:
+        item = _Planned(row_number=row_number, raw=raw)
+        planned.append(item)
+        if vehicle_id is None and member_id is None:
+            continue  # already rejected by the caller
+        holder_vehicle, holder_member, why = _holder_for(
+            definition, vehicle_id=vehicle_id, member_id=member_id, owners=owners, owned=owned
+        )
+        item.vehicle_id, item.member_id = holder_vehicle, holder_member
+        if why:
+            item.reason, item.detail = Reason.NOT_ELIGIBLE, why
+            continue
+        key = (holder_vehicle, holder_member)
+        if key in seen:
+            item.reason = Reason.DUPLICATE
+            item.detail = _("Same holder as row %(row)s.") % {"row": seen[key]}
+            continue
+        seen[key] = row_number
+        if holder_vehicle is not None:
+            model_id, delivery_date = models_by_vehicle.get(holder_vehicle, (None, None))
+            if allowed_models and model_id not in allowed_models:
+                item.reason, item.detail = Reason.NOT_ELIGIBLE, _("This vehicle model is not eligible.")
+            elif needs_delivery and delivery_date is None:
+                item.reason = Reason.NOT_ELIGIBLE
+                item.detail = _("The vehicle has no delivery date; this voucher is valid relative to it.")
+    _apply_limits(definition, planned)
+    return planned
+
+
+def _apply_limits(definition: Definition, planned: list[_Planned], *, stock_left: int | None = None) -> None:
+    """Reject rows over the per-holder limit, then the rows beyond the stock (in file order)."""
+    ok = [p for p in planned if not p.reason and (p.vehicle_id or p.member_id)]
+    if definition.per_holder_limit is not None:
+        held = _held_counts(definition, [(p.vehicle_id, p.member_id) for p in ok])
+        for item in ok:
+            if (
+                held[(item.vehicle_id, item.member_id)] // definition.series_count + 1
+                > definition.per_holder_limit
+            ):
+                item.reason = Reason.NOT_ELIGIBLE
+                item.detail = _("The holder already has as many of these vouchers as allowed.")
+    if stock_left is None:
+        stock_left = definition.stock_left
+    if stock_left is not None:
+        remaining = stock_left
+        for item in planned:
+            if item.reason or not (item.vehicle_id or item.member_id):
+                continue
+            if remaining <= 0:
+                item.reason = Reason.STOCK_EXHAUSTED
+                item.detail = _("No stock is left for this row.")
+            remaining -= 1
+
+
+def _resolve(
+    definition: Definition,
+    *,
+    values: list[tuple[int, str]] | None,
+    identifier_kind: str,
+    stored: list[tuple[int, str, int | None, int | None]] | None,
+) -> list[_Planned]:
+    """Decide every row. `values` are (row number, text) of a whitelist; `stored` are audience rows
+    (row number, label, vehicle id, member id) already naming their vehicle or member."""
+    entries: list[tuple[int, str, int | None, int | None]] = []
+    rejected_early: dict[int, tuple[str, str]] = {}
+    models_by_vehicle: dict[int, tuple] = {}
+    if values is not None:
+        classified = [(n, raw, _classify(raw, identifier_kind)) for n, raw in values]
+        wanted: dict[str, set[str]] = defaultdict(set)
+        for _n, _raw, parsed in classified:
+            if parsed is not None:
+                wanted[parsed[0]].add(parsed[1])
+        columns = ("pk", "model_id", "delivery_date")
+        by_vin = _lookup(Vehicle, "vin", wanted["vin"], columns)
+        by_plate = _lookup(Vehicle, "plate_key", wanted["plate"], columns)
+        by_phone = _lookup(Member, "phone", wanted["phone"], ("pk",))
+        for found in (*by_vin.values(), *by_plate.values()):
+            models_by_vehicle[found[0]] = found[1:]
+        for n, raw, parsed in classified:
+            if parsed is None:
+                rejected_early[n] = (Reason.MALFORMED, _("Not a licence plate, VIN or mobile number."))
+                entries.append((n, raw, None, None))
+                continue
+            kind, value = parsed
+            if kind == "phone":
+                member = by_phone.get(value)
+                entries.append((n, raw, None, member[0] if member else None))
+            else:
+                vehicle = (by_vin if kind == "vin" else by_plate).get(value)
+                entries.append((n, raw, vehicle[0] if vehicle else None, None))
+            if entries[-1][2] is None and entries[-1][3] is None:
+                what = _("No member has this mobile number.") if kind == "phone" else _("No vehicle matches.")
+                rejected_early[n] = (Reason.UNKNOWN, what)
+    else:
+        entries = list(stored or [])
+        vehicle_ids = {v for _n, _r, v, _m in entries if v is not None}
+        models_by_vehicle.update(_lookup(Vehicle, "pk", vehicle_ids, ("model_id", "delivery_date")))
+    planned = _plan(definition, entries, models_by_vehicle=models_by_vehicle)
+    for item in planned:
+        if item.row_number in rejected_early:
+            item.reason, item.detail = rejected_early[item.row_number]
+    return planned
+
+
+ROW_FIELDS = ("batch", "row_number", "raw", "vehicle", "member", "status", "reason", "detail")
+
+
+def issue_batch_submit(
+    *,
+    definition: Definition,
+    reason: str,
+    source_kind: str,
+    source_label: str,
+    values: list[tuple[int, str]] | None = None,
+    identifier_kind: str = "auto",
+    vehicle_ids: list[int] | None = None,
+    member_ids: list[int] | None = None,
+    actor=None,
+    check_now: bool = False,
+    now: datetime | None = None,
+) -> IssueBatch:
+    """Store a whitelist (`values`: (row number, text)) or an audience (`vehicle_ids` or
+    `member_ids`) as an unchecked batch and run the dry run: by a task after commit, or here when
+    `check_now`. Raises DefinitionNotIssuable or ReasonRequired; nothing is issued.
+    """
+    now = now or timezone.now()
+    reason = require_reason(reason)
+    _require_issuable(definition, Voucher.Source.BULK)
+    if identifier_kind not in IDENTIFIER_KINDS:
+        raise ValueError(identifier_kind)
+    if values is not None:
+        rows = [(n, raw[:200], None, None) for n, raw in values]
+    elif vehicle_ids is not None:
+        plates = _lookup(Vehicle, "pk", set(vehicle_ids), ("plate",))
+        rows = [(i, plates[pk][0], pk, None) for i, pk in enumerate(vehicle_ids, start=1) if pk in plates]
+    else:
+        phones = _lookup(Member, "pk", set(member_ids or []), ("phone",))
+        rows = [
+            (i, phones[pk][0], None, pk) for i, pk in enumerate(member_ids or [], start=1) if pk in phones
+        ]
+    with transaction.atomic():
+        batch = IssueBatch.objects.create(
+            definition=definition,
+            source_kind=source_kind,
+            source_label=source_label[:200],
+            identifier_kind=identifier_kind,
+            reason=reason[:300],
+            status=BatchStatus.CHECKING,
+            rows_total=len(rows),
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            created_at=now,
+        )
+        rows_insert(
+            IssueBatchRow,
+            ROW_FIELDS,
+            ((batch.pk, n, raw, v, m, Row.Status.UNCHECKED, "", "") for n, raw, v, m in rows),
+        )
+        if not check_now:
+            _enqueue_check(batch.pk)
+    return issue_batch_check(batch_id=batch.pk) if check_now else batch
+
+
+def _enqueue_check(batch_id: int) -> None:
+    transaction.on_commit(
+        lambda: async_task(
+            "vouchers.tasks.issue_batch_check_run", batch_id, task_name=f"check-batch-{batch_id}"
+        )
+    )
+
+
+def issue_batch_prepare(**kwargs) -> IssueBatch:
+    """The dry run, done at once (for callers that can wait: tests, the benchmark, commands)."""
+    return issue_batch_submit(**kwargs, check_now=True)
+
+
+def issue_batch_check(*, batch_id: int) -> IssueBatch:
+    """The dry run of a submitted batch: every row gets its holder or its reason. Runs once."""
+    with transaction.atomic():
+        batch = IssueBatch.objects.select_for_update().select_related("definition").get(pk=batch_id)
+        if batch.status != BatchStatus.CHECKING:
+            return batch
+        stored = list(
+            IssueBatchRow.objects.filter(batch=batch)
+            .order_by("row_number")
+            .values_list("row_number", "raw", "vehicle_id", "member_id")
+        )
+        if batch.source_kind == IssueBatch.SourceKind.FILE:
+            values = [(n, raw) for n, raw, _v, _m in stored]
+            planned = _resolve(
+                batch.definition, values=values, identifier_kind=batch.identifier_kind, stored=None
+            )
+        else:
+            planned = _resolve(batch.definition, values=None, identifier_kind="auto", stored=stored)
+        # Replace the unchecked rows by the decided ones: one DELETE and one COPY beat 100k UPDATEs.
+        IssueBatchRow.objects.filter(batch=batch).delete()
+        rows_insert(
+            IssueBatchRow,
+            ROW_FIELDS,
+            (
+                (
+                    batch.pk,
+                    p.row_number,
+                    p.raw[:200],
+                    p.vehicle_id if not p.reason else None,
+                    p.member_id if not p.reason else None,
+                    Row.Status.REJECTED if p.reason else Row.Status.PENDING,
+                    p.reason,
+                    str(p.detail)[:200],
+                )
+                for p in planned
+            ),
+        )
+        valid = sum(1 for p in planned if not p.reason)
+        batch.status = BatchStatus.PREPARED
+        batch.rows_total = len(planned)
+        batch.rows_valid = valid
+        batch.rows_rejected = len(planned) - valid
+        batch.rows_done = len(planned) - valid
+        batch.save(update_fields=["status", "rows_total", "rows_valid", "rows_rejected", "rows_done"])
+    return batch
+
+
+def issue_batch_enqueue(batch_id: int) -> None:
+    """Run the batch's task after the current transaction commits (immediately outside one)."""
+    transaction.on_commit(
+        lambda: async_task("vouchers.tasks.issue_batch_run", batch_id, task_name=f"issue-batch-{batch_id}")
+    )
+
+
+def issue_batch_confirm(*, batch: IssueBatch, actor=None, now: datetime | None = None) -> IssueBatch:
+    """Queue a checked batch for issuance. Confirming again changes nothing and queues nothing."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = IssueBatch.objects.select_for_update().get(pk=batch.pk)
+        if locked.status != BatchStatus.PREPARED:
+            return locked
+        _require_issuable(locked.definition, Voucher.Source.BULK)
+        locked.status = BatchStatus.QUEUED
+        locked.confirmed_by = actor if getattr(actor, "is_authenticated", False) else None
+        locked.confirmed_at = now
+        locked.save(update_fields=["status", "confirmed_by", "confirmed_at"])
+        issue_batch_enqueue(locked.pk)
+    return locked
+
+
+def issue_batch_cancel(*, batch: IssueBatch) -> IssueBatch:
+    """Drop a checked batch that was not confirmed."""
+    with transaction.atomic():
+        locked = IssueBatch.objects.select_for_update().get(pk=batch.pk)
+        if locked.status == BatchStatus.PREPARED:
+            locked.status = BatchStatus.CANCELLED
+            locked.save(update_fields=["status"])
+    return locked
+
+
+def issue_batch_resume(*, batch: IssueBatch) -> IssueBatch:
+    """Queue the remaining rows again (after a stop, or a worker lost with its task)."""
+    with transaction.atomic():
+        locked = IssueBatch.objects.select_for_update().get(pk=batch.pk)
+        if locked.status == BatchStatus.CHECKING:
+            _enqueue_check(locked.pk)
+            return locked
+        if locked.status not in (BatchStatus.QUEUED, BatchStatus.RUNNING, BatchStatus.STOPPED):
+            return locked
+        _require_issuable(locked.definition, Voucher.Source.BULK)
+        locked.status = BatchStatus.QUEUED if locked.status == BatchStatus.STOPPED else locked.status
+        locked.last_error = ""
+        locked.save(update_fields=["status", "last_error"])
+        issue_batch_enqueue(locked.pk)
+    return locked
+
+
+def issue_batch_process(
+    *,
+    batch_id: int,
+    chunk_size: int | None = None,
+    time_budget: float | None = None,
+    now: datetime | None = None,
+) -> IssueBatch:
+    """Issue pending rows chunk by chunk until none is left or `time_budget` seconds have passed.
+
+    Returns the batch; its status is still RUNNING when time ran out (the task queues a successor).
+    """
+    chunk_size = chunk_size or settings.VOUCHERS_BULK_CHUNK_ROWS
+    started = time.monotonic()
+    while True:
+        batch, more = _process_chunk(batch_id, chunk_size, now)
+        if not more:
+            return batch
+        if time_budget is not None and time.monotonic() - started >= time_budget:
+            return batch
+
+
+def _process_chunk(batch_id: int, chunk_size: int, now: datetime | None) -> tuple[IssueBatch, bool]:
+    now = now or timezone.now()
+    with transaction.atomic():
+        batch = IssueBatch.objects.select_for_update().get(pk=batch_id)
+        if batch.status not in (BatchStatus.QUEUED, BatchStatus.RUNNING):
+            return batch, False
+        definition = definition_for_update(batch.definition_id)
+        try:
+            _require_issuable(definition, Voucher.Source.BULK)
+        except DomainError as exc:
+            batch.status = BatchStatus.STOPPED
+            batch.last_error = str(exc.message)[:300]
+            batch.save(update_fields=["status", "last_error"])
+            return batch, False
+        if batch.status == BatchStatus.QUEUED:
+            batch.status = BatchStatus.RUNNING
+            batch.started_at = batch.started_at or now
+        rows = list(
+            IssueBatchRow.objects.select_for_update(of=("self",))
+            .filter(batch=batch, status=Row.Status.PENDING)
+            .select_related("vehicle")
+            .order_by("row_number")[:chunk_size]
+        )
+        if not rows:
+            batch.status = BatchStatus.DONE
+            batch.finished_at = now
+            batch.progress_at = now
+            batch.save(update_fields=["status", "started_at", "finished_at", "progress_at"])
+            return batch, False
+        issued_rows, rejected_rows, vouchers = _issue_rows(batch, definition, rows, now)
+        if issued_rows:
+            VoucherDefinition.objects.filter(pk=definition.pk).update(
+                stock_issued=F("stock_issued") + len(issued_rows)
+            )
+            IssueBatchRow.objects.filter(pk__in=[r.pk for r in issued_rows]).update(
+                status=Row.Status.ISSUED, issued_at=now
+            )
+        if rejected_rows:
+            IssueBatchRow.objects.bulk_update(rejected_rows, ["status", "reason", "detail"])
+        batch.rows_done = F("rows_done") + len(rows)
+        batch.rows_issued = F("rows_issued") + len(issued_rows)
+        batch.rows_rejected = F("rows_rejected") + len(rejected_rows)
+        batch.vouchers_issued = F("vouchers_issued") + len(vouchers)
+        batch.progress_at = now
+        batch.save(
+            update_fields=[
+                "status",
+                "started_at",
+                "rows_done",
+                "rows_issued",
+                "rows_rejected",
+                "vouchers_issued",
+                "progress_at",
+            ]
+        )
+        if vouchers:
+            signals.voucher_issued.send(Voucher, vouchers=vouchers, source=Voucher.Source.BULK)
+    batch.refresh_from_db()
+    return batch, True
+
+
+def _issue_rows(batch: IssueBatch, definition: Definition, rows: list[IssueBatchRow], now: datetime):
+    """Decide each pending row again under the definition's lock (stock and limits may have moved)."""
+    planned = [
+        _Planned(row_number=r.row_number, raw=r.raw, vehicle_id=r.vehicle_id, member_id=r.member_id)
+        for r in rows
+    ]
+    _apply_limits(definition, planned, stock_left=definition.stock_left)
+    by_number = {r.row_number: r for r in rows}
+    issued_rows, rejected_rows, vouchers, origins = [], [], [], []
+    members = {}
+    member_ids = {r.member_id for r in rows if r.member_id}
+    if member_ids:
+        members = Member.objects.in_bulk(member_ids)
+    for item in planned:
+        row = by_number[item.row_number]
+        if item.reason:
+            row.status, row.reason, row.detail = Row.Status.REJECTED, item.reason, str(item.detail)[:200]
+            rejected_rows.append(row)
+            continue
+        try:
+            built = [
+                voucher_build(
+                    definition,
+                    member=members.get(row.member_id),
+                    vehicle=row.vehicle,
+                    order=None,
+                    series_index=k,
+                    source=Voucher.Source.BULK,
+                    now=now,
+                    external_ref=f"batch:{batch.pk}:{row.row_number}",
+                )
+                for k in range(definition.series_count)
+            ]
+        except HolderMissing as exc:
+            row.status, row.reason, row.detail = (
+                Row.Status.REJECTED,
+                Reason.NOT_ELIGIBLE,
+                str(exc.message)[:200],
+            )
+            rejected_rows.append(row)
+            continue
+        vouchers += built
+        origins += [row.row_number] * len(built)
+        issued_rows.append(row)
+    if vouchers:
+        objects_insert(vouchers)
+        actor_id = batch.confirmed_by_id
+        rows_insert(
+            LedgerEntry,
+            (
+                "voucher",
+                "kind",
+                "delta",
+                "status_before",
+                "status_after",
+                "uses_left_after",
+                "actor",
+                "actor_label",
+                "reason",
+                "data",
+                "created_at",
+            ),
+            (
+                (
+                    voucher.pk,
+                    LedgerEntry.Kind.ISSUED,
+                    voucher.uses_total,
+                    "",
+                    voucher.status,
+                    voucher.uses_left,
+                    actor_id,
+                    f"bulk:{batch.pk}",
+                    batch.reason,
+                    {"source": Voucher.Source.BULK, "batch": batch.pk, "row": row_number},
+                    now,
+                )
+                for voucher, row_number in zip(vouchers, origins, strict=True)
+            ),
+        )
+    return issued_rows, rejected_rows, vouchers
