@@ -159,6 +159,14 @@ def _flatten(detail, pointer: str = "#") -> list[dict]:
     return [{"pointer": pointer, "detail": str(detail), "code": getattr(detail, "code", "invalid")}]
 
 
+def query_invalid(exc: exceptions.ValidationError) -> Problem:
+    """A ValidationError about query parameters: each error names its `parameter`."""
+    errors = []
+    for item in _flatten(exc.detail):
+        errors.append({"detail": item["detail"], "code": item["code"], "parameter": item["pointer"][2:]})
+    return Problem(400, VALIDATION_ERROR, gettext("The request is not valid; see errors."), errors=errors)
+
+
 def _from_domain(exc: DomainError) -> Problem:
     if exc.http_status == 400:
         return Problem(400, VALIDATION_ERROR, exc.message, errors=[{"detail": exc.message, "code": exc.code}])

@@ -174,3 +174,14 @@ def test_docs_pages_render():
     assert client.get("/api/docs/").status_code == 200
     assert b"swagger" in client.get("/api/docs/").content.lower()
     assert client.get("/api/docs/redoc/").status_code == 200
+
+
+def test_options_is_not_offered(partner):
+    s = scene()
+    response = partner.options(f"/api/v1/vouchers/{s.voucher.code}/activate")
+    assert response.status_code == 405
+    assert problem(response)["code"] == "method_not_allowed"
+
+
+def test_lists_without_pagination_are_plain_arrays(partner):
+    assert partner.get("/api/v1/webhooks", {"page": "x"}).json() == []

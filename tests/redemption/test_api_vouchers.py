@@ -557,7 +557,7 @@ def test_vehicle_vouchers_errors(partner):
     assert response.status_code == 404 and problem(response)["code"] == "vehicle_not_found"
     vehicle = VehicleFactory()
     response = partner.get(f"/api/v1/vehicles/{vehicle.vin}/vouchers", {"status": "bogus"})
-    assert response.status_code == 400 and problem(response)["errors"][0]["pointer"] == "#/status"
+    assert response.status_code == 400 and problem(response)["errors"][0]["parameter"] == "status"
     response = partner.get(f"/api/v1/vehicles/{vehicle.vin}/vouchers", {"page": 9})
     assert response.status_code == 404 and problem(response)["code"] == "not_found"
 
@@ -567,3 +567,11 @@ def test_responses_are_json(partner):
     response = partner.get(f"/api/v1/vouchers/{s.voucher.code}")
     assert response["Content-Type"] == "application/json"
     assert json.loads(response.content)["code"] == s.voucher.code
+
+
+@pytest.mark.parametrize("page_size", ["false", "0", "-3", "x"])
+def test_an_unusable_page_size_is_400(partner, page_size):
+    vehicle = VehicleFactory()
+    response = partner.get(f"/api/v1/vehicles/{vehicle.vin}/vouchers", {"page_size": page_size})
+    assert response.status_code == 400
+    assert problem(response)["errors"][0]["parameter"] == "page_size"

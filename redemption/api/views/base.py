@@ -35,6 +35,10 @@ class ProblemView(GenericAPIView):
     renderer_classes = [JSONRenderer]
     parser_classes = [JSONParser]
     schema = PartnerAutoSchema()
+    # Lists are paginated only where a view says so; OPTIONS is not offered (405, like any
+    # undocumented method): partners are servers, and the schema describes every operation.
+    pagination_class = None
+    metadata_class = None
 
     def get_exception_handler(self):
         return problem_exception_handler

@@ -3,7 +3,7 @@
 from django.utils.translation import gettext
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 
 from redemption.partner_models import ApiScope
 from vehicles.exceptions import VehicleNotFound
@@ -14,6 +14,7 @@ from vouchers.selectors import vouchers_for_vehicle
 from ..filters import VoucherFilter
 from ..lookups import vin_from
 from ..pagination import VoucherPagination
+from ..problems import query_invalid
 from ..schema import problems
 from ..serializers import VoucherSerializer
 from .base import PartnerView
@@ -53,6 +54,9 @@ class VehicleVouchersView(PartnerView):
         responses={200: VoucherSerializer(many=True), **problems(_404=["vehicle_not_found", "not_found"])},
     )
     def get(self, request, vin: str):
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
+        queryset = self.get_queryset()
+        try:
+            page = self.paginate_queryset(self.filter_queryset(queryset))
+        except ValidationError as exc:
+            raise query_invalid(exc) from exc
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
