@@ -334,3 +334,13 @@ def test_operations_can_retry_a_failed_delivery(partner, receiver, run_tasks):
         assert sending.webhook_delivery_retry(delivery_id=delivery.pk)
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == ("delivered", 1)
+
+
+def test_retry_and_prune_jobs_are_scheduled():
+    from campaigns.schedules import JOBS
+
+    jobs = {job.func: job.cron for job in JOBS}
+    assert jobs["redemption.webhooks.tasks.webhooks_retry_due"] == "* * * * *"
+    assert "redemption.api.idempotency.prune" in jobs
+    for func in jobs:
+        assert callable(import_string(func))
