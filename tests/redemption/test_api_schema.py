@@ -18,8 +18,8 @@ from .api_support import make_key, scene
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module")
-def schema():
+@pytest.fixture
+def schema(db):
     return schemathesis.openapi.from_wsgi("/api/schema/", application)
 
 
