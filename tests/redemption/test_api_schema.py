@@ -8,6 +8,8 @@ import uuid
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 
 from config.wsgi import application
 from tests.factories import DefinitionFactory, VehicleFactory, issue_voucher
@@ -20,7 +22,12 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def schema(db):
-    return schemathesis.openapi.from_wsgi("/api/schema/", application)
+    # Like Django's test client: the test's transaction must survive the end of each request.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield schemathesis.openapi.from_wsgi("/api/schema/", application)
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
