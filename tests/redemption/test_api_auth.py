@@ -174,3 +174,22 @@ def test_failed_authentications_are_rate_limited_per_address(settings):
     codes = [client.get("/api/v1/webhooks").status_code for _ in range(3)]
     assert codes == [401, 401, 429]
     assert RateLimitBucket.objects.filter(key__startswith="api-auth-failed:").exists()
+
+
+def test_admin_pages_for_keys_and_webhooks_render(client):
+    api_key, _plaintext = make_key()
+    endpoint = api_key.webhook_endpoints.create(url="https://partner.example/hook", secret="s" * 32)
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    for path in (
+        "/admin/redemption/apikey/",
+        f"/admin/redemption/apikey/{api_key.pk}/change/",
+        "/admin/redemption/webhookendpoint/",
+        f"/admin/redemption/webhookendpoint/{endpoint.pk}/change/",
+        "/admin/redemption/webhookdelivery/",
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert api_key.secret_hash not in response.content.decode()
+    change_page = client.get(f"/admin/redemption/webhookendpoint/{endpoint.pk}/change/").content.decode()
+    assert "s" * 32 not in change_page
+    assert client.get("/admin/redemption/apikey/add/").status_code == 403

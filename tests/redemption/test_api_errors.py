@@ -185,3 +185,10 @@ def test_options_is_not_offered(partner):
 
 def test_lists_without_pagination_are_plain_arrays(partner):
     assert partner.get("/api/v1/webhooks", {"page": "x"}).json() == []
+
+
+def test_a_body_over_the_upload_limit_is_413(partner, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = post(partner, "/api/v1/vouchers/issue", {"definition": "x" * 2000})
+    assert response.status_code == 413
+    assert problem(response)["code"] == "payload_too_large"

@@ -3,6 +3,7 @@ problem+json errors, and idempotent POSTs."""
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.utils.translation import gettext
 from rest_framework.generics import GenericAPIView
@@ -24,7 +25,7 @@ from ..idempotency import (
     should_store,
 )
 from ..permissions import HasScope
-from ..problems import invalid, problem_exception_handler
+from ..problems import Problem, invalid, problem_exception_handler
 from ..schema import PartnerAutoSchema
 from ..throttling import ApiKeyRateThrottle
 
@@ -42,6 +43,16 @@ class ProblemView(GenericAPIView):
 
     def get_exception_handler(self):
         return problem_exception_handler
+
+    def initial(self, request, *args, **kwargs):
+        # DRF reads the body from the stream, past Django's DATA_UPLOAD_MAX_MEMORY_SIZE check.
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            raise Problem(413, "payload_too_large", gettext("The request body is too large."))
+        super().initial(request, *args, **kwargs)
 
 
 class PartnerView(ProblemView):
