@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from redemption.models import Redemption
-from redemption.partner_models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from redemption.partner_models import WebhookDelivery, WebhookEndpoint
 from vouchers.models import LedgerEntry, Voucher
 from vouchers.selectors import vouchers_with_rules
 
@@ -108,6 +108,3 @@ def webhook_events_for_redemption(*, event: str, redemption: Redemption) -> list
     created = WebhookDelivery.objects.bulk_create(deliveries)
     _enqueue(created)
     return created
-
-
-__all__ = ["WebhookEvent", "webhook_events_for_redemption", "webhook_events_for_vouchers"]

@@ -58,9 +58,6 @@ class ApiNotFoundView(PublicView):
         super().initial(request, *args, **kwargs)
         raise NotFound()
 
-    def options(self, request, *args, **kwargs):  # pragma: no cover - initial() raises first
-        raise NotFound()
-
 
 class _ProblemErrors:
     def get_exception_handler(self):
