@@ -201,6 +201,14 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Service-voucher partner API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Partner API (redemption/api): its description, and one name per shared choice set.
+    "DESCRIPTION": "Issue, activate, look up, redeem and reverse service vouchers. See docs/api.md.",
+    "ENUM_NAME_OVERRIDES": {
+        "WebhookEventEnum": "redemption.partner_models.WebhookEvent",
+        "VoucherStatusEnum": "vouchers.models.Voucher.Status",
+        "RedemptionStatusEnum": "redemption.models.Redemption.Status",
+        "DeliveryStatusEnum": "redemption.partner_models.WebhookDelivery.Status",
+    },
 }
 
 # --- Domain settings ---------------------------------------------------------------------------
@@ -211,10 +219,10 @@ REDEMPTION_REVERSAL_WINDOW = timedelta(hours=env.int("REDEMPTION_REVERSAL_WINDOW
 REDEMPTION_HOLD_TIMEOUT = timedelta(minutes=env.int("REDEMPTION_HOLD_TIMEOUT_MINUTES", default=240))
 REDEMPTION_STALE_HOLD_AFTER = timedelta(minutes=env.int("REDEMPTION_STALE_HOLD_MINUTES", default=60))
 COUNTER_IDLE_TIMEOUT_SECONDS = env.int("COUNTER_IDLE_TIMEOUT_SECONDS", default=30 * 60)
-# Owner portal sign-in: a 6-digit one-time code by SMS, short-lived, few attempts, rate-limited.
 # How many reverse proxies (load balancers) in front of gunicorn append to X-Forwarded-For; the
 # client address for rate limits is read that many hops from the right. 0: use REMOTE_ADDR.
 TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
+# Owner portal sign-in: a 6-digit one-time code by SMS, short-lived, few attempts, rate-limited.
 PORTAL_LOGIN_CODE_TTL_SECONDS = env.int("PORTAL_LOGIN_CODE_TTL_SECONDS", default=5 * 60)
 PORTAL_LOGIN_CODE_MAX_ATTEMPTS = env.int("PORTAL_LOGIN_CODE_MAX_ATTEMPTS", default=5)
 PORTAL_CODE_RESEND_SECONDS = env.int("PORTAL_CODE_RESEND_SECONDS", default=60)
@@ -230,6 +238,17 @@ PORTAL_SESSION_MAX_AGE_SECONDS = env.int("PORTAL_SESSION_MAX_AGE_SECONDS", defau
 VOUCHERS_BULK_CHUNK_ROWS = env.int("VOUCHERS_BULK_CHUNK_ROWS", default=1000)
 VOUCHERS_BULK_TASK_SECONDS = env.int("VOUCHERS_BULK_TASK_SECONDS", default=120)
 VOUCHERS_BULK_MAX_ROWS = env.int("VOUCHERS_BULK_MAX_ROWS", default=200_000)
+# Partner API (docs/api.md): per-key requests per minute unless the key has its own limit; how long
+# stored idempotent responses are kept (at least 24 h); after how long a request that never finished
+# stops blocking retries with its Idempotency-Key.
+API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
+API_IDEMPOTENCY_RETENTION_HOURS = max(24, env.int("API_IDEMPOTENCY_RETENTION_HOURS", default=48))
+API_IDEMPOTENCY_LOCK_SECONDS = env.int("API_IDEMPOTENCY_LOCK_SECONDS", default=120)
+# Outbound webhooks: request timeout, attempts before giving up (back-off in redemption/webhooks).
+WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+# Only https to public addresses unless this is on (development, tests on loopback): no SSRF.
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=DEBUG)
 
 LOGGING = {
     "version": 1,

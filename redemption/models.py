@@ -88,3 +88,24 @@ class Redemption(models.Model):
     @property
     def receipt_number(self) -> str:
         return f"R{self.pk:08d}" if self.pk else "R—"
+
+
+# Partner API keys, idempotency records and webhooks live in their own module.
+from .partner_models import (  # noqa: E402
+    ApiKey,
+    ApiScope,
+    IdempotencyRecord,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
+
+__all__ = [
+    "ApiKey",
+    "ApiScope",
+    "IdempotencyRecord",
+    "Redemption",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
+]

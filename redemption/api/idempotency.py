@@ -1,0 +1,130 @@
+"""Idempotent POSTs: the first response for an Idempotency-Key is stored and replayed for retries.
+
+Scoped per API key. The stored fingerprint (method, path, canonical JSON body) tells a retry from a
+different request that reuses the key (422 idempotency_key_reused). While the first request is
+still running a retry answers 409 idempotency_request_in_progress; a request that died without
+finishing stops blocking after API_IDEMPOTENCY_LOCK_SECONDS, and the retry runs again: the services
+it calls are themselves idempotent under the key derived by `service_key`, so nothing happens twice.
+
+Stored: successes and refusals of the domain (404, 409, 422). Not stored: 400, 401, 403, 429 and
+5xx, which changed nothing, so a corrected request may reuse the key.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from config.errors import DomainError
+from redemption.partner_models import ApiKey, IdempotencyRecord
+from vouchers.exceptions import IdempotencyKeyReused
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 100
+STORED_STATUSES = frozenset({404, 409, 422})
+Status = IdempotencyRecord.Status
+
+
+class IdempotencyRequestInProgress(DomainError):
+    code = "idempotency_request_in_progress"
+    default_message = _("A request with this idempotency key is still being processed. Retry in a moment.")
+    http_status = 409
+    retry_after = 1
+
+
+@dataclass(frozen=True)
+class Replay:
+    status: int
+    content_type: str
+    body: str
+
+
+def key_refusal(key: str) -> str | None:
+    """Why a header value cannot be an idempotency key, or None."""
+    if not 1 <= len(key) <= MAX_KEY_LENGTH or not all("!" <= c <= "~" for c in key):
+        return str(
+            _("The Idempotency-Key must be 1 to %(max)s visible ASCII characters, e.g. a UUID.")
+            % {"max": MAX_KEY_LENGTH}
+        )
+    return None
+
+
+def fingerprint(*, method: str, path: str, body) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(f"{method.upper()}\n{path}\n{canonical}".encode()).hexdigest()
+
+
+def service_key(api_key: ApiKey, key: str) -> str:
+    """The idempotency key the services see: unique per API key, stable across retries."""
+    return f"api:{api_key.pk}:{key}"
+
+
+def should_store(status: int) -> bool:
+    return 200 <= status < 300 or status in STORED_STATUSES
+
+
+def idempotency_begin(
+    *, api_key: ApiKey, key: str, fingerprint: str, method: str, path: str, now: datetime | None = None
+) -> IdempotencyRecord | Replay:
+    """Claim `key` for this request, or return the stored response of the request that claimed it."""
+    now = now or timezone.now()
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                return IdempotencyRecord.objects.create(
+                    api_key=api_key,
+                    key=key,
+                    fingerprint=fingerprint,
+                    method=method,
+                    path=path[:300],
+                    created_at=now,
+                    locked_at=now,
+                )
+        except IntegrityError:
+            record = IdempotencyRecord.objects.filter(api_key=api_key, key=key).first()
+        if record is None:  # released between our insert and our read: try to claim again
+            continue
+        if record.fingerprint != fingerprint:
+            raise IdempotencyKeyReused()
+        if record.status == Status.COMPLETED:
+            return Replay(record.response_status, record.response_content_type, record.response_body)
+        stale_before = now - timedelta(seconds=settings.API_IDEMPOTENCY_LOCK_SECONDS)
+        if record.locked_at < stale_before:
+            taken = IdempotencyRecord.objects.filter(
+                pk=record.pk, status=Status.PROCESSING, locked_at=record.locked_at
+            ).update(locked_at=now)
+            if taken:
+                record.locked_at = now
+                return record
+        raise IdempotencyRequestInProgress()
+    raise IdempotencyRequestInProgress()
+
+
+def idempotency_complete(
+    record: IdempotencyRecord, *, status: int, content_type: str, body: str, now: datetime | None = None
+) -> None:
+    IdempotencyRecord.objects.filter(pk=record.pk, status=Status.PROCESSING).update(
+        status=Status.COMPLETED,
+        response_status=status,
+        response_content_type=content_type[:100],
+        response_body=body,
+        completed_at=now or timezone.now(),
+    )
+
+
+def idempotency_release(record: IdempotencyRecord) -> None:
+    """Forget a claim whose request changed nothing, so the key can be used again."""
+    IdempotencyRecord.objects.filter(pk=record.pk, status=Status.PROCESSING).delete()
+
+
+def prune(*, now: datetime | None = None) -> int:
+    """Delete records older than API_IDEMPOTENCY_RETENTION_HOURS (at least 24); for the nightly jobs."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(hours=settings.API_IDEMPOTENCY_RETENTION_HOURS)
+    deleted, _by_model = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

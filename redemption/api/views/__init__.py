@@ -1,0 +1,1 @@
+"""Partner API views, one module per resource."""

@@ -1,0 +1,76 @@
+"""Redemptions: reverse a mistaken one."""
+
+from django.utils.translation import gettext
+from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from redemption.exceptions import RedemptionNotFound
+from redemption.models import Redemption
+from redemption.partner_models import ApiKey, ApiScope
+from redemption.services import redemption_reverse
+from vouchers.selectors import voucher_by_code
+
+from ..schema import idempotency_header, problems
+from ..serializers import RedemptionResultSerializer, ReverseRequestSerializer
+from .base import PartnerView
+
+
+def _require_may_reverse(api_key: ApiKey, redemption: Redemption) -> None:
+    """A key reverses what it redeemed itself, or anything at one of the dealers it is limited to."""
+    if redemption.actor_label == api_key.actor_label:
+        return
+    dealer_ids = {d.pk for d in api_key.dealers.all()}
+    if redemption.dealer_id in dealer_ids:
+        return
+    raise PermissionDenied(gettext("This API key may not reverse this redemption."))
+
+
+class RedemptionReverseView(PartnerView):
+    required_scope = ApiScope.REDEEM
+    serializer_class = ReverseRequestSerializer
+
+    @extend_schema(
+        operation_id="redemptions_reverse",
+        summary="Reverse a redemption",
+        description=(
+            "Give the use back to the voucher, within the reversal window (24 hours unless configured "
+            "otherwise). A key may reverse redemptions it made, or any at the dealers it is limited to. "
+            "Reversing a reversed redemption changes nothing and answers it as it is."
+        ),
+        tags=["redemptions"],
+        parameters=[idempotency_header(required=False)],
+        request=ReverseRequestSerializer,
+        responses={
+            200: RedemptionResultSerializer,
+            **problems(
+                post=True,
+                _404=["redemption_not_found"],
+                _409=[
+                    "reversal_window_passed",
+                    "redemption_not_reversible",
+                    "invalid_transition",
+                    "idempotency_request_in_progress",
+                ],
+                _422=["idempotency_key_reused"],
+            ),
+        },
+    )
+    def post(self, request, pk: int):
+        return self.idempotent(request, lambda _key: self._reverse(pk))
+
+    def _reverse(self, pk: int) -> Response:
+        data = self.get_serializer(data=self.request.data)
+        data.is_valid(raise_exception=True)
+        redemption = Redemption.objects.select_related("dealer", "vehicle", "voucher").filter(pk=pk).first()
+        if redemption is None:
+            raise RedemptionNotFound()
+        _require_may_reverse(self.api_key, redemption)
+        reversed_ = redemption_reverse(
+            redemption=redemption,
+            reason=data.validated_data["reason"],
+            actor_label=self.api_key.actor_label,
+        )
+        reversed_.voucher = voucher_by_code(redemption.voucher.code)
+        result = {"redemption": reversed_, "voucher": reversed_.voucher}
+        return Response(RedemptionResultSerializer(result).data)

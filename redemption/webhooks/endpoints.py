@@ -1,0 +1,88 @@
+"""Use cases for a partner's webhook endpoints: register and remove."""
+
+import secrets
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from config.errors import DomainError
+from redemption.partner_models import ApiKey, WebhookEndpoint, WebhookEvent
+
+from .targets import webhook_url_refusal
+
+MAX_ENDPOINTS_PER_KEY = 10
+
+
+class WebhookEndpointInvalid(DomainError):
+    code = "webhook_endpoint_invalid"
+    default_message = _("This webhook endpoint cannot be registered.")
+    http_status = 400
+
+
+class WebhookEndpointNotFound(DomainError):
+    code = "not_found"
+    default_message = _("No such webhook endpoint.")
+    http_status = 404
+
+
+@dataclass(frozen=True)
+class RegisteredEndpoint:
+    endpoint: WebhookEndpoint
+    secret: str
+
+
+def webhook_endpoint_register(
+    *, api_key: ApiKey, url: str, events: list[str], secret: str = "", description: str = ""
+) -> RegisteredEndpoint:
+    """Register a URL for the key's events; without a secret the platform generates one."""
+    refusal = webhook_url_refusal(url)
+    if refusal:
+        raise WebhookEndpointInvalid(refusal)
+    unknown = [e for e in events if e not in WebhookEvent.values]
+    if unknown:
+        raise WebhookEndpointInvalid(_("Unknown events: %(events)s."), events=", ".join(unknown))
+    secret = secret or "whsec_" + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        locked = ApiKey.objects.select_for_update().get(pk=api_key.pk)
+        if locked.webhook_endpoints.filter(is_active=True).count() >= MAX_ENDPOINTS_PER_KEY:
+            raise WebhookEndpointInvalid(
+                _("An API key may have at most %(count)s webhook endpoints."), count=MAX_ENDPOINTS_PER_KEY
+            )
+        endpoint = WebhookEndpoint.objects.create(
+            api_key=locked,
+            url=url,
+            secret=secret,
+            events=sorted(set(events)),
+            description=description[:200],
+        )
+    return RegisteredEndpoint(endpoint=endpoint, secret=secret)
+
+
+def webhook_endpoint_remove(*, api_key: ApiKey, endpoint_id: int) -> WebhookEndpoint:
+    """Stop sending to an endpoint of this key; its delivery log stays. Removing twice is a 404."""
+    with transaction.atomic():
+        endpoint = (
+            WebhookEndpoint.objects.select_for_update()
+            .filter(pk=endpoint_id, api_key=api_key, is_active=True)
+            .first()
+        )
+        if endpoint is None:
+            raise WebhookEndpointNotFound()
+        endpoint.is_active = False
+        endpoint.save(update_fields=["is_active"])
+    return endpoint
+
+
+def webhook_endpoint_set_reach(*, endpoint: WebhookEndpoint, all_vouchers: bool) -> WebhookEndpoint:
+    """Operations: let an endpoint hear about every voucher (e.g. the brand's CRM), or only its own."""
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(all_vouchers=all_vouchers)
+    endpoint.all_vouchers = all_vouchers
+    return endpoint
+
+
+def webhook_endpoint_disable(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """Operations: stop sending to an endpoint (e.g. one that keeps failing)."""
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(is_active=False)
+    endpoint.is_active = False
+    return endpoint

@@ -1,0 +1,134 @@
+"""Post one delivery, record the attempt, and schedule the next one with back-off when it fails.
+
+A delivery is leased with a conditional UPDATE before it is sent, so two workers (a retry sweep and
+the first task, or a task django-q2 started twice) never post it twice at the same time; the HTTP
+call runs outside any transaction. Partners de-duplicate by the `Webhook-Id` header (the event id).
+"""
+
+import json
+import logging
+import urllib.error
+import urllib.request
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from redemption.partner_models import WebhookDelivery
+
+from .signing import SIGNATURE_HEADER, signature_header
+from .targets import webhook_url_refusal
+
+logger = logging.getLogger(__name__)
+Status = WebhookDelivery.Status
+
+# Wait after the n-th failed attempt (the first attempt is immediate): about 20 hours in all.
+BACKOFF_SECONDS = [30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600]
+DELIVER_TASK = "redemption.webhooks.tasks.webhook_deliver"
+USER_AGENT = "service-vouchers-webhooks/1"
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a redirect is a failed delivery: the signature was made for this URL
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=BACKOFF_SECONDS[min(attempts, len(BACKOFF_SECONDS)) - 1])
+
+
+def _lease(delivery_id: int, now: datetime) -> bool:
+    lease = now + timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS + 30)
+    return bool(
+        WebhookDelivery.objects.filter(
+            Q(lease_until__isnull=True) | Q(lease_until__lt=now),
+            pk=delivery_id,
+            status=Status.PENDING,
+            next_attempt_at__lte=now,
+        ).update(lease_until=lease, attempts=F("attempts") + 1, last_attempt_at=now)
+    )
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str]:
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 (checked)
+    try:
+        with _opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
+            return response.status, ""
+    except urllib.error.HTTPError as exc:
+        return exc.code, f"HTTP {exc.code}"
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        return None, str(getattr(exc, "reason", exc))[:500]
+
+
+def webhook_deliver(*, delivery_id: int, now: datetime | None = None) -> str:
+    """Attempt one delivery if it is due and nobody else is sending it; returns its status."""
+    now = now or timezone.now()
+    if not _lease(delivery_id, now):
+        current = WebhookDelivery.objects.filter(pk=delivery_id).values_list("status", flat=True).first()
+        return current or "gone"
+    delivery = WebhookDelivery.objects.select_related("endpoint", "endpoint__api_key").get(pk=delivery_id)
+    endpoint = delivery.endpoint
+    if not endpoint.is_active or endpoint.api_key.revoked_at is not None:
+        status_code, error = None, "endpoint disabled"
+        delivery.attempts = settings.WEBHOOK_MAX_ATTEMPTS  # give up now
+    elif refusal := webhook_url_refusal(endpoint.url):
+        status_code, error = None, refusal
+    else:
+        body = json.dumps(delivery.payload, ensure_ascii=False, separators=(",", ":")).encode()
+        timestamp = int(now.timestamp())
+        status_code, error = _post(
+            endpoint.url,
+            body,
+            {
+                "Content-Type": "application/json",
+                "User-Agent": USER_AGENT,
+                "Webhook-Id": str(delivery.event_id),
+                "Webhook-Event": delivery.event,
+                SIGNATURE_HEADER: signature_header(endpoint.secret, timestamp, body),
+            },
+        )
+    return _record(delivery, status_code=status_code, error=error, now=now)
+
+
+def _record(delivery: WebhookDelivery, *, status_code: int | None, error: str, now: datetime) -> str:
+    delivered = status_code is not None and 200 <= status_code < 300
+    fields = {"last_status_code": status_code, "last_error": error[:500], "lease_until": None}
+    if delivered:
+        fields.update(status=Status.DELIVERED, delivered_at=timezone.now())
+    elif delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
+        fields.update(status=Status.FAILED)
+        logger.warning("Webhook %s to %s gave up: %s", delivery.event_id, delivery.endpoint.url, error)
+    else:
+        fields.update(next_attempt_at=now + backoff(delivery.attempts))
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(**fields)
+    return fields.get("status", Status.PENDING)
+
+
+def webhooks_due(*, now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Pending deliveries whose time has come and that no worker holds (retries, lost tasks)."""
+    now = now or timezone.now()
+    return list(
+        WebhookDelivery.objects.filter(
+            Q(lease_until__isnull=True) | Q(lease_until__lt=now),
+            status=Status.PENDING,
+            next_attempt_at__lte=now,
+        )
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def webhook_delivery_retry(*, delivery_id: int, now: datetime | None = None) -> bool:
+    """Operations: try a failed or waiting delivery again now, with a fresh set of attempts."""
+    now = now or timezone.now()
+    retryable = WebhookDelivery.objects.filter(pk=delivery_id, status__in=[Status.PENDING, Status.FAILED])
+    updated = retryable.update(status=Status.PENDING, attempts=0, next_attempt_at=now, lease_until=None)
+    if updated:
+        transaction.on_commit(lambda: async_task(DELIVER_TASK, delivery_id))
+    return bool(updated)
