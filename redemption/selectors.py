@@ -14,7 +14,6 @@ from vehicles.identifiers import plate_search_key
 from vehicles.models import AuthorisedDriver, Ownership, Vehicle
 from vehicles.selectors import vehicles_of_member, vehicles_search
 from vouchers.models import Voucher
-from vouchers.selectors import vouchers_for_vehicle
 
 from .models import Redemption
 
@@ -79,8 +78,18 @@ def member_vehicle_ids(member_ids: Iterable[int]) -> dict[int, set[int]]:
 
 
 def vehicle_voucher(*, vehicle: Vehicle, voucher_id: int) -> Voucher | None:
-    """A voucher that can be presented with this vehicle; None otherwise (the caller answers 404)."""
-    return vouchers_for_vehicle(vehicle).filter(pk=voucher_id).first()
+    """A voucher that can be presented with this vehicle (the same set `vouchers_for_vehicle` lists:
+    its own, and member-held ones of its current owner and drivers) in one query; None otherwise."""
+    people = Q(
+        member_id__in=Ownership.objects.filter(vehicle=vehicle, ended_at__isnull=True).values("member_id")
+    ) | Q(
+        member_id__in=AuthorisedDriver.objects.filter(vehicle=vehicle, ended_at__isnull=True).values(
+            "member_id"
+        )
+    )
+    return Voucher.objects.filter(
+        Q(vehicle=vehicle) | (Q(vehicle__isnull=True) & people), pk=voucher_id
+    ).first()
 
 
 def voucher_vehicles(voucher: Voucher) -> list[Vehicle]:
