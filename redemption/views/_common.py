@@ -9,12 +9,8 @@ REVERSE_PERMISSION = "redemption.reverse_redemption"
 
 
 def counter_render(request, template: str, context: dict | None = None, *, status: int = 200):
-    """Render a counter page with what every counter page shows (dealer, advisor, permissions)."""
-    base = {
-        "counter": request.counter,
-        "can_reverse": request.user.has_perm(REVERSE_PERMISSION),
-        "focus_search": True,
-    }
+    """Render a counter page with what every counter page shows (dealer, advisor, search box)."""
+    base = {"counter": request.counter, "focus_search": True}
     base.update(context or {})
     return render(request, template, base, status=status)
 

@@ -31,6 +31,7 @@ def render_receipt(request, redemption, *, complete_form=None, complete_token=No
     user_id = request.user.pk
     held = redemption.status == redemption.Status.HELD
     in_window = redemption_in_reversal_window(redemption, now=now)
+    can_reverse = in_window and request.user.has_perm(REVERSE_PERMISSION)
     context = {
         "redemption": redemption,
         "voucher": redemption.voucher,
@@ -40,7 +41,8 @@ def render_receipt(request, redemption, *, complete_form=None, complete_token=No
         "held": held,
         "stale": hold_is_stale(redemption, now=now),
         "reversible_until": redemption_reversible_until(redemption),
-        "show_reverse": in_window and request.user.has_perm(REVERSE_PERMISSION),
+        "show_reverse": can_reverse,
+        "can_reverse": can_reverse,
         "complete_form": complete_form or CompleteForm(mileage_known=redemption.mileage_km is not None),
         "complete_token": (
             complete_token or form_token_issue(user_id=user_id, action=COMPLETE_ACTION, target=target)

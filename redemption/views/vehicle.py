@@ -53,6 +53,7 @@ def _render(request, vehicle, *, highlight=None, bound=None, status=200):
             "bound_form": bound[1] if bound else None,
             "focus_id": focus,
             "highlight_missing": highlight is not None and page.highlighted is None,
+            "scanned": bound is None and page.highlighted is not None,
             "focus_search": focus is None,
         },
         status=status,

@@ -98,10 +98,10 @@ def test_an_idle_session_is_signed_out(counter, settings):
 def test_activity_keeps_the_session_alive(counter, settings):
     settings.COUNTER_IDLE_TIMEOUT_SECONDS = 600
     session = counter.session
-    session[LAST_SEEN_KEY] = int(time.time()) - 599
+    session[LAST_SEEN_KEY] = int(time.time()) - 500  # well inside the limit, however slow the machine
     session.save()
     assert counter.get(HOME).status_code == 200
-    assert counter.session[LAST_SEEN_KEY] >= int(time.time()) - 1  # the clock was reset
+    assert counter.session[LAST_SEEN_KEY] >= int(time.time()) - 60  # the clock was reset
     assert counter.get(HOME).status_code == 200
 
 

@@ -214,6 +214,8 @@ def test_an_invalid_mileage_shows_the_form_again_and_changes_nothing(counter, ve
     body = response.content.decode()
     assert "Enter the mileage in km as a whole number" in body
     assert 'value="WO-5"' in body  # what was typed is kept
+    assert re.search(rf'id="mileage-{voucher.pk}"[^>]*autofocus', body, re.DOTALL)  # focus on the error
+    assert 'data-testid="scanned"' not in body  # nothing was scanned
     assert form_token(body, use_url(vehicle, voucher)) == token  # the same intention keeps its key
     assert Redemption.objects.count() == 0
     assert redeem(counter, vehicle, voucher, token).status_code == 302

@@ -229,8 +229,8 @@ def _vehicle_with_vouchers(count: int, *, dealer, other_dealer):
 
 
 # Session, user, staff and dealer, vehicle, owner, the car's people (2), vouchers, their allowed
-# models and dealers (2), the people's cars (2), open holds, history, session touch: 16 at most.
-MAX_VEHICLE_PAGE_QUERIES = 16
+# models and dealers (2), the people's cars (2), open holds, history: 14 at most.
+MAX_VEHICLE_PAGE_QUERIES = 14
 
 
 def test_the_vehicle_page_costs_the_same_queries_for_1_or_300_vouchers(
