@@ -60,6 +60,15 @@ def test_sign_in_scan_redeem_and_see_the_receipt(page, screenshot, advisor, deal
     assert redemption.mileage_km == 12345
     assert redemption.advisor == advisor
     screenshot(page, "receipt")
+    # Printed, only the slip remains; on a phone it still fits the screen.
+    page.emulate_media(media="print")
+    assert page.locator('[data-testid="counter-bar"]').is_hidden()
+    assert page.locator('[data-testid="receipt"]').is_visible()
+    page.emulate_media(media="screen")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "receipt-phone")
+    page.set_viewport_size({"width": 1280, "height": 860})
 
     # Back to the old page and submit it again: the same receipt, nothing more consumed.
     page.go_back()
