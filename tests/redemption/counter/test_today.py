@@ -119,3 +119,32 @@ def test_the_start_page_lists_open_holds_of_this_dealer(counter, day, other_deal
     body = counter.get(reverse("counter:home")).content.decode()
     assert reverse("counter:receipt", args=[day["stale_hold"].pk]) in body
     assert reverse("counter:receipt", args=[elsewhere.pk]) not in body
+
+
+def test_today_and_the_receipt_cost_a_constant_number_of_queries(counter, vehicle, dealer, advisor):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    pack = DefinitionFactory(uses_per_voucher=40)
+
+    def work(count):
+        voucher = issue_voucher(pack, vehicle=vehicle)
+        return [
+            redemption_redeem(
+                voucher=voucher, vehicle=vehicle, dealer=dealer, advisor=advisor, idempotency_key=f"{n}"
+            )
+            for n in range(count)
+        ]
+
+    first = work(2)
+    counter.get(TODAY)
+    with CaptureQueriesContext(connection) as few:
+        counter.get(TODAY)
+    work(30)
+    with CaptureQueriesContext(connection) as many:
+        body = counter.get(TODAY).content.decode()
+    assert body.count('data-testid="redemption-row"') == 32
+    assert len(many.captured_queries) == len(few.captured_queries)
+    with CaptureQueriesContext(connection) as receipt:
+        assert counter.get(reverse("counter:receipt", args=[first[0].pk])).status_code == 200
+    assert len(receipt.captured_queries) <= 6  # session, user, staff, the redemption, permissions (2)
