@@ -220,6 +220,20 @@ COUNTER_CODE_LOOKUP_WINDOW_SECONDS = env.int("COUNTER_CODE_LOOKUP_WINDOW_SECONDS
 COUNTER_LOGINS_PER_USERNAME = env.int("COUNTER_LOGINS_PER_USERNAME", default=10)
 COUNTER_LOGINS_PER_ADDRESS = env.int("COUNTER_LOGINS_PER_ADDRESS", default=50)
 COUNTER_LOGIN_WINDOW_SECONDS = env.int("COUNTER_LOGIN_WINDOW_SECONDS", default=15 * 60)
+# Owner portal sign-in: a 6-digit one-time code by SMS, short-lived, few attempts, rate-limited.
+# How many reverse proxies (load balancers) in front of gunicorn append to X-Forwarded-For; the
+# client address for rate limits is read that many hops from the right. 0: use REMOTE_ADDR.
+TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
+PORTAL_LOGIN_CODE_TTL_SECONDS = env.int("PORTAL_LOGIN_CODE_TTL_SECONDS", default=5 * 60)
+PORTAL_LOGIN_CODE_MAX_ATTEMPTS = env.int("PORTAL_LOGIN_CODE_MAX_ATTEMPTS", default=5)
+PORTAL_CODE_RESEND_SECONDS = env.int("PORTAL_CODE_RESEND_SECONDS", default=60)
+PORTAL_CODE_REQUESTS_PER_PHONE_PER_HOUR = env.int("PORTAL_CODE_REQUESTS_PER_PHONE_PER_HOUR", default=5)
+PORTAL_CODE_REQUESTS_PER_IP_PER_HOUR = env.int("PORTAL_CODE_REQUESTS_PER_IP_PER_HOUR", default=20)
+PORTAL_VERIFY_ATTEMPTS_PER_IP_PER_HOUR = env.int("PORTAL_VERIFY_ATTEMPTS_PER_IP_PER_HOUR", default=50)
+PORTAL_BIND_ATTEMPTS_PER_MEMBER_PER_HOUR = env.int("PORTAL_BIND_ATTEMPTS_PER_MEMBER_PER_HOUR", default=10)
+# An owner's session ends after this much inactivity, and in any case after the maximum age.
+PORTAL_SESSION_IDLE_SECONDS = env.int("PORTAL_SESSION_IDLE_SECONDS", default=2 * 3600)
+PORTAL_SESSION_MAX_AGE_SECONDS = env.int("PORTAL_SESSION_MAX_AGE_SECONDS", default=14 * 86400)
 
 LOGGING = {
     "version": 1,

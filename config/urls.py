@@ -9,6 +9,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("counter/", include("redemption.urls")),
+    path("portal/", include("portal.urls")),
 ]
 
 if settings.DEBUG:

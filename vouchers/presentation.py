@@ -40,6 +40,34 @@ class Card:
     right_badge: tuple[str, str] | None = None
     tags: list[str] = field(default_factory=list)
     muted: bool = False
+    # Text colour on the left area: white or near-black, whichever reads better on `colour`.
+    ink: str = "#ffffff"
+
+
+DARK_INK = "#000000"  # pure black: with white, guarantees >= 4.5:1 on any background
+LIGHT_INK = "#ffffff"
+
+
+def _luminance(hex_colour: str) -> float:
+    """WCAG relative luminance of #RRGGBB (an unreadable value counts as black)."""
+    try:
+        channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    except (ValueError, TypeError):
+        return 0.0
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast_ratio(first: str, second: str) -> float:
+    light, dark = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def readable_ink(background: str) -> str:
+    """White or near-black text, whichever contrasts more with `background` (operations pick colours)."""
+    if contrast_ratio(background, LIGHT_INK) >= contrast_ratio(background, DARK_INK):
+        return LIGHT_INK
+    return DARK_INK
 
 
 def _date(moment: datetime | None) -> str:
@@ -85,6 +113,14 @@ def voucher_card(voucher: Voucher, *, now: datetime | None = None) -> Card:
     elif labels.not_yet_valid:
         left = ("upcoming", _("Not yet valid"))
     right = _STATE_BADGES.get(voucher.status)
+    # Past its end but not yet swept by the nightly job: already unusable, so show it as expired.
+    past_end = (
+        voucher.status in (Status.ACTIVE, Status.INACTIVE)
+        and voucher.valid_until is not None
+        and now > voucher.valid_until
+    )
+    if past_end:
+        left, right = None, _STATE_BADGES[Status.EXPIRED]
     return Card(
         title=definition.title,
         subtitle=definition.card_subtitle,
@@ -98,8 +134,31 @@ def voucher_card(voucher: Voucher, *, now: datetime | None = None) -> Card:
         left_badge=left,
         right_badge=right,
         tags=_tags(definition),
-        muted=voucher.status in (Status.USED, Status.EXPIRED, Status.VOIDED, Status.REFUNDED),
+        muted=past_end or voucher.status in (Status.USED, Status.EXPIRED, Status.VOIDED, Status.REFUNDED),
+        ink=readable_ink(definition.card_colour),
     )
+
+
+def definition_validity_text(definition: VoucherDefinition) -> str:
+    """How long a voucher of `definition` will be valid, said before one is issued (claim centre)."""
+    policy = definition.validity_policy
+    Policy = VoucherDefinition.ValidityPolicy
+    if policy == Policy.FIXED and definition.valid_until_date:
+        end = formats.date_format(definition.valid_until_date, "Y-m-d")
+        if definition.valid_from_date:
+            start = formats.date_format(definition.valid_from_date, "Y-m-d")
+            return _("%(start)s – %(end)s") % {"start": start, "end": end}
+        return _("Valid until %(end)s") % {"end": end}
+    if policy == Policy.DAYS_FROM_ISSUE:
+        return _("Valid for %(days)s days after issue") % {"days": definition.validity_days}
+    if policy == Policy.DAYS_FROM_ACTIVATION:
+        return _("Valid for %(days)s days after activation") % {"days": definition.validity_days}
+    if policy == Policy.DELIVERY_WINDOW:
+        return _("Valid for %(months)s months, from %(offset)s months after the vehicle's delivery") % {
+            "months": definition.delivery_window_months,
+            "offset": definition.delivery_offset_months,
+        }
+    return _("No expiry")
 
 
 def definition_card_preview(definition: VoucherDefinition, *, now: datetime | None = None) -> Card:

@@ -10,10 +10,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    # DJANGO_ALLOW_ASYNC_UNSAFE is set by the browser fixture for the test process (Playwright runs an
-    # event loop in its thread); a production check must not inherit it.
-    dropped = ("SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")
-    environment = {k: v for k, v in os.environ.items() if k not in dropped}
+    # DJANGO_ALLOW_ASYNC_UNSAFE is set by the browser-test fixture for the rest of the session (pytest-django
+    # runs these database-free tests last); `check --deploy` rightly warns about it, so it is not passed on.
+    hidden = ("SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    environment = {k: v for k, v in os.environ.items() if k not in hidden}
     environment.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", *args],

@@ -82,3 +82,17 @@ def test_prune_deletes_only_old_windows():
 
     assert deleted == 1
     assert list(RateLimitBucket.objects.values_list("key", flat=True)) == ["new"]
+
+
+def test_client_ip_uses_remote_addr_unless_proxies_are_trusted(rf, settings):
+    from members.ratelimit import client_ip
+
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="203.0.113.9, 10.0.0.2", REMOTE_ADDR="10.0.0.3")
+    settings.TRUSTED_PROXY_HOPS = 0
+    assert client_ip(request) == "10.0.0.3"
+    settings.TRUSTED_PROXY_HOPS = 1
+    assert client_ip(request) == "10.0.0.2"
+    settings.TRUSTED_PROXY_HOPS = 2
+    assert client_ip(request) == "203.0.113.9"
+    settings.TRUSTED_PROXY_HOPS = 3  # fewer hops than trusted: the header cannot be trusted
+    assert client_ip(request) == "10.0.0.3"

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from .views import auth, claim, preferences, vehicles, vouchers
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", vehicles.home, name="home"),
+    path("sign-in/", auth.sign_in, name="sign_in"),
+    path("sign-in/code/", auth.sign_in_code, name="sign_in_code"),
+    path("sign-in/resend/", auth.sign_in_resend, name="sign_in_resend"),
+    path("sign-out/", auth.sign_out, name="sign_out"),
+    path("vehicles/bind/", vehicles.vehicle_bind, name="vehicle_bind"),
+    path("vehicles/<int:vehicle_id>/", vehicles.vehicle_detail, name="vehicle"),
+    path("vehicles/<int:vehicle_id>/history/", vehicles.vehicle_history, name="vehicle_history"),
+    path("wallet/", vouchers.wallet, name="wallet"),
+    path("vouchers/<int:voucher_id>/", vouchers.voucher_detail, name="voucher"),
+    path("vouchers/<int:voucher_id>/activate/", vouchers.voucher_activate_view, name="voucher_activate"),
+    path("vouchers/<int:voucher_id>/refund/", vouchers.voucher_refund_view, name="voucher_refund"),
+    path("claim/", claim.claim_centre, name="claim_centre"),
+    path("claim/<int:definition_id>/", claim.claim, name="claim"),
+    path("preferences/", preferences.preferences, name="preferences"),
+]

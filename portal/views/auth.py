@@ -1,0 +1,102 @@
+"""Signing in with a one-time code, and signing out."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from members.exceptions import InvalidPhone, RateLimited
+from members.phones import phone_masked
+from members.ratelimit import client_ip
+
+from ..auth import PENDING_PHONE_KEY, owner_sign_in, owner_sign_out, session_owner
+from ..exceptions import LoginCodeInvalid, LoginCodeWrong
+from ..forms import CodeForm, PhoneForm
+from ..models import LoginCode
+from ..services import login_code_request, login_code_verify
+from ._common import safe_next, show_error
+
+NEXT_KEY = "portal_next"
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def sign_in(request):
+    member, _ran_out = session_owner(request)
+    if member is not None:
+        return redirect(safe_next(request, request.GET.get("next"), reverse("portal:home")))
+    if request.method == "GET" and request.GET.get("next"):
+        request.session[NEXT_KEY] = safe_next(request, request.GET["next"], reverse("portal:home"))
+    form = PhoneForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        phone = form.cleaned_data["phone"]
+        try:
+            login_code_request(phone=phone, client_ip=client_ip(request))
+        except InvalidPhone as exc:
+            form.add_error("phone", exc.message)
+        except RateLimited as exc:
+            if request.session.get(PENDING_PHONE_KEY) == phone and _open_code_exists(phone):
+                # Back-button resubmission: the code sent a moment ago is still good.
+                messages.info(request, _("We have just sent you a code. Please use it or wait to ask again."))
+                return redirect("portal:sign_in_code")
+            form.add_error(None, exc.message)
+        else:
+            request.session[PENDING_PHONE_KEY] = phone
+            return redirect("portal:sign_in_code")
+    return render(request, "portal/sign_in.html", {"form": form})
+
+
+def _open_code_exists(phone: str) -> bool:
+    return LoginCode.objects.filter(phone=phone, closed_at__isnull=True).exists()
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def sign_in_code(request):
+    phone = request.session.get(PENDING_PHONE_KEY)
+    if not phone:
+        return redirect("portal:sign_in")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member, created = login_code_verify(
+                phone=phone, code=form.cleaned_data["code"], client_ip=client_ip(request)
+            )
+        except LoginCodeWrong as exc:
+            form.add_error("code", exc.message)
+        except (LoginCodeInvalid, RateLimited, InvalidPhone) as exc:
+            form.add_error(None, exc.message)
+        else:
+            target = request.session.pop(NEXT_KEY, None) or reverse("portal:home")
+            owner_sign_in(request, member)
+            if created:
+                messages.success(
+                    request, _("Welcome! Add your car with its VIN and plate to see its vouchers.")
+                )
+            else:
+                messages.success(request, _("You are signed in."))
+            return redirect(target)
+    return render(request, "portal/sign_in_code.html", {"form": form, "phone_masked": phone_masked(phone)})
+
+
+@require_POST
+def sign_in_resend(request):
+    phone = request.session.get(PENDING_PHONE_KEY)
+    if not phone:
+        return redirect("portal:sign_in")
+    try:
+        login_code_request(phone=phone, client_ip=client_ip(request))
+    except (RateLimited, InvalidPhone) as exc:
+        show_error(request, exc)
+    else:
+        messages.success(request, _("We sent a new code. The previous code no longer works."))
+    return redirect("portal:sign_in_code")
+
+
+@require_POST
+def sign_out(request):
+    owner_sign_out(request)
+    messages.success(request, _("You have signed out."))
+    return redirect("portal:sign_in")

@@ -1,0 +1,85 @@
+"""The shared voucher card: readable text on any colour, lapsed vouchers shown as expired, and the
+validity a definition promises before any voucher exists."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone, translation
+
+from tests.factories import DefinitionFactory, OwnedVehicleFactory, issue_voucher
+from vouchers.models import VoucherDefinition
+from vouchers.presentation import (
+    contrast_ratio,
+    definition_validity_text,
+    readable_ink,
+    voucher_card,
+)
+
+Policy = VoucherDefinition.ValidityPolicy
+
+
+@pytest.mark.parametrize(
+    "colour", ["#1F3A5F", "#E65100", "#F4D35E", "#777777", "#FFFFFF", "#000000", "#2E7D32"]
+)
+def test_card_text_always_reaches_aa_contrast(colour):
+    assert contrast_ratio(colour, readable_ink(colour)) >= 4.5
+
+
+def test_dark_colours_get_white_text_and_light_colours_black():
+    assert readable_ink("#1F3A5F") == "#ffffff"
+    assert readable_ink("#F4D35E") == "#000000"
+
+
+def test_contrast_ratio_matches_wcag_reference_values():
+    assert contrast_ratio("#000000", "#ffffff") == pytest.approx(21)
+    assert contrast_ratio("#777777", "#ffffff") == pytest.approx(4.48, abs=0.01)
+
+
+@pytest.mark.django_db
+def test_a_voucher_past_its_end_shows_expired_before_the_nightly_sweep():
+    car = OwnedVehicleFactory()
+    voucher = issue_voucher(DefinitionFactory(), vehicle=car, now=timezone.now() - timedelta(days=40))
+    assert voucher.status == "active"
+    card = voucher_card(voucher)
+    assert card.right_badge[0] == "expired" and card.muted and card.left_badge is None
+
+
+@pytest.mark.django_db
+def test_a_valid_voucher_has_no_state_badge_and_its_ink():
+    car = OwnedVehicleFactory()
+    voucher = issue_voucher(DefinitionFactory(card_colour="#F4D35E"), vehicle=car)
+    card = voucher_card(voucher)
+    assert card.right_badge is None and not card.muted and card.ink == "#000000"
+
+
+@pytest.mark.parametrize(
+    ("fields", "text"),
+    [
+        (
+            {
+                "validity_policy": Policy.FIXED,
+                "valid_from_date": date(2026, 1, 1),
+                "valid_until_date": date(2026, 3, 31),
+            },
+            "2026-01-01 – 2026-03-31",
+        ),
+        ({"validity_policy": Policy.FIXED, "valid_until_date": date(2026, 3, 31)}, "Valid until 2026-03-31"),
+        ({"validity_policy": Policy.DAYS_FROM_ISSUE, "validity_days": 45}, "Valid for 45 days after issue"),
+        (
+            {"validity_policy": Policy.DAYS_FROM_ACTIVATION, "validity_days": 60},
+            "Valid for 60 days after activation",
+        ),
+        (
+            {
+                "validity_policy": Policy.DELIVERY_WINDOW,
+                "delivery_offset_months": 12,
+                "delivery_window_months": 12,
+            },
+            "Valid for 12 months, from 12 months after the vehicle's delivery",
+        ),
+        ({"validity_policy": Policy.NO_EXPIRY}, "No expiry"),
+    ],
+)
+def test_definition_validity_text(fields, text):
+    with translation.override("en"):
+        assert definition_validity_text(VoucherDefinition(**fields)) == text
