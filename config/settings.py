@@ -219,6 +219,15 @@ REDEMPTION_REVERSAL_WINDOW = timedelta(hours=env.int("REDEMPTION_REVERSAL_WINDOW
 REDEMPTION_HOLD_TIMEOUT = timedelta(minutes=env.int("REDEMPTION_HOLD_TIMEOUT_MINUTES", default=240))
 REDEMPTION_STALE_HOLD_AFTER = timedelta(minutes=env.int("REDEMPTION_STALE_HOLD_MINUTES", default=60))
 COUNTER_IDLE_TIMEOUT_SECONDS = env.int("COUNTER_IDLE_TIMEOUT_SECONDS", default=30 * 60)
+# Counter terminal: signed one-time form tokens expire (a page left open must be reloaded), and
+# voucher-code look-ups and log-ins are rate-limited per advisor / user name and per client address.
+COUNTER_FORM_TOKEN_MAX_AGE_SECONDS = env.int("COUNTER_FORM_TOKEN_MAX_AGE_SECONDS", default=2 * 3600)
+COUNTER_CODE_LOOKUPS_PER_ADVISOR = env.int("COUNTER_CODE_LOOKUPS_PER_ADVISOR", default=30)
+COUNTER_CODE_LOOKUPS_PER_ADDRESS = env.int("COUNTER_CODE_LOOKUPS_PER_ADDRESS", default=60)
+COUNTER_CODE_LOOKUP_WINDOW_SECONDS = env.int("COUNTER_CODE_LOOKUP_WINDOW_SECONDS", default=60)
+COUNTER_LOGINS_PER_USERNAME = env.int("COUNTER_LOGINS_PER_USERNAME", default=10)
+COUNTER_LOGINS_PER_ADDRESS = env.int("COUNTER_LOGINS_PER_ADDRESS", default=50)
+COUNTER_LOGIN_WINDOW_SECONDS = env.int("COUNTER_LOGIN_WINDOW_SECONDS", default=15 * 60)
 # How many reverse proxies (load balancers) in front of gunicorn append to X-Forwarded-For; the
 # client address for rate limits is read that many hops from the right. 0: use REMOTE_ADDR.
 TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)

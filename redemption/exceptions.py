@@ -28,3 +28,21 @@ class InvalidMileage(DomainError):
     code = "invalid_mileage"
     default_message = _("Enter the mileage in km as a whole number, up to 2,000,000.")
     http_status = 400
+
+
+class FormTokenInvalid(DomainError):
+    code = "form_token_invalid"
+    default_message = _(
+        "This form could not be accepted: it was changed, or it belongs to another user or page. "
+        "Nothing was recorded. Open the page again and retry."
+    )
+    http_status = 400
+
+
+class FormTokenExpired(DomainError):
+    code = "form_token_expired"
+    default_message = _(
+        "This page was open too long, so the form has expired. Nothing was recorded. "
+        "The page has been reloaded: check the vouchers and submit again."
+    )
+    http_status = 400

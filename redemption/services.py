@@ -319,3 +319,53 @@ def holds_release_stale(*, older_than: datetime | None = None, now: datetime | N
             continue
         released += 1
     return released
+
+
+# --- Counter accounts -----------------------------------------------------------------------------
+
+
+def counter_reversal_permission_set(*, user, allowed: bool) -> None:
+    """Grant or withdraw the permission to reverse redemptions at the counter."""
+    from django.contrib.auth.models import Permission
+
+    permission = Permission.objects.get(content_type__app_label="redemption", codename="reverse_redemption")
+    with transaction.atomic():
+        if allowed:
+            user.user_permissions.add(permission)
+        else:
+            user.user_permissions.remove(permission)
+    # Django caches permissions on the instance; drop the cache so the change is seen at once.
+    for cache in ("_perm_cache", "_user_perm_cache"):
+        user.__dict__.pop(cache, None)
+
+
+def counter_account_save(
+    *,
+    username: str,
+    dealer: Dealer,
+    role: str,
+    display_name: str = "",
+    password: str | None = None,
+    can_reverse: bool | None = None,
+):
+    """Create or update a counter log-in: the user, its dealer and role, optionally its password and
+    its reversal permission. A new user without a password cannot sign in until one is set."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.password_validation import validate_password
+
+    from members.services import dealer_staff_assign
+
+    user_model = get_user_model()
+    with transaction.atomic():
+        user, created = user_model.objects.select_for_update().get_or_create(username=username)
+        if password is not None:
+            validate_password(password, user)
+            user.set_password(password)
+        elif created:
+            user.set_unusable_password()
+        if created or password is not None:
+            user.save()
+        staff = dealer_staff_assign(user=user, dealer=dealer, role=role, display_name=display_name)
+        if can_reverse is not None:
+            counter_reversal_permission_set(user=user, allowed=can_reverse)
+    return staff

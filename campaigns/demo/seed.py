@@ -300,6 +300,11 @@ def _staff(dealers: dict[str, Dealer]) -> None:
             user.set_password(DEMO_PASSWORD)
             user.save()
             dealer_staff_assign(user=user, dealer=dealers[code], role=role, display_name=username.upper())
+            if role == DealerStaff.Role.MANAGER:
+                # Dealer managers may reverse a counter redemption made by mistake.
+                from redemption.services import counter_reversal_permission_set
+
+                counter_reversal_permission_set(user=user, allowed=True)
 
 
 def seed(*, now: datetime | None = None, members: int = 220, vehicles: int = 320) -> Summary:

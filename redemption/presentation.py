@@ -1,0 +1,163 @@
+"""What the counter's vehicle page shows, built in a constant number of queries however many
+vouchers the car has: vouchers usable here and now first, services in progress here, then every
+other voucher with the reasons it cannot be used here; and the vehicle's service history."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from members.models import Dealer, Member
+from vehicles.models import Vehicle
+from vehicles.selectors import vehicle_current_owner
+from vouchers.eligibility import Reason, voucher_ineligibility
+from vouchers.models import Voucher
+from vouchers.presentation import Card, voucher_card
+from vouchers.selectors import vouchers_for_vehicle
+
+from .models import Redemption
+from .selectors import (
+    advisor_label,
+    hold_is_stale,
+    member_vehicle_ids,
+    open_holds_by_voucher,
+    vehicle_service_history,
+)
+from .tokens import form_token_issue
+
+USE_ACTION = "use"
+COMPLETE_ACTION = "complete"
+CANCEL_ACTION = "cancel"
+REVERSE_ACTION = "reverse"
+
+
+def use_target(*, voucher_id: int, vehicle_id: int) -> str:
+    return f"voucher:{voucher_id}:vehicle:{vehicle_id}"
+
+
+def redemption_target(redemption_id: int) -> str:
+    return f"redemption:{redemption_id}"
+
+
+def local_time(moment: datetime | None, pattern: str = "Y-m-d H:i") -> str:
+    return formats.date_format(timezone.localtime(moment), pattern) if moment else ""
+
+
+@dataclass
+class VoucherRow:
+    voucher: Voucher
+    card: Card
+    reasons: list[str] = field(default_factory=list)
+    hold: Redemption | None = None
+    hold_here: bool = False
+    hold_stale: bool = False
+    member_held: bool = False
+    token: str = ""
+    complete_token: str = ""
+    cancel_token: str = ""
+    highlighted: bool = False
+
+    @property
+    def code_tail(self) -> str:
+        return self.voucher.code[-4:]
+
+
+@dataclass
+class VehiclePage:
+    vehicle: Vehicle
+    owner: Member | None
+    usable: list[VoucherRow]
+    in_service_here: list[VoucherRow]
+    other: list[VoucherRow]
+    history: list[Redemption]
+    highlighted: VoucherRow | None = None
+
+    @property
+    def voucher_count(self) -> int:
+        return len(self.usable) + len(self.in_service_here) + len(self.other)
+
+
+def _held_elsewhere_text(hold: Redemption) -> str:
+    return _("Held at %(dealer)s since %(time)s") % {
+        "dealer": hold.dealer.name,
+        "time": local_time(hold.started_at),
+    }
+
+
+def vehicle_page(
+    *, vehicle: Vehicle, dealer: Dealer, user, now: datetime, highlight_voucher_id: int | None = None
+) -> VehiclePage:
+    vouchers = list(vouchers_for_vehicle(vehicle))
+    portable_members = {v.member_id for v in vouchers if v.vehicle_id is None and v.member_id is not None}
+    vehicles_by_member = member_vehicle_ids(portable_members)
+    holds = open_holds_by_voucher(v.pk for v in vouchers if v.status == Voucher.Status.HELD)
+
+    usable, in_service_here, other = [], [], []
+    highlighted = None
+    for voucher in vouchers:
+        member_held = voucher.vehicle_id is None
+        member_vehicles = vehicles_by_member.get(voucher.member_id, set()) if member_held else None
+        hold = holds.get(voucher.pk)
+        hold_here = hold is not None and hold.dealer_id == dealer.pk and hold.vehicle_id == vehicle.pk
+        reasons = voucher_ineligibility(
+            voucher,
+            vehicle=vehicle,
+            dealer=dealer,
+            now=now,
+            member_vehicle_ids=member_vehicles,
+            allow_held=hold_here,
+        )
+        texts = [
+            _held_elsewhere_text(hold) if reason == Reason.HELD and hold is not None else str(reason.label)
+            for reason in reasons
+        ]
+        row = VoucherRow(
+            voucher=voucher,
+            card=voucher_card(voucher, now=now),
+            reasons=texts,
+            hold=hold,
+            hold_here=hold_here,
+            hold_stale=hold is not None and hold_is_stale(hold, now=now),
+            member_held=member_held,
+            highlighted=voucher.pk == highlight_voucher_id,
+        )
+        if hold_here:
+            target = redemption_target(hold.pk)
+            row.complete_token = form_token_issue(user_id=user.pk, action=COMPLETE_ACTION, target=target)
+            row.cancel_token = form_token_issue(user_id=user.pk, action=CANCEL_ACTION, target=target)
+            in_service_here.append(row)
+        elif not reasons:
+            row.token = form_token_issue(
+                user_id=user.pk,
+                action=USE_ACTION,
+                target=use_target(voucher_id=voucher.pk, vehicle_id=vehicle.pk),
+            )
+            usable.append(row)
+        else:
+            other.append(row)
+        if row.highlighted:
+            highlighted = row
+    return VehiclePage(
+        vehicle=vehicle,
+        owner=vehicle_current_owner(vehicle),
+        usable=usable,
+        in_service_here=in_service_here,
+        other=other,
+        history=vehicle_service_history(vehicle),
+        highlighted=highlighted,
+    )
+
+
+@dataclass
+class HistoryLine:
+    redemption: Redemption
+    advisor: str
+    own_dealer: bool
+
+
+def history_lines(page: VehiclePage, *, dealer: Dealer) -> list[HistoryLine]:
+    return [
+        HistoryLine(redemption=r, advisor=advisor_label(r.advisor), own_dealer=r.dealer_id == dealer.pk)
+        for r in page.history
+    ]

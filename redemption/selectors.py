@@ -1,0 +1,207 @@
+"""Read-side queries of redemption: what the counter shows. Every query here has a bounded cost."""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, time
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from members.models import Dealer
+from vehicles.identifiers import plate_search_key
+from vehicles.models import AuthorisedDriver, Ownership, Vehicle
+from vehicles.selectors import vehicles_of_member, vehicles_search
+from vouchers.models import Voucher
+
+from .models import Redemption
+
+Status = Redemption.Status
+HISTORY_LIMIT = 50
+SEARCH_LIMIT = 20
+
+
+# The columns a list shows. Loading every column of the voucher and its definition (texts, images,
+# rules) would cost more than the query; each join costs planning time, so lists join only these.
+_LISTED = (
+    *(f.name for f in Redemption._meta.concrete_fields),
+    "voucher__code",
+    "voucher__uses_total",
+    "voucher__definition__name",
+    "voucher__definition__card_title",
+    "vehicle__plate",
+    "dealer__name",
+    "dealer__phone",
+    "advisor__username",
+    "advisor__dealer_staff__display_name",
+)
+
+
+def redemptions_with_people(queryset: QuerySet[Redemption]) -> QuerySet[Redemption]:
+    """What a list of redemptions shows (voucher title, plate, dealer, advisor) in one query."""
+    return queryset.select_related("voucher__definition", "vehicle", "dealer", "advisor__dealer_staff").only(
+        *_LISTED
+    )
+
+
+def dealer_redemption(*, dealer: Dealer, redemption_id: int) -> Redemption | None:
+    """A redemption of `dealer` as its receipt shows it; None for another dealer's or an unknown id
+    (the caller answers 404)."""
+    return (
+        redemptions_with_people(Redemption.objects.filter(dealer=dealer, pk=redemption_id))
+        .select_related("vehicle__model", "redeemed_entry", "reversed_by__dealer_staff")
+        .only(
+            *_LISTED,
+            "vehicle__model__name",
+            "redeemed_entry__uses_left_after",
+            "reversed_by__username",
+            "reversed_by__dealer_staff__display_name",
+        )
+        .first()
+    )
+
+
+def vehicle_service_history(vehicle: Vehicle, *, limit: int = HISTORY_LIMIT) -> list[Redemption]:
+    """The vehicle's redemptions at every dealer, newest first."""
+    return list(
+        redemptions_with_people(Redemption.objects.filter(vehicle=vehicle)).order_by("-started_at", "-pk")[
+            :limit
+        ]
+    )
+
+
+def open_holds_by_voucher(voucher_ids: Iterable[int]) -> dict[int, Redemption]:
+    """The open (held) redemption of each voucher; at most one each (a database constraint)."""
+    ids = list(voucher_ids)
+    if not ids:
+        return {}
+    holds = Redemption.objects.filter(voucher_id__in=ids, status=Status.HELD).select_related(
+        "dealer", "advisor__dealer_staff"
+    )
+    return {hold.voucher_id: hold for hold in holds}
+
+
+def member_vehicle_ids(member_ids: Iterable[int]) -> dict[int, set[int]]:
+    """For each member, the vehicles they currently own or may drive (two queries for any number)."""
+    ids = set(member_ids)
+    result: dict[int, set[int]] = defaultdict(set)
+    if not ids:
+        return result
+    for model in (Ownership, AuthorisedDriver):
+        rows = model.objects.filter(member_id__in=ids, ended_at__isnull=True).values_list(
+            "member_id", "vehicle_id"
+        )
+        for member_id, vehicle_id in rows:
+            result[member_id].add(vehicle_id)
+    return result
+
+
+def vehicle_voucher(*, vehicle: Vehicle, voucher_id: int) -> Voucher | None:
+    """A voucher that can be presented with this vehicle (the same set `vouchers_for_vehicle` lists:
+    its own, and member-held ones of its current owner and drivers) in one query; None otherwise."""
+    people = Q(
+        member_id__in=Ownership.objects.filter(vehicle=vehicle, ended_at__isnull=True).values("member_id")
+    ) | Q(
+        member_id__in=AuthorisedDriver.objects.filter(vehicle=vehicle, ended_at__isnull=True).values(
+            "member_id"
+        )
+    )
+    return Voucher.objects.filter(
+        Q(vehicle=vehicle) | (Q(vehicle__isnull=True) & people), pk=voucher_id
+    ).first()
+
+
+def voucher_vehicles(voucher: Voucher) -> list[Vehicle]:
+    """The vehicles a looked-up voucher can be presented with: its own car, or its holder's cars."""
+    if voucher.vehicle_id is not None:
+        return [voucher.vehicle]
+    member = voucher.member
+    if member is None and voucher.order_id is not None:
+        order = voucher.order
+        if order.vehicle_id is not None:
+            return [order.vehicle]
+        member = order.member
+    if member is None:
+        return []
+    return list(vehicles_of_member(member)[:SEARCH_LIMIT])
+
+
+@dataclass(frozen=True)
+class VehicleMatches:
+    vehicles: list[Vehicle]
+    exact: bool
+    truncated: bool
+
+
+def counter_vehicles_matching(text: str, *, limit: int = SEARCH_LIMIT) -> VehicleMatches:
+    """Vehicles for a search box: an exact plate (any spelling) or VIN first; else plates containing
+    the text or VINs ending with it (advisors often type only the digits or the last six of a VIN)."""
+    exact = list(vehicles_search(text, limit=limit))
+    if exact:
+        return VehicleMatches(vehicles=exact, exact=True, truncated=False)
+    key = plate_search_key(text)
+    if key is None or len(key) < 3:
+        return VehicleMatches(vehicles=[], exact=False, truncated=False)
+    condition = Q(plate_key__contains=key)
+    if len(key) >= 6:
+        condition |= Q(vin__endswith=key)
+    found = list(Vehicle.objects.filter(condition).select_related("model").order_by("plate_key")[: limit + 1])
+    return VehicleMatches(vehicles=found[:limit], exact=False, truncated=len(found) > limit)
+
+
+def local_day_start(now: datetime) -> datetime:
+    local = timezone.localtime(now)
+    return timezone.make_aware(datetime.combine(local.date(), time.min), timezone.get_current_timezone())
+
+
+def dealer_day_redemptions(
+    *, dealer: Dealer, now: datetime, advisor_id: int | None = None
+) -> list[Redemption]:
+    """Today's counter work of a dealer: every open hold (whenever started) and every redemption
+    started, completed, cancelled or reversed since local midnight; newest first."""
+    start = local_day_start(now)
+    queryset = Redemption.objects.filter(dealer=dealer).filter(
+        Q(status=Status.HELD)
+        | Q(started_at__gte=start)
+        | Q(completed_at__gte=start)
+        | Q(cancelled_at__gte=start)
+        | Q(reversed_at__gte=start)
+    )
+    if advisor_id is not None:
+        queryset = queryset.filter(advisor_id=advisor_id)
+    return list(redemptions_with_people(queryset).order_by("-started_at", "-pk")[:500])
+
+
+def dealer_open_holds(*, dealer: Dealer) -> list[Redemption]:
+    return list(
+        redemptions_with_people(Redemption.objects.filter(dealer=dealer, status=Status.HELD)).order_by(
+            "started_at", "pk"
+        )[:100]
+    )
+
+
+def hold_is_stale(redemption: Redemption, *, now: datetime) -> bool:
+    return (
+        redemption.status == Status.HELD
+        and now - redemption.started_at > settings.REDEMPTION_STALE_HOLD_AFTER
+    )
+
+
+def redemption_reversible_until(redemption: Redemption) -> datetime | None:
+    if redemption.status != Status.COMPLETED or redemption.completed_at is None:
+        return None
+    return redemption.completed_at + settings.REDEMPTION_REVERSAL_WINDOW
+
+
+def redemption_in_reversal_window(redemption: Redemption, *, now: datetime) -> bool:
+    until = redemption_reversible_until(redemption)
+    return until is not None and now <= until
+
+
+def advisor_label(user) -> str:
+    """How an advisor is named on pages: their display name at the dealer, else the user name."""
+    if user is None:
+        return ""
+    staff = getattr(user, "dealer_staff", None)
+    return (staff.display_name if staff else "") or user.get_username()

@@ -1,0 +1,25 @@
+"""Views of the counter terminal (thin: parse input, call a selector or a service, render)."""
+
+from .auth import CounterLoginView, CounterLogoutView
+from .health import health
+from .holds import hold_cancel, hold_complete
+from .receipt import receipt
+from .reverse import redemption_reverse_view
+from .search import home, search
+from .today import today
+from .vehicle import vehicle_detail, voucher_use
+
+__all__ = [
+    "CounterLoginView",
+    "CounterLogoutView",
+    "health",
+    "hold_cancel",
+    "hold_complete",
+    "home",
+    "receipt",
+    "redemption_reverse_view",
+    "search",
+    "today",
+    "vehicle_detail",
+    "voucher_use",
+]

@@ -1,0 +1,102 @@
+"""The second step of a two-step redemption: complete the held service, or cancel it."""
+
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from config.errors import DomainError
+
+from ..access import counter_view
+from ..exceptions import FormTokenExpired, FormTokenInvalid
+from ..forms import CompleteForm
+from ..presentation import CANCEL_ACTION, COMPLETE_ACTION, redemption_target
+from ..services import redemption_cancel, redemption_complete
+from ..tokens import form_token_read
+from ._common import receipt_url, refused, vehicle_url
+from .receipt import render_receipt, scoped_redemption_or_404
+
+
+def _read_token(request, redemption, action):
+    return form_token_read(
+        request.POST.get("token"),
+        user_id=request.user.pk,
+        action=action,
+        target=redemption_target(redemption.pk),
+    )
+
+
+@require_POST
+@counter_view
+def hold_complete(request, redemption_id: int):
+    redemption = scoped_redemption_or_404(request, redemption_id)
+    back = receipt_url(redemption.pk)
+    try:
+        token = _read_token(request, redemption, COMPLETE_ACTION)
+    except FormTokenExpired as exc:
+        messages.error(request, exc.message)
+        return redirect(back)
+    except FormTokenInvalid as exc:
+        return refused(request, exc.message, back_url=back)
+    form = CompleteForm(request.POST, mileage_known=redemption.mileage_km is not None)
+    if not form.is_valid():
+        return render_receipt(request, redemption, complete_form=form, complete_token=request.POST["token"])
+    now = timezone.now()
+    try:
+        completed = redemption_complete(
+            redemption=redemption,
+            idempotency_key=token.idempotency_key,
+            dealer=request.counter.dealer,
+            advisor=request.user,
+            mileage_km=form.cleaned_data["mileage"],
+            work_order=form.cleaned_data["work_order"] or None,
+            now=now,
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(back)
+    if completed.completed_at != now:
+        messages.info(
+            request, _("This service had already been completed with this form; nothing more was used.")
+        )
+    else:
+        left = completed.redeemed_entry.uses_left_after
+        messages.success(
+            request,
+            ngettext("Service completed. %(left)s use left.", "Service completed. %(left)s uses left.", left)
+            % {"left": left},
+        )
+    return redirect(back)
+
+
+@require_POST
+@counter_view
+def hold_cancel(request, redemption_id: int):
+    redemption = scoped_redemption_or_404(request, redemption_id)
+    back = receipt_url(redemption.pk)
+    try:
+        _read_token(request, redemption, CANCEL_ACTION)
+    except FormTokenExpired as exc:
+        messages.error(request, exc.message)
+        return redirect(back)
+    except FormTokenInvalid as exc:
+        return refused(request, exc.message, back_url=back)
+    now = timezone.now()
+    try:
+        cancelled = redemption_cancel(
+            redemption=redemption,
+            dealer=request.counter.dealer,
+            actor=request.user,
+            reason="cancelled at the counter",
+            now=now,
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(back)
+    if cancelled.cancelled_at != now:
+        messages.info(request, _("This service had already been cancelled."))
+    else:
+        messages.success(request, _("Service cancelled. The held use is back on the voucher."))
+    return redirect(vehicle_url(redemption.vehicle_id))

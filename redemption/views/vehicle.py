@@ -1,0 +1,152 @@
+"""The vehicle page, and redeeming (or starting a service on) one of its vouchers."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST, require_safe
+
+from config.errors import DomainError
+from vehicles.models import Vehicle
+from vouchers.eligibility import Reason
+from vouchers.exceptions import VoucherNotUsable
+
+from ..access import counter_view
+from ..exceptions import FormTokenExpired, FormTokenInvalid
+from ..forms import UseVoucherForm
+from ..presentation import USE_ACTION, history_lines, local_time, use_target, vehicle_page
+from ..selectors import open_holds_by_voucher, vehicle_voucher
+from ..services import redemption_redeem, redemption_start
+from ..tokens import form_token_read
+from ._common import counter_render, int_or_none, receipt_url, refused, vehicle_url
+
+
+def _vehicle_or_404(vehicle_id: int) -> Vehicle:
+    return get_object_or_404(Vehicle.objects.select_related("model"), pk=vehicle_id)
+
+
+def _render(request, vehicle, *, highlight=None, bound=None, status=200):
+    """`bound`: (voucher id, form, token) of a form that came back with errors."""
+    page = vehicle_page(
+        vehicle=vehicle,
+        dealer=request.counter.dealer,
+        user=request.user,
+        now=timezone.now(),
+        highlight_voucher_id=bound[0] if bound else highlight,
+    )
+    if bound:
+        for row in page.usable:
+            if row.voucher.pk == bound[0]:
+                row.token = bound[2]  # keep the idempotency key of the first attempt
+    focus = None
+    if page.highlighted is not None and any(row is page.highlighted for row in page.usable):
+        focus = f"mileage-{page.highlighted.voucher.pk}"
+    return counter_render(
+        request,
+        "counter/vehicle.html",
+        {
+            "page": page,
+            "history": history_lines(page, dealer=request.counter.dealer),
+            "bound_voucher_id": bound[0] if bound else None,
+            "bound_form": bound[1] if bound else None,
+            "focus_id": focus,
+            "highlight_missing": highlight is not None and page.highlighted is None,
+            "scanned": bound is None and page.highlighted is not None,
+            "focus_search": focus is None,
+        },
+        status=status,
+    )
+
+
+@require_safe
+@counter_view
+def vehicle_detail(request, vehicle_id: int):
+    vehicle = _vehicle_or_404(vehicle_id)
+    return _render(request, vehicle, highlight=int_or_none(request.GET.get("voucher")))
+
+
+def _not_usable_message(voucher, error: VoucherNotUsable) -> str:
+    texts = []
+    for reason in error.reasons:
+        hold = open_holds_by_voucher([voucher.pk]).get(voucher.pk) if reason == Reason.HELD else None
+        if hold is not None:
+            texts.append(
+                _("held at %(dealer)s since %(time)s")
+                % {"dealer": hold.dealer.name, "time": local_time(hold.started_at)}
+            )
+        else:
+            texts.append(str(reason.label))
+    return _("Voucher …%(tail)s was not used: %(reasons)s. Nothing was recorded.") % {
+        "tail": voucher.code[-4:],
+        "reasons": "; ".join(texts),
+    }
+
+
+@require_POST
+@counter_view
+def voucher_use(request, vehicle_id: int, voucher_id: int):
+    vehicle = _vehicle_or_404(vehicle_id)
+    voucher = vehicle_voucher(vehicle=vehicle, voucher_id=voucher_id)
+    if voucher is None:
+        raise Http404
+    back = vehicle_url(vehicle.pk, voucher_id=voucher.pk)
+    raw_token = request.POST.get("token")
+    try:
+        token = form_token_read(
+            raw_token,
+            user_id=request.user.pk,
+            action=USE_ACTION,
+            target=use_target(voucher_id=voucher.pk, vehicle_id=vehicle.pk),
+        )
+    except FormTokenExpired as exc:
+        messages.error(request, exc.message)
+        return redirect(back)
+    except FormTokenInvalid as exc:
+        return refused(request, exc.message, back_url=back)
+
+    form = UseVoucherForm(request.POST)
+    if not form.is_valid():
+        return _render(request, vehicle, bound=(voucher.pk, form, raw_token))
+    start = form.cleaned_data["action"] == UseVoucherForm.START
+    service = redemption_start if start else redemption_redeem
+    now = timezone.now()
+    try:
+        redemption = service(
+            voucher=voucher,
+            vehicle=vehicle,
+            dealer=request.counter.dealer,
+            idempotency_key=token.idempotency_key,
+            advisor=request.user,
+            mileage_km=form.cleaned_data["mileage"],
+            work_order=form.cleaned_data["work_order"],
+            now=now,
+        )
+    except VoucherNotUsable as exc:
+        messages.error(request, _not_usable_message(voucher, exc))
+        return redirect(back)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(back)
+
+    if redemption.dealer_id != request.counter.dealer.pk:
+        # A replay of a form submitted while this user worked for another dealer.
+        messages.error(request, _("This form was already submitted at another dealer. Nothing was recorded."))
+        return redirect(back)
+    if redemption.started_at != now:
+        messages.info(
+            request,
+            _("This form had already been submitted, so nothing more was used. This is the first receipt."),
+        )
+    elif start:
+        messages.success(
+            request, _("Service started: one use is held until you complete or cancel the service.")
+        )
+    else:
+        left = redemption.redeemed_entry.uses_left_after
+        messages.success(
+            request,
+            ngettext("Redeemed. %(left)s use left.", "Redeemed. %(left)s uses left.", left) % {"left": left},
+        )
+    return redirect(receipt_url(redemption.pk))

@@ -1,0 +1,257 @@
+"""The vehicle page: the car, its owner (masked), usable vouchers first, every other voucher with
+the reasons it cannot be used here, services in progress, and the service history."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from redemption.services import redemption_redeem, redemption_start
+from tests.factories import (
+    DealerStaffFactory,
+    DefinitionFactory,
+    MemberFactory,
+    OwnedVehicleFactory,
+    VehicleModelFactory,
+    issue_voucher,
+)
+from vouchers.models import VoucherDefinition
+from vouchers.services import voucher_void
+
+from .conftest import vehicle_url
+
+pytestmark = pytest.mark.django_db
+
+
+def section(body: str, testid: str) -> str:
+    match = re.search(rf'<section[^>]*data-testid="{testid}".*?</section>', body, re.DOTALL)
+    return match.group(0) if match else ""
+
+
+def test_the_vehicle_and_its_owner_are_shown_with_the_owner_masked(counter):
+    owner = MemberFactory(name="王小明", phone="+886912345678")
+    car = OwnedVehicleFactory(owner=owner, plate="BCD-5678", plate_key="BCD5678", colour="白")
+    redemption_redeem(
+        voucher=issue_voucher(DefinitionFactory(), vehicle=car),
+        vehicle=car,
+        dealer=DealerStaffFactory().dealer,
+        idempotency_key="k1",
+        mileage_km=23456,
+    )
+    body = counter.get(vehicle_url(car)).content.decode()
+    assert "BCD-5678" in body
+    assert car.vin in body
+    assert car.model.name in body
+    assert "王○明" in body
+    assert "0912-***-678" in body
+    assert "王小明" not in body
+    assert "0912345678" not in body and "+886912345678" not in body
+    assert "23,456 km" in body
+
+
+def test_usable_vouchers_come_first_with_uses_and_expiry(counter, vehicle, voucher, dealer, advisor):
+    redemption_redeem(voucher=voucher, vehicle=vehicle, dealer=dealer, advisor=advisor, idempotency_key="a")
+    redemption_redeem(voucher=voucher, vehicle=vehicle, dealer=dealer, advisor=advisor, idempotency_key="b")
+    expired = issue_voucher(
+        DefinitionFactory(name="Old coating"), vehicle=vehicle, now=timezone.now() - timedelta(days=40)
+    )
+    body = counter.get(vehicle_url(vehicle)).content.decode()
+    usable = section(body, "usable")
+    assert "Wash pack" in usable
+    assert "4 / 6" in usable
+    valid_until = timezone.localtime(voucher.valid_until).strftime("%Y-%m-%d")
+    assert valid_until in usable
+    assert "Old coating" not in usable
+    assert body.index('data-testid="usable"') < body.index('data-testid="not-usable"')
+    assert f'data-voucher-id="{expired.pk}"' in section(body, "not-usable")
+
+
+def test_every_voucher_that_cannot_be_used_says_why(counter, vehicle, dealer, other_dealer, advisor):
+    now = timezone.now()
+    today = timezone.localdate()
+    cases = {
+        "Expired": issue_voucher(
+            DefinitionFactory(name="Expired one"), vehicle=vehicle, now=now - timedelta(days=40)
+        ),
+        "Not yet valid": issue_voucher(
+            DefinitionFactory(
+                name="Next year",
+                validity_policy=VoucherDefinition.ValidityPolicy.FIXED,
+                valid_from_date=today + timedelta(days=10),
+                valid_until_date=today + timedelta(days=40),
+            ),
+            vehicle=vehicle,
+        ),
+        "Not valid at this dealer": issue_voucher(
+            _restricted(DefinitionFactory(name="Kaohsiung only"), dealers=[other_dealer]), vehicle=vehicle
+        ),
+        "Not valid for this vehicle model": issue_voucher(
+            _restricted(DefinitionFactory(name="EV only"), models=[VehicleModelFactory(name="EV i4")]),
+            vehicle=vehicle,
+        ),
+        "No uses left": issue_voucher(DefinitionFactory(name="Used up"), vehicle=vehicle),
+        "Not active": issue_voucher(DefinitionFactory(name="Voided one"), vehicle=vehicle),
+        f"Held at {other_dealer.name}": issue_voucher(DefinitionFactory(name="Held there"), vehicle=vehicle),
+    }
+    redemption_redeem(voucher=cases["No uses left"], vehicle=vehicle, dealer=dealer, idempotency_key="u")
+    voucher_void(voucher=cases["Not active"], reason="duplicate")
+    redemption_start(
+        voucher=cases[f"Held at {other_dealer.name}"],
+        vehicle=vehicle,
+        dealer=other_dealer,
+        idempotency_key="h",
+    )
+    body = counter.get(vehicle_url(vehicle)).content.decode()
+    others = section(body, "not-usable")
+    assert section(body, "usable").count('data-testid="usable-voucher"') == 0
+    for reason, voucher in cases.items():
+        row = re.search(rf'data-voucher-id="{voucher.pk}".*?</li>', others, re.DOTALL)
+        assert row, f"{reason}: voucher missing from the not-usable list"
+        assert reason in row.group(0), f"{reason} not shown for {voucher.definition.name}"
+
+
+def _restricted(definition, *, dealers=(), models=()):
+    definition.allowed_dealers.add(*dealers)
+    definition.allowed_models.add(*models)
+    return definition
+
+
+def test_the_owners_personal_vouchers_are_usable_with_the_car(counter, vehicle):
+    owner = vehicle.ownerships.get().member
+    personal = issue_voucher(DefinitionFactory(holder_type=VoucherDefinition.HolderType.MEMBER), member=owner)
+    someone_elses = issue_voucher(
+        DefinitionFactory(holder_type=VoucherDefinition.HolderType.MEMBER), member=MemberFactory()
+    )
+    body = counter.get(vehicle_url(vehicle)).content.decode()
+    usable = section(body, "usable")
+    assert f'data-voucher-id="{personal.pk}"' in usable
+    assert "Owner&#x27;s personal voucher" in usable or "Owner's personal voucher" in usable
+    assert f'data-voucher-id="{someone_elses.pk}"' not in body
+
+
+def test_a_service_in_progress_here_is_shown_with_complete_and_cancel(
+    counter, vehicle, voucher, dealer, advisor
+):
+    hold = redemption_start(
+        voucher=voucher, vehicle=vehicle, dealer=dealer, advisor=advisor, idempotency_key="s", mileage_km=100
+    )
+    body = counter.get(vehicle_url(vehicle)).content.decode()
+    in_service = section(body, "in-service")
+    assert f'data-voucher-id="{voucher.pk}"' in in_service
+    assert f"/counter/redemptions/{hold.pk}/complete/" in in_service
+    assert f"/counter/redemptions/{hold.pk}/cancel/" in in_service
+    assert f'data-voucher-id="{voucher.pk}"' not in section(body, "usable")
+
+
+def test_a_stale_hold_is_marked(counter, vehicle, dealer, settings):
+    settings.REDEMPTION_STALE_HOLD_AFTER = timedelta(minutes=30)
+    earlier = timezone.now() - timedelta(minutes=31)
+    voucher = issue_voucher(DefinitionFactory(), vehicle=vehicle, now=earlier - timedelta(minutes=1))
+    redemption_start(voucher=voucher, vehicle=vehicle, dealer=dealer, idempotency_key="s", now=earlier)
+    assert "Stale" in section(counter.get(vehicle_url(vehicle)).content.decode(), "in-service")
+
+
+def test_the_service_history_lists_redemptions_at_every_dealer(
+    counter, vehicle, voucher, dealer, other_dealer, advisor, other_advisor
+):
+    mine = redemption_redeem(
+        voucher=voucher,
+        vehicle=vehicle,
+        dealer=dealer,
+        advisor=advisor,
+        idempotency_key="1",
+        mileage_km=15000,
+        work_order="WO-77",
+    )
+    theirs = redemption_redeem(
+        voucher=voucher,
+        vehicle=vehicle,
+        dealer=other_dealer,
+        advisor=other_advisor,
+        idempotency_key="2",
+        mileage_km=18000,
+    )
+    history = section(counter.get(vehicle_url(vehicle)).content.decode(), "history")
+    assert history.count('data-testid="history-row"') == 2
+    for text in (dealer.name, other_dealer.name, "SA Lin", "SA Wu", "15,000", "18,000", "WO-77"):
+        assert text in history
+    assert timezone.localtime(mine.started_at).strftime("%Y-%m-%d %H:%M") in history
+    # Receipts are links only for this dealer's own redemptions.
+    assert f"/counter/redemptions/{mine.pk}/" in history
+    assert f"/counter/redemptions/{theirs.pk}/" not in history
+
+
+def test_a_scanned_voucher_is_highlighted_and_its_mileage_field_focused(counter, vehicle, voucher):
+    body = counter.get(vehicle_url(vehicle, voucher)).content.decode()
+    assert 'data-testid="scanned"' in body
+    assert re.search(rf'id="mileage-{voucher.pk}"[^>]*autofocus', body, re.DOTALL)
+    assert not re.search(r'id="counter-q"[^>]*autofocus', body)
+
+
+def test_without_a_scan_the_search_box_keeps_the_focus(counter, vehicle, voucher):
+    body = counter.get(vehicle_url(vehicle)).content.decode()
+    assert re.search(r'id="counter-q"[^>]*autofocus', body, re.DOTALL)
+    assert "autofocus" not in body.split('id="counter-q"', 1)[1].split("</form>", 1)[1]
+
+
+def test_a_scanned_voucher_that_cannot_be_used_says_why_at_the_top(counter, vehicle):
+    expired = issue_voucher(DefinitionFactory(), vehicle=vehicle, now=timezone.now() - timedelta(days=40))
+    body = counter.get(vehicle_url(vehicle, expired)).content.decode()
+    notice = re.search(r'data-testid="scanned".*?</section>', body, re.DOTALL).group(0)
+    assert "cannot be used here" in notice
+    assert "Expired" in notice
+
+
+def _vehicle_with_vouchers(count: int, *, dealer, other_dealer):
+    """A car with `count` vouchers of every kind the page distinguishes."""
+    owner = MemberFactory()
+    car = OwnedVehicleFactory(owner=owner)
+    plain = DefinitionFactory(uses_per_voucher=3)
+    restricted = _restricted(DefinitionFactory(), dealers=[other_dealer], models=[car.model])
+    personal = DefinitionFactory(holder_type=VoucherDefinition.HolderType.MEMBER)
+    issue_voucher(personal, member=owner)
+    held_here = issue_voucher(plain, vehicle=car)
+    held_there = issue_voucher(plain, vehicle=car)
+    redemption_start(voucher=held_here, vehicle=car, dealer=dealer, idempotency_key="h1")
+    redemption_start(voucher=held_there, vehicle=car, dealer=other_dealer, idempotency_key="h2")
+    redemption_redeem(
+        voucher=issue_voucher(restricted, vehicle=car), vehicle=car, dealer=other_dealer, idempotency_key="r"
+    )
+    remaining = count - 4
+    while remaining > 0:
+        batch = min(remaining, 100)
+        issue_voucher(plain if remaining % 2 else restricted, vehicle=car, quantity=batch)
+        remaining -= batch
+    return car
+
+
+# Session, user, staff and dealer, vehicle, owner, the car's people (2), vouchers, their allowed
+# models and dealers (2), the people's cars (2), open holds, history: 14 at most.
+MAX_VEHICLE_PAGE_QUERIES = 14
+
+
+def test_the_vehicle_page_costs_the_same_queries_for_1_or_300_vouchers(
+    counter, dealer, other_dealer, django_assert_max_num_queries
+):
+    single = OwnedVehicleFactory()
+    issue_voucher(DefinitionFactory(), vehicle=single)
+    few = _vehicle_with_vouchers(5, dealer=dealer, other_dealer=other_dealer)
+    many = _vehicle_with_vouchers(300, dealer=dealer, other_dealer=other_dealer)
+    counter.get(vehicle_url(single))  # the first request of a session also writes the session
+
+    with django_assert_max_num_queries(MAX_VEHICLE_PAGE_QUERIES):
+        assert counter.get(vehicle_url(single)).status_code == 200
+    with CaptureQueriesContext(connection) as five:
+        assert counter.get(vehicle_url(few)).status_code == 200
+    with django_assert_max_num_queries(MAX_VEHICLE_PAGE_QUERIES) as three_hundred:
+        response = counter.get(vehicle_url(many))
+    assert len(three_hundred.captured_queries) == len(five.captured_queries)
+
+    body = response.content.decode()
+    shown = sum(
+        body.count(f'data-testid="{kind}"') for kind in ("usable-voucher", "other-voucher", "held-voucher")
+    )
+    assert shown == 300
