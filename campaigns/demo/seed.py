@@ -286,7 +286,8 @@ def _plate(index: int, rng: random.Random) -> str:
 def _staff(dealers: dict[str, Dealer]) -> None:
     user_model = get_user_model()
     ops, _ = user_model.objects.get_or_create(username=OPERATIONS_USER, defaults={"first_name": "營運"})
-    ops.is_staff = ops.is_superuser = True
+    ops.is_staff = True
+    ops.is_superuser = False  # operations work through the Operations group (setup_groups)
     ops.set_password(DEMO_PASSWORD)
     ops.save()
     finance, _ = user_model.objects.get_or_create(username=FINANCE_USER, defaults={"first_name": "財務"})
