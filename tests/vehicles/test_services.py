@@ -3,7 +3,7 @@
 from datetime import date, timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tests.factories import (
     DefinitionFactory,
@@ -30,6 +30,14 @@ from vouchers.selectors import ledger_drift
 from vouchers.services import voucher_lock, voucher_void
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """These tests read English messages; the site's default language is zh-Hant."""
+    with translation.override("en"):
+        yield
+
 
 VIN = "1HGCM82633A004352"
 EUROPEAN_VIN = "WVWZZZ1JZXW000001"

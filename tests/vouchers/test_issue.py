@@ -32,6 +32,14 @@ from vouchers.services import order_approve, voucher_activate, voucher_claim, vo
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _english():
+    """These tests read English messages; the site's default language is zh-Hant."""
+    with translation.override("en"):
+        yield
+
+
 TAIPEI = ZoneInfo("Asia/Taipei")
 Holder = VoucherDefinition.HolderType
 Policy = VoucherDefinition.ValidityPolicy

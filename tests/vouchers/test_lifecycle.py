@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.db import DatabaseError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from members.models import Member
 from tests.factories import (
@@ -55,6 +55,14 @@ from vouchers.services import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """These tests read English messages; the site's default language is zh-Hant."""
+    with translation.override("en"):
+        yield
+
 
 Status = Voucher.Status
 Kind = LedgerEntry.Kind
