@@ -1,4 +1,8 @@
-"""Every django-q2 schedule the platform needs, in one place; `setup_schedules` applies them."""
+"""Every django-q2 schedule the platform needs, in one place; `setup_schedules` applies them.
+
+Cron times are Asia/Taipei. Reminders are written at night and go out when quiet hours end
+(09:00); the dispatcher runs every minute for deferred messages, back-offs and lapsed claims.
+"""
 
 from dataclasses import dataclass
 
@@ -8,9 +12,24 @@ class Job:
     name: str
     func: str
     cron: str  # minute hour day month weekday, Asia/Taipei
+    command: str = ""  # the management command that runs the same job to the end
 
 
 JOBS = [
-    Job("expire_vouchers", "campaigns.jobs.expire_vouchers", "5 0 * * *"),
-    Job("reconcile_ledger", "campaigns.jobs.reconcile_ledger", "30 3 * * *"),
+    Job("expire_vouchers", "campaigns.jobs.expire_vouchers", "5 0 * * *", "expire_vouchers"),
+    Job("send_reminders", "campaigns.jobs.send_reminders", "30 1 * * *", "send_reminders"),
+    Job("run_campaigns", "campaigns.jobs.run_campaigns", "0 2 * * *", "run_campaigns"),
+    Job(
+        "start_due_campaigns",
+        "campaigns.jobs.start_due_campaigns",
+        "*/5 * * * *",
+        "run_campaigns --only-campaigns",
+    ),
+    Job(
+        "dispatch_notifications",
+        "campaigns.jobs.dispatch_notifications",
+        "* * * * *",
+        "dispatch_notifications",
+    ),
+    Job("reconcile_ledger", "campaigns.jobs.reconcile_ledger", "30 3 * * *", "reconcile_ledger"),
 ]

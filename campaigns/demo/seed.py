@@ -369,10 +369,15 @@ def seed(*, now: datetime | None = None, members: int = 220, vehicles: int = 320
         for i in range(10):  # cars sold but not yet bound: their owners can bind them in the portal
             plate = f"DMO-{1000 + i}"
             vehicle_register(
-                vin=_vin(rng, european=False), plate=plate, model=rng.choice(list(models.values())),
-                delivery_date=today - timedelta(days=10 + i), selling_dealer=rng.choice(list(dealers.values())),
+                vin=_vin(rng, european=False),
+                plate=plate,
+                model=rng.choice(list(models.values())),
+                delivery_date=today - timedelta(days=10 + i),
+                selling_dealer=rng.choice(list(dealers.values())),
             )
-            Vehicle.objects.filter(plate_key=plate.replace("-", "")).update(registered_owner_phone=owners[i].phone)
+            Vehicle.objects.filter(plate_key=plate.replace("-", "")).update(
+                registered_owner_phone=owners[i].phone
+            )
         for i in range(0, len(cars), 9):  # some family members drive a second car
             driver = owners[(i * 7 + 3) % len(owners)]
             if driver.pk != cars[i].ownerships.get().member_id:
