@@ -19,7 +19,14 @@ from django.utils import formats, translation
 
 DEFAULTS_DIR = Path(settings.BASE_DIR) / "templates" / "campaigns" / "messages"
 FALLBACK_LANGUAGE = "zh-hant"
-_engine = Engine(
+
+
+class _SandboxEngine(Engine):
+    # Without loader_tags there is no {% include %} or {% extends %}: a template reads no file.
+    default_builtins = ["django.template.defaulttags", "django.template.defaultfilters"]
+
+
+_engine = _SandboxEngine(
     dirs=[],
     app_dirs=False,
     loaders=[],
