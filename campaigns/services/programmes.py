@@ -161,8 +161,12 @@ def _leap(year: int) -> bool:
 
 
 def _birthday_year(birthday: date, today: date) -> int:
-    # A birthday in the catch-up window late in December, made up in January, belongs to last year.
-    return today.year - 1 if (birthday.month, birthday.day) > (today.month, today.day) else today.year
+    # A birthday in the catch-up window late in December, made up in January, belongs to last year;
+    # 29 February counts as the 28th in other years.
+    day = (birthday.month, birthday.day)
+    if day == (2, 29) and not _leap(today.year):
+        day = (2, 28)
+    return today.year - 1 if day > (today.month, today.day) else today.year
 
 
 def anniversaries(*, now: datetime, cursor=None, deadline: float | None = None) -> tuple[int, object]:

@@ -105,3 +105,11 @@ def no_quiet_hours(settings):
 @pytest.fixture
 def member(db):
     return MemberFactory(consent_service=True, consent_marketing=True, email="owner@example.com")
+
+
+@pytest.fixture
+def q_sync(monkeypatch):
+    """django-q2 runs enqueued tasks at once, in this process (its Conf is read once at import)."""
+    from django_q.conf import Conf
+
+    monkeypatch.setattr(Conf, "SYNC", True)

@@ -18,7 +18,9 @@ from campaigns.channels.sms import ConsoleSmsBackend, HttpSmsBackend
 
 
 def message(**kwargs):
-    defaults = dict(recipient="+886912345678", subject="S", body="哈囉 hello", retry_key=uuid.uuid4(), headers={})
+    defaults = dict(
+        recipient="+886912345678", subject="S", body="哈囉 hello", retry_key=uuid.uuid4(), headers={}
+    )
     return OutgoingMessage(**{**defaults, **kwargs})
 
 
@@ -28,7 +30,12 @@ def test_sms_http_posts_json_with_token_and_client_reference(http_channels):
     request = http_channels.requests[0]
     assert request["path"] == "/sms"
     assert request["headers"]["authorization"] == "Bearer sms-token"
-    assert request["body"] == {"to": "+886912345678", "text": "哈囉 hello", "sender": "", "client_ref": str(msg.retry_key)}
+    assert request["body"] == {
+        "to": "+886912345678",
+        "text": "哈囉 hello",
+        "sender": "",
+        "client_ref": str(msg.retry_key),
+    }
     assert receipt.provider_message_id == "msg-1"
 
 
@@ -72,7 +79,10 @@ def test_line_push_sends_retry_key_and_a_retry_is_not_delivered_twice(http_chann
     assert request["path"] == "/v2/bot/message/push"
     assert request["headers"]["x-line-retry-key"] == str(msg.retry_key)
     assert request["headers"]["authorization"] == "Bearer line-token"
-    assert request["body"] == {"to": "U1234567890abcdef", "messages": [{"type": "text", "text": "哈囉 hello"}]}
+    assert request["body"] == {
+        "to": "U1234567890abcdef",
+        "messages": [{"type": "text", "text": "哈囉 hello"}],
+    }
     assert first.provider_message_id == second.provider_message_id == f"req-{msg.retry_key}"
 
 

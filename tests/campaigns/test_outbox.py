@@ -97,7 +97,10 @@ def test_gives_up_after_max_attempts(http_channels, member, settings, no_quiet_h
     row = notification_deliver(notification_id=notification.pk)
     row = notification_deliver(notification_id=notification.pk, now=row.not_before)
     assert (row.status, row.attempts) == (Status.FAILED, 2)
-    assert notification_deliver(notification_id=notification.pk, now=row.not_before + timedelta(days=1)).attempts == 2
+    assert (
+        notification_deliver(notification_id=notification.pk, now=row.not_before + timedelta(days=1)).attempts
+        == 2
+    )
 
 
 def test_permanent_failure_is_not_retried(http_channels, member, no_quiet_hours):

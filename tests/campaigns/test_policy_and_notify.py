@@ -57,7 +57,13 @@ def draft(member, key="d1", promotional=False, purpose=Purpose.SERVICE_REMINDER,
         template_key=template,
         dedup_key=key,
         promotional=promotional,
-        context={"plate": "ABC-1234", "model": "X3", "due_on": "2026/07/01", "overdue_days": 0, "due_km": 30000},
+        context={
+            "plate": "ABC-1234",
+            "model": "X3",
+            "due_on": "2026/07/01",
+            "overdue_days": 0,
+            "due_km": 30000,
+        },
     )
 
 
@@ -97,7 +103,9 @@ def test_weekly_cap_on_promotional_messages(settings, no_quiet_hours):
 def test_weekly_cap_in_bulk_counts_the_batch_itself(settings, no_quiet_hours):
     settings.NOTIFY_PROMOTIONAL_WEEKLY_CAP = 1
     member = MemberFactory(consent_marketing=True)
-    notifications_bulk_queue([draft(member, key="b1", promotional=True), draft(member, key="b2", promotional=True)])
+    notifications_bulk_queue(
+        [draft(member, key="b1", promotional=True), draft(member, key="b2", promotional=True)]
+    )
     assert sorted(Notification.objects.values_list("status", flat=True)) == [Status.PENDING, Status.SKIPPED]
 
 

@@ -11,9 +11,19 @@ pytestmark = pytest.mark.django_db
 
 def test_every_message_has_a_seeded_template_in_both_languages():
     keys = {k for k, _ in default_keys()}
-    assert keys >= {"login_code", "expiry_reminder", "unused_value", "service_reminder", "birthday", "win_back"}
+    assert keys >= {
+        "login_code",
+        "expiry_reminder",
+        "unused_value",
+        "service_reminder",
+        "birthday",
+        "win_back",
+    }
     for key in keys:
-        assert set(MessageTemplate.objects.filter(key=key).values_list("language", flat=True)) == {"zh-hant", "en"}
+        assert set(MessageTemplate.objects.filter(key=key).values_list("language", flat=True)) == {
+            "zh-hant",
+            "en",
+        }
 
 
 def test_an_edited_template_is_what_owners_get():
@@ -42,7 +52,9 @@ def test_sandbox_cannot_load_files_or_libraries(source):
 
 
 def test_no_html_escaping_in_text_messages():
-    rendered = message_render(key="x", language="en", context={"name": "A & B <C>"}, source=("", "{{ name }}"))
+    rendered = message_render(
+        key="x", language="en", context={"name": "A & B <C>"}, source=("", "{{ name }}")
+    )
     assert rendered.body == "A & B <C>"
 
 
