@@ -130,8 +130,8 @@ def test_dispatch_hands_out_due_rows_once_per_lease(member, django_capture_on_co
     now = timezone.now()
     due, _ = queue(member, key="due", not_before=now - timedelta(minutes=1))
     Notification.objects.filter(pk=due.pk).update(lease_until=None)
-    later, _ = queue(member, key="later", not_before=now + timedelta(hours=1))
-    done, _ = queue(member, key="done", status=Status.SKIPPED)
+    queue(member, key="later", not_before=now + timedelta(hours=1))
+    queue(member, key="done", status=Status.SKIPPED)
     OrmQ.objects.all().delete()
     with django_capture_on_commit_callbacks(execute=True):
         assert notifications_dispatch(now=now) == 1
