@@ -7,6 +7,8 @@ import phonenumbers
 from .exceptions import InvalidPhone
 
 DEFAULT_REGION = "TW"
+# A member's number must take SMS: landlines and toll-free numbers are refused.
+_MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
 
 
 def phone_normalise(raw: str) -> str:
@@ -20,7 +22,7 @@ def phone_normalise(raw: str) -> str:
         number = phonenumbers.parse(text, DEFAULT_REGION)
     except phonenumbers.NumberParseException as exc:
         raise InvalidPhone() from exc
-    if not phonenumbers.is_valid_number(number):
+    if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in _MOBILE_TYPES:
         raise InvalidPhone()
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

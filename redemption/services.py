@@ -238,15 +238,18 @@ def redemption_cancel(
             return locked
         if locked.status != Redemption.Status.HELD:
             raise HoldNotOpen()
-        voucher_release_hold(
-            voucher=voucher,
-            actor=actor,
-            actor_label=_label(actor, actor_label),
-            reason=reason,
-            dealer=locked.dealer,
-            idempotency_key=f"cancel:{locked.pk}",
-            now=now,
-        )
+        # The voucher's hold can already have ended without this redemption (a held first-owner
+        # voucher is voided when the car changes owner): then there is no use to give back.
+        if voucher.status == Voucher.Status.HELD:
+            voucher_release_hold(
+                voucher=voucher,
+                actor=actor,
+                actor_label=_label(actor, actor_label),
+                reason=reason,
+                dealer=locked.dealer,
+                idempotency_key=f"cancel:{locked.pk}",
+                now=now,
+            )
         locked.status = Redemption.Status.CANCELLED
         locked.cancelled_at = now
         locked.save(update_fields=["status", "cancelled_at"])

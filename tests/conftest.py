@@ -60,7 +60,9 @@ def browser():
 @pytest.fixture
 def page(browser, live_server):
     """A fresh browser page (zh-TW, phone-sized unless resized) with `page.base_url` = live server."""
-    context = browser.new_context(locale="zh-TW", timezone_id="Asia/Taipei", viewport={"width": 1280, "height": 860})
+    context = browser.new_context(
+        locale="zh-TW", timezone_id="Asia/Taipei", viewport={"width": 1280, "height": 860}
+    )
     context.set_default_timeout(15000)
     tab = context.new_page()
     tab.base_url = live_server.url

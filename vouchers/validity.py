@@ -61,9 +61,10 @@ def validity_window(
     if policy == Policy.DELIVERY_WINDOW:
         if delivery_date is None:
             raise MissingDeliveryDate()
-        first = add_months(
-            delivery_date, definition.delivery_offset_months + series_index * definition.series_step_months
-        )
-        last = add_months(first, definition.delivery_window_months) - timedelta(days=1)
+        months = definition.delivery_offset_months + series_index * definition.series_step_months
+        first = add_months(delivery_date, months)
+        # Counted from the delivery date, not from `first`: a start clamped to a shorter month
+        # (29 Feb, 31 Aug) would otherwise end its window early and leave days no voucher covers.
+        last = add_months(delivery_date, months + definition.delivery_window_months) - timedelta(days=1)
         return start_of_day(first), end_of_day(last)
     return issued_at, None  # no expiry

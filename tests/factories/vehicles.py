@@ -43,6 +43,9 @@ class VehicleFactory(factory.django.DjangoModelFactory):
 class OwnedVehicleFactory(VehicleFactory):
     """A vehicle with a current first owner (pass `owner=` to choose the member)."""
 
+    class Meta:
+        skip_postgeneration_save = True  # the hook creates an Ownership; the vehicle is unchanged
+
     @factory.post_generation
     def owner(self, create, extracted, **kwargs):
         if not create:

@@ -24,7 +24,7 @@ from ..exceptions import (
     InvalidValidity,
     VoucherNotUsable,
 )
-from ..models import LedgerEntry, Voucher, VoucherDefinition
+from ..models import LedgerEntry, RefundRequest, Voucher, VoucherDefinition
 from ..validity import validity_window
 from ._ledger import ledger_append, ledger_replay, require_reason, require_status, voucher_for_update
 
@@ -333,6 +333,10 @@ def voucher_void(
         require_status(locked, *allowed)
         before = locked.status
         locked.status = Status.VOIDED
+        # A refund still waiting for a decision cannot be decided on a voided voucher: close it.
+        RefundRequest.objects.filter(voucher=locked, status=RefundRequest.Status.PENDING).update(
+            status=RefundRequest.Status.REJECTED, decided_at=now, decision_reason=reason[:300]
+        )
         entry = ledger_append(
             locked,
             kind=Kind.VOIDED,
@@ -363,7 +367,9 @@ def voucher_extend(
         locked = voucher_for_update(voucher.pk)
         require_status(locked, Status.INACTIVE, Status.ACTIVE, Status.HELD, Status.LOCKED, Status.EXPIRED)
         old = locked.valid_until
-        if valid_until <= now or (old is not None and valid_until <= old):
+        # No end (no expiry, or a window that starts at activation) cannot be moved later: any
+        # date would shorten it, and would put an expiry on a paid voucher that must have none.
+        if valid_until <= now or old is None or valid_until <= old:
             raise InvalidValidity()
         before = locked.status
         locked.valid_until = valid_until
