@@ -115,6 +115,27 @@ def template_text(key: str, language: str) -> tuple[str, str]:
     return default_text(key, language)
 
 
+def templates_all() -> dict[tuple[str, str], tuple[str, str]]:
+    """Every stored template by (key, language), for jobs that render thousands of messages."""
+    from .models import MessageTemplate
+
+    return {
+        (key, lang): (subject, body)
+        for key, lang, subject, body in MessageTemplate.objects.values_list(
+            "key", "language", "subject", "body"
+        )
+    }
+
+
+def template_source(templates: dict, key: str, language: str) -> tuple[str, str]:
+    """Like template_text, from a dict made by templates_all()."""
+    return (
+        templates.get((key, language))
+        or templates.get((key, FALLBACK_LANGUAGE))
+        or default_text(key, language)
+    )
+
+
 def message_render(
     *, key: str, language: str, context: dict, source: tuple[str, str] | None = None
 ) -> Rendered:

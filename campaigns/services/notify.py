@@ -16,7 +16,7 @@ from django.utils.translation import gettext, override
 
 from members.models import Member
 
-from ..messages import message_render
+from ..messages import message_render, template_source, templates_all
 from ..models import Notification
 from .optout import opt_out_url
 from .outbox import notification_queue
@@ -48,7 +48,9 @@ class Draft:
     source: tuple[str, str] | None = None
 
 
-def _build(draft: Draft, *, now: datetime, sent_this_week: int) -> Notification:
+def _build(
+    draft: Draft, *, now: datetime, sent_this_week: int, templates: dict | None = None
+) -> Notification:
     member = draft.member
     channel, recipient = member_address(member, draft.channel)
     language = member.language
@@ -78,7 +80,10 @@ def _build(draft: Draft, *, now: datetime, sent_this_week: int) -> Notification:
     context = {"name": member.name, **draft.context}
     if draft.promotional:
         context["opt_out_url"] = opt_out_url(member)
-    rendered = message_render(key=draft.template_key, language=language, context=context, source=draft.source)
+    source = draft.source
+    if source is None and templates is not None:
+        source = template_source(templates, draft.template_key, language)
+    rendered = message_render(key=draft.template_key, language=language, context=context, source=source)
     body = rendered.body
     if draft.promotional and context["opt_out_url"] not in body:
         with override(language):
@@ -145,11 +150,12 @@ def notifications_bulk_queue(drafts: list[Draft], *, now: datetime | None = None
         )
         sent.update({row["member_id"]: row["n"] for row in rows})
     objects, seen = [], set()
+    templates = templates_all()
     for draft in fresh:
         if draft.dedup_key[:200] in seen:
             continue
         seen.add(draft.dedup_key[:200])
-        notification = _build(draft, now=now, sent_this_week=sent[draft.member.pk])
+        notification = _build(draft, now=now, sent_this_week=sent[draft.member.pk], templates=templates)
         if notification.promotional and notification.status == Status.PENDING:
             sent[draft.member.pk] += 1
         objects.append(notification)

@@ -267,21 +267,20 @@ def service_reminders(*, now: datetime, cursor=None, deadline: float | None = No
                     )[:1]
                 )
             )
-            .filter(owner_id__isnull=False)
-            .select_related("model")
-            .only(
+            .order_by("pk")
+            .values_list(
                 "pk",
                 "plate",
                 "delivery_date",
                 "model__name",
                 "model__service_interval_km",
                 "model__service_interval_months",
-            )
-            .order_by("pk")[:batch]
+                "owner_id",
+            )[:batch]
         )
         if not vehicles:
             return written, None
-        ids = [v.pk for v in vehicles]
+        ids = [v[0] for v in vehicles]
         readings = {
             row["vehicle_id"]: (
                 local_date(row["first_at"]),
@@ -306,34 +305,34 @@ def service_reminders(*, now: datetime, cursor=None, deadline: float | None = No
             .values_list("vehicle_id", "completed_at", "mileage_km")
         ):
             last_service.setdefault(vehicle_id, (local_date(completed_at), km))
-        members = _members(v.owner_id for v in vehicles)
-        drafts = []
-        for vehicle in vehicles:
-            base = last_service.get(vehicle.pk) or (
-                (vehicle.delivery_date, 0) if vehicle.delivery_date else None
-            )
-            if base is None or vehicle.owner_id not in members:
+        due_now = []
+        for pk, plate, delivered, model_name, interval_km, interval_months, owner_id in vehicles:
+            base = last_service.get(pk) or ((delivered, 0) if delivered else None)
+            if base is None or owner_id is None:
                 continue
             due_on, by_mileage, due_km = service_due(
                 base_on=base[0],
                 base_km=base[1],
-                interval_months=vehicle.model.service_interval_months,
-                interval_km=vehicle.model.service_interval_km,
-                readings=readings.get(vehicle.pk),
+                interval_months=interval_months,
+                interval_km=interval_km,
+                readings=readings.get(pk),
             )
             stage = service_stage(due_on, today)
-            if stage is None:
-                continue
-            member = members[vehicle.owner_id]
+            if stage is not None:
+                due_now.append((pk, plate, model_name, owner_id, base[0], due_on, by_mileage, due_km, stage))
+        members = _members(row[3] for row in due_now)
+        drafts = []
+        for pk, plate, model_name, owner_id, base_on, due_on, by_mileage, due_km, stage in due_now:
+            member = members[owner_id]
             drafts.append(
                 Draft(
                     member=member,
                     purpose=Purpose.SERVICE_REMINDER,
                     template_key="service_reminder",
-                    dedup_key=f"service:{vehicle.pk}:{base[0].isoformat()}:{stage}",
+                    dedup_key=f"service:{pk}:{base_on.isoformat()}:{stage}",
                     context={
-                        "plate": vehicle.plate,
-                        "model": vehicle.model.name,
+                        "plate": plate,
+                        "model": model_name,
                         "due_on": date_text(due_on, member.language),
                         "overdue_days": max(0, (today - due_on).days),
                         "due_by_mileage": by_mileage,
