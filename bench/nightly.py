@@ -177,9 +177,9 @@ def build(members: int, vouchers: int) -> None:
         # Vouchers: 10% past validity and not yet swept, 4% expiring within 30 days, 20% paid packs
         # without expiry (some unused for long), the rest valid for months.
         with cur.copy(
-            "COPY vouchers_voucher (code, status, uses_total, uses_left, valid_from, valid_until, series_index,"
-            " source, external_ref, issued_at, activated_at, status_changed_at, definition_id, member_id,"
-            " vehicle_id) FROM STDIN"
+            "COPY vouchers_voucher (code, status, uses_total, uses_left, valid_from, valid_until,"
+            " series_index, source, external_ref, issued_at, activated_at, status_changed_at,"
+            " definition_id, member_id, vehicle_id) FROM STDIN"
         ) as copy:
             for i in range(vouchers):
                 kind = i % 50
@@ -246,7 +246,8 @@ WITH due AS (
     FROM due WHERE v.id = due.id
 )
 INSERT INTO vouchers_ledgerentry
-    (voucher_id, kind, delta, status_before, status_after, uses_left_after, actor_label, reason, data, created_at)
+    (voucher_id, kind, delta, status_before, status_after, uses_left_after,
+     actor_label, reason, data, created_at)
 SELECT id, 'expired', 0, status, 'expired', uses_left, 'system:expire', '', '{}'::jsonb, %(now)s FROM due
 """
 
@@ -310,7 +311,8 @@ def main() -> None:
     job_run("send_reminders")  # the same night again (the run above is done: a new run)
     t_again = time.monotonic() - started
     print(
-        f"send_reminders again, same night: {t_again:8.2f} s  new rows: {Notification.objects.count() - written}"
+        f"send_reminders again, same night: {t_again:8.2f} s  "
+        f"new rows: {Notification.objects.count() - written}"
     )
 
 

@@ -106,7 +106,7 @@ def test_dry_run_shows_the_budget_limit(audience):
 
 
 def test_a_scheduled_campaign_runs_once_messages_and_vouchers(audience, no_quiet_hours):
-    segment, cars = audience
+    segment, _cars = audience
     definition = DefinitionFactory(face_value_twd=300)
     campaign = make(segment, definition=definition)
     campaign_schedule(campaign=campaign)

@@ -8,6 +8,7 @@ The SMS provider is a fake HTTP server on loopback that, like real gateways, acc
 reference once; the tests count what it accepted.
 """
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -93,10 +94,8 @@ class Cluster:
             except subprocess.TimeoutExpired:
                 self.kill9()
         else:
-            try:  # workers may outlive a dead parent
+            with contextlib.suppress(ProcessLookupError, AttributeError):  # workers may outlive a parent
                 os.killpg(self.process.pid, signal.SIGKILL)
-            except (ProcessLookupError, AttributeError):
-                pass
 
 
 NIGHTLY = ["expire_vouchers", "send_reminders"]
