@@ -216,7 +216,9 @@ def test_killing_the_cluster_mid_job_completes_every_job_exactly_once(tmp_path):
             return (
                 expired.count() == len(expired_ids)
                 and sent.count() == len(members)
-                and JobRun.objects.filter(job__in=NIGHTLY, status="done").count() == 2
+                and set(JobRun.objects.filter(job__in=NIGHTLY, status="done").values_list("job", flat=True))
+                == set(NIGHTLY)
+                and not JobRun.objects.filter(job__in=NIGHTLY).exclude(status="done").exists()
             )
 
         finished = wait_for(
@@ -239,8 +241,9 @@ def test_killing_the_cluster_mid_job_completes_every_job_exactly_once(tmp_path):
     refs = [d["body"]["client_ref"] for d in provider.delivered]
     assert len(refs) == len(set(refs)) == len(members)
     assert set(refs) == {str(k) for k in notifications.values_list("retry_key", flat=True)}
-    runs = JobRun.objects.filter(job__in=NIGHTLY)
-    assert {r.job: r.status for r in runs} == {"expire_vouchers": "done", "send_reminders": "done"}
+    # A task killed after its run finished but before django-q2 acknowledged it is handed out again
+    # and starts a second run, which finds nothing left to do; every run finished.
+    assert set(JobRun.objects.filter(job__in=NIGHTLY).values_list("status", flat=True)) == {"done"}
 
 
 def _redis_up() -> bool:
