@@ -38,6 +38,9 @@ from .services.reminders import expiry_reminders, service_reminders, unused_valu
 
 logger = logging.getLogger(__name__)
 ABANDONED_AFTER = timedelta(hours=20)
+KEEP_RUNS = timedelta(days=14)
+# Jobs that run every few minutes: a run that found nothing to do is not kept.
+FREQUENT = {"dispatch_notifications", "start_due_campaigns"}
 
 
 def _expire_step(*, now, cursor=None, deadline=None):
@@ -145,7 +148,13 @@ def job_run(job: str, *, run_id: int | None = None, slice_seconds: float | None 
     run.status = JobRun.Status.DONE
     run.finished_at = timezone.now()
     run.error = ""
-    run.save(update_fields=["status", "finished_at", "error"])
+    if job in FREQUENT and not any(run.result.values()):
+        JobRun.objects.filter(pk=run.pk).delete()
+    else:
+        run.save(update_fields=["status", "finished_at", "error"])
+    JobRun.objects.filter(
+        job=job, status=JobRun.Status.DONE, started_at__lt=run.finished_at - KEEP_RUNS
+    ).delete()
     return run
 
 

@@ -121,3 +121,14 @@ def test_commands_run_their_job(command):
 def test_scheduled_entry_points_run_sliced():
     expired_vouchers(2)
     assert jobs.expire_vouchers() == {"expired": 2, "holds_released": 0}
+
+
+def test_frequent_jobs_keep_only_runs_that_did_something_and_old_runs_are_pruned():
+    job_run("dispatch_notifications")
+    assert not JobRun.objects.filter(job="dispatch_notifications").exists()
+    old = JobRun.objects.create(
+        job="expire_vouchers", status="done", started_at=timezone.now() - timedelta(days=30)
+    )
+    job_run("expire_vouchers")
+    assert not JobRun.objects.filter(pk=old.pk).exists()
+    assert JobRun.objects.filter(job="expire_vouchers").count() == 1
