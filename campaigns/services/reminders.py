@@ -288,7 +288,10 @@ def service_reminders(*, now: datetime, cursor=None, deadline: float | None = No
                 local_date(row["last_at"]),
                 row["last_km"],
             )
-            for row in MileageReading.objects.filter(vehicle_id__in=ids, recorded_at__gte=history_from)
+            # A pk range, not IN (2,000 ids): the batch is consecutive in pk order, and far cheaper to send.
+            for row in MileageReading.objects.filter(
+                vehicle_id__gte=ids[0], vehicle_id__lte=ids[-1], recorded_at__gte=history_from
+            )
             .values("vehicle_id")
             .annotate(
                 first_at=Min("recorded_at"), last_at=Max("recorded_at"), first_km=Min("km"), last_km=Max("km")
@@ -297,7 +300,8 @@ def service_reminders(*, now: datetime, cursor=None, deadline: float | None = No
         last_service: dict[int, tuple[date, int | None]] = {}
         for vehicle_id, completed_at, km in (
             Redemption.objects.filter(
-                vehicle_id__in=ids,
+                vehicle_id__gte=ids[0],
+                vehicle_id__lte=ids[-1],
                 status=Redemption.Status.COMPLETED,
                 voucher__definition__category=VoucherDefinition.Category.MAINTENANCE,
             )
