@@ -29,7 +29,6 @@ class CampaignAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     search_fields = ["name"]
     list_select_related = ["segment", "definition"]
-    autocomplete_fields = []
     raw_id_fields = ["definition"]
     readonly_fields = [
         "status",
