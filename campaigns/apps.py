@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class CampaignsConfig(AppConfig):
     name = "campaigns"
     verbose_name = _("Campaigns and reminders")
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401  (vehicle events issue event-triggered vouchers)

@@ -1,4 +1,8 @@
-"""Every django-q2 schedule the platform needs, in one place; `setup_schedules` applies them."""
+"""Every django-q2 schedule the platform needs, in one place; `setup_schedules` applies them.
+
+Cron times are Asia/Taipei. Reminders are written at night and go out when quiet hours end
+(09:00); the dispatcher runs every minute for deferred messages, back-offs and lapsed claims.
+"""
 
 from dataclasses import dataclass
 
@@ -8,12 +12,30 @@ class Job:
     name: str
     func: str
     cron: str  # minute hour day month weekday, Asia/Taipei
+    command: str = ""  # the management command that runs the same job to the end
 
 
 JOBS = [
-    Job("expire_vouchers", "campaigns.jobs.expire_vouchers", "5 0 * * *"),
-    Job("reconcile_ledger", "campaigns.jobs.reconcile_ledger", "30 3 * * *"),
+    Job("expire_vouchers", "campaigns.jobs.expire_vouchers", "5 0 * * *", "expire_vouchers"),
+    Job("send_reminders", "campaigns.jobs.send_reminders", "30 1 * * *", "send_reminders"),
+    Job("run_campaigns", "campaigns.jobs.run_campaigns", "0 2 * * *", "run_campaigns"),
+    Job(
+        "start_due_campaigns",
+        "campaigns.jobs.start_due_campaigns",
+        "*/5 * * * *",
+        "run_campaigns --only-campaigns",
+    ),
+    Job(
+        "dispatch_notifications",
+        "campaigns.jobs.dispatch_notifications",
+        "* * * * *",
+        "dispatch_notifications",
+    ),
+    Job("reconcile_ledger", "campaigns.jobs.reconcile_ledger", "30 3 * * *", "reconcile_ledger"),
     # Partner API (docs/api.md): webhook retries with back-off, and idempotency records past 24 h+.
-    Job("webhooks_retry_due", "redemption.webhooks.tasks.webhooks_retry_due", "* * * * *"),
-    Job("prune_idempotency_records", "redemption.api.idempotency.prune", "15 4 * * *"),
+    Job("webhooks_retry_due", "redemption.webhooks.tasks.webhooks_retry_due", "* * * * *", ""),
+    Job("prune_idempotency_records", "redemption.api.idempotency.prune", "15 4 * * *", ""),
+    # Housekeeping: expired sign-in codes (portal) and old rate-limit windows.
+    Job("prune_login_codes", "portal.tasks.prune_login_codes", "20 4 * * *", "prune_login_codes"),
+    Job("prune_rate_limits", "campaigns.jobs.prune_rate_limits", "25 4 * * *", ""),
 ]

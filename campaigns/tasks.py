@@ -1,7 +1,43 @@
-"""django-q2 tasks: thin interfaces that take ids and call services."""
+"""django-q2 tasks: thin interfaces that take ids and call services. Each is safe to run twice."""
 
-from .services import notification_deliver
+from members.models import Member
+from vehicles.models import Vehicle
+
+from .jobs import job_run
+from .services import event_vouchers_issue, notification_deliver, referral_record_success
+from .services.events import Event
 
 
 def notification_send(notification_id: int) -> str:
     return notification_deliver(notification_id=notification_id).status
+
+
+def notifications_send(notification_ids: list[int]) -> dict:
+    statuses: dict[str, int] = {}
+    for pk in notification_ids:
+        status = notification_deliver(notification_id=pk).status
+        statuses[status] = statuses.get(status, 0) + 1
+    return statuses
+
+
+def job_continue(job: str, run_id: int) -> dict:
+    from django.conf import settings
+
+    return job_run(job, run_id=run_id, slice_seconds=settings.JOBS_SLICE_SECONDS).result
+
+
+def event_issue(event: str, vehicle_id: int | None, member_id: int | None) -> int:
+    vehicle = Vehicle.objects.filter(pk=vehicle_id).first() if vehicle_id else None
+    member = Member.objects.filter(pk=member_id).first() if member_id else None
+    if (vehicle_id and vehicle is None) or (member_id and member is None):
+        return 0  # deleted since: nothing to issue
+    return len(event_vouchers_issue(event=event, vehicle=vehicle, member=member))
+
+
+def vehicle_bound(vehicle_id: int, member_id: int) -> int:
+    """A member became a vehicle's owner: the event's vouchers, and the referrer's reward."""
+    issued = event_issue(Event.VEHICLE_BOUND, vehicle_id, member_id)
+    member = Member.objects.filter(pk=member_id).first()
+    if member is not None:
+        referral_record_success(referred=member, vehicle=Vehicle.objects.filter(pk=vehicle_id).first())
+    return issued

@@ -259,6 +259,35 @@ WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 # Only https to public addresses unless this is on (development, tests on loopback): no SSRF.
 WEBHOOK_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=DEBUG)
 
+# Notifications and nightly jobs (campaigns app; docs/jobs.md). Channel backends: "console" prints to
+# the worker's log (development default), "http" calls the provider; e-mail uses EMAIL_BACKEND.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+NOTIFY_SMS_BACKEND = env.str("NOTIFY_SMS_BACKEND", default="console" if DEBUG else "http")
+NOTIFY_SMS_URL = env.str("NOTIFY_SMS_URL", default="")
+NOTIFY_SMS_TOKEN = env.str("NOTIFY_SMS_TOKEN", default="")
+NOTIFY_SMS_SENDER = env.str("NOTIFY_SMS_SENDER", default="")
+NOTIFY_LINE_BACKEND = env.str("NOTIFY_LINE_BACKEND", default="console" if DEBUG else "http")
+NOTIFY_LINE_URL = env.str("NOTIFY_LINE_URL", default="https://api.line.me/v2/bot/message/push")
+NOTIFY_LINE_TOKEN = env.str("NOTIFY_LINE_TOKEN", default="")
+NOTIFY_HTTP_TIMEOUT_SECONDS = env.float("NOTIFY_HTTP_TIMEOUT_SECONDS", default=10.0)
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=6)
+NOTIFY_RETRY_BASE_SECONDS = env.int("NOTIFY_RETRY_BASE_SECONDS", default=60)
+NOTIFY_SEND_LEASE_SECONDS = env.int("NOTIFY_SEND_LEASE_SECONDS", default=120)
+NOTIFY_DISPATCH_BATCH = env.int("NOTIFY_DISPATCH_BATCH", default=2000)
+NOTIFY_QUIET_HOURS = env.str("NOTIFY_QUIET_HOURS", default="21:00-09:00")  # Asia/Taipei; "" turns them off
+NOTIFY_PROMOTIONAL_WEEKLY_CAP = env.int("NOTIFY_PROMOTIONAL_WEEKLY_CAP", default=2)
+REMINDER_UNUSED_AFTER_DAYS = env.int("REMINDER_UNUSED_AFTER_DAYS", default=180)
+REMINDER_UNUSED_EVERY_DAYS = env.int("REMINDER_UNUSED_EVERY_DAYS", default=90)
+REMINDER_SERVICE_OFFSETS = env.list("REMINDER_SERVICE_OFFSETS", cast=int, default=[-30, -7, 14])
+REMINDER_SERVICE_WINDOW_DAYS = env.int("REMINDER_SERVICE_WINDOW_DAYS", default=7)
+REMINDER_DEFAULT_KM_PER_DAY = env.float("REMINDER_DEFAULT_KM_PER_DAY", default=40.0)
+CAMPAIGNS_WINBACK_AFTER_DAYS = env.int("CAMPAIGNS_WINBACK_AFTER_DAYS", default=182)
+CAMPAIGNS_CATCH_UP_DAYS = env.int("CAMPAIGNS_CATCH_UP_DAYS", default=7)
+JOBS_BATCH_SIZE = env.int("JOBS_BATCH_SIZE", default=2000)
+# A job slice stops after this long and enqueues its continuation, so a task never outlives
+# Q_CLUSTER["timeout"] (and is never started twice because it outlived "retry").
+JOBS_SLICE_SECONDS = env.int("JOBS_SLICE_SECONDS", default=240)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -11,6 +11,7 @@ urlpatterns = [
     path("counter/", include("redemption.urls")),
     path("portal/", include("portal.urls")),
     path("api/", include("redemption.api.urls")),
+    path("notifications/", include("campaigns.urls")),
 ]
 
 if settings.DEBUG:

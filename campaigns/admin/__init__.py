@@ -1,3 +1,4 @@
-"""Back office for campaigns. Segments are here; campaign and notification admins join as modules."""
+"""Back office for campaigns, one module per area: segments (also the bulk-issuance audience),
+campaigns, and the notification outbox with its message templates."""
 
-from . import segments  # noqa: F401  (registers the model admin and the bulk-issuance audience)
+from . import campaigns, notifications, segments  # noqa: F401  (each registers its model admins)

@@ -444,17 +444,22 @@ def voucher_unlock(
         )
 
 
-def vouchers_expire_due(*, now: datetime | None = None, batch_size: int = 2000) -> int:
+def vouchers_expire_due(
+    *, now: datetime | None = None, batch_size: int = 2000, max_batches: int | None = None
+) -> int:
     """Mark every voucher past its validity as expired, in set-based batches; returns how many.
 
     Held vouchers wait for their hold to end and locked ones for the refund decision. Each batch is
     its own short transaction and skips rows another job has locked, so the sweep can run beside
-    the counter and be killed and restarted at any point.
+    the counter and be killed and restarted at any point. `max_batches` bounds one call (a
+    time-boxed job slice calls again until fewer than `batch_size` rows come back).
     """
     now = now or timezone.now()
     total = 0
+    batches = 0
     expirable = [Status.INACTIVE, Status.ACTIVE]
-    while True:
+    while max_batches is None or batches < max_batches:
+        batches += 1
         with transaction.atomic():
             batch = list(
                 Voucher.objects.filter(status__in=expirable, valid_until__lt=now)

@@ -1,11 +1,6 @@
-from django.core.management.base import BaseCommand
-
-from campaigns.jobs import expire_vouchers
+from ._job_command import JobCommand
 
 
-class Command(BaseCommand):
-    help = "Mark vouchers past their validity as expired and release stale counter holds."
-
-    def handle(self, *args, **options):
-        result = expire_vouchers()
-        self.stdout.write(f"expired: {result['expired']}, holds released: {result['holds_released']}")
+class Command(JobCommand):
+    help = "Mark vouchers past their validity as expired (with ledger rows) and release stale counter holds."
+    job = "expire_vouchers"

@@ -1,11 +1,14 @@
+"""The notification outbox and the message templates operations edit."""
+
+import uuid
+
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from members.models import Channel, Dealer, Language, Member, Tier
-from vehicles.models import VehicleModel
-from vouchers.models import VoucherDefinition
+from members.models import Channel, Language, Member
 
 
 class Notification(models.Model):
@@ -22,6 +25,7 @@ class Notification(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
         SKIPPED = "skipped", _("Skipped (no consent or no address)")
@@ -53,6 +57,21 @@ class Notification(models.Model):
     not_before = models.DateTimeField(_("not before"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    # Sent to the provider with every attempt (LINE's X-Line-Retry-Key, the SMS gateway's client
+    # reference), so a retry after a lost answer is recognised by the provider and not delivered twice.
+    retry_key = models.UUIDField(_("retry key"), default=uuid.uuid4, editable=False)
+    # A worker that claimed the row owns it until then; a crashed worker's claim simply runs out.
+    lease_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    provider_message_id = models.CharField(_("provider's message id"), max_length=120, blank=True)
+    skip_reason = models.CharField(_("why skipped"), max_length=120, blank=True)
+    campaign = models.ForeignKey(
+        "campaigns.Campaign",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        verbose_name=_("campaign"),
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -62,56 +81,46 @@ class Notification(models.Model):
             models.Index(fields=["status", "not_before"]),
             models.Index(fields=["member", "created_at"]),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="sent") | Q(sent_at__isnull=False), name="notification_sent_has_time"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_purpose_display()} → {self.recipient}"
 
 
-class Segment(models.Model):
-    """A saved audience of vehicles and their current owners; every condition given must hold."""
+class MessageTemplate(models.Model):
+    """The text of one kind of message in one language, in Django's template language."""
 
-    class Consent(models.TextChoices):
-        ANY = "", _("Any")
-        SERVICE = "service", _("Service reminders consent")
-        MARKETING = "marketing", _("Marketing consent")
+    class Key(models.TextChoices):
+        LOGIN_CODE = "login_code", _("Sign-in code")
+        EXPIRY_REMINDER = "expiry_reminder", _("Expiry reminder")
+        UNUSED_VALUE = "unused_value", _("Unused value reminder")
+        SERVICE_REMINDER = "service_reminder", _("Service reminder")
+        VOUCHER_ISSUED = "voucher_issued", _("Voucher issued")
+        NEW_CAR_CARE = "new_car_care", _("New-car care (days after delivery)")
+        BIRTHDAY = "birthday", _("Birthday")
+        PURCHASE_ANNIVERSARY = "purchase_anniversary", _("Purchase anniversary")
+        WIN_BACK = "win_back", _("Win-back invitation")
 
-    name = models.CharField(_("name"), max_length=120)
-    description = models.TextField(_("description"), blank=True)
-    vehicle_models = models.ManyToManyField(VehicleModel, blank=True, verbose_name=_("vehicle models"))
-    dealers = models.ManyToManyField(Dealer, blank=True, verbose_name=_("selling dealers"))
-    cities = models.CharField(_("cities"), max_length=200, blank=True, help_text=_("comma-separated"))
-    min_tier = models.PositiveSmallIntegerField(
-        _("minimum tier"), choices=Tier.choices, null=True, blank=True
+    key = models.CharField(_("message"), max_length=40, choices=Key.choices)
+    language = models.CharField(_("language"), max_length=10, choices=Language.choices)
+    subject = models.CharField(_("e-mail subject"), max_length=200, blank=True)
+    body = models.TextField(_("text"), help_text=_("Django template language; see the variables below."))
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    delivered_from = models.DateField(_("delivered on or after"), null=True, blank=True)
-    delivered_to = models.DateField(_("delivered on or before"), null=True, blank=True)
-    last_visit_before = models.DateField(_("last visit before"), null=True, blank=True)
-    last_visit_after = models.DateField(_("last visit on or after"), null=True, blank=True)
-    has_voucher_category = models.CharField(
-        _("holds a usable voucher of"), max_length=20, choices=VoucherDefinition.Category.choices, blank=True
-    )
-    lacks_voucher_category = models.CharField(
-        _("holds no usable voucher of"), max_length=20, choices=VoucherDefinition.Category.choices, blank=True
-    )
-    consent = models.CharField(_("consent"), max_length=10, choices=Consent.choices, blank=True, default="")
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
-        ordering = ["name"]
-        verbose_name = _("segment")
-        verbose_name_plural = _("segments")
+        ordering = ["key", "language"]
+        verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
         constraints = [
-            models.CheckConstraint(
-                condition=Q(delivered_from__isnull=True)
-                | Q(delivered_to__isnull=True)
-                | Q(delivered_to__gte=models.F("delivered_from")),
-                name="segment_delivery_range_ordered",
-            )
+            models.UniqueConstraint(fields=["key", "language"], name="message_template_key_language"),
         ]
 
     def __str__(self) -> str:
-        return self.name
-
-    @property
-    def cities_list(self) -> list[str]:
-        return [c.strip() for c in self.cities.split(",") if c.strip()]
+        return f"{self.get_key_display()} ({self.get_language_display()})"

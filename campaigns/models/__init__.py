@@ -1,0 +1,20 @@
+"""Models of the campaigns app, one module per purpose."""
+
+from .campaigns import Campaign, CampaignRecipient, CampaignVoucher
+from .jobs import JobRun
+from .outbox import MessageTemplate, Notification
+from .programmes import EventIssuance, Programme, ReferralSuccess
+from .segments import Segment
+
+__all__ = [
+    "Campaign",
+    "CampaignRecipient",
+    "CampaignVoucher",
+    "EventIssuance",
+    "JobRun",
+    "MessageTemplate",
+    "Notification",
+    "Programme",
+    "ReferralSuccess",
+    "Segment",
+]

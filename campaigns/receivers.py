@@ -1,0 +1,33 @@
+"""Vehicle events that issue vouchers (connected in CampaignsConfig.ready).
+
+The receivers run inside the vehicles service's transaction, so they only enqueue a task after
+commit: issuing can fail (stock, holder rules) and must not roll back the binding or the delivery.
+"""
+
+from django.db import transaction
+from django.dispatch import receiver
+from django_q.tasks import async_task
+
+from vehicles import signals as vehicle_signals
+from vehicles.models import Ownership, Vehicle
+
+
+@receiver(vehicle_signals.vehicle_bound, sender=Vehicle, dispatch_uid="campaigns.vehicle_bound")
+def on_vehicle_bound(sender, *, vehicle, member, role, now, **kwargs):
+    if role != "owner":
+        return  # an authorised driver is not a new owner
+    vehicle_id, member_id = vehicle.pk, member.pk
+    transaction.on_commit(lambda: async_task("campaigns.tasks.vehicle_bound", vehicle_id, member_id))
+
+
+@receiver(vehicle_signals.vehicle_delivered, sender=Vehicle, dispatch_uid="campaigns.vehicle_delivered")
+def on_vehicle_delivered(sender, *, vehicle, now, **kwargs):
+    owner = (
+        Ownership.objects.filter(vehicle=vehicle, ended_at__isnull=True)
+        .values_list("member_id", flat=True)
+        .first()
+    )
+    vehicle_id = vehicle.pk
+    transaction.on_commit(
+        lambda: async_task("campaigns.tasks.event_issue", "vehicle_delivered", vehicle_id, owner)
+    )

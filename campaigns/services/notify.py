@@ -1,0 +1,164 @@
+"""Messages to members: consent, address, weekly cap, template, opt-out link, quiet hours; then the outbox.
+
+`member_notify` writes one message (and enqueues it after commit); `notifications_bulk_queue`
+writes many in one statement per batch for the nightly jobs, which the dispatcher then sends.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext, override
+
+from members.models import Member
+
+from ..messages import message_render, template_source, templates_all
+from ..models import Notification
+from .optout import opt_out_url
+from .outbox import notification_queue
+from .policy import (
+    NO_ADDRESS,
+    WEEKLY_CAP,
+    consent_refusal,
+    member_address,
+    promotional_sent_this_week,
+    send_time,
+)
+
+Status = Notification.Status
+
+
+@dataclass
+class Draft:
+    """A message to one member, before the rules are applied."""
+
+    member: Member
+    purpose: str
+    template_key: str
+    dedup_key: str
+    context: dict = field(default_factory=dict)
+    promotional: bool = False
+    channel: str | None = None
+    campaign: object = None
+    # (subject, body) template source overriding the stored template (campaign texts)
+    source: tuple[str, str] | None = None
+
+
+def _build(
+    draft: Draft, *, now: datetime, sent_this_week: int, templates: dict | None = None
+) -> Notification:
+    member = draft.member
+    channel, recipient = member_address(member, draft.channel)
+    language = member.language
+    skip = consent_refusal(member, purpose=draft.purpose, promotional=draft.promotional)
+    if not skip and not recipient:
+        skip = str(NO_ADDRESS)
+    if not skip and draft.promotional and sent_this_week >= settings.NOTIFY_PROMOTIONAL_WEEKLY_CAP:
+        skip = str(WEEKLY_CAP)
+    notification = Notification(
+        member=member,
+        channel=channel or member.preferred_channel,
+        recipient=recipient,
+        purpose=draft.purpose,
+        template_key=draft.template_key,
+        language=language,
+        promotional=draft.promotional,
+        dedup_key=draft.dedup_key[:200],
+        not_before=send_time(now, purpose=draft.purpose),
+        created_at=now,
+        campaign=draft.campaign,
+    )
+    if skip:
+        notification.status = Status.SKIPPED
+        notification.skip_reason = skip[:120]
+        notification.body = "—"
+        return notification
+    context = {"name": member.name, **draft.context}
+    if draft.promotional:
+        context["opt_out_url"] = opt_out_url(member)
+    source = draft.source
+    if source is None and templates is not None:
+        source = template_source(templates, draft.template_key, language)
+    rendered = message_render(key=draft.template_key, language=language, context=context, source=source)
+    body = rendered.body
+    if draft.promotional and context["opt_out_url"] not in body:
+        with override(language):
+            body = f"{body}\n{gettext('Stop marketing messages')}: {context['opt_out_url']}"
+    notification.subject = rendered.subject[:200]
+    notification.body = body
+    return notification
+
+
+def member_notify(draft: Draft, *, now: datetime | None = None) -> tuple[Notification, bool]:
+    """Write one message to the outbox (once per dedup key) and send it after commit when due."""
+    now = now or timezone.now()
+    existing = Notification.objects.filter(dedup_key=draft.dedup_key[:200]).first()
+    if existing is not None:
+        return existing, False
+    with transaction.atomic():
+        sent = 0
+        if draft.promotional:
+            # The member's row serialises concurrent promotional messages, so the cap holds exactly.
+            Member.objects.select_for_update().filter(pk=draft.member.pk).first()
+            sent = promotional_sent_this_week(draft.member.pk, now)
+        n = _build(draft, now=now, sent_this_week=sent)
+        return notification_queue(
+            channel=n.channel,
+            recipient=n.recipient,
+            purpose=n.purpose,
+            body=n.body,
+            dedup_key=n.dedup_key,
+            member=n.member,
+            language=n.language,
+            subject=n.subject,
+            template_key=n.template_key,
+            promotional=n.promotional,
+            not_before=n.not_before,
+            status=n.status,
+            skip_reason=n.skip_reason,
+            campaign=n.campaign,
+        )
+
+
+def notifications_bulk_queue(drafts: list[Draft], *, now: datetime | None = None) -> int:
+    """Write many messages in one INSERT (existing dedup keys are left alone); returns how many were new.
+
+    Not enqueued here: the dispatcher (every minute, and at the end of each job) sends due rows.
+    """
+    now = now or timezone.now()
+    if not drafts:
+        return 0
+    keys = {d.dedup_key[:200] for d in drafts}
+    existing = set(Notification.objects.filter(dedup_key__in=keys).values_list("dedup_key", flat=True))
+    fresh = [d for d in drafts if d.dedup_key[:200] not in existing]
+    promo_members = {d.member.pk for d in fresh if d.promotional}
+    sent = Counter()
+    if promo_members:
+        rows = (
+            Notification.objects.filter(
+                member_id__in=promo_members,
+                promotional=True,
+                created_at__gte=now - timedelta(days=7),
+                status__in=[Status.PENDING, Status.SENDING, Status.SENT],
+            )
+            .values("member_id")
+            .annotate(n=Count("pk"))
+        )
+        sent.update({row["member_id"]: row["n"] for row in rows})
+    objects, seen = [], set()
+    templates = templates_all()
+    for draft in fresh:
+        if draft.dedup_key[:200] in seen:
+            continue
+        seen.add(draft.dedup_key[:200])
+        notification = _build(draft, now=now, sent_this_week=sent[draft.member.pk], templates=templates)
+        if notification.promotional and notification.status == Status.PENDING:
+            sent[draft.member.pk] += 1
+        objects.append(notification)
+    with transaction.atomic():
+        created = Notification.objects.bulk_create(objects, batch_size=1000, ignore_conflicts=True)
+    return len(created)

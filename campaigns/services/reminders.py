@@ -1,0 +1,350 @@
+"""Nightly reminders: expiry, unused value, and service due by time or mileage (whichever first).
+
+Every function here is a job step: `(now, cursor, deadline) -> (messages written, next cursor)`,
+where a cursor of None means the step is finished. Each de-duplication key names the purpose and the
+period (the expiry date and stage, the quarter, the service cycle and stage), so running a step
+twice, or again after a crash, writes nothing new.
+"""
+
+import math
+import time
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Exists, Max, Min, OuterRef, Subquery
+
+from members.models import Member
+from redemption.models import Redemption
+from vehicles.models import MileageReading, Ownership, Vehicle
+from vouchers.models import LedgerEntry, Voucher, VoucherDefinition
+from vouchers.validity import add_months, end_of_day, local_date
+
+from ..messages import date_text
+from ..models import Notification
+from .notify import Draft, notifications_bulk_queue
+
+Purpose = Notification.Purpose
+USABLE = [Voucher.Status.ACTIVE, Voucher.Status.INACTIVE]
+
+
+def _current_owner():
+    return Subquery(
+        Ownership.objects.filter(vehicle=OuterRef("vehicle_id"), ended_at__isnull=True).values("member_id")[
+            :1
+        ]
+    )
+
+
+def _members(ids) -> dict[int, Member]:
+    return {m.pk: m for m in Member.objects.filter(pk__in=set(ids))}
+
+
+def _flush(drafts: list[Draft], now: datetime) -> int:
+    return notifications_bulk_queue(drafts, now=now) if drafts else 0
+
+
+def _expiry_stage(days_left: int, issued_on: date, until: date, stages: list[int]) -> int | None:
+    """The reminder stage (days before) a voucher is in today, if it lived through that stage's start."""
+    fitting = [d for d in stages if days_left <= d]
+    if not fitting:
+        return None
+    stage = min(fitting)
+    return stage if issued_on <= until - timedelta(days=stage) else None
+
+
+def expiry_reminders(*, now: datetime, cursor=None, deadline: float | None = None) -> tuple[int, object]:
+    """One message per member, expiry date and stage, listing every voucher that expires that day.
+
+    Stages come from each definition's `reminder_days` (default 30, 7 and 1 days before). The cursor
+    is the last member id done; members are handled in id order.
+    """
+    today = local_date(now)
+    stages_of = {
+        pk: VoucherDefinition(reminder_days=days).reminder_days_list
+        for pk, days in VoucherDefinition.objects.exclude(reminder_days="").values_list("pk", "reminder_days")
+    }
+    longest = max((max(s) for s in stages_of.values() if s), default=0)
+    if not longest:
+        return 0, None
+    rows = (
+        Voucher.objects.filter(
+            status__in=USABLE,
+            valid_until__gte=now,
+            valid_until__lte=end_of_day(today + timedelta(days=longest)),
+            uses_left__gt=0,
+        )
+        .annotate(owner_id=_current_owner())
+        .values_list(
+            "pk", "member_id", "owner_id", "definition_id", "valid_until", "issued_at", "uses_left", "code"
+        )
+    )
+    titles = {
+        pk: card or name
+        for pk, card, name in VoucherDefinition.objects.values_list("pk", "card_title", "name")
+    }
+    groups: dict[tuple[int, date, int], list] = defaultdict(list)
+    for pk, member_id, owner_id, definition_id, valid_until, issued_at, uses_left, code in rows.iterator(
+        2000
+    ):
+        recipient = member_id or owner_id
+        if recipient is None or (cursor is not None and recipient <= cursor):
+            continue
+        until = local_date(valid_until)
+        stage = _expiry_stage(
+            (until - today).days, local_date(issued_at), until, stages_of.get(definition_id, [])
+        )
+        if stage is None:
+            continue
+        groups[(recipient, until, stage)].append((pk, definition_id, uses_left, code))
+    by_member: dict[int, list] = defaultdict(list)
+    for (member_id, until, stage), vouchers in sorted(groups.items()):
+        by_member[member_id].append((until, stage, vouchers))
+    written = 0
+    member_ids = sorted(by_member)
+    batch = settings.JOBS_BATCH_SIZE
+    for start in range(0, len(member_ids), batch):
+        chunk = member_ids[start : start + batch]
+        members = _members(chunk)
+        drafts = []
+        for member_id, until, stage, vouchers in (
+            (mid, until, stage, vouchers)
+            for mid in chunk
+            if mid in members
+            for until, stage, vouchers in by_member[mid]
+        ):
+            member = members[member_id]
+            drafts.append(
+                Draft(
+                    member=member,
+                    purpose=Purpose.EXPIRY_REMINDER,
+                    template_key="expiry_reminder",
+                    dedup_key=f"expiry:{member_id}:{until.isoformat()}:{stage}",
+                    context={
+                        "vouchers": [
+                            {"title": titles.get(d, ""), "uses_left": left, "code": code}
+                            for _pk, d, left, code in vouchers
+                        ],
+                        "count": len(vouchers),
+                        "expires_on": date_text(until, member.language),
+                        "days_left": (until - today).days,
+                    },
+                )
+            )
+        written += _flush(drafts, now)
+        if deadline is not None and time.monotonic() > deadline and start + batch < len(member_ids):
+            return written, chunk[-1]
+    return written, None
+
+
+def unused_value_reminders(
+    *, now: datetime, cursor=None, deadline: float | None = None
+) -> tuple[int, object]:
+    """Vouchers without expiry that nobody used for REMINDER_UNUSED_AFTER_DAYS: one message per member
+    per REMINDER_UNUSED_EVERY_DAYS period. Cursor: the last member id done."""
+    quiet_since = now - timedelta(days=settings.REMINDER_UNUSED_AFTER_DAYS)
+    period = local_date(now).toordinal() // settings.REMINDER_UNUSED_EVERY_DAYS
+    used_lately = LedgerEntry.objects.filter(
+        voucher=OuterRef("pk"), kind=LedgerEntry.Kind.REDEEMED, created_at__gte=quiet_since
+    )
+    rows = (
+        Voucher.objects.filter(
+            status__in=USABLE, valid_until__isnull=True, uses_left__gt=0, issued_at__lt=quiet_since
+        )
+        .filter(~Exists(used_lately))
+        .annotate(owner_id=_current_owner())
+        .values_list("member_id", "owner_id", "uses_left", "uses_total", "definition__face_value_twd")
+    )
+    totals: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for member_id, owner_id, left, total, face in rows.iterator(2000):
+        recipient = member_id or owner_id
+        if recipient is None or (cursor is not None and recipient <= cursor):
+            continue
+        entry = totals[recipient]
+        entry[0] += 1
+        entry[1] += left
+        entry[2] += face * left // max(total, 1)
+    written = 0
+    member_ids = sorted(totals)
+    batch = settings.JOBS_BATCH_SIZE
+    for start in range(0, len(member_ids), batch):
+        chunk = member_ids[start : start + batch]
+        members = _members(chunk)
+        drafts = [
+            Draft(
+                member=members[mid],
+                purpose=Purpose.UNUSED_VALUE,
+                template_key="unused_value",
+                dedup_key=f"unused:{mid}:{period}",
+                context={"count": totals[mid][0], "uses_left": totals[mid][1], "value_twd": totals[mid][2]},
+            )
+            for mid in chunk
+            if mid in members
+        ]
+        written += _flush(drafts, now)
+        if deadline is not None and time.monotonic() > deadline and start + batch < len(member_ids):
+            return written, chunk[-1]
+    return written, None
+
+
+# --- service due by time or by mileage --------------------------------------------------------
+
+
+def km_per_day(
+    *,
+    first_at: date | None,
+    first_km: int | None,
+    last_at: date | None,
+    last_km: int | None,
+    base_on: date,
+    base_km: int,
+) -> float:
+    """Average daily distance from the recorded readings (or from the last service to the latest one)."""
+    if first_at and last_at and (last_at - first_at).days >= 14 and last_km > first_km:
+        return (last_km - first_km) / (last_at - first_at).days
+    if last_at and (last_at - base_on).days >= 14 and last_km > base_km:
+        return (last_km - base_km) / (last_at - base_on).days
+    return settings.REMINDER_DEFAULT_KM_PER_DAY
+
+
+def service_due(
+    *,
+    base_on: date,
+    base_km: int | None,
+    interval_months: int,
+    interval_km: int,
+    readings: tuple | None,
+) -> tuple[date, bool, int]:
+    """(due date, due by mileage first?, km at which it is due).
+
+    `base_on`/`base_km`: the last maintenance (or delivery at 0 km); `readings`: (first day, first km,
+    last day, last km) of the recent odometer history, or None.
+    """
+    first_at, first_km, last_at, last_km = readings or (None, None, None, None)
+    rate = km_per_day(
+        first_at=first_at,
+        first_km=first_km,
+        last_at=last_at,
+        last_km=last_km,
+        base_on=base_on,
+        base_km=base_km or 0,
+    )
+    if base_km is None:  # last service without an odometer reading: estimate it from the history
+        base_km = max(0, int((last_km or 0) - rate * ((last_at or base_on) - base_on).days))
+    due_km = base_km + interval_km
+    by_time = add_months(base_on, interval_months)
+    ref_on, ref_km = (last_at, last_km) if last_at and last_at >= base_on else (base_on, base_km)
+    by_mileage = ref_on + timedelta(days=max(0, math.ceil((due_km - ref_km) / rate)))
+    return (by_mileage, True, due_km) if by_mileage < by_time else (by_time, False, due_km)
+
+
+def service_stage(due_on: date, today: date) -> int | None:
+    """The cadence offset (days from the due date) to remind at today, if any."""
+    offsets = sorted(settings.REMINDER_SERVICE_OFFSETS)
+    crossed = [o for o in offsets if today >= due_on + timedelta(days=o)]
+    if not crossed:
+        return None
+    stage = crossed[-1]
+    if today >= due_on + timedelta(days=stage + settings.REMINDER_SERVICE_WINDOW_DAYS):
+        return None  # this stage's window passed (e.g. after a long outage): don't send stale news
+    return stage
+
+
+def service_reminders(*, now: datetime, cursor=None, deadline: float | None = None) -> tuple[int, object]:
+    """Vehicles with a current owner, in id order; cursor: the last vehicle id done."""
+    today = local_date(now)
+    history_from = now - timedelta(days=730)
+    batch = settings.JOBS_BATCH_SIZE
+    written = 0
+    after = cursor or 0
+    while True:
+        vehicles = list(
+            Vehicle.objects.filter(pk__gt=after)
+            .annotate(
+                owner_id=Subquery(
+                    Ownership.objects.filter(vehicle=OuterRef("pk"), ended_at__isnull=True).values(
+                        "member_id"
+                    )[:1]
+                )
+            )
+            .order_by("pk")
+            .values_list(
+                "pk",
+                "plate",
+                "delivery_date",
+                "model__name",
+                "model__service_interval_km",
+                "model__service_interval_months",
+                "owner_id",
+            )[:batch]
+        )
+        if not vehicles:
+            return written, None
+        ids = [v[0] for v in vehicles]
+        readings = {
+            row["vehicle_id"]: (
+                local_date(row["first_at"]),
+                row["first_km"],
+                local_date(row["last_at"]),
+                row["last_km"],
+            )
+            # A pk range, not IN (2,000 ids): the batch is consecutive in pk order, and far cheaper to send.
+            for row in MileageReading.objects.filter(
+                vehicle_id__gte=ids[0], vehicle_id__lte=ids[-1], recorded_at__gte=history_from
+            )
+            .values("vehicle_id")
+            .annotate(
+                first_at=Min("recorded_at"), last_at=Max("recorded_at"), first_km=Min("km"), last_km=Max("km")
+            )
+        }
+        last_service: dict[int, tuple[date, int | None]] = {}
+        for vehicle_id, completed_at, km in (
+            Redemption.objects.filter(
+                vehicle_id__gte=ids[0],
+                vehicle_id__lte=ids[-1],
+                status=Redemption.Status.COMPLETED,
+                voucher__definition__category=VoucherDefinition.Category.MAINTENANCE,
+            )
+            .order_by("vehicle_id", "-completed_at")
+            .values_list("vehicle_id", "completed_at", "mileage_km")
+        ):
+            last_service.setdefault(vehicle_id, (local_date(completed_at), km))
+        due_now = []
+        for pk, plate, delivered, model_name, interval_km, interval_months, owner_id in vehicles:
+            base = last_service.get(pk) or ((delivered, 0) if delivered else None)
+            if base is None or owner_id is None:
+                continue
+            due_on, by_mileage, due_km = service_due(
+                base_on=base[0],
+                base_km=base[1],
+                interval_months=interval_months,
+                interval_km=interval_km,
+                readings=readings.get(pk),
+            )
+            stage = service_stage(due_on, today)
+            if stage is not None:
+                due_now.append((pk, plate, model_name, owner_id, base[0], due_on, by_mileage, due_km, stage))
+        members = _members(row[3] for row in due_now)
+        drafts = []
+        for pk, plate, model_name, owner_id, base_on, due_on, by_mileage, due_km, stage in due_now:
+            member = members[owner_id]
+            drafts.append(
+                Draft(
+                    member=member,
+                    purpose=Purpose.SERVICE_REMINDER,
+                    template_key="service_reminder",
+                    dedup_key=f"service:{pk}:{base_on.isoformat()}:{stage}",
+                    context={
+                        "plate": plate,
+                        "model": model_name,
+                        "due_on": date_text(due_on, member.language),
+                        "overdue_days": max(0, (today - due_on).days),
+                        "due_by_mileage": by_mileage,
+                        "due_km": due_km,
+                    },
+                )
+            )
+        written += _flush(drafts, now)
+        after = ids[-1]
+        if deadline is not None and time.monotonic() > deadline:
+            return written, after

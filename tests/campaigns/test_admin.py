@@ -1,0 +1,97 @@
+"""Operations' pages: campaigns with dry run and results, outbox, message templates."""
+
+import pytest
+from django.urls import reverse
+
+from campaigns.models import Campaign, MessageTemplate, Notification, Segment
+from campaigns.services import notification_queue
+from tests.factories import MemberFactory, OwnedVehicleFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def operator(client):
+    user = UserFactory(username="ops", is_staff=True, is_superuser=True)
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def campaign(db):
+    for _ in range(3):
+        OwnedVehicleFactory(owner=MemberFactory(consent_marketing=True))
+    return Campaign.objects.create(
+        name="冬季保養",
+        segment=Segment.objects.create(name="all"),
+        message_zh_hant="{{ name }}：冬季保養 {{ plate }}",
+    )
+
+
+def test_campaign_pages_render(client, operator, campaign):
+    assert client.get(reverse("admin:campaigns_campaign_changelist")).status_code == 200
+    assert client.get(reverse("admin:campaigns_campaign_add")).status_code == 200
+    page = client.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk]))
+    assert reverse("admin:campaigns_campaign_dry_run", args=[campaign.pk]) in page.content.decode()
+
+
+def test_dry_run_page_shows_the_audience_and_a_sample_then_schedules(client, operator, campaign):
+    url = reverse("admin:campaigns_campaign_dry_run", args=[campaign.pk])
+    page = client.get(url).content.decode()
+    assert 'id="audience-vehicles">3<' in page
+    assert "冬季保養" in page and page.count("<tr><td>") == 3
+    assert not Notification.objects.exists()
+    response = client.post(url)
+    assert response.status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.SCHEDULED
+
+
+def test_schedule_refusal_is_shown_and_nothing_changes(client, operator, campaign):
+    Campaign.objects.filter(pk=campaign.pk).update(message_zh_hant="")
+    url = reverse("admin:campaigns_campaign_dry_run", args=[campaign.pk])
+    response = client.post(url, follow=True)
+    assert "Traditional Chinese" in response.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.DRAFT
+
+
+def test_results_page(client, operator, campaign):
+    page = client.get(reverse("admin:campaigns_campaign_results", args=[campaign.pk])).content.decode()
+    assert 'id="messages-sent">0<' in page and 'id="vouchers-redeemed">0<' in page
+
+
+def test_a_running_campaign_cannot_be_edited(client, operator, campaign):
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.RUNNING)
+    page = client.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk])).content.decode()
+    assert 'name="message_zh_hant"' not in page
+
+
+def test_outbox_send_again_action(client, operator):
+    failed, _ = notification_queue(
+        channel="sms",
+        recipient="+886912345678",
+        purpose="service_reminder",
+        body="x",
+        dedup_key="f",
+        status=Notification.Status.FAILED,
+    )
+    client.post(
+        reverse("admin:campaigns_notification_changelist"),
+        {"action": "send_again", "_selected_action": [failed.pk]},
+    )
+    failed.refresh_from_db()
+    assert failed.status == Notification.Status.PENDING and failed.attempts == 0
+
+
+def test_template_edit_is_validated_and_saved_with_the_editor(client, operator):
+    row = MessageTemplate.objects.get(key="win_back", language="zh-hant")
+    url = reverse("admin:campaigns_messagetemplate_change", args=[row.pk])
+    page = client.get(url).content.decode()
+    assert "{{ plate }}" in page  # the variables are listed
+    response = client.post(url, {"subject": "好久不見", "body": "{% for %}"})
+    assert response.status_code == 200 and "errorlist" in response.content.decode()
+    response = client.post(url, {"subject": "好久不見", "body": "{{ name }} 回來看看"})
+    assert response.status_code == 302
+    row.refresh_from_db()
+    assert (row.body, row.updated_by) == ("{{ name }} 回來看看", operator)

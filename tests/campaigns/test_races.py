@@ -1,0 +1,92 @@
+"""Concurrency on PostgreSQL: threads started together by a barrier, each with its own connection."""
+
+import threading
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from campaigns.models import Campaign, CampaignRecipient, Notification, Segment
+from campaigns.services import (
+    Draft,
+    campaign_schedule,
+    campaigns_run_due,
+    member_notify,
+    notification_deliver,
+)
+from tests.factories import DefinitionFactory, MemberFactory, OwnedVehicleFactory
+from vouchers.models import Voucher
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def together(n: int, work) -> list:
+    barrier = threading.Barrier(n)
+    results, errors = [None] * n, []
+
+    def run(i):
+        try:
+            barrier.wait()
+            results[i] = work(i)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    return results
+
+
+def test_concurrent_deliveries_of_one_message_call_the_provider_once(http_channels, no_quiet_hours):
+    http_channels.delay = 0.2  # the first sender is still waiting for the provider when the others look
+    member = MemberFactory()
+    notification, _ = member_notify(
+        Draft(member=member, purpose="service_reminder", template_key="service_reminder", dedup_key="race-1")
+    )
+    together(6, lambda i: notification_deliver(notification_id=notification.pk).status)
+    notification.refresh_from_db()
+    assert notification.status == "sent" and notification.attempts == 1
+    assert len(http_channels.requests) == 1
+
+
+def test_weekly_cap_holds_under_concurrent_promotional_messages(settings, no_quiet_hours):
+    settings.NOTIFY_PROMOTIONAL_WEEKLY_CAP = 2
+    member = MemberFactory(consent_marketing=True)
+    together(
+        6,
+        lambda i: member_notify(
+            Draft(
+                member=member,
+                purpose="campaign",
+                template_key="birthday",
+                dedup_key=f"promo-{i}",
+                promotional=True,
+            )
+        ),
+    )
+    statuses = sorted(Notification.objects.values_list("status", flat=True))
+    assert statuses == ["pending", "pending", "skipped", "skipped", "skipped", "skipped"]
+
+
+def test_two_runs_of_a_campaign_at_once_serve_each_vehicle_once(no_quiet_hours):
+    for _ in range(8):
+        OwnedVehicleFactory(owner=MemberFactory(consent_marketing=True))
+    definition = DefinitionFactory(face_value_twd=100)
+    campaign = Campaign.objects.create(
+        name="race",
+        segment=Segment.objects.create(name="all"),
+        definition=definition,
+        message_zh_hant="{{ name }}",
+    )
+    campaign_schedule(campaign=campaign)
+    together(3, lambda i: campaigns_run_due(now=timezone.now()))
+    assert Voucher.objects.filter(definition=definition).count() == 8
+    assert Notification.objects.filter(campaign=campaign).count() == 8
+    assert CampaignRecipient.objects.filter(campaign=campaign, status="done").count() == 8
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.spent_twd) == ("completed", 800)
