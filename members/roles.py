@@ -54,6 +54,20 @@ ROLES = (
             *_crud("redemption", "redemption", "add", "view"),
             "redemption.reverse_redemption",
             *_crud("campaigns", "segment", "add", "change", "delete", "view"),
+            # Campaigns, programmes, the outbox and its templates, nightly job runs.
+            *_crud("campaigns", "campaign", "add", "change", "view"),
+            *_crud("campaigns", "campaignrecipient", "view"),
+            *_crud("campaigns", "campaignvoucher", "view"),
+            *_crud("campaigns", "programme", "add", "change", "view"),
+            *_crud("campaigns", "eventissuance", "view"),
+            *_crud("campaigns", "referralsuccess", "view"),
+            *_crud("campaigns", "notification", "change", "view"),
+            *_crud("campaigns", "messagetemplate", "add", "change", "view"),
+            *_crud("campaigns", "jobrun", "view"),
+            # Partner API keys (revocation) and webhooks (endpoints, delivery log).
+            *_crud("redemption", "apikey", "change", "view"),
+            *_crud("redemption", "webhookendpoint", "change", "view"),
+            *_crud("redemption", "webhookdelivery", "change", "view"),
             # django-q2: tasks, results and schedules.
             *_crud("django_q", "schedule", "add", "change", "delete", "view"),
             *_crud("django_q", "task", "view", "delete"),

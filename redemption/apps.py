@@ -7,5 +7,4 @@ class RedemptionConfig(AppConfig):
     verbose_name = _("Redemption")
 
     def ready(self) -> None:
-        from . import admin_api  # noqa: F401  (API keys and webhooks in the admin, for revocation)
         from .webhooks import receivers  # noqa: F401  (voucher events go out to partners' webhooks)

@@ -62,6 +62,15 @@ OPERATIONS_PAGES = [
     "admin:django_q_schedule_changelist",
     "admin:django_q_failure_changelist",
     "admin:campaigns_segment_changelist",
+    "admin:campaigns_campaign_changelist",
+    "admin:campaigns_campaign_add",
+    "admin:campaigns_notification_changelist",
+    "admin:campaigns_messagetemplate_changelist",
+    "admin:campaigns_programme_changelist",
+    "admin:campaigns_jobrun_changelist",
+    "admin:redemption_apikey_changelist",
+    "admin:redemption_webhookendpoint_changelist",
+    "admin:redemption_webhookdelivery_changelist",
 ]
 
 

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.test import RequestFactory
 
 from members.models import RateLimitBucket
-from redemption.admin_api import ApiKeyAdmin
+from redemption.admin.partners import ApiKeyAdmin
 from redemption.api_keys import ApiKeyInvalid, api_key_authenticate, api_key_create, api_key_revoke
 from redemption.partner_models import ApiKey
 from tests.factories import DealerFactory, UserFactory

@@ -1,18 +1,17 @@
 """Admin for partner API keys (revocation) and webhooks (endpoints, delivery log).
 
 Everything is read-only: keys are created with `manage.py create_api_key`, and every change is an
-action that calls a service. Registered from RedemptionConfig.ready; the back office may fold this
-into its admin package.
+action that calls a service.
 """
 
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .api_keys import api_key_revoke
-from .partner_models import ApiKey, WebhookDelivery, WebhookEndpoint
-from .webhooks.endpoints import webhook_endpoint_disable, webhook_endpoint_set_reach
-from .webhooks.sending import webhook_delivery_retry
+from ..api_keys import api_key_revoke
+from ..partner_models import ApiKey, WebhookDelivery, WebhookEndpoint
+from ..webhooks.endpoints import webhook_endpoint_disable, webhook_endpoint_set_reach
+from ..webhooks.sending import webhook_delivery_retry
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
