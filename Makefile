@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Tests run in parallel on every core (pytest-xdist); PYTEST_ARGS="" runs them in one process.
+PYTEST_ARGS ?= -n auto
 
 .PHONY: run test install install-test lint check-deploy browser clean
 
