@@ -10,6 +10,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.utils import translation
 
 from tests.factories import MemberFactory
 
@@ -113,3 +114,15 @@ def q_sync(monkeypatch):
     from django_q.conf import Conf
 
     monkeypatch.setattr(Conf, "SYNC", True)
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """These tests read English messages and pages; the site's default language is zh-Hant.
+
+    Members keep their own language (zh-Hant by default), so message rendering per member is
+    unaffected.
+    """
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
