@@ -1,6 +1,8 @@
 """Use cases of redemption: start a service (hold), complete, cancel, redeem in one step, reverse.
 
-Each locks the voucher row first (through the vouchers services), then re-checks under the lock.
+Each locks the vehicle row, then the voucher row (through the vouchers services), then re-checks
+under the lock: an ownership transfer locks the vehicle and then the previous owner's vouchers of
+that car, so taking them the other way round would deadlock with it.
 The voucher's ledger entry and the Redemption row are written in one transaction. A replay with the
 idempotency key of an earlier call returns that call's redemption and changes nothing.
 """
@@ -13,7 +15,7 @@ from django.utils import timezone
 
 from members.models import Dealer
 from vehicles.models import Vehicle
-from vehicles.services import vehicle_record_mileage, vehicle_record_visit
+from vehicles.services import vehicle_lock, vehicle_record_mileage, vehicle_record_visit
 from vouchers.models import Voucher
 from vouchers.services import (
     voucher_complete_hold,
@@ -86,6 +88,7 @@ def redemption_redeem(
     now = now or timezone.now()
     mileage_km = _clean_mileage(mileage_km)
     with transaction.atomic():
+        vehicle_lock(vehicle.pk)
         locked = voucher_for_update(voucher.pk)
         if replay := _replay(locked, idempotency_key):
             return replay
@@ -138,6 +141,7 @@ def redemption_start(
     now = now or timezone.now()
     mileage_km = _clean_mileage(mileage_km)
     with transaction.atomic():
+        vehicle_lock(vehicle.pk)
         locked = voucher_for_update(voucher.pk)
         if replay := _replay(locked, idempotency_key):
             return replay
@@ -167,8 +171,11 @@ def redemption_start(
 
 
 def _lock_redemption(redemption: Redemption, dealer: Dealer | None) -> tuple[Voucher, Redemption]:
+    vehicle_lock(redemption.vehicle_id)
     voucher = voucher_for_update(redemption.voucher_id)
-    locked = Redemption.objects.select_for_update().select_related("vehicle").get(pk=redemption.pk)
+    locked = (
+        Redemption.objects.select_for_update(of=("self",)).select_related("vehicle").get(pk=redemption.pk)
+    )
     if dealer is not None and locked.dealer_id != dealer.pk:
         raise RedemptionNotFound()
     return voucher, locked
