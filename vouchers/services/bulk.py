@@ -359,7 +359,11 @@ def issue_batch_prepare(**kwargs) -> IssueBatch:
 def issue_batch_check(*, batch_id: int) -> IssueBatch:
     """The dry run of a submitted batch: every row gets its holder or its reason. Runs once."""
     with transaction.atomic():
-        batch = IssueBatch.objects.select_for_update().select_related("definition").get(pk=batch_id)
+        # The batch only: the definition is read, not locked (issuing re-checks it under its lock),
+        # so claims and partner issues of it go on while a large file is checked.
+        batch = (
+            IssueBatch.objects.select_for_update(of=("self",)).select_related("definition").get(pk=batch_id)
+        )
         if batch.status != BatchStatus.CHECKING:
             return batch
         stored = list(
