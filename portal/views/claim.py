@@ -39,7 +39,7 @@ def claim(request, definition_id: int):
     vehicle = None
     raw_vehicle = request.POST.get("vehicle", "")
     if raw_vehicle:
-        if not raw_vehicle.isdigit():
+        if not (raw_vehicle.isascii() and raw_vehicle.isdigit()):  # "²".isdigit(), yet int("²") fails
             raise Http404
         vehicle = owner_vehicle(request.owner, int(raw_vehicle))
         if vehicle is None:

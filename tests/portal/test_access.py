@@ -84,7 +84,8 @@ def test_a_sold_cars_vouchers_are_not_found_for_the_seller(owner, car, owner_cli
 
 def test_claiming_for_a_strangers_vehicle_is_not_found(owner_client, stranger_things):
     definition = DefinitionFactory(channel_claim=True, holder_type=Holder.VEHICLE)
-    for vehicle in (stranger_things["car"].pk, 987654, "x1"):
+    # Superscript and other non-ASCII digits pass str.isdigit() but not int(); a huge id overflows.
+    for vehicle in (stranger_things["car"].pk, 987654, "x1", "²", "١٢", "9" * 30, " 1", "-1"):
         response = _request(owner_client, "claim", definition.pk, {"vehicle": vehicle})
         assert response.status_code == 404
     assert not Voucher.objects.filter(definition=definition).exists()
