@@ -267,3 +267,32 @@ def test_a_published_definition_opens_at_any_step_a_draft_only_in_order(client, 
     draft = DefinitionFactory(status=D.Status.DRAFT, wizard_step=1)
     response = client.get(step_url(draft, 4))
     assert response.status_code == 302 and response["Location"] == step_url(draft, 2)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("validity_days", "2147483647"), ("validity_days", "3000000"), ("warn_days", "99999999")],
+)
+def test_day_counts_beyond_any_calendar_are_refused_on_the_form(client, operator, field, value):
+    """Saved, they made the definition's page, its review and its card preview answer 500
+    (a date past the year 9999)."""
+    response = client.post(
+        reverse("admin:vouchers_voucherdefinition_wizard_new"), {**STEP1, field: value, "_next": "1"}
+    )
+    assert response.status_code == 200
+    assert field in response.context["form"].errors
+    assert not D.objects.filter(code="spring-wash").exists()
+
+
+def test_the_longest_day_counts_allowed_still_show_the_definition(client, operator):
+    from vouchers.admin.wizard_forms import MAX_VALIDITY_DAYS, MAX_WARN_DAYS
+
+    data = {**STEP1, "validity_days": str(MAX_VALIDITY_DAYS), "warn_days": str(MAX_WARN_DAYS)}
+    response = client.post(reverse("admin:vouchers_voucherdefinition_wizard_new"), {**data, "_next": "1"})
+    assert response.status_code == 302
+    definition = D.objects.get(code="spring-wash")
+    assert (
+        client.get(reverse("admin:vouchers_voucherdefinition_change", args=[definition.pk])).status_code
+        == 200
+    )
+    assert client.get(step_url(definition, 2)).status_code == 200

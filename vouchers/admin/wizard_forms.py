@@ -2,6 +2,7 @@
 
 from django import forms
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from ..models import VoucherDefinition
@@ -16,6 +17,10 @@ STEP_TITLES = {
     3: _("Activation rules"),
     4: _("Customer-side style"),
 }
+# Longer spans overflow date arithmetic (Python dates end in the year 9999) wherever a voucher's end
+# or its "expiring soon" window is computed, starting with this wizard's own card preview.
+MAX_VALIDITY_DAYS = 36_500
+MAX_WARN_DAYS = 3_650
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -50,6 +55,12 @@ class BasicInformationForm(StepForm):
             "allowed_models": forms.CheckboxSelectMultiple,
             "allowed_dealers": forms.CheckboxSelectMultiple,
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, limit in (("validity_days", MAX_VALIDITY_DAYS), ("warn_days", MAX_WARN_DAYS)):
+            self.fields[name].validators.append(MaxValueValidator(limit))
+            self.fields[name].widget.attrs["max"] = limit
 
     def clean(self):
         data = super().clean()
