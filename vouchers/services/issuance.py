@@ -272,20 +272,28 @@ def voucher_claim(
     idempotency_key: str | None = None,
     now: datetime | None = None,
 ) -> list[Voucher]:
-    """An owner claims a voucher open for self-claim; stock and the per-holder limit hold exactly."""
+    """An owner claims a voucher open for self-claim; stock and the per-holder limit hold exactly.
+
+    The claim conditions are checked under the definition's row lock (which voucher_issue then
+    holds on to), so a change of the window or conditions and a claim serialise.
+    """
     now = now or timezone.now()
-    refusals = claim_refusals(definition, member=member, vehicle=vehicle, now=now)
-    if refusals:
-        raise ClaimRefused(refusals[0])
-    return voucher_issue(
-        definition=definition,
-        source=Source.CLAIM,
-        member=member,
-        vehicle=vehicle,
-        actor_label=f"owner:{member.pk}",
-        idempotency_key=idempotency_key,
-        now=now,
-    )
+    with transaction.atomic():
+        locked = definition_for_update(definition.pk)
+        refusals = claim_refusals(locked, member=member, vehicle=vehicle, now=now)
+        if refusals:
+            raise ClaimRefused(refusals[0])
+        vouchers = voucher_issue(
+            definition=locked,
+            source=Source.CLAIM,
+            member=member,
+            vehicle=vehicle,
+            actor_label=f"owner:{member.pk}",
+            idempotency_key=idempotency_key,
+            now=now,
+        )
+    definition.stock_issued = locked.stock_issued
+    return vouchers
 
 
 def order_approve(
