@@ -865,6 +865,17 @@ def test_refund_of_a_used_voucher_is_refused(owner, vehicle, dealer):
     assert not RefundRequest.objects.exists()
 
 
+def test_refund_past_the_end_of_validity_is_refused_even_before_the_sweep(owner, vehicle):
+    voucher = voucher_for(vehicle, refundable=True, validity_days=1)
+
+    with pytest.raises(RefundNotAllowed):
+        voucher_refund_request(voucher=voucher, member=owner, now=voucher.valid_until + timedelta(seconds=1))
+
+    assert fresh(voucher).status == Status.ACTIVE
+    assert kinds(voucher) == [Kind.ISSUED]
+    assert not RefundRequest.objects.exists()
+
+
 def test_refund_request_replay_returns_the_same_request(owner, vehicle):
     voucher = voucher_for(vehicle, refundable=True)
 

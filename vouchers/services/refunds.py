@@ -25,7 +25,8 @@ def voucher_refund_request(
     idempotency_key: str | None = None,
     now: datetime | None = None,
 ) -> RefundRequest:
-    """Ask for the refund of an unused voucher whose definition allows it; the voucher is locked."""
+    """Ask for the refund of an unused, still valid voucher whose definition allows it; the voucher
+    is locked."""
     now = now or timezone.now()
     with transaction.atomic():
         locked = voucher_for_update(voucher.pk)
@@ -35,6 +36,9 @@ def voucher_refund_request(
             raise RefundNotAllowed()
         require_status(locked, Status.INACTIVE, Status.ACTIVE)
         if locked.uses_left != locked.uses_total:
+            raise RefundNotAllowed()
+        # Past its end the voucher is worth nothing, even before the nightly sweep marks it expired.
+        if locked.valid_until is not None and now > locked.valid_until:
             raise RefundNotAllowed()
         before = locked.status
         locked.status = Status.LOCKED
