@@ -139,7 +139,11 @@ class CampaignAdmin(admin.ModelAdmin):
                 service(campaign=campaign)
                 done += 1
             except DomainError as exc:
-                self.message_user(request, f"{campaign}: {exc.message}", messages.ERROR)
+                self.message_user(
+                    request,
+                    _("%(campaign)s: %(message)s") % {"campaign": campaign, "message": exc.message},
+                    messages.ERROR,
+                )
         if done:
             self.message_user(request, done_message % {"n": done}, messages.SUCCESS)
 

@@ -6,6 +6,7 @@ from django.urls import reverse
 from campaigns.models import Campaign, MessageTemplate, Notification, Segment
 from campaigns.services import notification_queue
 from tests.factories import MemberFactory, OwnedVehicleFactory, UserFactory
+from tests.translation_support import zh_hant_entries
 
 pytestmark = pytest.mark.django_db
 
@@ -52,6 +53,21 @@ def test_schedule_refusal_is_shown_and_nothing_changes(client, operator, campaig
     url = reverse("admin:campaigns_campaign_dry_run", args=[campaign.pk])
     response = client.post(url, follow=True)
     assert "Traditional Chinese" in response.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.DRAFT
+
+
+def test_a_refused_list_action_names_the_campaign_in_one_translatable_message(client, operator, campaign):
+    Campaign.objects.filter(pk=campaign.pk).update(message_zh_hant="")
+    with zh_hant_entries({"%(campaign)s: %(message)s": "《%(campaign)s》未排程：%(message)s"}):
+        response = client.post(
+            reverse("admin:campaigns_campaign_changelist"),
+            {"action": "schedule", "_selected_action": [campaign.pk]},
+            follow=True,
+            headers={"accept-language": "zh-Hant"},
+        )
+    shown = [str(m) for m in response.context["messages"]]
+    assert any(m.startswith("《冬季保養》未排程：") for m in shown), shown
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.DRAFT
 
