@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from tests.factories import DefinitionFactory, OwnedVehicleFactory, issue_voucher
 from tests.factories.staff import staff_user, use_english
+from tests.translation_support import zh_hant_entries
 from vouchers.models import LedgerEntry, RefundRequest, Voucher
 from vouchers.services import voucher_refund_request
 
@@ -170,3 +171,43 @@ def test_a_voucher_waiting_for_a_refund_offers_the_decision_not_unlock(client, o
     assert tools["Decide the refund request"] == reverse(
         "admin:vouchers_refundrequest_change", args=[refund.pk]
     )
+
+
+ZH = {"accept-language": "zh-Hant"}
+SENTENCES = {
+    "%(action)s — %(code)s": "%(action)s：票券 %(code)s",
+    "%(action)s. Reason: %(reason)s": "已%(action)s，原因：%(reason)s",
+    "%(action)s → %(date)s. Reason: %(reason)s": "已%(action)s至 %(date)s，原因：%(reason)s",
+}
+
+
+def test_an_action_page_title_is_one_translatable_sentence(client, operator):
+    voucher = issue_voucher(vehicle=OwnedVehicleFactory())
+    with zh_hant_entries(SENTENCES):
+        page = client.get(action(voucher, "void"), headers=ZH).content.decode()
+    assert f"：票券 {voucher.code_display}" in page
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "ending"),
+    [
+        ("void", {}, "，原因：called"),
+        ("extend", {"valid_until": "2099-12-31"}, "至 2099-12-31，原因：called"),
+    ],
+)
+def test_the_admin_log_of_an_action_is_one_translatable_sentence(client, operator, name, data, ending):
+    voucher = issue_voucher(vehicle=OwnedVehicleFactory())
+    with zh_hant_entries(SENTENCES):
+        response = client.post(action(voucher, name), {**data, "reason": "called"}, headers=ZH)
+    assert response.status_code == 302
+    log = LogEntry.objects.get(object_id=str(voucher.pk), user=operator)
+    assert log.change_message.startswith("已") and log.change_message.endswith(ending), log.change_message
+
+
+def test_the_admin_log_of_a_refund_decision_is_one_translatable_sentence(client, operator):
+    refund = _refund()
+    url = reverse("admin:vouchers_refundrequest_decide", args=[refund.pk, "reject"])
+    with zh_hant_entries(SENTENCES):
+        assert client.post(url, {"reason": "checked"}, headers=ZH).status_code == 302
+    log = LogEntry.objects.get(object_id=str(refund.pk), user=operator)
+    assert log.change_message.startswith("已") and log.change_message.endswith("，原因：checked")

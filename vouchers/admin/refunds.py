@@ -103,7 +103,9 @@ class RefundRequestAdmin(PendingFirstMixin, admin.ModelAdmin):
             form=ReasonForm(request.POST or None),
             title=label,
             perform=perform,
-            log_message=lambda d: f"{label}. " + gettext("Reason: %(reason)s") % {"reason": d["reason"]},
+            log_message=lambda d: (
+                gettext("%(action)s. Reason: %(reason)s") % {"action": label, "reason": d["reason"]}
+            ),
             extra_context={
                 "submit_label": label,
                 "summary": [

@@ -208,15 +208,20 @@ class VoucherAdmin(FastListMixin, admin.ModelAdmin):
             }
 
         def log_message(data):
-            extra = f" → {data['valid_until']:%Y-%m-%d}" if action == "extend" else ""
-            return f"{label}{extra}. " + gettext("Reason: %(reason)s") % {"reason": data["reason"]}
+            if action == "extend":
+                return gettext("%(action)s → %(date)s. Reason: %(reason)s") % {
+                    "action": label,
+                    "date": f"{data['valid_until']:%Y-%m-%d}",
+                    "reason": data["reason"],
+                }
+            return gettext("%(action)s. Reason: %(reason)s") % {"action": label, "reason": data["reason"]}
 
         return run_action(
             self,
             request,
             voucher,
             form=form_class(request.POST or None),
-            title=f"{label} — {voucher.code_display}",
+            title=gettext("%(action)s — %(code)s") % {"action": label, "code": voucher.code_display},
             perform=perform,
             log_message=log_message,
             extra_context={
