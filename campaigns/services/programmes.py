@@ -4,9 +4,14 @@ Each is a job step `(now, cursor, deadline) -> (members or vehicles handled, nex
 in order. Each grant and message has a key naming the programme, the holder and the period (the
 year, the day count, the last visit), so a re-run or a resumed run changes nothing. A programme
 looks back CAMPAIGNS_CATCH_UP_DAYS so that a night the job did not run is made up.
+
+Holders are read in batches, and those whose grants and message are all written already (most of
+them, night after night: win-back sees every car still away) are passed over with two look-ups per
+batch, not several per holder.
 """
 
 import time
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -17,8 +22,8 @@ from vehicles.models import Ownership, Vehicle
 from vouchers.models import VoucherDefinition
 from vouchers.validity import local_date
 
-from ..models import Notification, Programme
-from .events import event_definitions, event_grant
+from ..models import EventIssuance, Notification, Programme
+from .events import event_definitions, event_grant, once_key
 from .notify import Draft, member_notify, notifications_bulk_queue
 
 Event = VoucherDefinition.TriggerEvent
@@ -39,41 +44,107 @@ def _owner_id():
     )
 
 
+@dataclass
+class _Holder:
+    """One member (and car) a programme serves tonight, with the period and key of its message."""
+
+    member: Member
+    vehicle: Vehicle | None
+    period: str
+    key: str
+    context: dict = field(default_factory=dict)
+
+
+def _definitions(programme: Programme, event: str) -> list[VoucherDefinition]:
+    return list(event_definitions(event)) if programme.issue_vouchers else []
+
+
+def _pending(
+    programme: Programme, definitions: list[VoucherDefinition], event: str, holders: list[_Holder]
+) -> set[int]:
+    """Positions of the holders with a grant or the message still to write (two queries a batch)."""
+    grant_keys = [
+        {once_key(d, event, member=h.member, vehicle=h.vehicle, period=h.period) for d in definitions}
+        for h in holders
+    ]
+    wanted = set().union(*grant_keys)
+    granted = (
+        set(EventIssuance.objects.filter(key__in=wanted).values_list("key", flat=True)) if wanted else set()
+    )
+    sent = set()
+    if programme.send_message and holders:
+        sent = set(
+            Notification.objects.filter(dedup_key__in=[h.key[:200] for h in holders]).values_list(
+                "dedup_key", flat=True
+            )
+        )
+    return {
+        i
+        for i, (holder, keys) in enumerate(zip(holders, grant_keys, strict=True))
+        if not keys <= granted or (programme.send_message and holder.key[:200] not in sent)
+    }
+
+
 def _grant_and_tell(
     programme: Programme,
     *,
+    definitions: list[VoucherDefinition],
     event: str,
-    member: Member,
-    vehicle: Vehicle | None,
-    period: str,
-    key: str,
-    context: dict,
+    holder: _Holder,
     now: datetime,
-) -> int:
+) -> None:
     titles = []
-    if programme.issue_vouchers:
-        for definition in event_definitions(event):
-            _grant, vouchers = event_grant(
-                definition=definition, event=event, member=member, vehicle=vehicle, period=period, now=now
-            )
-            if vouchers:
-                titles.append({"title": definition.title})
+    for definition in definitions:
+        _grant, vouchers = event_grant(
+            definition=definition,
+            event=event,
+            member=holder.member,
+            vehicle=holder.vehicle,
+            period=holder.period,
+            now=now,
+        )
+        if vouchers:
+            titles.append({"title": definition.title})
     if programme.send_message:
         member_notify(
             Draft(
-                member=member,
+                member=holder.member,
                 purpose=Notification.Purpose.LIFECYCLE,
                 template_key=programme.key,
-                dedup_key=key,
+                dedup_key=holder.key,
                 promotional=programme.promotional,
-                context={**context, "vouchers": titles},
+                context={**holder.context, "vouchers": titles},
             ),
             now=now,
         )
-    return 1
 
 
-def _vehicles_step(queryset, *, cursor, deadline, handle) -> tuple[int, object]:
+def _serve(
+    programme: Programme,
+    definitions: list[VoucherDefinition],
+    event: str,
+    holders: list[_Holder],
+    *,
+    now: datetime,
+    deadline: float | None,
+) -> tuple[int, int | None]:
+    """Serve the holders not served yet, in order: (holders handled, position of the last one when
+    time ran out, else None)."""
+    pending = _pending(programme, definitions, event, holders)
+    for i, holder in enumerate(holders):
+        if i not in pending:
+            continue
+        _grant_and_tell(programme, definitions=definitions, event=event, holder=holder, now=now)
+        if deadline is not None and time.monotonic() > deadline:
+            return i + 1, i
+    return len(holders), None
+
+
+def _vehicles_step(
+    programme: Programme, event: str, queryset, *, cursor, deadline, holder_for, now
+) -> tuple[int, object]:
+    """`holder_for(vehicle, owner)` names the holder to serve for a vehicle, or None to pass it by."""
+    definitions = _definitions(programme, event)
     after = cursor or 0
     done = 0
     while True:
@@ -87,8 +158,9 @@ def _vehicles_step(queryset, *, cursor, deadline, handle) -> tuple[int, object]:
         if not batch:
             return done, None
         members = {m.pk: m for m in Member.objects.filter(pk__in={v.owner_id for v in batch})}
-        for vehicle in batch:
-            done += handle(vehicle, members[vehicle.owner_id])
+        holders = [h for v in batch if (h := holder_for(v, members[v.owner_id])) is not None]
+        served, _stopped = _serve(programme, definitions, event, holders, now=now, deadline=None)
+        done += served
         after = batch[-1].pk
         if deadline is not None and time.monotonic() > deadline:
             return done, after
@@ -137,23 +209,23 @@ def birthdays(*, now: datetime, cursor=None, deadline: float | None = None) -> t
         match |= Q(birthday__month=day.month, birthday__day=day.day)
         if day.month == 2 and day.day == 28 and not _leap(day.year):
             match |= Q(birthday__month=2, birthday__day=29)
-    members = Member.objects.filter(match, pk__gt=cursor or 0).order_by("pk")
+    members = Member.objects.filter(match).order_by("pk")
+    definitions = _definitions(programme, Event.BIRTHDAY)
+    after = cursor or 0
     done = 0
-    for member in members.iterator(500):
-        year = _birthday_year(member.birthday, today)
-        done += _grant_and_tell(
-            programme,
-            event=Event.BIRTHDAY,
-            member=member,
-            vehicle=None,
-            period=str(year),
-            key=f"birthday:{member.pk}:{year}",
-            context={},
-            now=now,
-        )
-        if deadline is not None and time.monotonic() > deadline:
-            return done, member.pk
-    return done, None
+    while True:
+        batch = list(members.filter(pk__gt=after)[: settings.JOBS_BATCH_SIZE])
+        if not batch:
+            return done, None
+        holders = []
+        for member in batch:
+            year = _birthday_year(member.birthday, today)
+            holders.append(_Holder(member, None, str(year), f"birthday:{member.pk}:{year}"))
+        served, stopped = _serve(programme, definitions, Event.BIRTHDAY, holders, now=now, deadline=deadline)
+        done += served
+        if stopped is not None:
+            return done, holders[stopped].member.pk
+        after = batch[-1].pk
 
 
 def _leap(year: int) -> bool:
@@ -181,23 +253,28 @@ def anniversaries(*, now: datetime, cursor=None, deadline: float | None = None) 
             delivery_date__month=day.month, delivery_date__day=day.day, delivery_date__year__lt=day.year
         )
 
-    def handle(vehicle, member):
+    def holder_for(vehicle, member):
         year = _birthday_year(vehicle.delivery_date, today)
         years = year - vehicle.delivery_date.year
         if years < 1:
-            return 0
-        return _grant_and_tell(
-            programme,
-            event=Event.PURCHASE_ANNIVERSARY,
-            member=member,
-            vehicle=vehicle,
-            period=str(year),
-            key=f"anniversary:{vehicle.pk}:{year}",
-            context={"plate": vehicle.plate, "model": vehicle.model.name, "years": years},
-            now=now,
+            return None
+        return _Holder(
+            member,
+            vehicle,
+            str(year),
+            f"anniversary:{vehicle.pk}:{year}",
+            {"plate": vehicle.plate, "model": vehicle.model.name, "years": years},
         )
 
-    return _vehicles_step(Vehicle.objects.filter(match), cursor=cursor, deadline=deadline, handle=handle)
+    return _vehicles_step(
+        programme,
+        Event.PURCHASE_ANNIVERSARY,
+        Vehicle.objects.filter(match),
+        cursor=cursor,
+        deadline=deadline,
+        holder_for=holder_for,
+        now=now,
+    )
 
 
 def win_back(*, now: datetime, cursor=None, deadline: float | None = None) -> tuple[int, object]:
@@ -209,17 +286,22 @@ def win_back(*, now: datetime, cursor=None, deadline: float | None = None) -> tu
     cutoff = now - timedelta(days=days)
     lapsed = Q(last_visit_at__lt=cutoff) | Q(last_visit_at__isnull=True, delivery_date__lt=local_date(cutoff))
 
-    def handle(vehicle, member):
+    def holder_for(vehicle, member):
         since = local_date(vehicle.last_visit_at).isoformat() if vehicle.last_visit_at else "never"
-        return _grant_and_tell(
-            programme,
-            event=Event.NO_VISIT,
-            member=member,
-            vehicle=vehicle,
-            period=since,
-            key=f"winback:{vehicle.pk}:{since}",
-            context={"plate": vehicle.plate, "model": vehicle.model.name, "months": round(days / 30.4)},
-            now=now,
+        return _Holder(
+            member,
+            vehicle,
+            since,
+            f"winback:{vehicle.pk}:{since}",
+            {"plate": vehicle.plate, "model": vehicle.model.name, "months": round(days / 30.4)},
         )
 
-    return _vehicles_step(Vehicle.objects.filter(lapsed), cursor=cursor, deadline=deadline, handle=handle)
+    return _vehicles_step(
+        programme,
+        Event.NO_VISIT,
+        Vehicle.objects.filter(lapsed),
+        cursor=cursor,
+        deadline=deadline,
+        holder_for=holder_for,
+        now=now,
+    )

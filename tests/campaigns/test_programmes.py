@@ -121,3 +121,50 @@ def test_message_only_when_vouchers_are_switched_off():
     birthdays(now=at(date(2026, 3, 10)))
     assert not Voucher.objects.exists()
     assert Notification.objects.count() == 1
+
+
+def _lapsed_cars(n: int, now: datetime) -> list:
+    cars = []
+    for _ in range(n):
+        car = OwnedVehicleFactory(delivery_date=date(2024, 1, 1), owner=MemberFactory(consent_marketing=True))
+        car.last_visit_at = now - timedelta(days=200)
+        car.save()
+        cars.append(car)
+    return cars
+
+
+def test_a_night_with_nothing_new_costs_a_few_queries_per_batch_not_per_holder(django_assert_max_num_queries):
+    """Win-back looks at every lapsed car every night: those already invited must be passed over in
+    bulk, not with a look-up per car and definition (the same for birthdays and anniversaries)."""
+    event_definition(Event.NO_VISIT)
+    event_definition(Event.BIRTHDAY, holder_type=VoucherDefinition.HolderType.MEMBER)
+    now = at(date(2026, 9, 1))
+    _lapsed_cars(25, now)
+    for n in range(25):
+        MemberFactory(birthday=date(1980, 9, 1), phone=f"+88693{n:07d}", consent_marketing=True)
+    win_back(now=now)
+    birthdays(now=now)
+    assert Voucher.objects.count() == 50
+    sent = Notification.objects.count()
+
+    with django_assert_max_num_queries(16):  # per step: programme, definitions, batch, owners, 2 look-ups
+        assert win_back(now=now + timedelta(days=1)) == (25, None)
+        assert birthdays(now=now + timedelta(days=1)) == (25, None)
+
+    assert Voucher.objects.count() == 50
+    assert Notification.objects.count() == sent
+
+
+def test_a_slice_that_runs_out_of_time_resumes_after_the_last_member_it_served():
+    gift = event_definition(Event.BIRTHDAY, holder_type=VoucherDefinition.HolderType.MEMBER)
+    members = [MemberFactory(birthday=date(1980, 9, 1)) for _ in range(3)]
+    now = at(date(2026, 9, 1))
+
+    done, cursor = birthdays(now=now, deadline=0)  # out of time at once: one member per slice
+
+    assert (done, cursor) == (1, members[0].pk)
+    while cursor is not None:
+        _more, cursor = birthdays(now=now, cursor=cursor, deadline=0)
+    assert sorted(Voucher.objects.filter(definition=gift).values_list("member_id", flat=True)) == [
+        m.pk for m in members
+    ]
