@@ -105,10 +105,10 @@ def _offer(definition, member, vehicles, owned, counts, now) -> Offer:
             Condition(_("For %(models)s") % {"models": "、".join(m.name for m in claim_models)}, met)
         )
     if definition.per_holder_limit is not None:
-        per = _("per member") if holder == Holder.MEMBER else _("per vehicle")
-        offer.conditions.append(
-            Condition(_("Limit %(limit)s %(per)s") % {"limit": definition.per_holder_limit, "per": per})
+        limit = (
+            _("Limit %(limit)s per member") if holder == Holder.MEMBER else _("Limit %(limit)s per vehicle")
         )
+        offer.conditions.append(Condition(limit % {"limit": definition.per_holder_limit}))
     stock_left = definition.stock_left
     if stock_left is None:
         offer.conditions.append(Condition(_("Unlimited stock")))

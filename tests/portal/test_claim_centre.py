@@ -3,11 +3,13 @@
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from members.models import Tier
 from tests.factories import DefinitionFactory, MemberFactory, OwnedVehicleFactory, VehicleModelFactory
+from tests.translation_support import zh_hant_entries
 from vehicles.services import vehicle_authorise_driver
 from vouchers.models import Voucher, VoucherDefinition
 
@@ -74,6 +76,22 @@ def test_each_offer_shows_its_conditions_and_the_stock_left(owner, car, owner_cl
     assert "Limit 1 per member" in texts and "345 left" in texts
     assert "Interior care" in html and "345 left" in html
     assert not offer.claimable and "Your membership tier is too low for this voucher." in offer.blockers
+
+
+@pytest.mark.parametrize(
+    ("holder", "msgid", "shown"),
+    [
+        (Holder.MEMBER, "Limit %(limit)s per member", "會員每人最多 2 張"),
+        (Holder.VEHICLE, "Limit %(limit)s per vehicle", "每車最多 2 張"),
+    ],
+)
+def test_the_per_holder_limit_is_one_translatable_sentence(owner, car, holder, msgid, shown):
+    """Word order differs between languages: "limit" and "per member" are not glued together."""
+    _claimable(code="limited", holder_type=holder, per_holder_limit=2)
+    client = sign_in(Client(headers={"accept-language": "zh-Hant"}), owner)
+    with zh_hant_entries({msgid: shown.replace("2", "%(limit)s")}):
+        offer = _offers(client)["limited"]
+    assert shown in {c.text for c in offer.conditions}
 
 
 def test_claim_a_member_voucher(owner, owner_client):
