@@ -1,12 +1,15 @@
 """Binding a vehicle by VIN and plate: immediate when the sales record says so, else a request."""
 
 import pytest
+from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import MemberFactory, OwnedVehicleFactory, VehicleFactory
+from tests.translation_support import zh_hant_entries
 from vehicles.models import BindingRequest, Ownership
 
-from .conftest import TOKEN, page_messages
+from .conftest import TOKEN, page_messages, sign_in
 
 pytestmark = pytest.mark.django_db
 PENDING = "We could not match this VIN and plate to a car registered to your mobile number."
@@ -55,6 +58,15 @@ def test_a_mismatch_becomes_a_request_and_never_says_whose_car_it_is(owner, owne
     assert BindingRequest.objects.get().status == BindingRequest.Status.PENDING
     assert not Ownership.objects.filter(member=owner).exists()
     assert 'data-test="binding-request"' in html  # the owner sees the request waiting
+
+
+def test_a_waiting_request_says_when_it_was_made_in_one_sentence(owner, owner_client):
+    _bind(owner_client, "WBA5R1C00LF999999", "ZZZ-9999")
+    made = timezone.localtime(BindingRequest.objects.get().created_at)
+    client = sign_in(Client(headers={"accept-language": "zh-Hant"}), owner)
+    with zh_hant_entries({"requested %(date)s": "%(date)s 提出申請"}):
+        html = client.get(reverse("portal:home")).content.decode()
+    assert f"{made:%Y-%m-%d} 提出申請" in html
 
 
 def test_submitting_the_same_request_twice_keeps_one(owner, owner_client):

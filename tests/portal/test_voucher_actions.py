@@ -1,10 +1,13 @@
 """Activating a voucher and asking for a refund from its page: services decide, pages tell."""
 
 import pytest
+from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from redemption.services import redemption_redeem
 from tests.factories import DealerFactory, DefinitionFactory, MemberFactory, issue_voucher
+from tests.translation_support import zh_hant_entries
 from vehicles.services import vehicle_authorise_driver
 from vouchers.models import LedgerEntry, RefundRequest, Voucher, VoucherDefinition
 from vouchers.services import refund_reject
@@ -129,6 +132,20 @@ def test_the_owner_sees_the_decision(owner, car, owner_client):
     refund_reject(refund=RefundRequest.objects.get(), actor=None, reason="Used at the counter on paper")
     html = owner_client.get(reverse("portal:voucher", args=[voucher.pk])).content.decode()
     assert "Rejected" in html and "Used at the counter on paper" in html
+
+
+def test_when_a_refund_was_asked_and_decided_reads_as_whole_sentences(owner, car, owner_client):
+    voucher = _refundable(car)
+    _post(owner_client, "portal:voucher_refund", voucher)
+    refund = RefundRequest.objects.get()
+    refund_reject(refund=refund, actor=None, reason="Used")
+    refund.refresh_from_db()
+    client = sign_in(Client(headers={"accept-language": "zh-Hant"}), owner)
+    sentences = {"requested %(date)s": "%(date)s 提出申請", "decided %(date)s": "%(date)s 完成審核"}
+    with zh_hant_entries(sentences):
+        html = client.get(reverse("portal:voucher", args=[voucher.pk])).content.decode()
+    for moment, ending in ((refund.created_at, "提出申請"), (refund.decided_at, "完成審核")):
+        assert f"{timezone.localtime(moment):%Y-%m-%d %H:%M} {ending}" in html
 
 
 def test_a_voucher_that_does_not_allow_refunds_is_refused(owner, car, owner_client):
