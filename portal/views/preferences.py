@@ -53,7 +53,7 @@ def preferences(request):
             "kind": change.get_kind_display(),
             "old": _value_label(change.kind, change.old_value),
             "new": _value_label(change.kind, change.new_value),
-            "source": change.source,
+            "source": _source_label(change.source),
         }
         for change in ConsentChange.objects.filter(member=member).order_by("-changed_at", "-pk")[
             :HISTORY_SHOWN
@@ -78,3 +78,9 @@ def _value_label(kind: str, value: str) -> str:
         return _("On") if value == "True" else _("Off")
     choices = dict(Channel.choices if kind == ConsentChange.Kind.CHANNEL else Language.choices)
     return str(choices.get(value, value))
+
+
+def _source_label(source: str) -> str:
+    """Where a change was made, in the owner's language; other sources (imports) as recorded."""
+    labels = {"portal": _("owner portal"), "opt-out link": _("opt-out link in a message")}
+    return labels.get(source, source)

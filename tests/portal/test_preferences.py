@@ -2,11 +2,14 @@
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from django.urls import reverse
 
 from members.models import ConsentChange
+from members.services import member_update_preferences
+from tests.translation_support import zh_hant_entries
 
-from .conftest import TOKEN, page_messages
+from .conftest import TOKEN, page_messages, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -108,3 +111,12 @@ def test_a_form_without_its_token_is_refused(owner, owner_client):
     assert "This form has expired" in response.content.decode()
     owner.refresh_from_db()
     assert not owner.consent_marketing and not ConsentChange.objects.exists()
+
+
+def test_where_each_change_was_made_is_said_in_the_owners_language(owner):
+    member_update_preferences(member=owner, source="portal", consent_marketing=True)
+    member_update_preferences(member=owner, source="opt-out link", consent_marketing=False)
+    client = sign_in(Client(headers={"accept-language": "zh-Hant"}), owner)
+    with zh_hant_entries({"owner portal": "會員專區", "opt-out link in a message": "訊息中的退訂連結"}):
+        html = client.get(reverse("portal:preferences")).content.decode()
+    assert "(會員專區)" in html and "(訊息中的退訂連結)" in html
