@@ -52,6 +52,15 @@ def test_redeem_for_a_dealer_goes_through_the_service_and_is_audited(client, ope
     ).exists()
 
 
+def test_the_hidden_idempotency_key_gets_no_visible_label(client, operator):
+    voucher = issue_voucher(vehicle=OwnedVehicleFactory())
+    html = client.get(reverse("admin:redemption_redemption_redeem", args=[voucher.pk])).content.decode()
+    assert 'type="hidden" name="idempotency_key"' in html
+    assert 'for="id_idempotency_key"' not in html and "Idempotency key" not in html
+    for field in ("dealer", "vehicle", "mileage_km", "work_order", "reason"):
+        assert f'<label for="id_{field}"' in html
+
+
 def test_a_refused_redemption_is_shown_on_the_form(client, operator):
     dealer, allowed = DealerFactory(), DealerFactory()
     definition = DefinitionFactory()
