@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -372,6 +373,11 @@ class Voucher(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="used") | Q(uses_left=0), name="voucher_used_means_no_uses_left"
             ),
+            # The last use makes it `used`; a voucher still open always has a use to give.
+            models.CheckConstraint(
+                condition=~Q(status__in=["inactive", "active", "held", "locked"]) | Q(uses_left__gte=1),
+                name="voucher_open_has_a_use_left",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "valid_until"], name="voucher_status_until"),
@@ -435,6 +441,12 @@ class LedgerEntry(models.Model):
                 fields=["voucher", "idempotency_key"],
                 condition=Q(idempotency_key__isnull=False),
                 name="ledger_idempotency_key_unique_per_voucher",
+            ),
+            # A redemption's use is given back at most once (`data.reverses`: the redeemed entry).
+            models.UniqueConstraint(
+                KeyTextTransform("reverses", "data"),
+                condition=Q(kind="reversed"),
+                name="ledger_redemption_reversed_once",
             ),
         ]
         indexes = [models.Index(fields=["voucher", "kind"]), models.Index(fields=["kind", "created_at"])]

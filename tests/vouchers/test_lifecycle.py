@@ -4,7 +4,7 @@ effect, each refusal, idempotent replays, and a ledger that reconciles after eve
 from datetime import date, timedelta
 
 import pytest
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone, translation
 
 from members.models import Member
@@ -1119,6 +1119,40 @@ def test_the_database_refuses_to_update_or_delete_ledger_entries(vehicle):
 
     assert list(entries.values_list("reason", flat=True)) == [""]
     assert reconciled()
+
+
+def test_the_database_refuses_a_second_reversal_of_one_redemption(vehicle, dealer):
+    """AlreadyReversed is checked under the voucher's lock; the database backs it, so no path that
+    skips the check can give one use back twice."""
+    voucher = voucher_for(vehicle, uses_per_voucher=3)
+    first = voucher_redeem(voucher=voucher, vehicle=vehicle, dealer=dealer)
+    voucher_redeem(voucher=voucher, vehicle=vehicle, dealer=dealer)
+    voucher_reverse_use(voucher=voucher, redeemed_entry=first, reason="wrong car")
+    again = LedgerEntry(
+        voucher=voucher,
+        kind=Kind.REVERSED,
+        delta=+1,
+        status_before=Status.ACTIVE,
+        status_after=Status.ACTIVE,
+        uses_left_after=3,
+        data={"reverses": first.pk},
+    )
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        again.save()
+
+    assert voucher.ledger.filter(kind=Kind.REVERSED).count() == 1
+    assert reconciled()
+
+
+@pytest.mark.parametrize("state", [Status.INACTIVE, Status.ACTIVE, Status.HELD, Status.LOCKED])
+def test_the_database_refuses_an_open_voucher_without_a_use_left(vehicle, state):
+    voucher = voucher_for(vehicle, uses_per_voucher=2)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Voucher.objects.filter(pk=voucher.pk).update(status=state, uses_left=0)
+
+    assert fresh(voucher).uses_left == 2
 
 
 # --- definitions -------------------------------------------------------------------------------
