@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.validators import RegexValidator
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -146,11 +147,24 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         )
 
 
+# The nightly programmes count these days back from today: whole numbers a calendar can hold.
+PROGRAMME_DAYS = RegexValidator(
+    r"^\s*([0-9]{1,4}\s*(,\s*[0-9]{1,4}\s*)*)?$", _("Comma-separated numbers of days")
+)
+
+
 @admin.register(Programme)
 class ProgrammeAdmin(admin.ModelAdmin):
     list_display = ["key", "is_active", "send_message", "issue_vouchers", "days", "promotional"]
     list_editable = ["is_active", "send_message", "issue_vouchers", "days", "promotional"]
     readonly_fields = ["key"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # Here, not in a form class: the list's editable rows use it too.
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "days":
+            field.validators.append(PROGRAMME_DAYS)
+        return field
 
     def has_add_permission(self, request):
         return False

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from campaigns.models import Campaign, MessageTemplate, Notification, Segment
+from campaigns.models import Campaign, MessageTemplate, Notification, Programme, Segment
 from campaigns.services import notification_queue
 from tests.factories import MemberFactory, OwnedVehicleFactory, UserFactory
 from tests.translation_support import zh_hant_entries
@@ -111,3 +111,44 @@ def test_template_edit_is_validated_and_saved_with_the_editor(client, operator):
     assert response.status_code == 302
     row.refresh_from_db()
     assert (row.body, row.updated_by) == ("{{ name }} 回來看看", operator)
+
+
+@pytest.mark.parametrize("days", ["abc", "30,sixty", "99999999", "30;60", "²"])
+def test_programme_days_that_the_nightly_run_cannot_use_are_refused(client, operator, days):
+    """Saved, they were skipped without a word or overflowed the nightly run's date arithmetic."""
+    programme = Programme.objects.get(key="win_back")
+    before = programme.days
+    response = client.post(
+        reverse("admin:campaigns_programme_change", args=[programme.pk]),
+        {"is_active": "on", "send_message": "on", "days": days},
+    )
+    assert response.status_code == 200 and "days" in response.context["adminform"].form.errors
+    assert _save_in_the_list(client, programme, days).status_code == 200
+    programme.refresh_from_db()
+    assert programme.days == before
+
+
+def _save_in_the_list(client, programme, days):
+    return client.post(
+        reverse("admin:campaigns_programme_changelist"),
+        {
+            "form-TOTAL_FORMS": "1",
+            "form-INITIAL_FORMS": "1",
+            "form-0-id": programme.pk,
+            "form-0-is_active": "on",
+            "form-0-days": days,
+            "_save": "Save",
+        },
+    )
+
+
+def test_programme_days_are_saved_when_well_formed(client, operator):
+    programme = Programme.objects.get(key="new_car_care")
+    url = reverse("admin:campaigns_programme_change", args=[programme.pk])
+    response = client.post(url, {"is_active": "on", "send_message": "on", "days": "30, 60,90"})
+    assert response.status_code == 302
+    programme.refresh_from_db()
+    assert programme.days_list == [30, 60, 90]
+    assert _save_in_the_list(client, programme, "45").status_code == 302
+    programme.refresh_from_db()
+    assert programme.days_list == [45]
