@@ -21,10 +21,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def sign_in(page, user):
     page.goto(page.base_url + "/counter/")
     assert "/counter/login/" in page.url
-    page.keyboard.type(user.username)  # the user name field has the focus
-    page.keyboard.press("Tab")
-    page.keyboard.type(PASSWORD)
-    page.keyboard.press("Enter")
+    username = page.locator('input[name="username"]')
+    username.wait_for()
+    assert username.evaluate("el => el === document.activeElement")  # focused on load
+    username.fill(user.username)
+    page.locator('input[name="password"]').fill(PASSWORD)
+    page.locator('input[name="password"]').press("Enter")
     page.wait_for_selector('[data-testid="counter-home"]')
 
 
