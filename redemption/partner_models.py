@@ -120,11 +120,20 @@ class WebhookEndpoint(models.Model):
     description = models.CharField(_("description"), max_length=200, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # The registering request's idempotency key: a retry answers this endpoint, never a second one.
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True, editable=False)  # noqa: DJ001
 
     class Meta:
         ordering = ["pk"]
         verbose_name = _("webhook endpoint")
         verbose_name_plural = _("webhook endpoints")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["api_key", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="webhook_endpoint_idempotency_per_api_key",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.url

@@ -33,9 +33,18 @@ class RegisteredEndpoint:
 
 
 def webhook_endpoint_register(
-    *, api_key: ApiKey, url: str, events: list[str], secret: str = "", description: str = ""
+    *,
+    api_key: ApiKey,
+    url: str,
+    events: list[str],
+    secret: str = "",
+    description: str = "",
+    idempotency_key: str | None = None,
 ) -> RegisteredEndpoint:
-    """Register a URL for the key's events; without a secret the platform generates one."""
+    """Register a URL for the key's events; without a secret the platform generates one.
+
+    A call with the idempotency key of an earlier one answers the endpoint that call registered.
+    """
     refusal = webhook_url_refusal(url)
     if refusal:
         raise WebhookEndpointInvalid(refusal)
@@ -45,6 +54,10 @@ def webhook_endpoint_register(
     secret = secret or "whsec_" + secrets.token_urlsafe(32)
     with transaction.atomic():
         locked = ApiKey.objects.select_for_update().get(pk=api_key.pk)
+        if idempotency_key and (
+            earlier := locked.webhook_endpoints.filter(idempotency_key=idempotency_key).first()
+        ):
+            return RegisteredEndpoint(endpoint=earlier, secret=earlier.secret)
         if locked.webhook_endpoints.filter(is_active=True).count() >= MAX_ENDPOINTS_PER_KEY:
             raise WebhookEndpointInvalid(
                 _("An API key may have at most %(count)s webhook endpoints."), count=MAX_ENDPOINTS_PER_KEY
@@ -55,6 +68,7 @@ def webhook_endpoint_register(
             secret=secret,
             events=sorted(set(events)),
             description=description[:200],
+            idempotency_key=idempotency_key or None,
         )
     return RegisteredEndpoint(endpoint=endpoint, secret=secret)
 

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from redemption.partner_models import WebhookDelivery, WebhookEndpoint
+from redemption.partner_models import IdempotencyRecord, WebhookDelivery, WebhookEndpoint
 from redemption.services import redemption_redeem
 from redemption.webhooks import sending
 from redemption.webhooks.signing import signature_header, signature_verify
@@ -120,6 +120,27 @@ def test_register_list_and_remove_endpoints(partner, receiver):
     assert client.delete(f"/api/v1/webhooks/{endpoint_id}").status_code == 204
     assert client.get("/api/v1/webhooks").json() == []
     assert client.delete(f"/api/v1/webhooks/{endpoint_id}").status_code == 404
+
+
+def test_a_retried_registration_whose_answer_was_lost_registers_once(receiver, settings):
+    """The endpoint was created but the answer never stored (the worker died): the retry with the
+    same Idempotency-Key answers that endpoint and its secret instead of registering a second one,
+    whose deliveries the partner could not verify."""
+    api_key, plaintext = make_key("dms")
+    client = client_for(plaintext)
+    body = {"url": receiver.url, "events": ["voucher.redeemed"]}
+    first = post(client, "/api/v1/webhooks", body, key="hook-1")
+    assert first.status_code == 201
+    IdempotencyRecord.objects.filter(api_key=api_key, key="hook-1").update(
+        status=IdempotencyRecord.Status.PROCESSING,
+        locked_at=timezone.now() - timedelta(seconds=settings.API_IDEMPOTENCY_LOCK_SECONDS + 1),
+    )
+
+    retry = post(client, "/api/v1/webhooks", body, key="hook-1")
+
+    assert retry.status_code == 201
+    assert (retry.json()["id"], retry.json()["secret"]) == (first.json()["id"], first.json()["secret"])
+    assert WebhookEndpoint.objects.filter(api_key=api_key).count() == 1
 
 
 def test_register_with_own_secret_and_event_filter(receiver):

@@ -60,12 +60,14 @@ class WebhookEndpointListView(PartnerView):
         },
     )
     def post(self, request):
-        return self.idempotent(request, lambda _key: self._register())
+        return self.idempotent(request, self._register)
 
-    def _register(self) -> Response:
+    def _register(self, idempotency_key: str | None) -> Response:
         data = WebhookEndpointRequestSerializer(data=self.request.data)
         data.is_valid(raise_exception=True)
-        registered = webhook_endpoint_register(api_key=self.api_key, **data.validated_data)
+        registered = webhook_endpoint_register(
+            api_key=self.api_key, idempotency_key=idempotency_key, **data.validated_data
+        )
         body = WebhookEndpointSerializer(registered.endpoint).data
         body["secret"] = registered.secret
         return Response(body, status=status.HTTP_201_CREATED)
