@@ -52,9 +52,10 @@ def _clean_mileage(mileage_km: int | None) -> int | None:
 
 
 def _label(advisor, actor_label: str) -> str:
+    """Who acted, cut to the 80 characters the redemption and the ledger keep (usernames have 150)."""
     if actor_label:
-        return actor_label
-    return f"advisor:{advisor.get_username()}" if advisor is not None else ""
+        return actor_label[:80]
+    return f"advisor:{advisor.get_username()}"[:80] if advisor is not None else ""
 
 
 def _after_use(redemption: Redemption, now: datetime) -> None:

@@ -557,3 +557,20 @@ def test_advisor_label_defaults_to_the_username_and_can_be_overridden(vehicle, d
 
     assert by_advisor.actor_label == "advisor:sa-lin"
     assert (by_api.actor_label, by_api.channel, by_api.advisor) == ("api:dms", "api", None)
+
+
+def test_a_long_username_is_cut_to_the_label_column_not_refused_by_the_database(vehicle, dealer):
+    """Usernames may have 150 characters, the label column 80 (as in the ledger): a long one
+    answered the counter with a database error on PostgreSQL."""
+    user = UserFactory(username="sa-" + "x" * 140)
+
+    started = redemption_start(
+        voucher=voucher_for(vehicle), vehicle=vehicle, dealer=dealer, idempotency_key="s", advisor=user
+    )
+    redeemed = redemption_redeem(
+        voucher=voucher_for(vehicle), vehicle=vehicle, dealer=dealer, idempotency_key="r", advisor=user
+    )
+
+    for redemption in (started, redeemed):
+        redemption.refresh_from_db()
+        assert redemption.actor_label == f"advisor:sa-{'x' * 140}"[:80]
