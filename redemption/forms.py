@@ -118,7 +118,8 @@ class CounterAuthenticationForm(AuthenticationForm):
     }
 
     def clean(self):
-        username = (self.data.get("username") or "").strip().lower()[:150]
+        # The cleaned name: a raw one may hold a NUL byte, which PostgreSQL refuses in the limit's key.
+        username = (self.cleaned_data.get("username") or "").strip().lower()[:150]
         window = settings.COUNTER_LOGIN_WINDOW_SECONDS
         try:
             if self.request is not None:

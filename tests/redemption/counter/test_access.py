@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from members.models import RateLimitBucket
 from redemption.access import LAST_SEEN_KEY
 from tests.factories import DealerFactory, DealerStaffFactory, UserFactory
 
@@ -127,6 +128,14 @@ def test_log_in_attempts_are_rate_limited_per_client_address(advisor, settings):
         LOGIN, {"username": advisor.username, "password": PASSWORD}, REMOTE_ADDR="10.0.0.9"
     )
     assert other_address.status_code == 302
+
+
+@pytest.mark.parametrize("username", ["\x00", "sa\x00lin"])
+def test_a_user_name_with_a_nul_byte_is_a_form_error(advisor, username):
+    """PostgreSQL refuses NUL in text: the raw name used as a rate-limit key made this a 500 there."""
+    response = english().post(LOGIN, {"username": username, "password": "x"})
+    assert response.status_code == 200
+    assert not [key for key in RateLimitBucket.objects.values_list("key", flat=True) if "\x00" in key]
 
 
 def test_pages_are_zh_hant_by_default(counter, advisor):
