@@ -39,7 +39,8 @@ class Notification(models.Model):
         verbose_name=_("member"),
     )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
-    recipient = models.CharField(_("recipient"), max_length=120, help_text=_("phone, e-mail or LINE user id"))
+    # As long as the longest e-mail address a member may have (254).
+    recipient = models.CharField(_("recipient"), max_length=254, help_text=_("phone, e-mail or LINE user id"))
     purpose = models.CharField(_("purpose"), max_length=30, choices=Purpose.choices, db_index=True)
     template_key = models.CharField(_("template"), max_length=60, blank=True)
     language = models.CharField(
