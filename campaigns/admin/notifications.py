@@ -112,6 +112,7 @@ class MessageTemplateAdmin(admin.ModelAdmin):
     form = MessageTemplateForm
     list_display = ["key", "language", "subject", "updated_at", "updated_by"]
     list_filter = ["key", "language"]
+    list_select_related = ["updated_by"]  # nullable: the admin's default join leaves it out
     readonly_fields = ["key", "language", "variables", "preview", "updated_at", "updated_by"]
     fields = ["key", "language", "subject", "body", "variables", "preview", "updated_at", "updated_by"]
 

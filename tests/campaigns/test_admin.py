@@ -152,3 +152,16 @@ def test_programme_days_are_saved_when_well_formed(client, operator):
     assert _save_in_the_list(client, programme, "45").status_code == 302
     programme.refresh_from_db()
     assert programme.days_list == [45]
+
+
+def test_the_template_list_shows_editors_in_constant_queries(client, operator, django_assert_max_num_queries):
+    url = reverse("admin:campaigns_messagetemplate_changelist")
+    rows = list(MessageTemplate.objects.order_by("pk"))
+    MessageTemplate.objects.filter(pk=rows[0].pk).update(updated_by=UserFactory())
+    with django_assert_max_num_queries(20) as one_editor:
+        assert client.get(url).status_code == 200
+    for row in rows:
+        MessageTemplate.objects.filter(pk=row.pk).update(updated_by=UserFactory())
+    with django_assert_max_num_queries(len(one_editor)):
+        response = client.get(url)
+    assert len(response.context["cl"].result_list) == len(rows) > 10
