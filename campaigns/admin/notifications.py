@@ -188,14 +188,14 @@ class EventIssuanceAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["event", "status"]
     search_fields = ["key"]
-    list_select_related = ["definition", "member", "vehicle"]
+    list_select_related = ["definition", "member", "vehicle__model"]  # a vehicle reads "plate (model)"
     show_full_result_count = False
 
 
 @admin.register(ReferralSuccess)
 class ReferralSuccessAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "referrer", "referred", "vehicle"]
-    list_select_related = ["referrer", "referred", "vehicle"]
+    list_select_related = ["referrer", "referred", "vehicle__model"]
 
 
 @admin.register(JobRun)

@@ -3,9 +3,17 @@
 import pytest
 from django.urls import reverse
 
-from campaigns.models import Campaign, MessageTemplate, Notification, Programme, Segment
+from campaigns.models import (
+    Campaign,
+    EventIssuance,
+    MessageTemplate,
+    Notification,
+    Programme,
+    ReferralSuccess,
+    Segment,
+)
 from campaigns.services import notification_queue
-from tests.factories import MemberFactory, OwnedVehicleFactory, UserFactory
+from tests.factories import DefinitionFactory, MemberFactory, OwnedVehicleFactory, UserFactory
 from tests.translation_support import zh_hant_entries
 
 pytestmark = pytest.mark.django_db
@@ -165,3 +173,32 @@ def test_the_template_list_shows_editors_in_constant_queries(client, operator, d
     with django_assert_max_num_queries(len(one_editor)):
         response = client.get(url)
     assert len(response.context["cl"].result_list) == len(rows) > 10
+
+
+def _add_event_rows(n):
+    definition = DefinitionFactory()
+    for _ in range(n):
+        vehicle = OwnedVehicleFactory()
+        member = vehicle.ownerships.get().member
+        EventIssuance.objects.create(
+            key=f"k-{vehicle.pk}",
+            definition=definition,
+            event="birthday",
+            member=member,
+            vehicle=vehicle,
+            status=EventIssuance.Status.ISSUED,
+        )
+        ReferralSuccess.objects.create(referrer=MemberFactory(), referred=member, vehicle=vehicle)
+
+
+@pytest.mark.parametrize("name", ["campaigns_eventissuance", "campaigns_referralsuccess"])
+def test_lists_showing_vehicles_stay_constant(client, operator, name, django_assert_max_num_queries):
+    """A vehicle reads as "plate (model)": the model must come in the same query."""
+    url = reverse(f"admin:{name}_changelist")
+    _add_event_rows(1)
+    with django_assert_max_num_queries(20) as one:
+        assert client.get(url).status_code == 200
+    _add_event_rows(12)
+    with django_assert_max_num_queries(len(one)):
+        response = client.get(url)
+    assert len(response.context["cl"].result_list) == 13
