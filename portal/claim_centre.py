@@ -15,7 +15,7 @@ from members.models import Member, Tier
 from vehicles.models import Ownership, Vehicle
 from vehicles.selectors import vehicles_of_member
 from vouchers.models import VoucherDefinition
-from vouchers.presentation import Card, definition_card_preview, definition_validity_text
+from vouchers.presentation import Card, definition_card_preview, definition_validity_text, list_text
 
 from .selectors import claimable_definitions, claimed_counts
 
@@ -102,7 +102,7 @@ def _offer(definition, member, vehicles, owned, counts, now) -> Offer:
         allowed = {m.pk for m in claim_models}
         met = any(v.model_id in allowed for v in vehicles)
         offer.conditions.append(
-            Condition(_("For %(models)s") % {"models": "、".join(m.name for m in claim_models)}, met)
+            Condition(_("For %(models)s") % {"models": list_text(m.name for m in claim_models)}, met)
         )
     if definition.per_holder_limit is not None:
         limit = (

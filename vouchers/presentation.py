@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from .models import Voucher, VoucherDefinition
 from .selectors import voucher_labels
@@ -84,18 +84,23 @@ def _validity_text(voucher: Voucher) -> str:
     return _("%(start)s – %(end)s") % {"start": _date(voucher.valid_from), "end": _date(voucher.valid_until)}
 
 
+def list_text(names) -> str:
+    """Names joined the way the language lists them ("A, B"; zh-Hant "A、B")."""
+    return pgettext("list separator", ", ").join(names)
+
+
 def _tags(definition: VoucherDefinition) -> list[str]:
     if not definition.show_restriction_tags:
         return []
     tags = []
     models = list(definition.allowed_models.all())
     if models:
-        tags.append(_("Only %(models)s") % {"models": "、".join(m.name for m in models)})
+        tags.append(_("Only %(models)s") % {"models": list_text(m.name for m in models)})
     dealers = list(definition.allowed_dealers.all())
     if dealers:
-        tags.append(_("Only at %(dealers)s") % {"dealers": "、".join(d.name for d in dealers)})
+        tags.append(_("Only at %(dealers)s") % {"dealers": list_text(d.name for d in dealers)})
     if definition.cities_list:
-        tags.append(_("Only in %(cities)s") % {"cities": "、".join(definition.cities_list)})
+        tags.append(_("Only in %(cities)s") % {"cities": list_text(definition.cities_list)})
     if definition.holder_type == VoucherDefinition.HolderType.MEMBER_VEHICLE:
         tags.append(_("First owner only"))
     return tags

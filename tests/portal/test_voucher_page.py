@@ -5,14 +5,18 @@ from datetime import timedelta
 
 import pytest
 import segno
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from redemption.services import redemption_redeem
 from tests.factories import DealerFactory, DefinitionFactory, VehicleModelFactory, issue_voucher
+from tests.translation_support import zh_hant_entries
 from vouchers.codes import code_parse, code_qr_payload
 from vouchers.models import VoucherDefinition
 from vouchers.services import voucher_void
+
+from .conftest import sign_in
 
 pytestmark = pytest.mark.django_db
 Holder = VoucherDefinition.HolderType
@@ -78,6 +82,26 @@ def test_the_page_gives_the_rules_in_full(owner, car, owner_client):
         voucher.valid_until.astimezone(timezone.get_default_timezone()).strftime("%Y-%m-%d"),
     ):
         assert text in html, text
+
+
+def test_lists_of_dealers_models_and_cities_use_the_languages_separator(owner, car, owner_client):
+    """English lists with ", "; zh-Hant's "、" comes from the catalogue, not from the template."""
+    definition = DefinitionFactory(allowed_cities="台北市,新北市")
+    definition.allowed_models.set([VehicleModelFactory(name="SUV X5"), VehicleModelFactory(name="SUV X3")])
+    definition.allowed_dealers.set([DealerFactory(name="Neihu"), DealerFactory(name="Zuoying")])
+    voucher = issue_voucher(definition, vehicle=car)
+    url = reverse("portal:voucher", args=[voucher.pk])
+
+    html = owner_client.get(url).content.decode()
+    assert "、" not in html
+    for listed in ("Neihu, Zuoying", "SUV X3, SUV X5", "台北市, 新北市"):
+        assert listed in html, listed
+
+    zh = sign_in(Client(headers={"accept-language": "zh-Hant"}), owner)
+    with zh_hant_entries({"list separator\x04, ": "、"}):
+        html = zh.get(url).content.decode()
+    for listed in ("Neihu、Zuoying", "SUV X3、SUV X5", "台北市、新北市"):
+        assert listed in html, listed
 
 
 def test_history_lists_each_use_with_date_dealer_and_mileage(owner, car, owner_client):
