@@ -28,3 +28,9 @@ def test_ordinary_urls_are_untouched(client):
     assert (
         client.get(reverse("admin:vouchers_voucher_changelist") + "?status__exact=active").status_code == 200
     )
+
+
+def test_the_counter_still_answers_such_search_text_itself(client):
+    """Its search box takes any text (tests/redemption/counter/test_garbage.py); only the admin refuses."""
+    client.force_login(staff_user("Advisor"))
+    assert client.get(reverse("counter:search") + "?q=%00").status_code in (200, 302)
