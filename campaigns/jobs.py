@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -118,7 +119,11 @@ def _open_run(job: str) -> JobRun:
         JobRun.objects.filter(
             job=job, status=JobRun.Status.RUNNING, started_at__lt=now - ABANDONED_AFTER
         ).update(status=JobRun.Status.FAILED, error="abandoned: never finished", finished_at=now)
-    return JobRun.objects.create(job=job, started_at=now)
+    try:
+        with transaction.atomic():
+            return JobRun.objects.create(job=job, started_at=now)
+    except IntegrityError:  # another process opened the run a moment ago: join it
+        return JobRun.objects.get(job=job, status=JobRun.Status.RUNNING)
 
 
 def job_run(job: str, *, run_id: int | None = None, slice_seconds: float | None = None) -> JobRun:

@@ -25,6 +25,12 @@ class JobRun(models.Model):
         ordering = ["-started_at", "-pk"]
         verbose_name = _("job run")
         verbose_name_plural = _("job runs")
+        constraints = [
+            # A cron command and the schedule starting together must share one run, not open two.
+            models.UniqueConstraint(
+                fields=["job"], condition=models.Q(status="running"), name="one_running_run_per_job"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.job} {self.started_at:%Y-%m-%d %H:%M}"

@@ -138,3 +138,12 @@ def test_frequent_jobs_keep_only_runs_that_did_something_and_old_runs_are_pruned
     job_run("expire_vouchers")
     assert not JobRun.objects.filter(pk=old.pk).exists()
     assert JobRun.objects.filter(job="expire_vouchers").count() == 1
+
+
+def test_a_second_running_run_of_the_same_job_is_refused_by_the_database():
+    from django.db import IntegrityError, transaction
+
+    JobRun.objects.create(job="send_reminders", started_at=timezone.now())
+    with pytest.raises(IntegrityError), transaction.atomic():
+        JobRun.objects.create(job="send_reminders", started_at=timezone.now())
+    JobRun.objects.create(job="send_reminders", started_at=timezone.now(), status=JobRun.Status.DONE)
