@@ -398,3 +398,25 @@ def test_finance_sees_batches_but_cannot_issue(client, sync_tasks):
         client.get(reverse("admin:vouchers_voucherdefinition_bulk", args=[definition.pk])).status_code == 403
     )
     assert not Voucher.objects.exists()
+
+
+def test_rejected_rows_download_cannot_run_as_spreadsheet_formulas(client, operator, sync_tasks):
+    definition = DefinitionFactory()
+    text = 'plate\n=HYPERLINK("http://evil.example","x")\n@SUM(1)\nXX\n'
+    with sync_tasks():
+        response = client.post(
+            reverse("admin:vouchers_voucherdefinition_bulk", args=[definition.pk]),
+            {"source": "file", "identifier_kind": "auto", "reason": "list", "whitelist": upload("x.csv", text)},
+        )
+    assert response.status_code == 302
+    batch = IssueBatch.objects.get()
+    csv_text = client.get(reverse("admin:vouchers_issuebatch_rejected", args=[batch.pk])).content.decode(
+        "utf-8-sig"
+    )
+    import csv as csv_module
+    import io
+
+    values = [row[1] for row in list(csv_module.reader(io.StringIO(csv_text)))[1:]]
+    assert len(values) == 3
+    assert all(not value.startswith(("=", "@", "+", "-")) for value in values), values
+    assert "XX" in values

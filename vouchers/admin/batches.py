@@ -127,7 +127,7 @@ class IssueBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         writer.writerow([gettext("row"), gettext("value"), gettext("reason"), gettext("detail")])
         rows = batch.rows.filter(status=IssueBatchRow.Status.REJECTED).order_by("row_number")
         for row in rows.iterator(chunk_size=2000):
-            writer.writerow([row.row_number, row.raw, row.get_reason_display(), row.detail])
+            writer.writerow([row.row_number, _spreadsheet_safe(row.raw), row.get_reason_display(), row.detail])
         return response
 
     def _act(self, request, object_id, action, success: str):
@@ -165,3 +165,9 @@ class IssueBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             lambda b: issue_batch_resume(batch=b),
             gettext("The remaining rows are queued again."),
         )
+
+
+def _spreadsheet_safe(value: str) -> str:
+    """Uploaded text goes back out: a leading = + - @ would make a spreadsheet run it as a formula
+    (CSV injection), so such a value is prefixed with an apostrophe, which spreadsheets hide."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
