@@ -406,7 +406,12 @@ def test_rejected_rows_download_cannot_run_as_spreadsheet_formulas(client, opera
     with sync_tasks():
         response = client.post(
             reverse("admin:vouchers_voucherdefinition_bulk", args=[definition.pk]),
-            {"source": "file", "identifier_kind": "auto", "reason": "list", "whitelist": upload("x.csv", text)},
+            {
+                "source": "file",
+                "identifier_kind": "auto",
+                "reason": "list",
+                "whitelist": upload("x.csv", text),
+            },
         )
     assert response.status_code == 302
     batch = IssueBatch.objects.get()

@@ -127,7 +127,8 @@ class IssueBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         writer.writerow([gettext("row"), gettext("value"), gettext("reason"), gettext("detail")])
         rows = batch.rows.filter(status=IssueBatchRow.Status.REJECTED).order_by("row_number")
         for row in rows.iterator(chunk_size=2000):
-            writer.writerow([row.row_number, _spreadsheet_safe(row.raw), row.get_reason_display(), row.detail])
+            value = _spreadsheet_safe(row.raw)
+            writer.writerow([row.row_number, value, row.get_reason_display(), row.detail])
         return response
 
     def _act(self, request, object_id, action, success: str):
