@@ -2,7 +2,12 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
+
+admin.site.site_header = _("Service vouchers — operations")
+admin.site.site_title = _("Service vouchers")
+admin.site.index_title = _("Operations back office")
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
