@@ -6,11 +6,10 @@ writes many in one statement per batch for the nightly jobs, which the dispatche
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext, override
 
@@ -102,9 +101,7 @@ def member_notify(draft: Draft, *, now: datetime | None = None) -> tuple[Notific
     with transaction.atomic():
         sent = 0
         if draft.promotional:
-            # The member's row serialises concurrent promotional messages, so the cap holds exactly.
-            Member.objects.select_for_update().filter(pk=draft.member.pk).first()
-            sent = promotional_sent_this_week(draft.member.pk, now)
+            sent = _promotional_counts_locked({draft.member.pk}, now)[draft.member.pk]
         n = _build(draft, now=now, sent_this_week=sent)
         return notification_queue(
             channel=n.channel,
@@ -136,29 +133,29 @@ def notifications_bulk_queue(drafts: list[Draft], *, now: datetime | None = None
     existing = set(Notification.objects.filter(dedup_key__in=keys).values_list("dedup_key", flat=True))
     fresh = [d for d in drafts if d.dedup_key[:200] not in existing]
     promo_members = {d.member.pk for d in fresh if d.promotional}
-    sent = Counter()
-    if promo_members:
-        rows = (
-            Notification.objects.filter(
-                member_id__in=promo_members,
-                promotional=True,
-                created_at__gte=now - timedelta(days=7),
-                status__in=[Status.PENDING, Status.SENDING, Status.SENT],
-            )
-            .values("member_id")
-            .annotate(n=Count("pk"))
-        )
-        sent.update({row["member_id"]: row["n"] for row in rows})
-    objects, seen = [], set()
     templates = templates_all()
-    for draft in fresh:
-        if draft.dedup_key[:200] in seen:
-            continue
-        seen.add(draft.dedup_key[:200])
-        notification = _build(draft, now=now, sent_this_week=sent[draft.member.pk], templates=templates)
-        if notification.promotional and notification.status == Status.PENDING:
-            sent[draft.member.pk] += 1
-        objects.append(notification)
     with transaction.atomic():
+        sent = _promotional_counts_locked(promo_members, now)
+        objects, seen = [], set()
+        for draft in fresh:
+            if draft.dedup_key[:200] in seen:
+                continue
+            seen.add(draft.dedup_key[:200])
+            notification = _build(draft, now=now, sent_this_week=sent[draft.member.pk], templates=templates)
+            if notification.promotional and notification.status == Status.PENDING:
+                sent[draft.member.pk] += 1
+            objects.append(notification)
         created = Notification.objects.bulk_create(objects, batch_size=1000, ignore_conflicts=True)
     return len(created)
+
+
+def _promotional_counts_locked(member_ids: set[int], now: datetime) -> Counter:
+    """Promotional messages counted this week per member, with the members' rows locked.
+
+    The locks (taken in primary-key order, so two batches cannot deadlock) serialise this batch with
+    `member_notify` and with other batches until commit, so the weekly cap holds exactly.
+    """
+    if not member_ids:
+        return Counter()
+    list(Member.objects.select_for_update().filter(pk__in=member_ids).order_by("pk").values_list("pk"))
+    return promotional_sent_this_week(member_ids, now)

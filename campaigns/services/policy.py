@@ -1,8 +1,10 @@
 """Who may be sent what, when, and where: consent, quiet hours, the weekly cap, the address."""
 
+from collections import Counter
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -63,13 +65,19 @@ def send_time(now: datetime, *, purpose: str) -> datetime:
     return quiet_hours_end(now) or now
 
 
-def promotional_sent_this_week(member_id: int, now: datetime) -> int:
-    return Notification.objects.filter(
-        member_id=member_id,
-        promotional=True,
-        created_at__gte=now - timedelta(days=7),
-        status__in=[Notification.Status.PENDING, Notification.Status.SENDING, Notification.Status.SENT],
-    ).count()
+def promotional_sent_this_week(member_ids, now: datetime) -> Counter:
+    """Promotional messages written (and not skipped or failed) in the last 7 days, per member."""
+    rows = (
+        Notification.objects.filter(
+            member_id__in=member_ids,
+            promotional=True,
+            created_at__gte=now - timedelta(days=7),
+            status__in=[Notification.Status.PENDING, Notification.Status.SENDING, Notification.Status.SENT],
+        )
+        .values("member_id")
+        .annotate(n=Count("pk"))
+    )
+    return Counter({row["member_id"]: row["n"] for row in rows})
 
 
 def member_address(member: Member, channel: str | None = None) -> tuple[str, str]:

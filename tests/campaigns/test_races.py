@@ -13,6 +13,7 @@ from campaigns.services import (
     campaigns_run_due,
     member_notify,
     notification_deliver,
+    notifications_bulk_queue,
 )
 from tests.factories import DefinitionFactory, MemberFactory, OwnedVehicleFactory
 from vouchers.models import Voucher
@@ -71,6 +72,26 @@ def test_weekly_cap_holds_under_concurrent_promotional_messages(settings, no_qui
     )
     statuses = sorted(Notification.objects.values_list("status", flat=True))
     assert statuses == ["pending", "pending", "skipped", "skipped", "skipped", "skipped"]
+
+
+def test_weekly_cap_holds_when_batches_and_single_messages_race(settings, no_quiet_hours):
+    settings.NOTIFY_PROMOTIONAL_WEEKLY_CAP = 3
+    members = [MemberFactory(consent_marketing=True) for _ in range(4)]
+
+    def draft(member, key):
+        return Draft(member=member, purpose="campaign", template_key="birthday", dedup_key=key, promotional=True)
+
+    def work(i):
+        if i % 2:  # a campaign batch: every member, members in a different order per thread
+            ordered = members[::-1] if i % 4 == 1 else members
+            return notifications_bulk_queue([draft(m, f"batch-{i}-{m.pk}") for m in ordered])
+        return member_notify(draft(members[0], f"single-{i}"))
+
+    together(8, work)
+    for member in members:
+        pending = Notification.objects.filter(member=member, status="pending").count()
+        offered = Notification.objects.filter(member=member).count()
+        assert pending == 3, (member.pk, pending, offered)
 
 
 def test_two_runs_of_a_campaign_at_once_serve_each_vehicle_once(no_quiet_hours):
