@@ -22,3 +22,8 @@ class CampaignIncomplete(DomainError):
 class NotificationNotRetryable(DomainError):
     code = "notification_not_retryable"
     default_message = _("Only failed or skipped messages can be sent again.")
+
+
+class SignInCodeNotRetryable(DomainError):
+    code = "sign_in_code_not_retryable"
+    default_message = _("A sign-in code is never sent again; the owner asks for a new one.")

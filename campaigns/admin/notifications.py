@@ -3,13 +3,14 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.validators import RegexValidator
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
 
 from ..messages import VARIABLES, MessageTemplateError, message_render, template_check
 from ..models import EventIssuance, JobRun, MessageTemplate, Notification, Programme, ReferralSuccess
+from ..redact import codes_masked
 from ..services import message_template_save, notification_retry
 
 SAMPLE_CONTEXT = {
@@ -67,6 +68,14 @@ class NotificationAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     show_full_result_count = False
     actions = ["send_again"]
+    exclude = ["body"]
+    readonly_fields = ["message"]
+
+    @admin.display(description=_("body"))
+    def message(self, obj):
+        # Sign-in codes are masked even while the SMS waits: staff never see an owner's code.
+        body = codes_masked(obj.body) if obj.purpose == Notification.Purpose.LOGIN_CODE else obj.body
+        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", body)
 
     def has_change_permission(self, request, obj=None):
         # Read-only fields, but the list action needs change permission to appear.
@@ -86,7 +95,7 @@ class NotificationAdmin(ReadOnlyAdmin):
         if refused:
             self.message_user(
                 request,
-                _("%(n)s message(s) were not failed or skipped and were left alone.") % {"n": refused},
+                _("%(n)s message(s) could not be sent again and were left alone.") % {"n": refused},
                 messages.WARNING,
             )
 

@@ -18,8 +18,9 @@ from django_q.tasks import async_task
 from members.models import Member
 
 from ..channels import DeliveryError, OutgoingMessage, channel_backend
-from ..exceptions import NotificationNotRetryable
+from ..exceptions import NotificationNotRetryable, SignInCodeNotRetryable
 from ..models import Notification
+from ..redact import codes_masked
 from .optout import opt_out_headers
 from .policy import consent_refusal, quiet_hours_end
 
@@ -153,8 +154,12 @@ def _settle(notification: Notification, *, now: datetime, error: DeliveryError |
             row.not_before = now + timedelta(
                 seconds=settings.NOTIFY_RETRY_BASE_SECONDS * 2 ** (row.attempts - 1)
             )
+        if row.purpose == Notification.Purpose.LOGIN_CODE and row.status in (Status.SENT, Status.FAILED):
+            # Nobody but the owner needs the code once it has gone (or never will): not even operations.
+            row.body = codes_masked(row.body)
         row.save(
             update_fields=[
+                "body",
                 "lease_until",
                 "status",
                 "sent_at",
@@ -215,6 +220,8 @@ def notification_retry(*, notification: Notification, now: datetime | None = Non
         row = Notification.objects.select_for_update(of=("self",)).get(pk=notification.pk)
         if row.status not in (Status.FAILED, Status.SKIPPED):
             raise NotificationNotRetryable()
+        if row.purpose == Notification.Purpose.LOGIN_CODE:
+            raise SignInCodeNotRetryable()
         row.status = Status.PENDING
         row.attempts = 0
         row.not_before = now

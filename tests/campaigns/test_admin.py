@@ -108,6 +108,48 @@ def test_outbox_send_again_action(client, operator):
     assert failed.status == Notification.Status.PENDING and failed.attempts == 0
 
 
+def test_outbox_masks_sign_in_codes_but_shows_other_messages(client, operator):
+    code, _ = notification_queue(
+        channel="sms",
+        recipient="+886912345678",
+        purpose="login_code",
+        body="驗證碼 482913，5 分鐘內有效",
+        dedup_key="c",
+    )
+    reminder, _ = notification_queue(
+        channel="sms",
+        recipient="+886912345678",
+        purpose="service_reminder",
+        body="保養提醒 482913",
+        dedup_key="r",
+    )
+    code_page = client.get(reverse("admin:campaigns_notification_change", args=[code.pk])).content.decode()
+    reminder_page = client.get(
+        reverse("admin:campaigns_notification_change", args=[reminder.pk])
+    ).content.decode()
+    assert "482913" not in code_page and "驗證碼 ••••••，5 分鐘內有效" in code_page
+    assert "保養提醒 482913" in reminder_page
+
+
+def test_outbox_send_again_leaves_sign_in_codes_alone(client, operator):
+    code, _ = notification_queue(
+        channel="sms",
+        recipient="+886912345678",
+        purpose="login_code",
+        body="驗證碼 ••••••",
+        dedup_key="c",
+        status=Notification.Status.FAILED,
+    )
+    response = client.post(
+        reverse("admin:campaigns_notification_changelist"),
+        {"action": "send_again", "_selected_action": [code.pk]},
+        follow=True,
+    )
+    code.refresh_from_db()
+    assert code.status == Notification.Status.FAILED
+    assert [m.level_tag for m in response.context["messages"]] == ["warning"]
+
+
 def test_template_edit_is_validated_and_saved_with_the_editor(client, operator):
     row = MessageTemplate.objects.get(key="win_back", language="zh-hant")
     url = reverse("admin:campaigns_messagetemplate_change", args=[row.pk])

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 from django_q.models import OrmQ
 
-from campaigns.exceptions import NotificationNotRetryable
+from campaigns.exceptions import NotificationNotRetryable, SignInCodeNotRetryable
 from campaigns.models import Notification
 from campaigns.services import (
     notification_deliver,
@@ -60,6 +60,37 @@ def test_login_code_call_of_the_portal_still_works(http_channels, member, settin
     sent = notification_deliver(notification_id=notification.pk)
     assert sent.status == Status.SENT
     assert http_channels.delivered[0]["body"]["text"] == "驗證碼 123456"
+    assert sent.body == "驗證碼 ••••••"  # once out, not even the outbox keeps the code
+
+
+def test_a_sign_in_code_that_finally_fails_is_masked_and_never_sent_again(http_channels, member):
+    http_channels.answers = [400]  # permanent: the provider refuses the number
+    notification, _ = notification_queue(
+        channel="sms",
+        recipient=member.phone,
+        purpose=Notification.Purpose.LOGIN_CODE,
+        body="Your code 654321",
+        dedup_key="login:2",
+        member=member,
+    )
+    failed = notification_deliver(notification_id=notification.pk)
+    assert failed.status == Status.FAILED and failed.body == "Your code ••••••"
+    with pytest.raises(SignInCodeNotRetryable):
+        notification_retry(notification=failed)
+
+
+def test_a_sign_in_code_keeps_its_body_while_a_retry_is_due(http_channels, member):
+    http_channels.answers = [503]
+    notification, _ = notification_queue(
+        channel="sms",
+        recipient=member.phone,
+        purpose=Notification.Purpose.LOGIN_CODE,
+        body="Your code 654321",
+        dedup_key="login:3",
+        member=member,
+    )
+    row = notification_deliver(notification_id=notification.pk)
+    assert row.status == Status.PENDING and row.body == "Your code 654321"
 
 
 def test_deliver_sends_once_and_never_again(http_channels, member, no_quiet_hours):
