@@ -79,7 +79,9 @@ def test_weekly_cap_holds_when_batches_and_single_messages_race(settings, no_qui
     members = [MemberFactory(consent_marketing=True) for _ in range(4)]
 
     def draft(member, key):
-        return Draft(member=member, purpose="campaign", template_key="birthday", dedup_key=key, promotional=True)
+        return Draft(
+            member=member, purpose="campaign", template_key="birthday", dedup_key=key, promotional=True
+        )
 
     def work(i):
         if i % 2:  # a campaign batch: every member, members in a different order per thread
