@@ -2,12 +2,14 @@
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.factories import DefinitionFactory, MemberFactory, OwnedVehicleFactory, issue_voucher
 from tests.factories.staff import staff_user, use_english
 from vehicles.models import BindingRequest, Ownership
-from vehicles.services import binding_request_submit
+from vehicles.services import binding_request_submit, vehicle_authorise_driver, vehicle_transfer_ownership
 from vouchers.models import LedgerEntry, VoucherDefinition
 
 pytestmark = pytest.mark.django_db
@@ -152,3 +154,22 @@ def test_phones_typed_in_the_admin_are_stored_in_e164(client, operator):
     assert response.status_code == 302, response.context["adminform"].form.errors
     member.refresh_from_db()
     assert (member.phone, member.tier) == ("+886933222111", 2)
+
+
+def _change_page(client, vehicle) -> tuple[str, int]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("admin:vehicles_vehicle_change", args=[vehicle.pk]))
+    assert response.status_code == 200
+    return response.content.decode(), len(queries.captured_queries)
+
+
+def test_vehicle_page_queries_do_not_grow_with_past_owners_and_drivers(client, operator):
+    vehicle = OwnedVehicleFactory()
+    _page, before = _change_page(client, vehicle)
+    people = [MemberFactory(name=f"車主{i}") for i in range(6)]
+    for member in people:
+        vehicle_transfer_ownership(vehicle=vehicle, new_owner=member, actor=operator, reason="resold")
+        vehicle_authorise_driver(vehicle=vehicle, member=MemberFactory(name=f"駕駛{member.pk}"))
+    page, after = _change_page(client, vehicle)
+    assert all(member.name in page for member in people)
+    assert after == before

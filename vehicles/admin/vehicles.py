@@ -33,6 +33,11 @@ class OwnershipInline(admin.TabularInline):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    def get_queryset(self, request):
+        # Each row names its member and vehicle ("member — plate (model)"): joined, not one query
+        # per past owner or driver.
+        return super().get_queryset(request).select_related("member", "vehicle__model")
+
 
 class AuthorisedDriverInline(OwnershipInline):
     model = AuthorisedDriver
