@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from redemption.models import Redemption
+from redemption.services import redemption_start
 from tests.factories import (
     DealerFactory,
     DefinitionFactory,
@@ -20,7 +21,6 @@ from tests.factories import (
 )
 from vouchers.codes import code_format
 from vouchers.models import LedgerEntry, Voucher, VoucherDefinition
-from vouchers.services import voucher_hold
 
 from .api_support import client_for, make_key, post, problem, scene
 
@@ -343,7 +343,7 @@ def _inactive(s):
 
 
 def _held(s):
-    voucher_hold(voucher=s.voucher, vehicle=s.vehicle, dealer=s.dealer)
+    redemption_start(voucher=s.voucher, vehicle=s.vehicle, dealer=s.dealer, idempotency_key="started")
 
 
 def _other_vehicle(s):

@@ -21,7 +21,7 @@ from vouchers.models import Voucher, VoucherDefinition
 from vouchers.selectors import ledger_drift
 from vouchers.services import voucher_hold, voucher_redeem
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("holds_without_redemptions")]
 
 Holder = VoucherDefinition.HolderType
 Mode = VoucherDefinition.ActivationMode

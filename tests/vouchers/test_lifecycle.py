@@ -54,7 +54,7 @@ from vouchers.services import (
     vouchers_expire_due,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("holds_without_redemptions")]
 
 
 @pytest.fixture(autouse=True)
