@@ -133,6 +133,11 @@ class WebhookEndpoint(models.Model):
                 condition=Q(idempotency_key__isnull=False),
                 name="webhook_endpoint_idempotency_per_api_key",
             ),
+            models.UniqueConstraint(
+                fields=["api_key", "url"],
+                condition=Q(is_active=True),
+                name="one_active_webhook_endpoint_per_url",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -26,6 +26,14 @@ class WebhookEndpointNotFound(DomainError):
     http_status = 404
 
 
+class WebhookEndpointExists(DomainError):
+    code = "webhook_endpoint_exists"
+    default_message = _(
+        "This URL is already registered for this key (endpoint %(id)s); remove that one to register it again."
+    )
+    http_status = 409
+
+
 @dataclass(frozen=True)
 class RegisteredEndpoint:
     endpoint: WebhookEndpoint
@@ -58,6 +66,10 @@ def webhook_endpoint_register(
             earlier := locked.webhook_endpoints.filter(idempotency_key=idempotency_key).first()
         ):
             return RegisteredEndpoint(endpoint=earlier, secret=earlier.secret)
+        # Two live endpoints with one URL would receive every event twice (a retried POST without
+        # an Idempotency-Key would do that silently): refused here, and by a constraint.
+        if same := locked.webhook_endpoints.filter(is_active=True, url=url).first():
+            raise WebhookEndpointExists(id=same.pk)
         if locked.webhook_endpoints.filter(is_active=True).count() >= MAX_ENDPOINTS_PER_KEY:
             raise WebhookEndpointInvalid(
                 _("An API key may have at most %(count)s webhook endpoints."), count=MAX_ENDPOINTS_PER_KEY

@@ -7,7 +7,7 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -141,6 +141,29 @@ def test_a_retried_registration_whose_answer_was_lost_registers_once(receiver, s
     assert retry.status_code == 201
     assert (retry.json()["id"], retry.json()["secret"]) == (first.json()["id"], first.json()["secret"])
     assert WebhookEndpoint.objects.filter(api_key=api_key).count() == 1
+
+
+def test_a_url_is_registered_once_per_key_until_removed(partner, receiver):
+    """A retried POST without an Idempotency-Key must not make every event arrive twice."""
+    client, _secret, api_key = partner
+    first = WebhookEndpoint.objects.get(api_key=api_key)
+
+    again = post(client, "/api/v1/webhooks", {"url": receiver.url, "events": ["voucher.redeemed"]})
+
+    assert again.status_code == 409
+    assert problem(again)["code"] == "webhook_endpoint_exists"
+    assert str(first.pk) in problem(again)["detail"]
+    assert WebhookEndpoint.objects.filter(api_key=api_key).count() == 1
+    _other_key, other_plaintext = make_key()
+    assert post(client_for(other_plaintext), "/api/v1/webhooks", {"url": receiver.url}).status_code == 201
+    assert client.delete(f"/api/v1/webhooks/{first.pk}").status_code == 204
+    assert post(client, "/api/v1/webhooks", {"url": receiver.url}).status_code == 201
+
+
+def test_the_database_refuses_a_second_live_endpoint_for_one_url(partner, receiver):
+    _client, _secret, api_key = partner
+    with pytest.raises(IntegrityError), transaction.atomic():
+        WebhookEndpoint.objects.create(api_key=api_key, url=receiver.url, secret="s" * 40)
 
 
 def test_register_with_own_secret_and_event_filter(receiver):

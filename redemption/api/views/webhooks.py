@@ -56,7 +56,11 @@ class WebhookEndpointListView(PartnerView):
         request=WebhookEndpointRequestSerializer,
         responses={
             201: WebhookEndpointCreatedSerializer,
-            **problems(post=True, _409=["idempotency_request_in_progress"], _422=["idempotency_key_reused"]),
+            **problems(
+                post=True,
+                _409=["idempotency_request_in_progress", "webhook_endpoint_exists"],
+                _422=["idempotency_key_reused"],
+            ),
         },
     )
     def post(self, request):
