@@ -12,7 +12,9 @@ from datetime import datetime
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from config.stored_text import stored_text
 from members.models import Dealer
 from vehicles.models import Vehicle
 from vehicles.services import vehicle_lock, vehicle_record_mileage, vehicle_record_visit
@@ -321,7 +323,10 @@ def holds_release_stale(*, older_than: datetime | None = None, now: datetime | N
     for redemption in stale.order_by("pk"):
         try:
             redemption_cancel(
-                redemption=redemption, actor_label="system:hold-timeout", reason="hold timed out", now=now
+                redemption=redemption,
+                actor_label="system:hold-timeout",
+                reason=stored_text(_("Hold timed out.")),
+                now=now,
             )
         except HoldNotOpen:
             continue

@@ -1,8 +1,9 @@
 """What vehicle events mean for vouchers (connected in VouchersConfig.ready)."""
 
 from django.dispatch import receiver
-from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
+from config.stored_text import stored_text
 from vehicles import signals as vehicle_signals
 from vehicles.models import Vehicle
 
@@ -29,7 +30,7 @@ def void_first_owner_vouchers(sender, *, vehicle, previous_owner, new_owner, act
             status__in=open_statuses,
         )
     )
-    why = gettext("Vehicle changed owner; first-owner benefit ends.")
+    why = stored_text(_("Vehicle changed owner; first-owner benefit ends."))
     if reason:
         why = f"{why} {reason}"
     for voucher in vouchers:

@@ -8,6 +8,8 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from config.stored_text import stored_text
+
 from ..api_keys import api_key_revoke
 from ..partner_models import ApiKey, WebhookDelivery, WebhookEndpoint
 from ..webhooks.endpoints import webhook_endpoint_disable, webhook_endpoint_set_reach
@@ -47,7 +49,12 @@ class ApiKeyAdmin(ReadOnlyAdmin):
     def revoke(self, request, queryset):
         keys = [k for k in queryset if k.revoked_at is None]
         for api_key in keys:
-            api_key_revoke(api_key=api_key, reason=f"revoked in the admin by {request.user.get_username()}")
+            api_key_revoke(
+                api_key=api_key,
+                reason=stored_text(
+                    _("Revoked in the back office by %(user)s."), user=request.user.get_username()
+                ),
+            )
         self.message_user(
             request,
             ngettext("%(count)d API key revoked.", "%(count)d API keys revoked.", len(keys))

@@ -4,10 +4,11 @@ from django.contrib import messages
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from config.errors import DomainError
+from config.stored_text import stored_text
 
 from ..access import counter_view
 from ..exceptions import FormTokenExpired, FormTokenInvalid
@@ -89,7 +90,7 @@ def hold_cancel(request, redemption_id: int):
             redemption=redemption,
             dealer=request.counter.dealer,
             actor=request.user,
-            reason="cancelled at the counter",
+            reason=stored_text(gettext_lazy("Cancelled at the counter.")),
             now=now,
         )
     except DomainError as exc:

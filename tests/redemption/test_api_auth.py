@@ -8,6 +8,7 @@ import pytest
 from django.contrib import admin
 from django.core.management import CommandError, call_command
 from django.test import RequestFactory
+from django.utils import translation
 
 from members.models import RateLimitBucket
 from redemption.admin.partners import ApiKeyAdmin
@@ -107,11 +108,13 @@ def test_admin_action_revokes_keys():
     api_key, plaintext = make_key()
     model_admin = ApiKeyAdmin(ApiKey, admin.site)
     request = RequestFactory().post("/")
-    request.user = UserFactory(is_staff=True, is_superuser=True)
+    request.user = UserFactory(is_staff=True, is_superuser=True, username="ops-lin")
     request._messages = type("M", (), {"add": lambda *a, **k: None})()
-    model_admin.revoke(request, ApiKey.objects.filter(pk=api_key.pk))
+    with translation.override("en"):
+        model_admin.revoke(request, ApiKey.objects.filter(pk=api_key.pk))
     api_key.refresh_from_db()
     assert api_key.revoked_at is not None
+    assert api_key.revoked_reason == "由 ops-lin 於後台撤銷。"
     assert api_key_authenticate(plaintext) is None
 
 

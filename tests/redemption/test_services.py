@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from redemption.exceptions import (
     HoldNotOpen,
@@ -500,7 +500,8 @@ def test_stale_holds_are_released_and_recent_ones_kept(settings, vehicle, dealer
     )
     now = T0 + timedelta(hours=5)
 
-    assert holds_release_stale(now=now) == 1
+    with translation.override("en"):  # whoever runs the job, the ledger reads in zh-Hant
+        assert holds_release_stale(now=now) == 1
 
     assert (fresh(old).status, fresh(old).cancelled_at) == (RStatus.CANCELLED, now)
     assert fresh(recent).status == RStatus.HELD
@@ -508,6 +509,7 @@ def test_stale_holds_are_released_and_recent_ones_kept(settings, vehicle, dealer
     assert fresh(recent_voucher).status == Status.HELD
     entry = old_voucher.ledger.order_by("pk").last()
     assert (entry.kind, entry.actor_label) == (Kind.HOLD_RELEASED, "system:hold-timeout")
+    assert entry.reason == "保留逾時，已自動取消。"
     assert holds_release_stale(now=now) == 0
     assert reconciled()
 

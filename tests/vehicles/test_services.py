@@ -230,7 +230,7 @@ def test_transfer_voids_first_owner_vouchers_with_a_ledger_entry_and_reason():
         assert entry.kind == LedgerEntry.Kind.VOIDED
         assert entry.status_after == Voucher.Status.VOIDED
         assert entry.actor_label == "system:ownership"
-        assert "first-owner" in entry.reason
+        assert "首任車主權益終止" in entry.reason  # stored in the installation language
         assert "sold to a used-car dealer" in entry.reason
     assert ledger_drift().count() == 0
 

@@ -179,6 +179,9 @@ def test_cancelling_a_held_service_returns_the_use(counter, vehicle, voucher):
     voucher.refresh_from_db()
     assert hold.status == Redemption.Status.CANCELLED
     assert (voucher.status, voucher.uses_left) == ("active", 6)
+    # The advisor's pages are in English; the ledger keeps the installation's language (zh-Hant).
+    released = LedgerEntry.objects.get(voucher=voucher, kind=LedgerEntry.Kind.HOLD_RELEASED)
+    assert released.reason == "於櫃台取消。"
     again = counter.post(cancel_url, {"token": token})
     assert any("already been cancelled" in m for m in messages_of(again))
 
