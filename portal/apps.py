@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class PortalConfig(AppConfig):
     name = "portal"
     verbose_name = _("Owner portal")
+
+    def ready(self):
+        from . import receivers  # noqa: F401  (connects the receivers)

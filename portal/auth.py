@@ -10,6 +10,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -27,7 +28,13 @@ LAST_SEEN_RESOLUTION = 60
 
 
 def owner_sign_in(request, member: Member) -> None:
-    request.session.cycle_key()
+    if request.user.is_authenticated:
+        # One identity per browser session: an owner signing in on a browser where staff are
+        # signed in (a counter terminal) ends the staff log-in, so the owner never carries staff
+        # rights and signing out later cannot leave a staff session behind.
+        logout(request)  # a new, empty session: rotated as well
+    else:
+        request.session.cycle_key()
     now = int(time.time())
     request.session.pop(PENDING_PHONE_KEY, None)
     request.session[MEMBER_KEY] = member.pk
@@ -37,7 +44,13 @@ def owner_sign_in(request, member: Member) -> None:
 
 
 def owner_sign_out(request) -> None:
-    request.session.flush()
+    request.session.flush()  # the session holds the owner only (see owner_sign_in, owner_session_end)
+
+
+def owner_session_end(request) -> None:
+    """Drop the owner's keys and keep the rest of the session (a staff log-in replaces the owner)."""
+    for key in (MEMBER_KEY, SIGNED_IN_KEY, LAST_SEEN_KEY, PENDING_PHONE_KEY):
+        request.session.pop(key, None)
 
 
 def session_owner(request, *, now: float | None = None) -> tuple[Member | None, bool]:

@@ -9,7 +9,7 @@ from django.urls import reverse
 from members.models import Member
 from portal.auth import LAST_SEEN_KEY, MEMBER_KEY
 from portal.models import LoginCode
-from tests.factories import MemberFactory
+from tests.factories import MemberFactory, UserFactory
 
 from .conftest import english_client, latest_code, page_messages, sign_in
 
@@ -190,3 +190,32 @@ def test_a_deleted_member_is_signed_out(owner):
 def test_owner_pages_are_never_cached(owner_client):
     response = owner_client.get(reverse("portal:home"))
     assert "no-store" in response["Cache-Control"]
+
+
+def test_an_owner_signing_in_on_a_staff_browser_ends_the_staff_log_in():
+    """A counter terminal with an advisor signed in: the owner must not carry staff rights."""
+    member = MemberFactory(phone=PHONE)
+    client = english_client()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    assert client.get(reverse("admin:index")).status_code == 200
+    client.post(reverse("portal:sign_in"), {"phone": "0912-345-678"})
+
+    client.post(reverse("portal:sign_in_code"), {"code": latest_code(PHONE)})
+
+    assert client.session[MEMBER_KEY] == member.pk
+    assert client.get(reverse("admin:index")).status_code == 302  # to the staff log-in
+    assert client.get(reverse("portal:home")).status_code == 200
+
+
+def test_a_staff_log_in_on_an_owners_browser_ends_the_owner_session(owner):
+    client = sign_in(english_client(), owner)
+    staff = UserFactory(username="sa-wang", is_staff=True)
+    staff.set_password("pass-word-123")
+    staff.save()
+
+    response = client.post(reverse("admin:login"), {"username": "sa-wang", "password": "pass-word-123"})
+
+    assert response.status_code == 302
+    assert MEMBER_KEY not in client.session
+    assert client.get(reverse("portal:home")).status_code == 302
+    assert client.get(reverse("admin:index")).status_code == 200
