@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_q",
     "members",
     "vehicles",
@@ -202,6 +203,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Service-voucher partner API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The docs pages load Swagger UI and Redoc from our own static files (drf-spectacular-sidecar).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # Partner API (redemption/api): its description, and one name per shared choice set.
     "DESCRIPTION": "Issue, activate, look up, redeem and reverse service vouchers. See docs/api.md.",
     "ENUM_NAME_OVERRIDES": {
