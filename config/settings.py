@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so its check of admin list selections runs after the CSRF and log-in checks.
+    "config.admin_selection.RejectMalformedAdminSelectionMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
