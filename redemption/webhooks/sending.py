@@ -5,10 +5,11 @@ the first task, or a task django-q2 started twice) never post it twice at the sa
 call runs outside any transaction. Partners de-duplicate by the `Webhook-Id` header (the event id).
 """
 
+import http.client
 import json
 import logging
-import urllib.error
-import urllib.request
+import socket
+import ssl
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -20,7 +21,7 @@ from django_q.tasks import async_task
 from redemption.partner_models import WebhookDelivery
 
 from .signing import SIGNATURE_HEADER, signature_header
-from .targets import webhook_url_refusal
+from .targets import WebhookTarget, webhook_target
 
 logger = logging.getLogger(__name__)
 Status = WebhookDelivery.Status
@@ -31,12 +32,28 @@ DELIVER_TASK = "redemption.webhooks.tasks.webhook_deliver"
 USER_AGENT = "service-vouchers-webhooks/1"
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None  # a redirect is a failed delivery: the signature was made for this URL
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the checked address, whatever the host name resolves to now."""
+
+    def __init__(self, target: WebhookTarget, timeout: float):
+        super().__init__(target.host, target.port, timeout=timeout)
+        self.address = target.address
+
+    def connect(self):
+        self.sock = socket.create_connection((self.address, self.port), self.timeout)
 
 
-_opener = urllib.request.build_opener(_NoRedirect)
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """The same over TLS; the certificate is still verified for the host name (SNI)."""
+
+    def __init__(self, target: WebhookTarget, timeout: float):
+        self.tls = ssl.create_default_context()
+        super().__init__(target.host, target.port, timeout=timeout, context=self.tls)
+        self.address = target.address
+
+    def connect(self):
+        sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = self.tls.wrap_socket(sock, server_hostname=self.host)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -55,15 +72,19 @@ def _lease(delivery_id: int, now: datetime) -> bool:
     )
 
 
-def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str]:
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 (checked)
+def _post(target: WebhookTarget, body: bytes, headers: dict[str, str]) -> tuple[int | None, str]:
+    """POST once; redirects are not followed (a 3xx is a failed delivery: the signature was made for
+    this URL). Returns (status code or None, error)."""
+    kind = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
+    connection = kind(target, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
     try:
-        with _opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
-            return response.status, ""
-    except urllib.error.HTTPError as exc:
-        return exc.code, f"HTTP {exc.code}"
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        return None, str(getattr(exc, "reason", exc))[:500]
+        connection.request("POST", target.path, body=body, headers=headers)
+        status = connection.getresponse().status
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        return None, str(exc)[:500] or type(exc).__name__
+    finally:
+        connection.close()
+    return status, "" if 200 <= status < 300 else f"HTTP {status}"
 
 
 def webhook_deliver(*, delivery_id: int, now: datetime | None = None) -> str:
@@ -75,24 +96,24 @@ def webhook_deliver(*, delivery_id: int, now: datetime | None = None) -> str:
     delivery = WebhookDelivery.objects.select_related("endpoint", "endpoint__api_key").get(pk=delivery_id)
     endpoint = delivery.endpoint
     if not endpoint.is_active or endpoint.api_key.revoked_at is not None:
-        status_code, error = None, "endpoint disabled"
         delivery.attempts = settings.WEBHOOK_MAX_ATTEMPTS  # give up now
-    elif refusal := webhook_url_refusal(endpoint.url):
-        status_code, error = None, refusal
-    else:
-        body = json.dumps(delivery.payload, ensure_ascii=False, separators=(",", ":")).encode()
-        timestamp = int(now.timestamp())
-        status_code, error = _post(
-            endpoint.url,
-            body,
-            {
-                "Content-Type": "application/json",
-                "User-Agent": USER_AGENT,
-                "Webhook-Id": str(delivery.event_id),
-                "Webhook-Event": delivery.event,
-                SIGNATURE_HEADER: signature_header(endpoint.secret, timestamp, body),
-            },
-        )
+        return _record(delivery, status_code=None, error="endpoint disabled", now=now)
+    target, refusal = webhook_target(endpoint.url)
+    if target is None:
+        return _record(delivery, status_code=None, error=refusal or "", now=now)
+    body = json.dumps(delivery.payload, ensure_ascii=False, separators=(",", ":")).encode()
+    timestamp = int(now.timestamp())
+    status_code, error = _post(
+        target,
+        body,
+        {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            "Webhook-Id": str(delivery.event_id),
+            "Webhook-Event": delivery.event,
+            SIGNATURE_HEADER: signature_header(endpoint.secret, timestamp, body),
+        },
+    )
     return _record(delivery, status_code=status_code, error=error, now=now)
 
 

@@ -1,38 +1,62 @@
 """Where webhooks may go. Outside development, only https to public addresses: a partner must not
-be able to make the platform call into its own network (SSRF)."""
+be able to make the platform call into its own network (SSRF).
+
+A delivery resolves the host once, checks the addresses and then connects to the address it
+checked (`WebhookTarget.address`): resolving again to connect would let a host name that answers a
+public address to the check and a private one a moment later (DNS rebinding) reach the inside.
+"""
 
 import ipaddress
 import socket
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.utils.translation import gettext
 
 
-def _public(host: str, port: int) -> bool:
+@dataclass(frozen=True)
+class WebhookTarget:
+    scheme: str
+    host: str
+    port: int
+    path: str  # path and query, as sent in the request line
+    address: str  # the checked IP address to connect to ("" when not resolved)
+
+
+def _resolve(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
-        return False
-    addresses = {ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos}
-    return bool(addresses) and all(a.is_global for a in addresses)
+        return []
+    return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+
+
+def webhook_target(url: str, *, resolve: bool = True) -> tuple[WebhookTarget | None, str | None]:
+    """(where to post, None) or (None, why the platform will not post to `url`)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None, gettext("Enter an http or https URL.")
+    private_ok = settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS
+    if not private_ok and parts.scheme != "https":
+        return None, gettext("Webhook URLs must use https.")
+    if not private_ok and (parts.username or parts.password):
+        return None, gettext("Webhook URLs must not contain credentials; use the signature instead.")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return None, gettext("Enter a valid port.")
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    address = ""
+    if resolve:
+        addresses = _resolve(parts.hostname, port)
+        if not addresses or not (private_ok or all(a.is_global for a in addresses)):
+            return None, gettext("The host must resolve to public internet addresses only.")
+        address = str(addresses[0])
+    return WebhookTarget(parts.scheme, parts.hostname, port, path, address), None
 
 
 def webhook_url_refusal(url: str) -> str | None:
-    """Why the platform will not post to `url`, or None. Resolves the host (again at each delivery)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return gettext("Enter an http or https URL.")
-    if settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS:
-        return None
-    if parts.scheme != "https":
-        return gettext("Webhook URLs must use https.")
-    if parts.username or parts.password:
-        return gettext("Webhook URLs must not contain credentials; use the signature instead.")
-    try:
-        port = parts.port or 443
-    except ValueError:
-        return gettext("Enter a valid port.")
-    if not _public(parts.hostname, port):
-        return gettext("The host must resolve to public internet addresses only.")
-    return None
+    """Why an endpoint cannot be registered, or None (in development the host is not resolved)."""
+    _target, refusal = webhook_target(url, resolve=not settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS)
+    return refusal

@@ -2,6 +2,7 @@
 receives which events, retries with back-off, and the delivery log."""
 
 import json
+import socket
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -388,3 +389,59 @@ def test_retry_and_prune_jobs_are_scheduled():
     assert "redemption.api.idempotency.prune" in jobs
     for func in jobs:
         assert callable(import_string(func))
+
+
+class FakeDns:
+    """Answers for one host name, in turn (the last answer repeats); other names resolve for real."""
+
+    def __init__(self, monkeypatch, host: str, *answers: str):
+        self.host, self.answers, self.asked = host, list(answers), 0
+        real = socket.getaddrinfo
+
+        def getaddrinfo(name, port, *args, **kwargs):
+            if name != self.host:
+                return real(name, port, *args, **kwargs)
+            address = self.answers[min(self.asked, len(self.answers) - 1)]
+            self.asked += 1
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+        monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+def test_a_delivery_connects_to_the_address_it_checked_not_a_rebound_one(
+    partner, receiver, settings, monkeypatch
+):
+    """DNS rebinding: the name answers a public address to the check and loopback a moment later.
+    The delivery must go to the checked address; resolving again would reach the inside."""
+    delivery = _one_delivery(partner)
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = False
+    WebhookEndpoint.objects.update(url="https://hooks.partner.example/vouchers")
+    dns = FakeDns(monkeypatch, "hooks.partner.example", "93.184.216.34", "127.0.0.1")
+    connected = []
+
+    def create_connection(address, *args, **kwargs):
+        connected.append(address)
+        raise ConnectionRefusedError("refused (test)")
+
+    monkeypatch.setattr(socket, "create_connection", create_connection)
+
+    assert sending.webhook_deliver(delivery_id=delivery.pk) == "pending"
+
+    assert connected == [("93.184.216.34", 443)]
+    assert dns.asked == 1
+    assert receiver.requests == []
+    delivery.refresh_from_db()
+    assert "refused" in delivery.last_error and delivery.attempts == 1
+
+
+def test_a_delivery_by_host_name_keeps_the_name_in_the_host_header(partner, receiver, monkeypatch):
+    delivery = _one_delivery(partner)
+    port = receiver.server.server_address[1]
+    WebhookEndpoint.objects.update(url=f"http://receiver.partner.test:{port}/hooks/vouchers?v=2")
+    FakeDns(monkeypatch, "receiver.partner.test", "127.0.0.1")
+
+    assert sending.webhook_deliver(delivery_id=delivery.pk) == "delivered"
+
+    (request,) = receiver.requests
+    assert request["headers"]["Host"] == f"receiver.partner.test:{port}"
+    assert request["path"] == "/hooks/vouchers?v=2"
