@@ -242,6 +242,9 @@ TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
 # Owner portal sign-in: a 6-digit one-time code by SMS, short-lived, few attempts, rate-limited.
 PORTAL_LOGIN_CODE_TTL_SECONDS = env.int("PORTAL_LOGIN_CODE_TTL_SECONDS", default=5 * 60)
 PORTAL_LOGIN_CODE_MAX_ATTEMPTS = env.int("PORTAL_LOGIN_CODE_MAX_ATTEMPTS", default=5)
+# Countries whose mobile numbers may receive sign-in codes (ISO codes; empty: any). SMS to anywhere
+# invites SMS-pumping (toll) fraud through the public sign-in form.
+PORTAL_SIGN_IN_REGIONS = [r.upper() for r in env.list("PORTAL_SIGN_IN_REGIONS", default=["TW"])]
 PORTAL_CODE_RESEND_SECONDS = env.int("PORTAL_CODE_RESEND_SECONDS", default=60)
 PORTAL_CODE_REQUESTS_PER_PHONE_PER_HOUR = env.int("PORTAL_CODE_REQUESTS_PER_PHONE_PER_HOUR", default=5)
 PORTAL_CODE_REQUESTS_PER_IP_PER_HOUR = env.int("PORTAL_CODE_REQUESTS_PER_IP_PER_HOUR", default=20)

@@ -27,6 +27,14 @@ def phone_normalise(raw: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def phone_region(e164: str) -> str:
+    """The ISO country code of a normalised number ("TW"), or "" when it has none."""
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(e164, DEFAULT_REGION)) or ""
+    except phonenumbers.NumberParseException:
+        return ""
+
+
 def phone_national(e164: str) -> str:
     """0912-345-678 style for display."""
     try:

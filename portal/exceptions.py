@@ -1,6 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
+from members.exceptions import InvalidPhone
 
 
 class LoginCodeInvalid(DomainError):
@@ -33,3 +34,13 @@ class RefundNotYours(DomainError):
     code = "refund_not_yours"
     default_message = _("Only the vehicle's owner can ask for a refund of this voucher.")
     http_status = 403
+
+
+class SignInRegionNotServed(InvalidPhone):
+    """Sign-in codes go only to the countries served: SMS to anywhere would invite SMS-pumping fraud."""
+
+    code = "sign_in_region_not_served"
+    default_message = _(
+        "Sign-in codes can only be sent to mobile numbers of the countries we serve. "
+        "Please ask your service advisor for help."
+    )

@@ -20,11 +20,11 @@ from campaigns.models import Notification
 from campaigns.services import notification_queue
 from members.exceptions import RateLimited
 from members.models import Member
-from members.phones import phone_normalise
+from members.phones import phone_normalise, phone_region
 from members.ratelimit import ratelimit_hit
 from members.services import member_get_or_create
 
-from .exceptions import LoginCodeInvalid, LoginCodeWrong
+from .exceptions import LoginCodeInvalid, LoginCodeWrong, SignInRegionNotServed
 from .models import LoginCode
 
 CODE_DIGITS = 6
@@ -66,6 +66,8 @@ def login_code_request(*, phone: str, client_ip: str, now: datetime | None = Non
         now=now,
     )
     e164 = phone_normalise(phone)  # mobile numbers only: the code goes by SMS
+    if settings.PORTAL_SIGN_IN_REGIONS and phone_region(e164) not in settings.PORTAL_SIGN_IN_REGIONS:
+        raise SignInRegionNotServed()
     latest = LoginCode.objects.filter(phone=e164, closed_at__isnull=True).values_list("created_at", flat=True)
     resend_at = [created + timedelta(seconds=settings.PORTAL_CODE_RESEND_SECONDS) for created in latest]
     if resend_at and now < resend_at[0]:

@@ -8,7 +8,7 @@ from django.utils import timezone
 from campaigns.models import Notification
 from members.exceptions import InvalidPhone, RateLimited
 from members.models import Member
-from portal.exceptions import LoginCodeInvalid, LoginCodeWrong
+from portal.exceptions import LoginCodeInvalid, LoginCodeWrong, SignInRegionNotServed
 from portal.models import LoginCode
 from portal.services import login_code_request, login_code_verify, login_codes_prune
 from tests.factories import MemberFactory
@@ -48,6 +48,23 @@ def test_a_landline_is_refused(phone):
     with pytest.raises(InvalidPhone):  # the code goes by SMS
         login_code_request(phone=phone, client_ip=IP)
     assert not LoginCode.objects.exists() and not Notification.objects.exists()
+
+
+@pytest.mark.parametrize("phone", ["+44 7400 123456", "+81 90-1234-5678", "+86 139 1234 5678"])
+def test_a_mobile_outside_the_countries_served_gets_no_sms(phone):
+    """The public form must not send SMS to anywhere (SMS-pumping fraud); TW by default."""
+    with pytest.raises(SignInRegionNotServed) as refused:
+        login_code_request(phone=phone, client_ip=IP)
+    assert refused.value.code == "sign_in_region_not_served"
+    assert not LoginCode.objects.exists() and not Notification.objects.exists()
+
+
+def test_the_countries_served_are_a_setting(settings):
+    settings.PORTAL_SIGN_IN_REGIONS = ["TW", "GB"]
+    login_code_request(phone="+44 7400 123456", client_ip=IP)
+    settings.PORTAL_SIGN_IN_REGIONS = []  # any country
+    login_code_request(phone="+81 90-1234-5678", client_ip=IP)
+    assert Notification.objects.filter(purpose="login_code").count() == 2
 
 
 @pytest.mark.parametrize("phone", ["", "hello", "0912", "0912-345-678-999-000"])

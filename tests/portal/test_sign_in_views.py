@@ -108,6 +108,13 @@ def test_a_landline_is_a_form_error():
     assert not LoginCode.objects.exists()
 
 
+def test_a_foreign_mobile_is_a_form_error_that_says_why():
+    response = english_client().post(reverse("portal:sign_in"), {"phone": "+81 90-1234-5678"})
+    assert response.status_code == 200
+    assert "countries we serve" in response.content.decode()
+    assert not LoginCode.objects.exists()
+
+
 def test_the_code_page_without_a_number_goes_back_to_sign_in():
     response = english_client().get(reverse("portal:sign_in_code"))
     assert response["Location"] == reverse("portal:sign_in")
