@@ -157,5 +157,8 @@ def _promotional_counts_locked(member_ids: set[int], now: datetime) -> Counter:
     """
     if not member_ids:
         return Counter()
-    list(Member.objects.select_for_update().filter(pk__in=member_ids).order_by("pk").values_list("pk"))
+    # no_key: enough to serialise the counting (it conflicts with itself) without holding up other
+    # transactions' inserts that reference these members.
+    locked = Member.objects.select_for_update(no_key=True).filter(pk__in=member_ids).order_by("pk")
+    list(locked.values_list("pk"))
     return promotional_sent_this_week(member_ids, now)

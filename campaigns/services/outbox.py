@@ -154,9 +154,12 @@ def _settle(notification: Notification, *, now: datetime, error: DeliveryError |
             row.not_before = now + timedelta(
                 seconds=settings.NOTIFY_RETRY_BASE_SECONDS * 2 ** (row.attempts - 1)
             )
-        if row.purpose == Notification.Purpose.LOGIN_CODE and row.status in (Status.SENT, Status.FAILED):
-            # Nobody but the owner needs the code once it has gone (or never will): not even operations.
-            row.body = codes_masked(row.body)
+        if row.purpose == Notification.Purpose.LOGIN_CODE:
+            row.last_error = codes_masked(row.last_error)  # a provider may echo the text back
+            if row.status in (Status.SENT, Status.FAILED):
+                # Nobody but the owner needs the code once it has gone (or never will): not even
+                # operations.
+                row.body = codes_masked(row.body)
         row.save(
             update_fields=[
                 "body",

@@ -32,15 +32,26 @@ DELIVER_TASK = "redemption.webhooks.tasks.webhook_deliver"
 USER_AGENT = "service-vouchers-webhooks/1"
 
 
+def _connect_checked(addresses: tuple[str, ...], port: int, timeout: float) -> socket.socket:
+    """A connection to the first checked address that answers (never a fresh DNS lookup)."""
+    error: OSError = OSError("no address to connect to")
+    for address in addresses:
+        try:
+            return socket.create_connection((address, port), timeout)
+        except OSError as exc:
+            error = exc
+    raise error
+
+
 class _PinnedHTTPConnection(http.client.HTTPConnection):
-    """Connects to the checked address, whatever the host name resolves to now."""
+    """Connects to the checked addresses, whatever the host name resolves to now."""
 
     def __init__(self, target: WebhookTarget, timeout: float):
         super().__init__(target.host, target.port, timeout=timeout)
-        self.address = target.address
+        self.addresses = target.addresses
 
     def connect(self):
-        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = _connect_checked(self.addresses, self.port, self.timeout)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
@@ -49,10 +60,10 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     def __init__(self, target: WebhookTarget, timeout: float):
         self.tls = ssl.create_default_context()
         super().__init__(target.host, target.port, timeout=timeout, context=self.tls)
-        self.address = target.address
+        self.addresses = target.addresses
 
     def connect(self):
-        sock = socket.create_connection((self.address, self.port), self.timeout)
+        sock = _connect_checked(self.addresses, self.port, self.timeout)
         self.sock = self.tls.wrap_socket(sock, server_hostname=self.host)
 
 

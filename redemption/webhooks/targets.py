@@ -21,7 +21,21 @@ class WebhookTarget:
     host: str
     port: int
     path: str  # path and query, as sent in the request line
-    address: str  # the checked IP address to connect to ("" when not resolved)
+    addresses: tuple[str, ...]  # the checked IP addresses to connect to, in order (empty: not resolved)
+
+
+# IPv6 ranges that carry an IPv4 address inside (NAT64, 6to4, Teredo, IPv4-compatible and -mapped):
+# Python counts some of them as global, but on a network that translates them they reach the inside.
+_TRANSLATED = [
+    ipaddress.ip_network(n)
+    for n in ("64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "2001::/32", "::/96", "::ffff:0:0/96")
+]
+
+
+def _public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if not address.is_global:
+        return False
+    return address.version == 4 or not any(address in network for network in _TRANSLATED)
 
 
 def _resolve(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
@@ -47,13 +61,13 @@ def webhook_target(url: str, *, resolve: bool = True) -> tuple[WebhookTarget | N
     except ValueError:
         return None, gettext("Enter a valid port.")
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    address = ""
+    checked: tuple[str, ...] = ()
     if resolve:
         addresses = _resolve(parts.hostname, port)
-        if not addresses or not (private_ok or all(a.is_global for a in addresses)):
+        if not addresses or not (private_ok or all(_public(a) for a in addresses)):
             return None, gettext("The host must resolve to public internet addresses only.")
-        address = str(addresses[0])
-    return WebhookTarget(parts.scheme, parts.hostname, port, path, address), None
+        checked = tuple(dict.fromkeys(str(a) for a in addresses))  # in DNS order, once each
+    return WebhookTarget(parts.scheme, parts.hostname, port, path, checked), None
 
 
 def webhook_url_refusal(url: str) -> str | None:

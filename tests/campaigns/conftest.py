@@ -21,6 +21,7 @@ class FakeProvider:
         self.delivered: list[dict] = []
         self.answers: list[int] = []
         self.delay = 0.0
+        self.echo = False  # refusals quote the message text back, as some providers do
         self.lock = threading.Lock()
         self.accepted: set[str] = set()
         self.server = None
@@ -40,7 +41,8 @@ class FakeProvider:
             self.requests.append({"path": path, "headers": headers, "body": body})
             status = self.answers.pop(0) if self.answers else 200
             if status != 200:
-                return status, {}, {"message": f"fake {status}"}
+                text = f" for: {body.get('text') or body.get('body') or body}" if self.echo else ""
+                return status, {}, {"message": f"fake {status}{text}"}
             if key and key in self.accepted:
                 return 409, {"x-line-accepted-request-id": f"req-{key}"}, {"message": "already accepted"}
             self.accepted.add(key)

@@ -81,6 +81,7 @@ def test_a_sign_in_code_that_finally_fails_is_masked_and_never_sent_again(http_c
 
 def test_a_sign_in_code_keeps_its_body_while_a_retry_is_due(http_channels, member):
     http_channels.answers = [503]
+    http_channels.echo = True  # the provider quotes the SMS back in its error
     notification, _ = notification_queue(
         channel="sms",
         recipient=member.phone,
@@ -91,6 +92,7 @@ def test_a_sign_in_code_keeps_its_body_while_a_retry_is_due(http_channels, membe
     )
     row = notification_deliver(notification_id=notification.pk)
     assert row.status == Status.PENDING and row.body == "Your code 654321"
+    assert "503" in row.last_error and "••••••" in row.last_error and "654321" not in row.last_error
 
 
 def test_deliver_sends_once_and_never_again(http_channels, member, no_quiet_hours):

@@ -3,6 +3,8 @@ receives which events, retries with back-off, and the delivery log."""
 
 import json
 import socket
+import ssl
+import subprocess
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +18,7 @@ from redemption.partner_models import IdempotencyRecord, WebhookDelivery, Webhoo
 from redemption.services import redemption_redeem
 from redemption.webhooks import sending
 from redemption.webhooks.signing import signature_header, signature_verify
+from redemption.webhooks.targets import webhook_url_refusal
 from redemption.webhooks.tasks import webhooks_retry_due
 from tests.factories import DefinitionFactory, OwnedVehicleFactory, issue_voucher
 from vouchers.models import Voucher
@@ -392,7 +395,8 @@ def test_retry_and_prune_jobs_are_scheduled():
 
 
 class FakeDns:
-    """Answers for one host name, in turn (the last answer repeats); other names resolve for real."""
+    """Answers for one host name, in turn (the last answer repeats; "a,b" is an answer with two
+    addresses); other names resolve for real."""
 
     def __init__(self, monkeypatch, host: str, *answers: str):
         self.host, self.answers, self.asked = host, list(answers), 0
@@ -401,9 +405,12 @@ class FakeDns:
         def getaddrinfo(name, port, *args, **kwargs):
             if name != self.host:
                 return real(name, port, *args, **kwargs)
-            address = self.answers[min(self.asked, len(self.answers) - 1)]
+            answer = self.answers[min(self.asked, len(self.answers) - 1)]
             self.asked += 1
-            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+            return [
+                (socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port))
+                for a in answer.split(",")
+            ]
 
         monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
@@ -445,3 +452,93 @@ def test_a_delivery_by_host_name_keeps_the_name_in_the_host_header(partner, rece
     (request,) = receiver.requests
     assert request["headers"]["Host"] == f"receiver.partner.test:{port}"
     assert request["path"] == "/hooks/vouchers?v=2"
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254 (cloud metadata)
+        "64:ff9b:1::a00:1",  # local-use NAT64
+        "2002:a00:1::1",  # 6to4 of 10.0.0.1
+        "2001:0:4136:e378:8000:63bf:3fff:fdd2",  # Teredo
+        "::a00:1",  # IPv4-compatible 10.0.0.1
+    ],
+)
+def test_ipv6_addresses_that_carry_an_ipv4_one_are_refused(settings, monkeypatch, address):
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = False
+    FakeDns(monkeypatch, "hooks.partner.example", address)
+    assert webhook_url_refusal("https://hooks.partner.example/h") is not None
+    FakeDns(monkeypatch, "hooks.partner.example", "2606:4700::6810:84e5")  # an ordinary global one
+    assert webhook_url_refusal("https://hooks.partner.example/h") is None
+
+
+def test_a_delivery_tries_the_next_checked_address_when_one_does_not_answer(partner, receiver, monkeypatch):
+    """Dual-stack partner whose first address is unreachable: the next checked one is used, and
+    the name is never looked up again."""
+    delivery = _one_delivery(partner)
+    port = receiver.server.server_address[1]
+    WebhookEndpoint.objects.update(url=f"http://receiver.partner.test:{port}/hooks/vouchers")
+    dns = FakeDns(monkeypatch, "receiver.partner.test", "192.0.2.1,127.0.0.1", "10.9.9.9")
+    real = socket.create_connection
+    tried = []
+
+    def create_connection(address, *args, **kwargs):
+        tried.append(address[0])
+        if address[0] == "192.0.2.1":
+            raise ConnectionRefusedError("refused (test)")
+        return real(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "create_connection", create_connection)
+
+    assert sending.webhook_deliver(delivery_id=delivery.pk) == "delivered"
+    assert tried == ["192.0.2.1", "127.0.0.1"] and dns.asked == 1
+    assert len(receiver.requests) == 1
+
+
+class TlsReceiver(Receiver):
+    """The loopback receiver behind TLS, with a self-signed certificate for `name`."""
+
+    def __init__(self, tmp_path, name: str):
+        super().__init__()
+        self.cert, key = tmp_path / f"{name}.pem", tmp_path / f"{name}.key"
+        subprocess.run(
+            [
+                *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+                *("-subj", f"/CN={name}", "-addext", f"subjectAltName=DNS:{name}"),
+                *("-keyout", str(key), "-out", str(self.cert)),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.cert, key)
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+
+
+@pytest.mark.parametrize(
+    ("certificate_for", "delivered"), [("hooks.partner.test", True), ("evil.test", False)]
+)
+def test_https_deliveries_verify_the_certificate_for_the_host_name(
+    partner, tmp_path, monkeypatch, certificate_for, delivered
+):
+    """Connecting to the pinned address must not weaken TLS: the certificate is checked against the
+    URL's host name (SNI), so a certificate for another name is refused."""
+    delivery = _one_delivery(partner)
+    tls = TlsReceiver(tmp_path, certificate_for)
+    try:
+        port = tls.server.server_address[1]
+        WebhookEndpoint.objects.update(url=f"https://hooks.partner.test:{port}/hooks/vouchers")
+        FakeDns(monkeypatch, "hooks.partner.test", "127.0.0.1")
+        trusting = ssl.create_default_context(cafile=str(tls.cert))  # this test's CA only
+        monkeypatch.setattr(sending.ssl, "create_default_context", lambda: trusting)
+
+        status = sending.webhook_deliver(delivery_id=delivery.pk)
+
+        delivery.refresh_from_db()
+        if delivered:
+            assert status == "delivered" and len(tls.requests) == 1
+        else:
+            assert status == "pending" and tls.requests == []
+            assert "hostname" in delivery.last_error.lower() or "certificate" in delivery.last_error.lower()
+    finally:
+        tls.close()
