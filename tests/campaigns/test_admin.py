@@ -91,15 +91,15 @@ def test_a_running_campaign_cannot_be_edited(client, operator, campaign):
     assert 'name="message_zh_hant"' not in page
 
 
-def test_outbox_send_again_action(client, operator):
-    failed, _ = notification_queue(
-        channel="sms",
-        recipient="+886912345678",
-        purpose="service_reminder",
-        body="x",
-        dedup_key="f",
-        status=Notification.Status.FAILED,
+def sms(purpose: str, body: str, key: str, **kwargs):
+    """One SMS in the outbox, as the services write it."""
+    return notification_queue(
+        channel="sms", recipient="+886912345678", purpose=purpose, body=body, dedup_key=key, **kwargs
     )
+
+
+def test_outbox_send_again_action(client, operator):
+    failed, _ = sms("service_reminder", "x", "f", status=Notification.Status.FAILED)
     client.post(
         reverse("admin:campaigns_notification_changelist"),
         {"action": "send_again", "_selected_action": [failed.pk]},
@@ -109,20 +109,8 @@ def test_outbox_send_again_action(client, operator):
 
 
 def test_outbox_masks_sign_in_codes_but_shows_other_messages(client, operator):
-    code, _ = notification_queue(
-        channel="sms",
-        recipient="+886912345678",
-        purpose="login_code",
-        body="驗證碼 482913，5 分鐘內有效",
-        dedup_key="c",
-    )
-    reminder, _ = notification_queue(
-        channel="sms",
-        recipient="+886912345678",
-        purpose="service_reminder",
-        body="保養提醒 482913",
-        dedup_key="r",
-    )
+    code, _ = sms("login_code", "驗證碼 482913，5 分鐘內有效", "c")
+    reminder, _ = sms("service_reminder", "保養提醒 482913", "r")
     code_page = client.get(reverse("admin:campaigns_notification_change", args=[code.pk])).content.decode()
     reminder_page = client.get(
         reverse("admin:campaigns_notification_change", args=[reminder.pk])
@@ -132,14 +120,7 @@ def test_outbox_masks_sign_in_codes_but_shows_other_messages(client, operator):
 
 
 def test_outbox_send_again_leaves_sign_in_codes_alone(client, operator):
-    code, _ = notification_queue(
-        channel="sms",
-        recipient="+886912345678",
-        purpose="login_code",
-        body="驗證碼 ••••••",
-        dedup_key="c",
-        status=Notification.Status.FAILED,
-    )
+    code, _ = sms("login_code", "驗證碼 ••••••", "c", status=Notification.Status.FAILED)
     response = client.post(
         reverse("admin:campaigns_notification_changelist"),
         {"action": "send_again", "_selected_action": [code.pk]},

@@ -34,6 +34,10 @@ def queue(member=None, key="k1", **kwargs):
     return notification_queue(**{**defaults, **kwargs})
 
 
+def sign_in_sms(member, key: str, body: str):
+    return queue(member, key, recipient=member.phone, purpose=Notification.Purpose.LOGIN_CODE, body=body)
+
+
 def test_queue_writes_once_per_key_and_enqueues_after_commit(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         first, created = queue()
@@ -49,14 +53,7 @@ def test_login_code_call_of_the_portal_still_works(http_channels, member, settin
     settings.NOTIFY_QUIET_HOURS = "00:00-23:59"  # always quiet: a sign-in code goes anyway
     member.consent_service = False
     member.save()
-    notification, _ = notification_queue(
-        channel="sms",
-        recipient=member.phone,
-        purpose=Notification.Purpose.LOGIN_CODE,
-        body="驗證碼 123456",
-        dedup_key="login:1",
-        member=member,
-    )
+    notification, _ = sign_in_sms(member, "login:1", "驗證碼 123456")
     sent = notification_deliver(notification_id=notification.pk)
     assert sent.status == Status.SENT
     assert http_channels.delivered[0]["body"]["text"] == "驗證碼 123456"
@@ -65,14 +62,7 @@ def test_login_code_call_of_the_portal_still_works(http_channels, member, settin
 
 def test_a_sign_in_code_that_finally_fails_is_masked_and_never_sent_again(http_channels, member):
     http_channels.answers = [400]  # permanent: the provider refuses the number
-    notification, _ = notification_queue(
-        channel="sms",
-        recipient=member.phone,
-        purpose=Notification.Purpose.LOGIN_CODE,
-        body="Your code 654321",
-        dedup_key="login:2",
-        member=member,
-    )
+    notification, _ = sign_in_sms(member, "login:2", "Your code 654321")
     failed = notification_deliver(notification_id=notification.pk)
     assert failed.status == Status.FAILED and failed.body == "Your code ••••••"
     with pytest.raises(SignInCodeNotRetryable):
@@ -82,14 +72,7 @@ def test_a_sign_in_code_that_finally_fails_is_masked_and_never_sent_again(http_c
 def test_a_sign_in_code_keeps_its_body_while_a_retry_is_due(http_channels, member):
     http_channels.answers = [503]
     http_channels.echo = True  # the provider quotes the SMS back in its error
-    notification, _ = notification_queue(
-        channel="sms",
-        recipient=member.phone,
-        purpose=Notification.Purpose.LOGIN_CODE,
-        body="Your code 654321",
-        dedup_key="login:3",
-        member=member,
-    )
+    notification, _ = sign_in_sms(member, "login:3", "Your code 654321")
     row = notification_deliver(notification_id=notification.pk)
     assert row.status == Status.PENDING and row.body == "Your code 654321"
     assert "503" in row.last_error and "••••••" in row.last_error and "654321" not in row.last_error
