@@ -15,6 +15,22 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture
+def one_rate_limit_window(monkeypatch):
+    """Keep every rate-limit window where it was when the test began.
+
+    The limits count in fixed windows (a minute, an hour); a test that makes its requests at the
+    real time would see the count start again if a window boundary fell between two of them.
+    """
+    from django.utils import timezone
+
+    from members import ratelimit
+
+    began = timezone.now()
+    real = ratelimit._window_start
+    monkeypatch.setattr(ratelimit, "_window_start", lambda now, window_seconds: real(began, window_seconds))
+
+
+@pytest.fixture
 def on_postgres():
     return connection.vendor == "postgresql"
 

@@ -94,6 +94,7 @@ def test_malformed_identifiers_are_form_errors_and_change_nothing(owner_client, 
     assert not BindingRequest.objects.exists()
 
 
+@pytest.mark.usefixtures("one_rate_limit_window")
 def test_binding_attempts_are_rate_limited(owner, owner_client, settings):
     settings.PORTAL_BIND_ATTEMPTS_PER_MEMBER_PER_HOUR = 2
     for i in range(2):

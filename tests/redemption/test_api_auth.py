@@ -146,6 +146,7 @@ def test_missing_scope_is_403(scopes, method, path_kind):
     assert problem(response)["code"] == "permission_denied"
 
 
+@pytest.mark.usefixtures("one_rate_limit_window")
 def test_rate_limit_per_key_answers_429_with_retry_after():
     s = scene()
     _key, plaintext = make_key(rate_limit=3)
@@ -162,6 +163,7 @@ def test_rate_limit_per_key_answers_429_with_retry_after():
     assert client_for(other_plaintext).get(url).status_code == 200
 
 
+@pytest.mark.usefixtures("one_rate_limit_window")
 def test_rate_limit_default_comes_from_settings(settings):
     settings.API_RATE_LIMIT_PER_MINUTE = 1
     s = scene()
@@ -171,6 +173,7 @@ def test_rate_limit_default_comes_from_settings(settings):
     assert client.get(f"/api/v1/vouchers/{s.voucher.code}").status_code == 429
 
 
+@pytest.mark.usefixtures("one_rate_limit_window")
 def test_failed_authentications_are_rate_limited_per_address(settings):
     settings.API_RATE_LIMIT_PER_MINUTE = 2
     client = client_for("svk_abc_wrong")

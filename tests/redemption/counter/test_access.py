@@ -106,6 +106,7 @@ def test_activity_keeps_the_session_alive(counter, settings):
     assert counter.get(HOME).status_code == 200
 
 
+@pytest.mark.usefixtures("one_rate_limit_window")
 def test_log_in_attempts_are_rate_limited_per_user_name(advisor, settings):
     settings.COUNTER_LOGINS_PER_USERNAME = 3
     client = english()

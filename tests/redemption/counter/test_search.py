@@ -142,6 +142,7 @@ def test_a_member_voucher_whose_holder_has_no_car_says_so(counter):
     assert "is not linked to any vehicle" in body
 
 
+@pytest.mark.usefixtures("one_rate_limit_window")
 def test_code_lookups_are_rate_limited_per_advisor(counter, advisor, voucher, settings, other_dealer):
     settings.COUNTER_CODE_LOOKUPS_PER_ADVISOR = 3
     for _attempt in range(3):
@@ -156,6 +157,7 @@ def test_code_lookups_are_rate_limited_per_advisor(counter, advisor, voucher, se
     assert search(colleague, voucher.code, REMOTE_ADDR="10.1.1.1").status_code == 302
 
 
+@pytest.mark.usefixtures("one_rate_limit_window")
 def test_mistyped_codes_count_against_the_limit_too(counter, voucher, settings):
     settings.COUNTER_CODE_LOOKUPS_PER_ADVISOR = 2
     wrong = voucher.code[:-1] + ("0" if voucher.code[-1] != "0" else "1")
@@ -164,6 +166,7 @@ def test_mistyped_codes_count_against_the_limit_too(counter, voucher, settings):
     assert search(counter, voucher.code).status_code == 429
 
 
+@pytest.mark.usefixtures("one_rate_limit_window")
 def test_code_lookups_are_rate_limited_per_client_address(voucher, settings, dealer):
     from tests.factories import DealerStaffFactory
 
