@@ -22,11 +22,7 @@ def on_vehicle_bound(sender, *, vehicle, member, role, now, **kwargs):
 
 @receiver(vehicle_signals.vehicle_delivered, sender=Vehicle, dispatch_uid="campaigns.vehicle_delivered")
 def on_vehicle_delivered(sender, *, vehicle, now, **kwargs):
-    owner = (
-        Ownership.objects.filter(vehicle=vehicle, ended_at__isnull=True)
-        .values_list("member_id", flat=True)
-        .first()
-    )
+    owner = Ownership.objects.current().filter(vehicle=vehicle).values_list("member_id", flat=True).first()
     vehicle_id = vehicle.pk
     transaction.on_commit(
         lambda: async_task("campaigns.tasks.event_issue", "vehicle_delivered", vehicle_id, owner)

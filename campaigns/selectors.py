@@ -13,7 +13,6 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -22,6 +21,7 @@ from django.utils.translation import gettext as _
 from members.models import Member
 from redemption.models import Redemption
 from vehicles.models import Ownership, Vehicle
+from vehicles.selectors import current_owner_id_subquery
 from vouchers.models import Voucher
 
 from .models import Campaign, CampaignRecipient, CampaignVoucher, Notification, Segment
@@ -31,7 +31,7 @@ _USABLE = [Voucher.Status.ACTIVE, Voucher.Status.INACTIVE, Voucher.Status.HELD]
 
 def segment_vehicles(segment: Segment) -> QuerySet[Vehicle]:
     """Vehicles in the segment (each with a current owner who meets the member conditions)."""
-    owners = Ownership.objects.filter(vehicle=OuterRef("pk"), ended_at__isnull=True)
+    owners = Ownership.objects.current().filter(vehicle=OuterRef("pk"))
     if segment.min_tier:
         owners = owners.filter(member__tier__gte=segment.min_tier)
     if segment.consent == Segment.Consent.SERVICE:
@@ -81,8 +81,7 @@ def segment_members(segment: Segment) -> QuerySet[Member]:
 
 def segment_audience(segment: Segment) -> QuerySet[Vehicle]:
     """The segment's vehicles, each annotated with `current_owner_id`."""
-    owner = Ownership.objects.filter(vehicle=OuterRef("pk"), ended_at__isnull=True).values("member_id")[:1]
-    return segment_vehicles(segment).annotate(current_owner_id=Subquery(owner))
+    return segment_vehicles(segment).annotate(current_owner_id=current_owner_id_subquery("pk"))
 
 
 @dataclass(frozen=True)

@@ -70,9 +70,7 @@ def _at_limit(definition, counts, member, vehicle) -> bool:
 def claim_offers(member: Member, *, now: datetime) -> list[Offer]:
     definitions = [d for d in claimable_definitions(now=now) if d.holder_type != Holder.ORDER]
     vehicles = list(vehicles_of_member(member))
-    owned = set(
-        Ownership.objects.filter(member=member, ended_at__isnull=True).values_list("vehicle_id", flat=True)
-    )
+    owned = set(Ownership.objects.current().filter(member=member).values_list("vehicle_id", flat=True))
     counts = claimed_counts(member, [d.pk for d in definitions], [v.pk for v in vehicles])
     return [_offer(d, member, vehicles, owned, counts, now) for d in definitions]
 

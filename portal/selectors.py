@@ -30,9 +30,7 @@ def vehicle_ids_of(member: Member) -> list[int]:
 
 def _visible(member: Member, vehicle_ids: list[int]) -> Q:
     with_current_owner = Exists(
-        Ownership.objects.filter(
-            vehicle=OuterRef("vehicle_id"), member=OuterRef("member_id"), ended_at__isnull=True
-        )
+        Ownership.objects.current().filter(vehicle=OuterRef("vehicle_id"), member=OuterRef("member_id"))
     )
     return Q(vehicle__isnull=True, member=member) | (
         Q(vehicle_id__in=vehicle_ids) & (Q(member__isnull=True) | Q(member=member) | with_current_owner)
@@ -104,9 +102,9 @@ def vehicle_summaries(member: Member, *, now: datetime) -> list[VehicleSummary]:
     vehicles = list(vehicles_of_member(member))
     ids = [v.pk for v in vehicles]
     owned = set(
-        Ownership.objects.filter(member=member, ended_at__isnull=True, vehicle_id__in=ids).values_list(
-            "vehicle_id", flat=True
-        )
+        Ownership.objects.current()
+        .filter(member=member, vehicle_id__in=ids)
+        .values_list("vehicle_id", flat=True)
     )
     per_vehicle = _summaries(
         vouchers_visible_to(member, vehicle_ids=ids).filter(vehicle_id__in=ids), "vehicle_id", now

@@ -89,9 +89,7 @@ def member_vehicle_ids(member_ids: Iterable[int]) -> dict[int, set[int]]:
     if not ids:
         return result
     for model in (Ownership, AuthorisedDriver):
-        rows = model.objects.filter(member_id__in=ids, ended_at__isnull=True).values_list(
-            "member_id", "vehicle_id"
-        )
+        rows = model.objects.current().filter(member_id__in=ids).values_list("member_id", "vehicle_id")
         for member_id, vehicle_id in rows:
             result[member_id].add(vehicle_id)
     return result
@@ -100,12 +98,8 @@ def member_vehicle_ids(member_ids: Iterable[int]) -> dict[int, set[int]]:
 def vehicle_voucher(*, vehicle: Vehicle, voucher_id: int) -> Voucher | None:
     """A voucher that can be presented with this vehicle (the same set `vouchers_for_vehicle` lists:
     its own, and member-held ones of its current owner and drivers) in one query; None otherwise."""
-    people = Q(
-        member_id__in=Ownership.objects.filter(vehicle=vehicle, ended_at__isnull=True).values("member_id")
-    ) | Q(
-        member_id__in=AuthorisedDriver.objects.filter(vehicle=vehicle, ended_at__isnull=True).values(
-            "member_id"
-        )
+    people = Q(member_id__in=Ownership.objects.current().filter(vehicle=vehicle).values("member_id")) | Q(
+        member_id__in=AuthorisedDriver.objects.current().filter(vehicle=vehicle).values("member_id")
     )
     return Voucher.objects.filter(
         Q(vehicle=vehicle) | (Q(vehicle__isnull=True) & people), pk=voucher_id

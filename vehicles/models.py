@@ -62,6 +62,14 @@ class Vehicle(models.Model):
         return f"{self.plate} ({self.model})" if self.model_id else self.plate
 
 
+class PeriodQuerySet(models.QuerySet):
+    """Rows with a `started_at`/`ended_at` period: ownerships and authorised drivers."""
+
+    def current(self) -> "PeriodQuerySet":
+        """The rows still in force (no end yet): the one place that says what "current" means."""
+        return self.filter(ended_at__isnull=True)
+
+
 class Ownership(models.Model):
     """Who owned (owns) a vehicle and when. At most one current owner per vehicle."""
 
@@ -70,6 +78,8 @@ class Ownership(models.Model):
     started_at = models.DateTimeField(_("from"))
     ended_at = models.DateTimeField(_("to"), null=True, blank=True)
     is_first_owner = models.BooleanField(_("first owner"), default=False)
+
+    objects = PeriodQuerySet.as_manager()
 
     class Meta:
         ordering = ["vehicle_id", "started_at"]
@@ -97,6 +107,8 @@ class AuthorisedDriver(models.Model):
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="authorised_vehicles")
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PeriodQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("authorised driver")

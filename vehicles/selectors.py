@@ -2,7 +2,7 @@
 
 import contextlib
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from members.models import Member
 
@@ -12,10 +12,13 @@ from .models import Ownership, Vehicle
 
 
 def vehicle_current_owner(vehicle: Vehicle) -> Member | None:
-    ownership = (
-        Ownership.objects.select_related("member").filter(vehicle=vehicle, ended_at__isnull=True).first()
-    )
+    ownership = Ownership.objects.select_related("member").current().filter(vehicle=vehicle).first()
     return ownership.member if ownership else None
+
+
+def current_owner_id_subquery(vehicle_ref: str = "pk") -> Subquery:
+    """The current owner's member id of the vehicle that the outer query's `vehicle_ref` names."""
+    return Subquery(Ownership.objects.current().filter(vehicle=OuterRef(vehicle_ref)).values("member_id")[:1])
 
 
 def vehicles_of_member(member: Member) -> QuerySet[Vehicle]:

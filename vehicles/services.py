@@ -69,7 +69,7 @@ def vehicle_transfer_ownership(
     now = now or timezone.now()
     with transaction.atomic():
         locked = vehicle_lock(vehicle.pk)
-        current = Ownership.objects.select_for_update().filter(vehicle=locked, ended_at__isnull=True).first()
+        current = Ownership.objects.select_for_update().current().filter(vehicle=locked).first()
         if current is not None and current.member_id == new_owner.pk:
             raise AlreadyOwner()
         previous_owner = None
@@ -78,7 +78,7 @@ def vehicle_transfer_ownership(
             current.save(update_fields=["ended_at"])
             previous_owner = current.member
             # The previous owner's drivers lose access along with the previous owner.
-            AuthorisedDriver.objects.filter(vehicle=locked, ended_at__isnull=True).update(ended_at=now)
+            AuthorisedDriver.objects.current().filter(vehicle=locked).update(ended_at=now)
         ownership = Ownership.objects.create(
             vehicle=locked, member=new_owner, started_at=now, is_first_owner=current is None
         )
@@ -101,9 +101,7 @@ def vehicle_authorise_driver(
     now = now or timezone.now()
     with transaction.atomic():
         locked = vehicle_lock(vehicle.pk)
-        existing = AuthorisedDriver.objects.filter(
-            vehicle=locked, member=member, ended_at__isnull=True
-        ).first()
+        existing = AuthorisedDriver.objects.current().filter(vehicle=locked, member=member).first()
         if existing:
             return existing
         driver = AuthorisedDriver.objects.create(vehicle=locked, member=member, started_at=now)
@@ -114,9 +112,7 @@ def vehicle_authorise_driver(
 def vehicle_revoke_driver(*, vehicle: Vehicle, member: Member, now: datetime | None = None) -> int:
     now = now or timezone.now()
     with transaction.atomic():
-        return AuthorisedDriver.objects.filter(vehicle=vehicle, member=member, ended_at__isnull=True).update(
-            ended_at=now
-        )
+        return AuthorisedDriver.objects.current().filter(vehicle=vehicle, member=member).update(ended_at=now)
 
 
 def vehicle_record_mileage(
@@ -173,13 +169,11 @@ def binding_request_submit(*, member: Member, vin: str, plate: str, now: datetim
             Vehicle.objects.select_for_update(of=("self",)).filter(vin=parsed_vin, plate_key=key).first()
         )
         if vehicle is not None:
-            if Ownership.objects.filter(vehicle=vehicle, member=member, ended_at__isnull=True).exists() or (
-                AuthorisedDriver.objects.filter(
-                    vehicle=vehicle, member=member, ended_at__isnull=True
-                ).exists()
+            if Ownership.objects.current().filter(vehicle=vehicle, member=member).exists() or (
+                AuthorisedDriver.objects.current().filter(vehicle=vehicle, member=member).exists()
             ):
                 return "already", vehicle
-            has_owner = Ownership.objects.filter(vehicle=vehicle, ended_at__isnull=True).exists()
+            has_owner = Ownership.objects.current().filter(vehicle=vehicle).exists()
             if (
                 not has_owner
                 and vehicle.registered_owner_phone
@@ -212,7 +206,7 @@ def binding_request_approve(
         if role == "driver":
             vehicle_authorise_driver(vehicle=vehicle, member=locked.member, now=now)
         else:
-            current = Ownership.objects.filter(vehicle=vehicle, ended_at__isnull=True).first()
+            current = Ownership.objects.current().filter(vehicle=vehicle).first()
             if current is None or current.member_id != locked.member_id:
                 vehicle_transfer_ownership(
                     vehicle=vehicle,

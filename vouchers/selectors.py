@@ -38,12 +38,8 @@ def vouchers_with_rules(queryset: QuerySet[Voucher]) -> QuerySet[Voucher]:
 def vouchers_for_vehicle(vehicle: Vehicle) -> QuerySet[Voucher]:
     """Vouchers that can be presented with this car: its own, and member-held ones of its people."""
     member_ids = list(
-        Ownership.objects.filter(vehicle=vehicle, ended_at__isnull=True).values_list("member_id", flat=True)
-    ) + list(
-        AuthorisedDriver.objects.filter(vehicle=vehicle, ended_at__isnull=True).values_list(
-            "member_id", flat=True
-        )
-    )
+        Ownership.objects.current().filter(vehicle=vehicle).values_list("member_id", flat=True)
+    ) + list(AuthorisedDriver.objects.current().filter(vehicle=vehicle).values_list("member_id", flat=True))
     portable = Q(vehicle__isnull=True, member_id__in=member_ids)
     return vouchers_with_rules(Voucher.objects.filter(Q(vehicle=vehicle) | portable)).order_by(
         "valid_until", "pk"

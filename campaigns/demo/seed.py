@@ -470,7 +470,7 @@ def _vouchers_and_history(rng, definitions, dealers, owners, cars, now, today) -
         definition__refundable=True, status=Voucher.Status.ACTIVE, uses_left=F("uses_total")
     ).order_by("pk")
     for i, voucher in enumerate(refundable[:24]):
-        member = voucher.member or voucher.vehicle.ownerships.get(ended_at__isnull=True).member
+        member = voucher.member or voucher.vehicle.ownerships.current().get().member
         refund = voucher_refund_request(
             voucher=voucher, member=member, reason="不需要了", now=now - timedelta(days=3)
         )
@@ -494,8 +494,7 @@ def _history(rng, issued, dealers, cars, now) -> int:
         if voucher.status != Voucher.Status.ACTIVE or voucher.pk % 5 in (0, 1):
             continue
         vehicle = voucher.vehicle or (
-            voucher.member
-            and voucher.member.ownerships.filter(ended_at__isnull=True).select_related("vehicle").first()
+            voucher.member and voucher.member.ownerships.current().select_related("vehicle").first()
         )
         vehicle = getattr(vehicle, "vehicle", vehicle)
         if vehicle is None:

@@ -36,7 +36,8 @@ def event_definitions(event: str) -> QuerySet[VoucherDefinition]:
 
 def first_owned_vehicle(member: Member) -> Vehicle | None:
     ownership = (
-        Ownership.objects.filter(member=member, ended_at__isnull=True)
+        Ownership.objects.current()
+        .filter(member=member)
         .select_related("vehicle")
         .order_by("started_at", "pk")
         .first()

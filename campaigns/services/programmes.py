@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Q
 
 from members.models import Member
-from vehicles.models import Ownership, Vehicle
+from vehicles.models import Vehicle
+from vehicles.selectors import current_owner_id_subquery
 from vouchers.models import VoucherDefinition
 from vouchers.validity import local_date
 
@@ -39,9 +40,7 @@ def _days_back(today: date) -> list[date]:
 
 
 def _owner_id():
-    return Subquery(
-        Ownership.objects.filter(vehicle=OuterRef("pk"), ended_at__isnull=True).values("member_id")[:1]
-    )
+    return current_owner_id_subquery("pk")
 
 
 @dataclass

@@ -12,11 +12,12 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Exists, Max, Min, OuterRef, Subquery
+from django.db.models import Exists, Max, Min, OuterRef
 
 from members.models import Member
 from redemption.models import Redemption
-from vehicles.models import MileageReading, Ownership, Vehicle
+from vehicles.models import MileageReading, Vehicle
+from vehicles.selectors import current_owner_id_subquery
 from vouchers.models import LedgerEntry, Voucher, VoucherDefinition
 from vouchers.validity import add_months, end_of_day, local_date
 
@@ -29,11 +30,7 @@ USABLE = [Voucher.Status.ACTIVE, Voucher.Status.INACTIVE]
 
 
 def _current_owner():
-    return Subquery(
-        Ownership.objects.filter(vehicle=OuterRef("vehicle_id"), ended_at__isnull=True).values("member_id")[
-            :1
-        ]
-    )
+    return current_owner_id_subquery("vehicle_id")
 
 
 def _members(ids) -> dict[int, Member]:
@@ -260,13 +257,7 @@ def service_reminders(*, now: datetime, cursor=None, deadline: float | None = No
     while True:
         vehicles = list(
             Vehicle.objects.filter(pk__gt=after)
-            .annotate(
-                owner_id=Subquery(
-                    Ownership.objects.filter(vehicle=OuterRef("pk"), ended_at__isnull=True).values(
-                        "member_id"
-                    )[:1]
-                )
-            )
+            .annotate(owner_id=current_owner_id_subquery("pk"))
             .order_by("pk")
             .values_list(
                 "pk",

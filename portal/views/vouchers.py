@@ -41,9 +41,7 @@ def may_request_refund(member, voucher: Voucher) -> bool:
         return voucher.member_id == member.pk
     return (
         voucher.vehicle_id is not None
-        and Ownership.objects.filter(
-            vehicle_id=voucher.vehicle_id, member=member, ended_at__isnull=True
-        ).exists()
+        and Ownership.objects.current().filter(vehicle_id=voucher.vehicle_id, member=member).exists()
     )
 
 

@@ -167,7 +167,7 @@ def test_transfer_ends_the_old_ownership_and_starts_the_new_one():
     assert ownership.started_at == now
     assert ownership.is_first_owner is False
     assert vehicle_current_owner(vehicle) == buyer
-    assert Ownership.objects.filter(vehicle=vehicle, ended_at__isnull=True).count() == 1
+    assert Ownership.objects.current().filter(vehicle=vehicle).count() == 1
     assert list(vehicles_of_member(buyer)) == [vehicle]
     assert list(vehicles_of_member(seller)) == []
 

@@ -90,9 +90,7 @@ def _current_owners(vehicle_ids: set[int]) -> dict[int, int]:
     owners = {}
     for chunk in _chunks(sorted(vehicle_ids)):
         owners.update(
-            Ownership.objects.filter(vehicle_id__in=chunk, ended_at__isnull=True).values_list(
-                "vehicle_id", "member_id"
-            )
+            Ownership.objects.current().filter(vehicle_id__in=chunk).values_list("vehicle_id", "member_id")
         )
     return owners
 
@@ -100,9 +98,9 @@ def _current_owners(vehicle_ids: set[int]) -> dict[int, int]:
 def _owned_vehicles(member_ids: set[int]) -> dict[int, list[int]]:
     owned: dict[int, list[int]] = defaultdict(list)
     for chunk in _chunks(sorted(member_ids)):
-        for member_id, vehicle_id in Ownership.objects.filter(
-            member_id__in=chunk, ended_at__isnull=True
-        ).values_list("member_id", "vehicle_id"):
+        for member_id, vehicle_id in (
+            Ownership.objects.current().filter(member_id__in=chunk).values_list("member_id", "vehicle_id")
+        ):
             owned[member_id].append(vehicle_id)
     return owned
 

@@ -65,7 +65,7 @@ def _require_holder(
     if holder == Definition.HolderType.MEMBER_VEHICLE:
         if member is None or vehicle is None:
             raise HolderMissing(holder=label)
-        if not Ownership.objects.filter(vehicle=vehicle, member=member, ended_at__isnull=True).exists():
+        if not Ownership.objects.current().filter(vehicle=vehicle, member=member).exists():
             raise HolderMissing(holder=label)
 
 
@@ -251,7 +251,7 @@ def claim_refusals(
     elif needs_vehicle and vehicle is None:
         refusals.append(str(_("Choose the vehicle this voucher is for.")))
     if definition.claim_owners_only:
-        owns = Ownership.objects.filter(member=member, ended_at__isnull=True)
+        owns = Ownership.objects.current().filter(member=member)
         if vehicle is not None:
             owns = owns.filter(vehicle=vehicle)
         if not owns.exists():
