@@ -11,7 +11,7 @@ pid=$!
 cleanup() { kill -- -"$pid" 2>/dev/null || true; sleep 1; kill -9 -- -"$pid" 2>/dev/null || true; rm -rf "$tmp"; }
 trap cleanup EXIT
 for _ in $(seq 240); do
-  if curl -fsS -o /dev/null "http://127.0.0.1:$port/"; then break; fi
+  if curl -fs -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null; then break; fi
   kill -0 "$pid" 2>/dev/null || { cat "$log"; echo "make run exited early"; exit 1; }
   sleep 1
 done
