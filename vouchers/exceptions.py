@@ -133,3 +133,9 @@ class DefinitionFieldsLocked(DomainError):
         "%(fields)s."
     )
     http_status = 409
+
+
+class OrderNotIssuable(DomainError):
+    code = "order_not_issuable"
+    default_message = _("This order was cancelled, expired or refunded: it issues no vouchers.")
+    http_status = 409

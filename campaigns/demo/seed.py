@@ -23,7 +23,7 @@ from vouchers.exceptions import VoucherNotUsable
 from vouchers.models import Bundle, BundleItem, Order, Voucher, VoucherDefinition
 from vouchers.services import (
     definition_publish,
-    order_approve,
+    order_issue,
     refund_approve,
     voucher_activate,
     voucher_issue,
@@ -417,7 +417,7 @@ def _bundles(definitions, owners, cars, now) -> None:
             created_at=now - timedelta(days=200 - i),
             external_ref=f"DEMO-{i:04d}",
         )
-        order_approve(order=order, actor_label="demo", now=now - timedelta(days=200 - i))
+        order_issue(order=order, actor_label="demo", now=now - timedelta(days=200 - i))
 
 
 def _vouchers_and_history(rng, definitions, dealers, owners, cars, now, today) -> int:

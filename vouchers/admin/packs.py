@@ -40,7 +40,7 @@ class BundleAdmin(admin.ModelAdmin):
 
 @admin.register(Order)
 class OrderAdmin(FastListMixin, admin.ModelAdmin):
-    list_display = ("pk", "bundle", "member", "vehicle", "amount_twd", "status", "created_at", "approved_at")
+    list_display = ("pk", "bundle", "member", "vehicle", "amount_twd", "status", "created_at", "issued_at")
     list_filter = ("status", "bundle")
     list_select_related = ("bundle", "member", "vehicle", "vehicle__model")
     search_fields = ("external_ref", "member__phone")
@@ -52,12 +52,12 @@ class OrderAdmin(FastListMixin, admin.ModelAdmin):
         "status",
         "external_ref",
         "created_at",
-        "approved_at",
+        "issued_at",
     )
     fields = readonly_fields
 
     def has_add_permission(self, request) -> bool:
-        return False  # orders come from the shop; approving one issues vouchers through order_approve
+        return False  # orders come from the shop; approving one issues vouchers through order_issue
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
