@@ -1,5 +1,6 @@
 from .members import DealerFactory, DealerStaffFactory, MemberFactory, UserFactory
 from .vehicles import OwnedVehicleFactory, VehicleFactory, VehicleModelFactory
+from .shop import pack, paid_definition
 from .vouchers import DefinitionFactory, issue_voucher
 
 __all__ = [
@@ -12,4 +13,6 @@ __all__ = [
     "VehicleFactory",
     "VehicleModelFactory",
     "issue_voucher",
+    "pack",
+    "paid_definition",
 ]
