@@ -313,6 +313,8 @@ class Order(models.Model):
     external_ref = models.CharField(
         _("external reference"), max_length=80, null=True, blank=True, unique=True
     )
+    # The placing form's or caller's key: a double submit returns the first order instead of a second.
+    idempotency_key = models.CharField(max_length=120, null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     expires_at = models.DateTimeField(_("reservation ends"), null=True, blank=True, db_index=True)
     paid_at = models.DateTimeField(_("paid"), null=True, blank=True)

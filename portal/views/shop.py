@@ -31,7 +31,9 @@ class BuyForm(forms.Form):
     def __init__(self, *args, vehicles, **kwargs):
         super().__init__(*args, **kwargs)
         self.vehicles = {v.pk: v for v in vehicles}
-        self.fields["vehicle"].choices = [(v.pk, f"{v.plate} · {v.model.name if v.model else ''}") for v in vehicles]
+        self.fields["vehicle"].choices = [
+            (v.pk, f"{v.plate} · {v.model.name if v.model else ''}") for v in vehicles
+        ]
         self.fields["quantity"].validators.append(MaxValueValidator(settings.SHOP_MAX_QUANTITY))
         self.fields["quantity"].widget.attrs["max"] = settings.SHOP_MAX_QUANTITY
 
@@ -117,7 +119,9 @@ def order_pay(request, number: str):
 @owner_required
 @require_GET
 def orders(request):
-    return render(request, "portal/shop/orders.html", {"orders": member_orders(request.owner)[:100], "nav": "shop"})
+    return render(
+        request, "portal/shop/orders.html", {"orders": member_orders(request.owner)[:100], "nav": "shop"}
+    )
 
 
 @owner_required

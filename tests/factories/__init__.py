@@ -1,6 +1,6 @@
 from .members import DealerFactory, DealerStaffFactory, MemberFactory, UserFactory
-from .vehicles import OwnedVehicleFactory, VehicleFactory, VehicleModelFactory
 from .shop import pack, paid_definition
+from .vehicles import OwnedVehicleFactory, VehicleFactory, VehicleModelFactory
 from .vouchers import DefinitionFactory, issue_voucher
 
 __all__ = [

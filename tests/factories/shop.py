@@ -20,7 +20,9 @@ def paid_definition(**kwargs) -> VoucherDefinition:
 
 def pack(*, code: str = "wash-pack", price: int = 2000, items=None, **kwargs) -> Bundle:
     """A pack on sale online and at the counter; `items` is [(definition, quantity)], by default 5 washes."""
-    bundle = Bundle.objects.create(code=code, name=kwargs.pop("name", "洗車五次套票"), price_twd=price, **kwargs)
+    bundle = Bundle.objects.create(
+        code=code, name=kwargs.pop("name", "洗車五次套票"), price_twd=price, **kwargs
+    )
     for definition, quantity in items or [(paid_definition(face_value_twd=450), 5)]:
         BundleItem.objects.create(bundle=bundle, definition=definition, quantity=quantity)
     return bundle
