@@ -38,4 +38,6 @@ JOBS = [
     # Housekeeping: expired sign-in codes (portal) and old rate-limit windows.
     Job("prune_login_codes", "portal.tasks.prune_login_codes", "20 4 * * *", "prune_login_codes"),
     Job("prune_rate_limits", "campaigns.jobs.prune_rate_limits", "25 4 * * *", ""),
+    # Shop: orders whose payment notification never came are asked about, then paid or expired.
+    Job("settle_pending_orders", "shop.tasks.settle_pending_orders", "*/5 * * * *", "settle_pending_orders"),
 ]

@@ -6,3 +6,6 @@ class ShopConfig(AppConfig):
     name = "shop"
     verbose_name = _("Shop")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the start-up checks)

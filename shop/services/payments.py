@@ -22,7 +22,7 @@ from config.errors import DomainError
 from vouchers.models import Order
 from vouchers.services import order_issue
 
-from ..exceptions import PaymentRejected
+from ..exceptions import OrderNotPayable, PaymentRejected
 from ..models import OrderEvent, Payment, PaymentNotification
 from ..payments.ecpay import Gateway, TradeResult
 from .orders import order_expire, order_for_update
@@ -127,16 +127,16 @@ def order_payment_apply(
     return Outcome.APPLIED
 
 
-def _issue(order: Order, *, now: datetime) -> None:
+def _issue(order: Order, *, now: datetime, actor_label: str = PROVIDER) -> None:
     """Issue the paid order's vouchers. A refusal (car sold meanwhile, stock gone) leaves the order
     paid and flagged for Finance instead of losing the payment."""
     try:
         with transaction.atomic():
-            order_issue(order=order, actor_label=PROVIDER, now=now)
+            order_issue(order=order, actor_label=actor_label, now=now)
     except DomainError as exc:
         OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.FLAGGED, at=now, note=exc.message[:300])
         return
-    OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.ISSUED, at=now, actor_label=PROVIDER)
+    OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.ISSUED, at=now, actor_label=actor_label)
 
 
 def orders_settle_pending(
@@ -167,3 +167,50 @@ def orders_settle_pending(
         else:
             counts["waiting"] += 1
     return counts
+
+
+def order_payment_record(
+    *,
+    order: Order,
+    method: str,
+    reference: str,
+    actor_label: str,
+    reason: str = "",
+    by_hand: bool = False,
+    now: datetime | None = None,
+) -> Order:
+    """Money taken outside the gateway: a counter sale (cash, card terminal, transfer) or an order that
+    Finance settles by hand after checking the money arrived (`by_hand`, with a reason, audited).
+
+    The reference is the payment's trade number, so the same receipt cannot pay twice.
+    """
+    now = now or timezone.now()
+    reference = reference.strip()
+    if not reference:
+        raise PaymentRejected(reason=_("a payment reference is needed"))
+    if by_hand and not reason.strip():
+        raise PaymentRejected(reason=_("a reason is needed"))
+    with transaction.atomic():
+        locked = order_for_update(order.pk)
+        open_statuses = (Order.Status.PENDING, Order.Status.EXPIRED) if by_hand else (Order.Status.PENDING,)
+        if locked.status not in open_statuses:
+            raise OrderNotPayable()
+        provider = f"manual:{method}"
+        if Payment.objects.filter(provider=provider, trade_no=reference).exists():
+            raise PaymentRejected(reason=_("this payment reference has been used already"))
+        Payment.objects.create(
+            order=locked,
+            provider=provider,
+            trade_no=reference,
+            method=method,
+            amount_twd=locked.amount_twd,
+            paid_at=now,
+        )
+        locked.status = Order.Status.PAID
+        locked.paid_at = now
+        locked.save(update_fields=["status", "paid_at"])
+        kind = OrderEvent.Kind.SETTLED_BY_HAND if by_hand else OrderEvent.Kind.PAID
+        OrderEvent.objects.create(order=locked, kind=kind, at=now, actor_label=actor_label, note=reason[:300])
+        _issue(locked, now=now, actor_label=actor_label)
+    order.refresh_from_db()
+    return order
