@@ -54,9 +54,16 @@ class MemberAdmin(FastListMixin, admin.ModelAdmin):
         "preferred_channel",
         "language",
         "identity_verified",
+        "erased_at",
     )
     raw_id_fields = ("referred_by",)
     inlines = [ConsentChangeInline]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # An erased member stays a pseudonym: typing a name or number back in would undo the erasure.
+        if obj is not None and obj.erased_at is not None:
+            return False
+        return super().has_change_permission(request, obj)
 
     def get_search_results(self, request, queryset, search_term):
         """A phone number is matched exactly on its E.164 form, whatever the operator typed."""
