@@ -295,3 +295,25 @@ def test_the_queue_lists_pending_requests_first(client, operator, owner, other):
     response = client.get(reverse("admin:members_erasurerequest_changelist"))
     assert response.status_code == 200
     assert [r.pk for r in response.context["cl"].result_list] == [pending.pk, decided.pk]
+
+
+def test_operations_record_a_request_made_by_phone_into_the_same_queue(client, operator, owner):
+    url = reverse("admin:members_member_erasure_request", args=[owner.pk])
+    page = client.get(reverse("admin:members_member_change", args=[owner.pk])).content.decode()
+    assert url in page
+
+    response = client.post(url, {"reason": "Owner phoned on 6 Dec; identity checked"})
+
+    request = ErasureRequest.objects.get(member=owner)
+    assert (request.status, request.source) == ("pending", "back office")
+    assert response["Location"] == reverse("admin:members_erasurerequest_change", args=[request.pk])
+    client.post(url, {"reason": "again"})
+    assert ErasureRequest.objects.filter(member=owner).count() == 1
+
+
+def test_recording_a_request_for_an_erased_member_is_refused_on_the_form(client, operator, owner):
+    erase(owner)
+    response = client.post(reverse("admin:members_member_erasure_request", args=[owner.pk]), {"reason": "x"})
+    assert response.status_code == 200
+    assert "personal data has already been erased." in response.content.decode()
+    assert ErasureRequest.objects.filter(member=owner).count() == 1
