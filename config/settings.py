@@ -294,6 +294,9 @@ REMINDER_SERVICE_WINDOW_DAYS = env.int("REMINDER_SERVICE_WINDOW_DAYS", default=7
 REMINDER_DEFAULT_KM_PER_DAY = env.float("REMINDER_DEFAULT_KM_PER_DAY", default=40.0)
 CAMPAIGNS_WINBACK_AFTER_DAYS = env.int("CAMPAIGNS_WINBACK_AFTER_DAYS", default=182)
 CAMPAIGNS_CATCH_UP_DAYS = env.int("CAMPAIGNS_CATCH_UP_DAYS", default=7)
+# Personal data (Taiwan PDPA; docs/operations.md): the nightly prune_personal_data job clears the
+# text of outbox messages older than this many days (the row, its purpose and result are kept).
+NOTIFY_TEXT_RETENTION_DAYS = max(1, env.int("NOTIFY_TEXT_RETENTION_DAYS", default=90))
 JOBS_BATCH_SIZE = env.int("JOBS_BATCH_SIZE", default=2000)
 # A job slice stops after this long and enqueues its continuation, so a task never outlives
 # Q_CLUSTER["timeout"] (and is never started twice because it outlived "retry").

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import auth, claim, preferences, vehicles, vouchers
+from .views import auth, claim, personal_data, preferences, vehicles, vouchers
 
 app_name = "portal"
 
@@ -20,4 +20,18 @@ urlpatterns = [
     path("claim/", claim.claim_centre, name="claim_centre"),
     path("claim/<int:definition_id>/", claim.claim, name="claim"),
     path("preferences/", preferences.preferences, name="preferences"),
+    path("my-data/", personal_data.personal_data, name="personal_data"),
+    path(
+        "my-data/my-data.json",
+        personal_data.personal_data_download,
+        {"fmt": "json"},
+        name="personal_data_json",
+    ),
+    path(
+        "my-data/my-data-csv.zip",
+        personal_data.personal_data_download,
+        {"fmt": "csv"},
+        name="personal_data_csv",
+    ),
+    path("my-data/erase/", personal_data.erasure_request, name="erasure_request"),
 ]
