@@ -7,7 +7,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from ..problems import CATALOGUE, problem_exception_handler, problem_title
-from ..schema import problems
+from ..schema import SCHEMA_LANGUAGE, problems
 from ..serializers import ProblemTypeSerializer
 from .base import ProblemView
 
@@ -65,7 +65,11 @@ class _ProblemErrors:
 
 
 class SchemaView(_ProblemErrors, SpectacularAPIView):
-    pass
+    @extend_schema(exclude=True)
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        response["Content-Language"] = SCHEMA_LANGUAGE  # not the request's (LocaleMiddleware's default)
+        return response
 
 
 class SwaggerView(_ProblemErrors, SpectacularSwaggerView):
