@@ -33,10 +33,14 @@ post_hooks:
 
 
 @pytest.fixture(scope="session")
-def generated_client(live_server, tmp_path_factory):
+def generated_client(live_server, tmp_path_factory, django_db_blocker):
     folder = tmp_path_factory.mktemp("generated-client")
     schema = folder / "schema.json"
-    response = httpx.get(f"{live_server.url}/api/schema/?format=json", headers={"Accept-Language": "zh-Hant"})
+    # The server thread may touch the connection (Django closes old ones on every request).
+    with django_db_blocker.unblock():
+        response = httpx.get(
+            f"{live_server.url}/api/schema/?format=json", headers={"Accept-Language": "zh-Hant"}
+        )
     assert response.status_code == 200
     schema.write_bytes(response.content)
     config = folder / "config.yaml"
