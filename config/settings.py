@@ -211,6 +211,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Partner API (redemption/api): its description, and one name per shared choice set.
     "DESCRIPTION": "Issue, activate, look up, redeem and reverse service vouchers. See docs/api.md.",
+    # Always in English, whatever the request's language: titles become names in generated clients.
+    "DEFAULT_GENERATOR_CLASS": "redemption.api.schema.EnglishSchemaGenerator",
     "ENUM_NAME_OVERRIDES": {
         "WebhookEventEnum": "redemption.partner_models.WebhookEvent",
         "VoucherStatusEnum": "vouchers.models.Voucher.Status",

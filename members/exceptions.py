@@ -11,6 +11,7 @@ class InvalidPhone(DomainError):
 
 class MemberNotFound(DomainError):
     code = "member_not_found"
+    title = _("Member not found")
     default_message = _("No member has this mobile number.")
     http_status = 404
 
