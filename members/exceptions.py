@@ -30,11 +30,13 @@ class MemberErased(DomainError):
     """The member's personal data was erased: nothing more can be done for or to them."""
 
     code = "member_erased"
+    title = _("Member's data erased")
     default_message = _("This member's personal data has already been erased.")
     http_status = 409
 
 
 class ErasureRequestNotPending(DomainError):
     code = "erasure_request_not_pending"
+    title = _("Erasure request already decided")
     default_message = _("This erasure request has already been decided.")
     http_status = 409
