@@ -47,8 +47,6 @@ class ContentSecurityPolicyMiddleware:
         # 128 bits from the OS generator; base64url contains no character that needs quoting in a header.
         request.csp_nonce = secrets.token_urlsafe(16)
         response = self.get_response(request)
-        if HEADER in response:
-            return response
         if settings.DEBUG and response.status_code in (404, 500):
             # Django's debug pages (DEBUG only) inline their CSS and JS; production error pages do not.
             return response

@@ -105,6 +105,12 @@ def test_the_server_error_page_has_the_policy_too(settings):
     assert header_nonce(response)
 
 
+def test_debug_error_pages_go_without_it_as_they_inline_their_css_and_js(settings):
+    settings.DEBUG = True
+    assert "Content-Security-Policy" not in Client().get("/no-such-page/")
+    assert "Content-Security-Policy" in Client().get(reverse("portal:sign_in"))
+
+
 def test_only_redoc_gets_its_additions():
     assert "worker-src" in policy_for("/api/docs/redoc/")
     assert "worker-src" not in policy_for("/api/docs/")
