@@ -27,3 +27,10 @@ class NotificationNotRetryable(DomainError):
 class SignInCodeNotRetryable(DomainError):
     code = "sign_in_code_not_retryable"
     default_message = _("A sign-in code is never sent again; the owner asks for a new one.")
+
+
+class NotificationTextCleared(DomainError):
+    """The text was removed (retention period passed, or the member's data was erased)."""
+
+    code = "notification_text_cleared"
+    default_message = _("The text of this message has been removed, so it cannot be sent again.")

@@ -110,6 +110,12 @@ JOB_STEPS: dict[str, list[Step]] = {
 }
 
 
+def job_steps_register(job: str, steps: list[Step]) -> None:
+    """A job of a higher app (the portal's personal-data pruning), added from its AppConfig.ready():
+    this app cannot import it, but runs it like its own (slices, checkpoints, continuations)."""
+    JOB_STEPS[job] = steps
+
+
 def _open_run(job: str) -> JobRun:
     now = timezone.now()
     unfinished = JobRun.objects.filter(job=job, status=JobRun.Status.RUNNING).order_by("-started_at").first()

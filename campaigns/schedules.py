@@ -35,9 +35,13 @@ JOBS = [
     # Partner API (docs/api.md): webhook retries with back-off, and idempotency records past 24 h+.
     Job("webhooks_retry_due", "redemption.webhooks.tasks.webhooks_retry_due", "* * * * *", ""),
     Job("prune_idempotency_records", "redemption.api.idempotency.prune", "15 4 * * *", ""),
-    # Housekeeping: expired sign-in codes (portal) and old rate-limit windows.
-    Job("prune_login_codes", "portal.tasks.prune_login_codes", "20 4 * * *", "prune_login_codes"),
+    # Housekeeping: personal data we need not keep (expired sign-in codes, old outbox text; portal,
+    # docs/operations.md) and old rate-limit windows.
+    Job("prune_personal_data", "portal.jobs.prune_personal_data", "20 4 * * *", "prune_personal_data"),
     Job("prune_rate_limits", "campaigns.jobs.prune_rate_limits", "25 4 * * *", ""),
     # Shop: orders whose payment notification never came are asked about, then paid or expired.
     Job("settle_pending_orders", "shop.tasks.settle_pending_orders", "*/5 * * * *", "settle_pending_orders"),
 ]
+
+# Schedules calling into these packages are ours: setup_schedules removes those no longer listed.
+OUR_PACKAGES = ("members.", "vehicles.", "vouchers.", "redemption.", "campaigns.", "portal.")

@@ -12,6 +12,9 @@ class DomainError(Exception):
     default_message: str | Promise = "The request could not be carried out."
     # HTTP status the partner API answers with; the pages show the message instead.
     http_status: int = 409
+    # A short summary of this kind of refusal, the same on every occurrence: the `title` of the API's
+    # problem type (its catalogue at /api/problems/ is built from these classes).
+    title: str | Promise | None = None
 
     def __init__(self, message: str | Promise | None = None, *, code: str | None = None, **params):
         self.params = params

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.csp.ContentSecurityPolicyMiddleware",
     "config.middleware.RejectNulBytesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -161,6 +162,35 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (config/csp.py) on every response: no inline script or style except by the
+# per-response nonce ("'nonce'" below; templates write nonce="{{ request.csp_nonce }}"), nothing from
+# other sites, no plug-ins, no framing. Voucher QR codes are inline SVG markup, card images are media
+# files of this site; `data:` images are Swagger UI's and the admin's icons.
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'", "'nonce'"],
+    "style-src": ["'self'", "'nonce'"],
+    "img-src": ["'self'", "data:"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "frame-ancestors": ["'none'"],
+    "form-action": ["'self'"],
+}
+# Additions for URL path prefixes (the longest matching prefix applies). Only Redoc needs any:
+# - its bundle inserts two <style> elements while it loads, before it can be given the nonce (the
+#   Redoc.init `nonce` option covers every later one): allowed by hash, for the pinned
+#   drf-spectacular-sidecar (an upgrade that changes them fails the browser tests' CSP check);
+# - its search index runs in a Web Worker it builds from a blob: URL (a worker cannot touch the page).
+# Its "API docs by Redocly" logo from the Redocly CDN stays blocked (it then hides itself).
+CONTENT_SECURITY_POLICY_ADDITIONS: dict[str, dict[str, list[str]]] = {
+    "/api/docs/redoc/": {
+        "style-src": [
+            "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",  # an empty <style>
+            "'sha256-QMIg+bpjm3JdElJ388KYke01izlUW0UoNOeKjpMxdgc='",
+        ],
+        "worker-src": ["'self'", "blob:"],
+    },
+}
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -212,6 +242,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Partner API (redemption/api): its description, and one name per shared choice set.
     "DESCRIPTION": "Issue, activate, look up, redeem and reverse service vouchers. See docs/api.md.",
+    # Always in English, whatever the request's language: titles become names in generated clients.
+    "DEFAULT_GENERATOR_CLASS": "redemption.api.schema.EnglishSchemaGenerator",
     "ENUM_NAME_OVERRIDES": {
         "WebhookEventEnum": "redemption.partner_models.WebhookEvent",
         "VoucherStatusEnum": "vouchers.models.Voucher.Status",
@@ -295,6 +327,9 @@ REMINDER_SERVICE_WINDOW_DAYS = env.int("REMINDER_SERVICE_WINDOW_DAYS", default=7
 REMINDER_DEFAULT_KM_PER_DAY = env.float("REMINDER_DEFAULT_KM_PER_DAY", default=40.0)
 CAMPAIGNS_WINBACK_AFTER_DAYS = env.int("CAMPAIGNS_WINBACK_AFTER_DAYS", default=182)
 CAMPAIGNS_CATCH_UP_DAYS = env.int("CAMPAIGNS_CATCH_UP_DAYS", default=7)
+# Personal data (Taiwan PDPA; docs/operations.md): the nightly prune_personal_data job clears the
+# text of outbox messages older than this many days (the row, its purpose and result are kept).
+NOTIFY_TEXT_RETENTION_DAYS = max(1, env.int("NOTIFY_TEXT_RETENTION_DAYS", default=90))
 JOBS_BATCH_SIZE = env.int("JOBS_BATCH_SIZE", default=2000)
 # A job slice stops after this long and enqueues its continuation, so a task never outlives
 # Q_CLUSTER["timeout"] (and is never started twice because it outlived "retry").

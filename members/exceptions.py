@@ -11,6 +11,7 @@ class InvalidPhone(DomainError):
 
 class MemberNotFound(DomainError):
     code = "member_not_found"
+    title = _("Member not found")
     default_message = _("No member has this mobile number.")
     http_status = 404
 
@@ -23,3 +24,19 @@ class RateLimited(DomainError):
     def __init__(self, *, retry_after: int):
         self.retry_after = retry_after
         super().__init__(retry_after=retry_after)
+
+
+class MemberErased(DomainError):
+    """The member's personal data was erased: nothing more can be done for or to them."""
+
+    code = "member_erased"
+    title = _("Member's data erased")
+    default_message = _("This member's personal data has already been erased.")
+    http_status = 409
+
+
+class ErasureRequestNotPending(DomainError):
+    code = "erasure_request_not_pending"
+    title = _("Erasure request already decided")
+    default_message = _("This erasure request has already been decided.")
+    http_status = 409

@@ -73,8 +73,10 @@ class DealerStaff(models.Model):
 class Member(models.Model):
     """A car owner or driver known to the dealer network."""
 
+    # Unique among members who have one: an erased member's number is cleared ("") and must not
+    # collide with another erased member's, nor keep the number from a new sign-up.
     phone = models.CharField(
-        _("mobile number"), max_length=20, unique=True, help_text=_("E.164, e.g. +886912345678")
+        _("mobile number"), max_length=20, blank=True, help_text=_("E.164, e.g. +886912345678")
     )
     name = models.CharField(_("name"), max_length=80)
     email = models.EmailField(_("e-mail"), blank=True)
@@ -99,12 +101,21 @@ class Member(models.Model):
         verbose_name=_("referred by"),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # Set when the member's personal data was erased (Taiwan PDPA); the row stays as a pseudonym so
+    # vouchers, ledgers and money records keep their holder.
+    erased_at = models.DateTimeField(_("personal data erased"), null=True, blank=True)
 
     class Meta:
         ordering = ["pk"]
         verbose_name = _("member")
         verbose_name_plural = _("members")
-        constraints = [models.CheckConstraint(condition=Q(phone__startswith="+"), name="member_phone_e164")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(phone__startswith="+") | Q(phone="", erased_at__isnull=False),
+                name="member_phone_e164",
+            ),
+            models.UniqueConstraint(fields=["phone"], condition=~Q(phone=""), name="member_phone_unique"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.phone_masked})"
@@ -116,6 +127,8 @@ class Member(models.Model):
     @property
     def name_masked(self) -> str:
         """王小明 -> 王○明; Alice Chen -> A**** C***: for advisors at the counter."""
+        if self.erased_at is not None:
+            return self.name  # the pseudonym, which hides nothing
         name = self.name.strip()
         if not name:
             return ""
@@ -149,6 +162,54 @@ class ConsentChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.old_value} → {self.new_value}"
+
+
+class ErasureRequest(models.Model):
+    """An owner's request to erase their personal data, and what operations decided.
+
+    Kept after the erasure (with the pseudonymised member) as the record that the request was met.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for operations")
+        COMPLETED = "completed", _("Personal data erased")
+        REFUSED = "refused", _("Refused")
+
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="erasure_requests", verbose_name=_("member")
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    source = models.CharField(_("requested through"), max_length=40, default="portal")
+    requested_at = models.DateTimeField(_("requested"))
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decision_reason = models.CharField(_("reason"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        verbose_name = _("erasure request")
+        verbose_name_plural = _("erasure requests")
+        permissions = [("carry_out_erasurerequest", _("Can erase a member's personal data"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member"], condition=Q(status="pending"), name="one_pending_erasure_per_member"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending", decided_at__isnull=True)
+                | Q(status__in=["completed", "refused"], decided_at__isnull=False),
+                name="erasure_decided_with_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_status_display()}"
 
 
 class RateLimitBucket(models.Model):

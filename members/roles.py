@@ -51,6 +51,8 @@ ROLES = (
             *_crud("vehicles", "authoriseddriver", "view"),
             *_crud("members", "member", "change", "view"),
             *_crud("members", "consentchange", "view"),
+            *_crud("members", "erasurerequest", "view"),
+            "members.carry_out_erasurerequest",
             *_crud("members", "dealer", "add", "change", "view"),
             *_crud("members", "dealerstaff", "add", "change", "view"),
             *_crud("redemption", "redemption", "add", "view"),

@@ -1,10 +1,15 @@
 """Use cases of the members app: owners, their preferences and consents, dealers and staff."""
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
-from django.db import transaction
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
-from .models import Channel, ConsentChange, Dealer, DealerStaff, Language, Member, Tier
+from .exceptions import ErasureRequestNotPending, MemberErased
+from .models import Channel, ConsentChange, Dealer, DealerStaff, ErasureRequest, Language, Member, Tier
 from .phones import phone_normalise
 
 
@@ -40,29 +45,34 @@ def member_update_preferences(
         raise ValueError(preferred_channel)
     if language is not None and language not in Language.values:
         raise ValueError(language)
-    changes = []
     with transaction.atomic():
         locked = Member.objects.select_for_update().get(pk=member.pk)
-        fields = []
-        for kind, (field, value) in wanted.items():
-            if value is None or getattr(locked, field) == value:
-                continue
-            changes.append(
-                ConsentChange(
-                    member=locked,
-                    kind=kind,
-                    old_value=str(getattr(locked, field)),
-                    new_value=str(value),
-                    source=source,
-                )
-            )
-            setattr(locked, field, value)
-            fields.append(field)
-        if fields:
-            locked.save(update_fields=fields)
-            ConsentChange.objects.bulk_create(changes)
+        changes = _preferences_apply(locked, wanted, source=source)
     for _kind, (field, _value) in wanted.items():
         setattr(member, field, getattr(locked, field))
+    return changes
+
+
+def _preferences_apply(locked: Member, wanted: dict, *, source: str) -> list[ConsentChange]:
+    """Set the wanted preferences on a member locked by the caller, recording each actual change."""
+    changes, fields = [], []
+    for kind, (field, value) in wanted.items():
+        if value is None or getattr(locked, field) == value:
+            continue
+        changes.append(
+            ConsentChange(
+                member=locked,
+                kind=kind,
+                old_value=str(getattr(locked, field)),
+                new_value=str(value),
+                source=source,
+            )
+        )
+        setattr(locked, field, value)
+        fields.append(field)
+    if fields:
+        locked.save(update_fields=fields)
+        ConsentChange.objects.bulk_create(changes)
     return changes
 
 
@@ -75,3 +85,106 @@ def dealer_staff_assign(
             user=user, defaults={"dealer": dealer, "role": role, "display_name": display_name}
         )
     return staff
+
+
+def erasure_request_create(
+    *, member: Member, source: str = "portal", now: datetime | None = None
+) -> tuple[ErasureRequest, bool]:
+    """Record that the member asks for their personal data to be erased; (request, created).
+
+    A member has at most one pending request: asking again returns it. Raises MemberErased.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Member.objects.select_for_update().get(pk=member.pk)
+        if locked.erased_at is not None:
+            raise MemberErased()
+        pending = ErasureRequest.objects.filter(member=locked, status=ErasureRequest.Status.PENDING).first()
+        if pending is not None:
+            return pending, False
+        try:
+            with transaction.atomic():
+                return ErasureRequest.objects.create(member=locked, source=source, requested_at=now), True
+        except IntegrityError:  # SQLite without row locks: the other request won; it is the one
+            return ErasureRequest.objects.get(member=locked, status=ErasureRequest.Status.PENDING), False
+
+
+def erasure_request_refuse(
+    *, erasure_request: ErasureRequest, actor, reason: str, now: datetime | None = None
+) -> ErasureRequest:
+    """Operations decline a pending request (e.g. a dispute that needs the data); the owner sees it."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = ErasureRequest.objects.select_for_update().get(pk=erasure_request.pk)
+        if locked.status != ErasureRequest.Status.PENDING:
+            raise ErasureRequestNotPending()
+        locked.status = ErasureRequest.Status.REFUSED
+        locked.decided_at, locked.decided_by, locked.decision_reason = now, actor, reason
+        locked.save(update_fields=["status", "decided_at", "decided_by", "decision_reason"])
+    return locked
+
+
+@dataclass(frozen=True)
+class ErasedContact:
+    """The addresses a member had before erasure, so higher apps can forget what they keyed on them."""
+
+    member: Member
+    phone: str
+    email: str
+    line_user_id: str
+
+
+def erased_member_pseudonym(member_id: int) -> str:
+    # Stored, so written in the platform's default language (zh-Hant: 已刪除會員 #12).
+    with translation.override(settings.LANGUAGE_CODE):
+        return gettext("Erased member #%(id)s") % {"id": member_id}
+
+
+def member_anonymise(
+    *, erasure_request: ErasureRequest, actor, reason: str, now: datetime | None = None
+) -> ErasedContact:
+    """Carry out a pending erasure request on the member itself, inside the caller's transaction
+    when there is one: name, phone, e-mail, birthday and LINE id cleared, a pseudonym left, every
+    consent withdrawn (recorded in the consent history, which is kept as the law requires).
+
+    Vouchers, orders, ledgers and redemptions keep pointing at the pseudonymised row. Raises
+    ErasureRequestNotPending or MemberErased. The returned old addresses are for the caller's
+    clean-up in higher apps (outbox, sign-in codes) and must not be stored.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        request = ErasureRequest.objects.select_for_update().get(pk=erasure_request.pk)
+        if request.status != ErasureRequest.Status.PENDING:
+            raise ErasureRequestNotPending()
+        member = Member.objects.select_for_update().get(pk=request.member_id)
+        if member.erased_at is not None:
+            raise MemberErased()
+        contact = ErasedContact(member, member.phone, member.email, member.line_user_id)
+        _preferences_apply(
+            member,
+            {
+                ConsentChange.Kind.SERVICE: ("consent_service", False),
+                ConsentChange.Kind.MARKETING: ("consent_marketing", False),
+            },
+            source="erasure",
+        )
+        member.name = erased_member_pseudonym(member.pk)
+        member.phone = member.email = member.line_user_id = ""
+        member.birthday = None
+        member.identity_verified = False
+        member.erased_at = now
+        member.save(
+            update_fields=[
+                "name",
+                "phone",
+                "email",
+                "line_user_id",
+                "birthday",
+                "identity_verified",
+                "erased_at",
+            ]
+        )
+        request.status = ErasureRequest.Status.COMPLETED
+        request.decided_at, request.decided_by, request.decision_reason = now, actor, reason
+        request.save(update_fields=["status", "decided_at", "decided_by", "decision_reason"])
+    return contact

@@ -7,4 +7,6 @@ class PortalConfig(AppConfig):
     verbose_name = _("Owner portal")
 
     def ready(self):
-        from . import receivers  # noqa: F401  (connects the receivers)
+        from . import jobs, receivers  # noqa: F401  (connects the receivers)
+
+        jobs.register()

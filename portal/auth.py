@@ -68,7 +68,7 @@ def session_owner(request, *, now: float | None = None) -> tuple[Member | None, 
         owner_sign_out(request)
         return None, True
     member = Member.objects.filter(pk=member_id).first()
-    if member is None:
+    if member is None or member.erased_at is not None:  # an erased member's sessions end here
         owner_sign_out(request)
         return None, True
     if now - last_seen >= LAST_SEEN_RESOLUTION:

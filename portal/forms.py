@@ -131,3 +131,15 @@ class PreferencesForm(forms.Form):
             "preferred_channel": member.preferred_channel,
             "language": member.language,
         }
+
+
+class ErasureConfirmForm(forms.Form):
+    """Erasure cannot be undone: the owner ticks that they read what goes and what stays."""
+
+    understood = forms.BooleanField(
+        label=_(
+            "I have read what will be removed and what must be kept, and I want my personal data erased."
+        ),
+        required=True,
+        error_messages={"required": _("Please tick the box to confirm.")},
+    )

@@ -1,4 +1,5 @@
-"""Use cases owned by the portal: signing an owner in with a one-time code sent by SMS.
+"""Use cases owned by the portal: signing an owner in with a one-time code sent by SMS, and carrying
+out an erasure of personal data (it reaches into the outbox and sign-in codes, which sit above members).
 
 Everything else an owner does (claim, activate, refund, bind, preferences) is a use case of a lower
 app; the portal's views call those services directly.
@@ -18,11 +19,14 @@ from django.utils.translation import gettext
 
 from campaigns.models import Notification
 from campaigns.services import notification_queue
+from campaigns.services.retention import notifications_forget_member
 from members.exceptions import RateLimited
-from members.models import Member
+from members.models import ErasureRequest, Member
 from members.phones import phone_normalise, phone_region
 from members.ratelimit import ratelimit_hit
-from members.services import member_get_or_create
+from members.services import member_anonymise, member_get_or_create
+from vehicles.models import BindingRequest
+from vehicles.services import binding_request_reject, vehicles_forget_registered_phone
 
 from .exceptions import LoginCodeInvalid, LoginCodeWrong, SignInRegionNotServed
 from .models import LoginCode
@@ -165,8 +169,42 @@ def _ip_or_none(client_ip: str) -> str | None:
         return None
 
 
-def login_codes_prune(*, older_than: timedelta = timedelta(days=1), now: datetime | None = None) -> int:
-    """Delete codes that expired or closed more than `older_than` ago; returns how many went."""
+def login_codes_prune(
+    *, older_than: timedelta = timedelta(days=1), now: datetime | None = None, batch_size: int | None = None
+) -> int:
+    """Delete codes that expired more than `older_than` ago (a closed code expires too); returns how
+    many went. With `batch_size`, at most that many (a nightly job's slice calls it again)."""
     now = now or timezone.now()
-    deleted, _ = LoginCode.objects.filter(expires_at__lt=now - older_than).delete()
+    rows = LoginCode.objects.filter(expires_at__lt=now - older_than)
+    if batch_size is not None:
+        rows = LoginCode.objects.filter(
+            pk__in=list(rows.order_by("pk").values_list("pk", flat=True)[:batch_size])
+        )
+    deleted, _ = rows.delete()
     return deleted
+
+
+def member_erase(
+    *, erasure_request: ErasureRequest, actor, reason: str, now: datetime | None = None
+) -> Member:
+    """Carry out a pending erasure request, in one transaction: the member is pseudonymised
+    (members.services.member_anonymise), their sign-in codes are deleted, the outbox forgets their
+    messages' text and addresses, sales records forget their number and pending binding requests
+    are rejected. Their portal sessions end on the next request (portal.auth.session_owner).
+
+    Vouchers, ledgers, redemptions, orders, refunds and the consent history stay as they are.
+    Raises ErasureRequestNotPending or MemberErased.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        contact = member_anonymise(erasure_request=erasure_request, actor=actor, reason=reason, now=now)
+        if contact.phone:
+            LoginCode.objects.filter(phone=contact.phone).delete()
+        notifications_forget_member(
+            member=contact.member, addresses=[contact.phone, contact.email, contact.line_user_id], now=now
+        )
+        vehicles_forget_registered_phone(phone=contact.phone)
+        pending = BindingRequest.objects.filter(member=contact.member, status=BindingRequest.Status.PENDING)
+        for binding in pending.order_by("pk"):
+            binding_request_reject(request=binding, actor=actor, reason="personal data erased", now=now)
+    return contact.member

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import auth, claim, preferences, shop, vehicles, vouchers
+from .views import auth, claim, personal_data, preferences, shop, vehicles, vouchers
 
 app_name = "portal"
 
@@ -26,4 +26,18 @@ urlpatterns = [
     path("orders/<str:number>/", shop.order_detail, name="order"),
     path("orders/<str:number>/pay/", shop.order_pay, name="order_pay"),
     path("orders/<str:number>/cancel/", shop.order_cancel_view, name="order_cancel"),
+    path("my-data/", personal_data.personal_data, name="personal_data"),
+    path(
+        "my-data/my-data.json",
+        personal_data.personal_data_download,
+        {"fmt": "json"},
+        name="personal_data_json",
+    ),
+    path(
+        "my-data/my-data-csv.zip",
+        personal_data.personal_data_download,
+        {"fmt": "csv"},
+        name="personal_data_csv",
+    ),
+    path("my-data/erase/", personal_data.erasure_request, name="erasure_request"),
 ]

@@ -5,22 +5,26 @@ from config.errors import DomainError
 
 class RedemptionNotFound(DomainError):
     code = "redemption_not_found"
+    title = _("Redemption not found")
     default_message = _("No such redemption.")
     http_status = 404
 
 
 class ReversalWindowPassed(DomainError):
     code = "reversal_window_passed"
+    title = _("Reversal window passed")
     default_message = _("This redemption is too old to reverse here; ask operations.")
 
 
 class RedemptionNotReversible(DomainError):
     code = "redemption_not_reversible"
+    title = _("Redemption cannot be reversed")
     default_message = _("Only a completed redemption can be reversed.")
 
 
 class HoldNotOpen(DomainError):
     code = "hold_not_open"
+    title = _("Service no longer in progress")
     default_message = _("This service is no longer in progress.")
 
 

@@ -75,15 +75,45 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
-    """A fresh browser page (zh-TW, phone-sized unless resized) with `page.base_url` = live server."""
+    """A fresh browser page (zh-TW, phone-sized unless resized) with `page.base_url` = live server.
+
+    Every Content-Security-Policy violation on any page the test visits fails the test: reported by
+    a `securitypolicyviolation` listener in each document and, as a second net (workers, blocked
+    loads before the listener exists), by Chromium's console messages about the policy.
+    """
+    from tests.browser_checks import CSP_LISTENER, csp_violation_expected
+
     context = browser.new_context(
         locale="zh-TW", timezone_id="Asia/Taipei", viewport={"width": 1280, "height": 860}
     )
     context.set_default_timeout(15000)
+    violations, console = [], []
+    context.expose_function("__cspViolation", lambda report: violations.append(report))
+    context.add_init_script(CSP_LISTENER)
     tab = context.new_page()
+    tab.on(
+        "console",
+        lambda message: (
+            console.append(f"{tab.url}: {message.text}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
     tab.base_url = live_server.url
+    tab.csp_violations = violations
     yield tab
     context.close()
+    unexpected = [report for report in violations if not csp_violation_expected(report)]
+    unexpected_console = [line for line in console if not any(url in line for url in _expected_csp_blocks())]
+    assert not unexpected and not unexpected_console, "Content-Security-Policy violations:\n" + "\n".join(
+        unexpected + unexpected_console
+    )
+
+
+def _expected_csp_blocks():
+    from tests.browser_checks import EXPECTED_CSP_BLOCKS
+
+    return EXPECTED_CSP_BLOCKS
 
 
 @pytest.fixture

@@ -17,25 +17,30 @@ class InvalidPlate(DomainError):
 
 class VehicleNotFound(DomainError):
     code = "vehicle_not_found"
+    title = _("Vehicle not found")
     default_message = _("No vehicle matches.")
     http_status = 404
 
 
 class DuplicateVehicle(DomainError):
     code = "duplicate_vehicle"
+    title = _("Vehicle already registered")
     default_message = _("A vehicle with this VIN or plate is already registered.")
 
 
 class AlreadyOwner(DomainError):
     code = "already_owner"
+    title = _("Already the vehicle's owner")
     default_message = _("This member already owns the vehicle.")
 
 
 class BindingMismatch(DomainError):
     code = "binding_mismatch"
+    title = _("VIN and plate do not match")
     default_message = _("The VIN and plate do not match a vehicle registered to this mobile number.")
 
 
 class BindingRequestClosed(DomainError):
     code = "binding_request_closed"
+    title = _("Binding request already decided")
     default_message = _("This binding request has already been decided.")

@@ -238,3 +238,11 @@ def _decide(request: BindingRequest, status: str, actor, reason: str, now: datet
     request.decision_reason = reason[:200]
     request.vehicle = vehicle
     request.save(update_fields=["status", "decided_at", "decided_by", "decision_reason", "vehicle"])
+
+
+def vehicles_forget_registered_phone(*, phone: str) -> int:
+    """An erased member's number leaves the sales records it was copied into (binding by phone)."""
+    if not phone:
+        return 0
+    with transaction.atomic():
+        return Vehicle.objects.filter(registered_owner_phone=phone).update(registered_owner_phone="")

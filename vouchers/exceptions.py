@@ -21,12 +21,14 @@ class CodeMistyped(DomainError):
 
 class VoucherNotFound(DomainError):
     code = "voucher_not_found"
+    title = _("Voucher not found")
     default_message = _("No voucher has this code.")
     http_status = 404
 
 
 class DefinitionNotFound(DomainError):
     code = "definition_not_found"
+    title = _("Voucher definition not found")
     default_message = _("No voucher definition has this code.")
     http_status = 404
 
@@ -46,11 +48,13 @@ class VoucherNotUsable(DomainError):
 
 class InvalidTransition(DomainError):
     code = "invalid_transition"
+    title = _("Action not possible in this state")
     default_message = _("This voucher is %(status)s; that action is not possible now.")
 
 
 class DefinitionNotIssuable(DomainError):
     code = "definition_not_issuable"
+    title = _("Voucher definition not open for issuing")
     default_message = _("This voucher definition is not published, or not open to this channel.")
 
 
@@ -62,21 +66,25 @@ class HolderMissing(DomainError):
 
 class StockExhausted(DomainError):
     code = "stock_exhausted"
+    title = _("No stock left")
     default_message = _("No stock is left for this voucher.")
 
 
 class HolderLimitReached(DomainError):
     code = "holder_limit_reached"
+    title = _("Limit per holder reached")
     default_message = _("The limit of this voucher per holder has been reached.")
 
 
 class ActivationNotAllowed(DomainError):
     code = "activation_not_allowed"
+    title = _("Activation not allowed")
     default_message = _("This voucher cannot be activated this way.")
 
 
 class IdentityNotVerified(DomainError):
     code = "identity_not_verified"
+    title = _("Identity not verified")
     default_message = _(
         "Activating this voucher needs a verified identity. Please verify your identity first."
     )
@@ -84,6 +92,7 @@ class IdentityNotVerified(DomainError):
 
 class RefundNotAllowed(DomainError):
     code = "refund_not_allowed"
+    title = _("Refund not allowed")
     default_message = _("This voucher cannot be refunded.")
 
 
@@ -95,11 +104,13 @@ class ReasonRequired(DomainError):
 
 class PublishRefused(DomainError):
     code = "publish_refused"
+    title = _("Definition cannot be published")
     default_message = _("This definition cannot be published.")
 
 
 class IdempotencyKeyReused(DomainError):
     code = "idempotency_key_reused"
+    title = _("Idempotency key reused")
     default_message = _("This idempotency key was already used for a different request.")
     http_status = 422
 
@@ -112,11 +123,13 @@ class InvalidQuantity(DomainError):
 
 class ClaimRefused(DomainError):
     code = "claim_refused"
+    title = _("Claim refused")
     default_message = _("This voucher cannot be claimed.")
 
 
 class AlreadyReversed(DomainError):
     code = "already_reversed"
+    title = _("Redemption already reversed")
     default_message = _("This redemption has already been reversed.")
 
 
@@ -128,6 +141,7 @@ class InvalidValidity(DomainError):
 
 class DefinitionFieldsLocked(DomainError):
     code = "definition_fields_locked"
+    title = _("Definition fields locked")
     default_message = _(
         "Vouchers have already been issued from this definition, so these fields can no longer change: "
         "%(fields)s."

@@ -51,6 +51,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdmin):
+    class Media:
+        css = {"all": ["admin/backoffice/backoffice.css"]}  # .message-text (no inline style: CSP)
+
     list_display = [
         "created_at",
         "purpose",
@@ -75,7 +78,7 @@ class NotificationAdmin(ReadOnlyAdmin):
     def message(self, obj):
         # Sign-in codes are masked even while the SMS waits: staff never see an owner's code.
         body = codes_masked(obj.body) if obj.purpose == Notification.Purpose.LOGIN_CODE else obj.body
-        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", body)
+        return format_html('<pre class="message-text">{}</pre>', body)
 
     def has_change_permission(self, request, obj=None):
         # Read-only fields, but the list action needs change permission to appear.
@@ -118,6 +121,9 @@ class MessageTemplateForm(forms.ModelForm):
 
 @admin.register(MessageTemplate)
 class MessageTemplateAdmin(admin.ModelAdmin):
+    class Media:
+        css = {"all": ["admin/backoffice/backoffice.css"]}  # .message-text (no inline style: CSP)
+
     form = MessageTemplateForm
     list_display = ["key", "language", "subject", "updated_at", "updated_by"]
     list_filter = ["key", "language"]
@@ -145,7 +151,7 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         except MessageTemplateError as exc:
             return str(exc)
         return format_html_join(
-            "", "<pre style='white-space:pre-wrap'>{}</pre>", [(rendered.subject,), (rendered.body,)]
+            "", '<pre class="message-text">{}</pre>', [(rendered.subject,), (rendered.body,)]
         )
 
     def save_model(self, request, obj, form, change):

@@ -18,7 +18,7 @@ from django_q.tasks import async_task
 from members.models import Member
 
 from ..channels import DeliveryError, OutgoingMessage, channel_backend
-from ..exceptions import NotificationNotRetryable, SignInCodeNotRetryable
+from ..exceptions import NotificationNotRetryable, NotificationTextCleared, SignInCodeNotRetryable
 from ..models import Notification
 from ..redact import codes_masked
 from .optout import opt_out_headers
@@ -225,6 +225,8 @@ def notification_retry(*, notification: Notification, now: datetime | None = Non
             raise NotificationNotRetryable()
         if row.purpose == Notification.Purpose.LOGIN_CODE:
             raise SignInCodeNotRetryable()
+        if not row.body:
+            raise NotificationTextCleared()
         row.status = Status.PENDING
         row.attempts = 0
         row.not_before = now

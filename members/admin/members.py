@@ -1,11 +1,22 @@
 from django import forms
 from django.contrib import admin
+from django.urls import path
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ..exceptions import InvalidPhone
 from ..models import ConsentChange, Dealer, DealerStaff, Member
 from ..phones import phone_normalise
-from .tools import DealerScopedMixin, FastListMixin, scoped_dealer_id
+from ..services import erasure_request_create
+from .tools import (
+    DealerScopedMixin,
+    FastListMixin,
+    ReasonForm,
+    change_url,
+    require_permission,
+    run_action,
+    scoped_dealer_id,
+)
 
 
 class ConsentChangeInline(admin.TabularInline):
@@ -54,9 +65,68 @@ class MemberAdmin(FastListMixin, admin.ModelAdmin):
         "preferred_channel",
         "language",
         "identity_verified",
+        "erased_at",
     )
     raw_id_fields = ("referred_by",)
     inlines = [ConsentChangeInline]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # An erased member stays a pseudonym: typing a name or number back in would undo the erasure.
+        if obj is not None and obj.erased_at is not None:
+            return False
+        return super().has_change_permission(request, obj)
+
+    change_form_template = "admin/members/member/change_form.html"
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "<path:object_id>/erasure-request/",
+                wrap(self.erasure_request_view),
+                name="members_member_erasure_request",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_record_erasure": request.user.has_perm("members.carry_out_erasurerequest"),
+        }
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def erasure_request_view(self, request, object_id):
+        """An owner who asks by phone or letter: the request joins the same queue as the portal's."""
+        require_permission(request, "members.carry_out_erasurerequest")
+        member = self.get_object(request, object_id)
+        if member is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        label = gettext("Record an erasure request")
+        recorded = {}
+
+        def perform(data):
+            erasure, created = erasure_request_create(member=member, source="back office")
+            recorded["request"] = erasure
+            if not created:
+                return gettext("This member already has a pending erasure request.")
+            return gettext("Erasure request recorded; it is in the erasure request queue.")
+
+        response = run_action(
+            self,
+            request,
+            member,
+            form=ReasonForm(request.POST or None),
+            title=label,
+            perform=perform,
+            log_message=lambda d: (
+                gettext("%(action)s. Reason: %(reason)s") % {"action": label, "reason": d["reason"]}
+            ),
+            extra_context={"submit_label": label, "summary": [(_("Member"), member)]},
+        )
+        if "request" in recorded:
+            response["Location"] = change_url(recorded["request"])
+        return response
 
     def get_search_results(self, request, queryset, search_term):
         """A phone number is matched exactly on its E.164 form, whatever the operator typed."""

@@ -32,6 +32,7 @@ Status = IdempotencyRecord.Status
 
 class IdempotencyRequestInProgress(DomainError):
     code = "idempotency_request_in_progress"
+    title = _("Request with this idempotency key in progress")
     default_message = _("A request with this idempotency key is still being processed. Retry in a moment.")
     http_status = 409
     retry_after = 1

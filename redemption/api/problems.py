@@ -6,11 +6,13 @@ and lists what was wrong in `errors` (each with a JSON `pointer` into the body, 
 or `header` at fault, and a finer `code`).
 """
 
+import functools
 import logging
 from dataclasses import dataclass, field
+from importlib import import_module
 
+from django.core.exceptions import ImproperlyConfigured, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.signals import got_request_exception
 from django.http import Http404
 from django.utils.translation import gettext
@@ -20,68 +22,101 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from config.errors import DomainError
+from vouchers.eligibility import Reason
 from vouchers.exceptions import VoucherNotUsable
 
 logger = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 VALIDATION_ERROR = "validation_error"
+NOT_AUTHENTICATED = "not_authenticated"
+PERMISSION_DENIED = "permission_denied"
+NOT_FOUND = "not_found"
+METHOD_NOT_ALLOWED = "method_not_allowed"
+NOT_ACCEPTABLE = "not_acceptable"
+PAYLOAD_TOO_LARGE = "payload_too_large"
+UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+RATE_LIMITED = "rate_limited"
+SERVER_ERROR = "server_error"
 
 
 @dataclass(frozen=True)
 class ProblemType:
+    code: str
     status: int
     title: object  # a lazy translation
 
 
-# The stable codes partners program against (docs/api.md lists them with both languages).
-CATALOGUE: dict[str, ProblemType] = {
-    VALIDATION_ERROR: ProblemType(400, _("Invalid request")),
-    "not_authenticated": ProblemType(401, _("Authentication required")),
-    "permission_denied": ProblemType(403, _("Permission denied")),
-    "not_found": ProblemType(404, _("Not found")),
-    "voucher_not_found": ProblemType(404, _("Voucher not found")),
-    "vehicle_not_found": ProblemType(404, _("Vehicle not found")),
-    "definition_not_found": ProblemType(404, _("Voucher definition not found")),
-    "redemption_not_found": ProblemType(404, _("Redemption not found")),
-    "method_not_allowed": ProblemType(405, _("Method not allowed")),
-    "not_acceptable": ProblemType(406, _("Response format not available")),
-    "voucher_expired": ProblemType(409, _("Voucher expired")),
-    "voucher_not_yet_valid": ProblemType(409, _("Voucher not yet valid")),
-    "voucher_not_active": ProblemType(409, _("Voucher not active")),
-    "voucher_held": ProblemType(409, _("Voucher held by a service in progress")),
-    "voucher_exhausted": ProblemType(409, _("No uses left")),
-    "vehicle_mismatch": ProblemType(409, _("Voucher belongs to another vehicle")),
-    "dealer_not_allowed": ProblemType(409, _("Voucher not valid at this dealer")),
-    "model_not_allowed": ProblemType(409, _("Voucher not valid for this vehicle model")),
-    "definition_not_issuable": ProblemType(409, _("Voucher definition not open for issuing")),
-    "stock_exhausted": ProblemType(409, _("No stock left")),
-    "holder_limit_reached": ProblemType(409, _("Limit per holder reached")),
-    "activation_not_allowed": ProblemType(409, _("Activation not allowed")),
-    "invalid_transition": ProblemType(409, _("Action not possible in this state")),
-    "reversal_window_passed": ProblemType(409, _("Reversal window passed")),
-    "redemption_not_reversible": ProblemType(409, _("Redemption cannot be reversed")),
-    "already_reversed": ProblemType(409, _("Redemption already reversed")),
-    "idempotency_request_in_progress": ProblemType(409, _("Request with this idempotency key in progress")),
-    "payload_too_large": ProblemType(413, _("Request body too large")),
-    "unsupported_media_type": ProblemType(415, _("Unsupported media type")),
-    "idempotency_key_reused": ProblemType(422, _("Idempotency key reused")),
-    "rate_limited": ProblemType(429, _("Too many requests")),
-    "server_error": ProblemType(500, _("Internal server error")),
-}
+# Problems the API layer answers itself: DRF's and Django's refusals of a request, the body limit,
+# bugs. Every other code is a DomainError subclass's, found by `catalogue` so that none is missed.
+API_PROBLEMS = (
+    ProblemType(VALIDATION_ERROR, 400, _("Invalid request")),
+    ProblemType(NOT_AUTHENTICATED, 401, _("Authentication required")),
+    ProblemType(PERMISSION_DENIED, 403, _("Permission denied")),
+    ProblemType(NOT_FOUND, 404, _("Not found")),
+    ProblemType(METHOD_NOT_ALLOWED, 405, _("Method not allowed")),
+    ProblemType(NOT_ACCEPTABLE, 406, _("Response format not available")),
+    ProblemType(PAYLOAD_TOO_LARGE, 413, _("Request body too large")),
+    ProblemType(UNSUPPORTED_MEDIA_TYPE, 415, _("Unsupported media type")),
+    ProblemType(RATE_LIMITED, 429, _("Too many requests")),
+    ProblemType(SERVER_ERROR, 500, _("Internal server error")),
+)
+# The apps the API may import (the import-linter layers below campaigns): a DomainError defined in
+# them can reach a partner. One with http_status 400 is answered as `validation_error` with its
+# code in `errors`, so it is no problem type of its own.
+API_REACHABLE_APPS = frozenset({"config", "members", "vehicles", "vouchers", "redemption"})
 FALLBACK_TITLE = _("Request refused")
+
+
+def _subclasses(cls: type) -> list[type]:
+    found = []
+    for sub in cls.__subclasses__():
+        found += [sub, *_subclasses(sub)]
+    return found
+
+
+def domain_problem_types() -> list[ProblemType]:
+    """A problem type for each code a DomainError the API can reach carries (titles from the class)."""
+    found = []
+    for cls in _subclasses(DomainError):
+        if cls.__module__.partition(".")[0] not in API_REACHABLE_APPS or cls.http_status == 400:
+            continue
+        if issubclass(cls, VoucherNotUsable):
+            # Its code is the most telling reason, chosen when raised: each reason is a problem type.
+            found += [ProblemType(reason.value, cls.http_status, reason.label) for reason in Reason]
+        else:
+            found.append(ProblemType(cls.code, cls.http_status, cls.title))
+    return found
+
+
+@functools.cache
+def catalogue() -> dict[str, ProblemType]:
+    """Every code the API can answer with, by code: the stable codes partners program against."""
+    # The API's modules import every exception class it can raise; make sure they are loaded.
+    import_module("redemption.api.urls")
+    found = {problem.code: problem for problem in API_PROBLEMS}
+    for problem in domain_problem_types():
+        known = found.setdefault(problem.code, problem)
+        if known.status != problem.status:
+            raise ImproperlyConfigured(
+                f"Problem code {problem.code!r} has two HTTP statuses: {known.status} and {problem.status}."
+            )
+        if known.title is None:
+            found[problem.code] = problem
+    return dict(sorted(found.items()))
+
 
 _DRF_CODES = {
     exceptions.ParseError: VALIDATION_ERROR,
     exceptions.ValidationError: VALIDATION_ERROR,
-    exceptions.NotAuthenticated: "not_authenticated",
-    exceptions.AuthenticationFailed: "not_authenticated",
-    exceptions.PermissionDenied: "permission_denied",
-    exceptions.NotFound: "not_found",
-    exceptions.MethodNotAllowed: "method_not_allowed",
-    exceptions.NotAcceptable: "not_acceptable",
-    exceptions.UnsupportedMediaType: "unsupported_media_type",
-    exceptions.Throttled: "rate_limited",
+    exceptions.NotAuthenticated: NOT_AUTHENTICATED,
+    exceptions.AuthenticationFailed: NOT_AUTHENTICATED,
+    exceptions.PermissionDenied: PERMISSION_DENIED,
+    exceptions.NotFound: NOT_FOUND,
+    exceptions.MethodNotAllowed: METHOD_NOT_ALLOWED,
+    exceptions.NotAcceptable: NOT_ACCEPTABLE,
+    exceptions.UnsupportedMediaType: UNSUPPORTED_MEDIA_TYPE,
+    exceptions.Throttled: RATE_LIMITED,
 }
 
 
@@ -101,8 +136,8 @@ class Problem(Exception):
 
 
 def problem_title(code: str) -> str:
-    entry = CATALOGUE.get(code)
-    return str(entry.title if entry else FALLBACK_TITLE)
+    entry = catalogue().get(code)
+    return str(entry.title if entry and entry.title is not None else FALLBACK_TITLE)
 
 
 def problem_type_uri(request, code: str) -> str:
@@ -181,7 +216,8 @@ def _from_domain(exc: DomainError) -> Problem:
 
 def _from_drf(exc: exceptions.APIException) -> Problem:
     code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), None)
-    code = code or str(getattr(exc, "default_code", "") or "error")
+    if code is None:  # a bare APIException or a subclass of our own: not a code partners know
+        code = SERVER_ERROR if exc.status_code >= 500 else str(getattr(exc, "default_code", "") or "error")
     headers = {}
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header
@@ -217,7 +253,7 @@ def problem_from_exception(exc: Exception) -> Problem | None:
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, RequestDataTooBig):
-        return Problem(413, "payload_too_large", gettext("The request body is too large."))
+        return Problem(413, PAYLOAD_TOO_LARGE, gettext("The request body is too large."))
     elif isinstance(exc, SuspiciousOperation):
         return Problem(400, VALIDATION_ERROR, gettext("The request is not valid."))
     if isinstance(exc, exceptions.APIException):
@@ -234,7 +270,7 @@ def problem_exception_handler(exc: Exception, context: dict) -> Response:
         # Lets Django's error reporting (and the test client) see the exception as it would a 500.
         got_request_exception.send(sender=None, request=getattr(request, "_request", request))
         detail = gettext("Something went wrong on our side. Please retry later.")
-        problem = Problem(500, "server_error", detail)
+        problem = Problem(500, SERVER_ERROR, detail)
     set_rollback()
     response = problem_response(problem, request)
     response.problem_code = problem.code

@@ -1,12 +1,26 @@
-"""OpenAPI details drf-spectacular cannot infer: the bearer scheme and the documented problems."""
+"""OpenAPI details drf-spectacular cannot infer: the bearer scheme, the documented problems, and one
+language for the whole document."""
 
+from django.utils import translation
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
 from .idempotency import HEADER, MAX_KEY_LENGTH
 from .problems import PROBLEM_CONTENT_TYPE
 from .serializers import ProblemSerializer
+
+# Code generators turn titles and enum names into identifiers, so the schema must not follow the
+# request's language (docs/api.md, "The schema"): it is generated in English for every request,
+# `?lang=` and the `spectacular --lang` command included.
+SCHEMA_LANGUAGE = "en"
+
+
+class EnglishSchemaGenerator(SchemaGenerator):
+    def get_schema(self, request=None, public=False):
+        with translation.override(SCHEMA_LANGUAGE):
+            return super().get_schema(request=request, public=public)
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):

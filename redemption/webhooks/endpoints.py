@@ -28,6 +28,7 @@ class WebhookEndpointNotFound(DomainError):
 
 class WebhookEndpointExists(DomainError):
     code = "webhook_endpoint_exists"
+    title = _("Webhook endpoint already registered")
     default_message = _(
         "This URL is already registered for this key (endpoint %(id)s); remove that one to register it again."
     )

@@ -4,6 +4,7 @@ import pytest
 
 from campaigns.models import Campaign, Segment
 from campaigns.services import opt_out_url
+from tests.browser_checks import assert_accessible
 from tests.factories import MemberFactory, OwnedVehicleFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -16,9 +17,11 @@ def test_owner_opts_out_from_the_link_without_signing_in(page, screenshot):
     page.goto(page.base_url + path)
     assert "林春嬌" in page.inner_text("main")
     screenshot(page, "question")
+    assert_accessible(page)
     page.click("form button[type=submit]")
     page.wait_for_selector("[role=status]")
     screenshot(page, "done")
+    assert_accessible(page)
     member.refresh_from_db()
     assert member.consent_marketing is False
 

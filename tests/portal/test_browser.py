@@ -5,6 +5,7 @@ import pytest
 
 from campaigns.models import Notification
 from members.models import ConsentChange, Member
+from tests.browser_checks import assert_accessible
 from tests.factories import DefinitionFactory, OwnedVehicleFactory, VehicleModelFactory, issue_voucher
 from vouchers.models import Voucher, VoucherDefinition
 
@@ -61,6 +62,7 @@ def _check_page(page):
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "scrolls sideways"
     assert page.evaluate(UNLABELLED) == []
     assert page.evaluate(LOW_CONTRAST) == []
+    assert_accessible(page)
 
 
 def test_owner_signs_in_opens_a_voucher_claims_one_and_changes_a_consent(page, screenshot):
@@ -79,6 +81,10 @@ def test_owner_signs_in_opens_a_voucher_claims_one_and_changes_a_consent(page, s
     issue_voucher(
         DefinitionFactory(card_title="Tyre check", card_colour="#E65100", channel_claim=False), vehicle=car
     )
+    coating = issue_voucher(
+        DefinitionFactory(card_title="Coating", refundable=True, face_value_twd=1500, channel_claim=False),
+        vehicle=car,
+    )
     spring = DefinitionFactory(
         code="spring-interior",
         card_title="Interior care",
@@ -95,9 +101,11 @@ def test_owner_signs_in_opens_a_voucher_claims_one_and_changes_a_consent(page, s
     page.goto(base + "/portal/")
     assert "/portal/sign-in/" in page.url
     screenshot(page, "sign-in")
+    assert_accessible(page)
     page.fill("#id_phone", "0912-000-001")
     page.click("[data-test=send-code]")
     page.wait_for_url("**/portal/sign-in/code/")
+    assert_accessible(page)
     assert Notification.objects.filter(purpose=Notification.Purpose.LOGIN_CODE, recipient=PHONE).exists()
     page.fill("#id_code", latest_code(PHONE))
     page.click("[data-test=verify-code]")
@@ -107,7 +115,7 @@ def test_owner_signs_in_opens_a_voucher_claims_one_and_changes_a_consent(page, s
     # A vehicle, then a voucher and its QR code.
     page.click(f"a[href='/portal/vehicles/{car.pk}/']")
     page.wait_for_url(f"**/portal/vehicles/{car.pk}/")
-    assert page.locator(".voucher-card").count() == 2
+    assert page.locator(".voucher-card").count() == 3
     screenshot(page, "vehicle-wallet")
     page.click(f"a[href='/portal/vouchers/{wash.pk}/']")
     page.wait_for_url(f"**/portal/vouchers/{wash.pk}/")
@@ -127,6 +135,15 @@ def test_owner_signs_in_opens_a_voucher_claims_one_and_changes_a_consent(page, s
     assert claimed.member == owner
     assert page.url.endswith(f"/portal/vouchers/{claimed.pk}/")
     screenshot(page, "claimed")
+
+    # Ask for a refund of a paid voucher.
+    page.goto(f"{base}/portal/vouchers/{coating.pk}/")
+    assert_accessible(page)
+    page.fill("#id_reason", "Sold the car")
+    page.click("[data-test=request-refund]")
+    page.wait_for_selector("[data-test=refund-request]")
+    screenshot(page, "refund-requested")
+    assert_accessible(page)
 
     # Change a consent.
     page.click("a[href='/portal/preferences/']")

@@ -53,9 +53,15 @@ def test_operator_publishes_a_definition_and_issues_it_in_bulk(page, screenshot,
     page.fill("input[name=card_title]", "夏日洗車")
     page.fill("input[name=card_subtitle]", "兩次免費")
     page.wait_for_function(
-        "document.querySelector('#card-preview .voucher-card__title').textContent.includes('夏日洗車')"
+        "() => document.querySelector('#card-preview .voucher-card__title').textContent.includes('夏日洗車')"
     )
     assert "兩次免費" in page.inner_text("#card-preview")
+    # The colour arrives without inline style (CSP): the preview script applies it from the card's data.
+    page.fill("input[name=card_colour]", "#1f3a5f")
+    page.wait_for_function(
+        "() => getComputedStyle(document.querySelector('#card-preview .voucher-card__left'))"
+        ".backgroundColor === 'rgb(31, 58, 95)'"
+    )
     screenshot(page, "step4-preview")
     page.click("input[name=_next]")
     page.wait_for_url("**/wizard/review/")

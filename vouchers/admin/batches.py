@@ -12,6 +12,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from config.errors import DomainError
+from config.spreadsheet import spreadsheet_safe
 from members.admin.tools import ReadOnlyAdminMixin
 
 from ..models import IssueBatch, IssueBatchRow
@@ -127,7 +128,7 @@ class IssueBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         writer.writerow([gettext("row"), gettext("value"), gettext("reason"), gettext("detail")])
         rows = batch.rows.filter(status=IssueBatchRow.Status.REJECTED).order_by("row_number")
         for row in rows.iterator(chunk_size=2000):
-            value = _spreadsheet_safe(row.raw)
+            value = spreadsheet_safe(row.raw)
             writer.writerow([row.row_number, value, row.get_reason_display(), row.detail])
         return response
 
@@ -166,9 +167,3 @@ class IssueBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             lambda b: issue_batch_resume(batch=b),
             gettext("The remaining rows are queued again."),
         )
-
-
-def _spreadsheet_safe(value: str) -> str:
-    """Uploaded text goes back out: a leading = + - @ would make a spreadsheet run it as a formula
-    (CSV injection), so such a value is prefixed with an apostrophe, which spreadsheets hide."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

@@ -1,10 +1,11 @@
 from croniter import croniter
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_q.models import Schedule
 
-from campaigns.schedules import JOBS
+from campaigns.schedules import JOBS, OUR_PACKAGES
 
 
 class Command(BaseCommand):
@@ -35,7 +36,10 @@ class Command(BaseCommand):
                     )
                     schedule.save()
                 self.stdout.write(f"{'updated' if changed else 'unchanged'} schedule {job.name} ({job.cron})")
-            stale = Schedule.objects.filter(func__startswith="campaigns.jobs.").exclude(name__in=names)
+            ours = Q(pk__in=[])
+            for package in OUR_PACKAGES:
+                ours |= Q(func__startswith=package)
+            stale = Schedule.objects.filter(ours).exclude(name__in=names)
             for name in stale.values_list("name", flat=True):
                 self.stdout.write(f"removed schedule {name}")
             stale.delete()

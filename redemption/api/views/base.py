@@ -25,7 +25,7 @@ from ..idempotency import (
     should_store,
 )
 from ..permissions import HasScope
-from ..problems import Problem, invalid, problem_exception_handler
+from ..problems import PAYLOAD_TOO_LARGE, Problem, invalid, problem_exception_handler
 from ..schema import PartnerAutoSchema
 from ..throttling import ApiKeyRateThrottle
 
@@ -51,7 +51,7 @@ class ProblemView(GenericAPIView):
         except ValueError:
             length = 0
         if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-            raise Problem(413, "payload_too_large", gettext("The request body is too large."))
+            raise Problem(413, PAYLOAD_TOO_LARGE, gettext("The request body is too large."))
         super().initial(request, *args, **kwargs)
 
 

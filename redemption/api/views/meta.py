@@ -6,14 +6,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from ..problems import CATALOGUE, problem_exception_handler, problem_title
-from ..schema import problems
+from ..problems import catalogue, problem_exception_handler, problem_title
+from ..schema import SCHEMA_LANGUAGE, problems
 from ..serializers import ProblemTypeSerializer
 from .base import ProblemView
 
 
 def _entry(code: str) -> dict:
-    return {"code": code, "status": CATALOGUE[code].status, "title": problem_title(code)}
+    return {"code": code, "status": catalogue()[code].status, "title": problem_title(code)}
 
 
 class PublicView(ProblemView):
@@ -32,7 +32,7 @@ class ProblemTypeListView(PublicView):
         responses={200: ProblemTypeSerializer(many=True), **problems(public=True)},
     )
     def get(self, request):
-        return Response([_entry(code) for code in sorted(CATALOGUE)])
+        return Response([_entry(code) for code in catalogue()])
 
 
 class ProblemTypeDetailView(PublicView):
@@ -44,7 +44,7 @@ class ProblemTypeDetailView(PublicView):
         responses={200: ProblemTypeSerializer, **problems(public=True, _404=["not_found"])},
     )
     def get(self, request, code: str):
-        if code not in CATALOGUE:
+        if code not in catalogue():
             raise NotFound()
         return Response(_entry(code))
 
@@ -65,7 +65,11 @@ class _ProblemErrors:
 
 
 class SchemaView(_ProblemErrors, SpectacularAPIView):
-    pass
+    @extend_schema(exclude=True)
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        response["Content-Language"] = SCHEMA_LANGUAGE  # not the request's (LocaleMiddleware's default)
+        return response
 
 
 class SwaggerView(_ProblemErrors, SpectacularSwaggerView):

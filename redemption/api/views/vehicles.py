@@ -11,13 +11,29 @@ from vehicles.models import Vehicle
 from vouchers.models import Voucher
 from vouchers.selectors import vouchers_for_vehicle
 
-from ..filters import VoucherFilter
+from ..filters import CATEGORY_HELP, STATUS_HELP, VoucherFilter
 from ..lookups import vin_from
 from ..pagination import VoucherPagination
 from ..problems import query_invalid
 from ..schema import problems
 from ..serializers import VoucherSerializer
 from .base import PartnerView
+
+
+def _enum_list(name: str, component: str, description: str) -> OpenApiParameter:
+    """A repeatable query parameter whose values are a shared enum (`?status=a&status=b`).
+
+    Declared rather than inferred: inferred, its items carry the model field's translated verbose
+    name as `title`, which code generators turn into a one-off enum type.
+    """
+    return OpenApiParameter(
+        name,
+        {"type": "array", "items": {"$ref": f"#/components/schemas/{component}"}},
+        OpenApiParameter.QUERY,
+        explode=True,
+        style="form",
+        description=description,
+    )
 
 
 class VehicleVouchersView(PartnerView):
@@ -50,7 +66,11 @@ class VehicleVouchersView(PartnerView):
             "authorised drivers that are valid with any of their cars. Ordered by end of validity."
         ),
         tags=["vehicles"],
-        parameters=[OpenApiParameter("vin", str, OpenApiParameter.PATH, description="the vehicle's VIN")],
+        parameters=[
+            OpenApiParameter("vin", str, OpenApiParameter.PATH, description="the vehicle's VIN"),
+            _enum_list("status", "VoucherStatusEnum", STATUS_HELP),
+            _enum_list("category", "CategoryEnum", CATEGORY_HELP),
+        ],
         responses={200: VoucherSerializer(many=True), **problems(_404=["vehicle_not_found", "not_found"])},
     )
     def get(self, request, vin: str):

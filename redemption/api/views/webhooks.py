@@ -21,7 +21,9 @@ from ..serializers import (
 )
 from .base import PartnerView
 
-ID = OpenApiParameter("pk", int, OpenApiParameter.PATH, description="the endpoint's id")
+# drf-spectacular names a `pk` placeholder `{id}` (SCHEMA_COERCE_PATH_PK), so the parameter that
+# describes it must be called `id` too: one placeholder, one declared parameter.
+ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="the endpoint's id")
 
 
 class DeliveryPagination(PageNumberPagination):
@@ -83,6 +85,7 @@ class WebhookEndpointDetailView(PartnerView):
     @extend_schema(
         operation_id="webhooks_destroy",
         summary="Remove a webhook endpoint",
+        description="No event is delivered to it any more; its delivery log stays readable.",
         tags=["webhooks"],
         parameters=[ID],
         responses={204: None, **problems(_404=["not_found"])},

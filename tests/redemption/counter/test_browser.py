@@ -10,7 +10,15 @@ from django.utils import timezone
 
 from redemption.models import Redemption
 from redemption.services import redemption_redeem, redemption_start
-from tests.factories import DefinitionFactory, OwnedVehicleFactory, VehicleFactory, issue_voucher
+from tests.browser_checks import assert_accessible
+from tests.factories import (
+    DefinitionFactory,
+    OwnedVehicleFactory,
+    UserFactory,
+    VehicleFactory,
+    issue_voucher,
+)
+from tests.factories.staff import staff_user
 from vouchers.codes import code_qr_payload
 
 from .conftest import PASSWORD, grant_reversal
@@ -39,8 +47,10 @@ def test_sign_in_scan_redeem_and_see_the_receipt(page, screenshot, advisor, deal
 
     page.goto(page.base_url + "/counter/")
     screenshot(page, "login")
+    assert_accessible(page)
     sign_in(page, advisor)
     screenshot(page, "home")
+    assert_accessible(page)
 
     # The search box has the focus on load: a keyboard-wedge scanner types the QR payload and Enter.
     assert page.evaluate("document.activeElement.id") == "counter-q"
@@ -52,6 +62,7 @@ def test_sign_in_scan_redeem_and_see_the_receipt(page, screenshot, advisor, deal
     # The scanned voucher's mileage field has the focus: type the mileage, Enter redeems.
     assert page.evaluate("document.activeElement.id") == f"mileage-{pack.pk}"
     screenshot(page, "vehicle")
+    assert_accessible(page)
     page.keyboard.type("12345")
     page.keyboard.press("Enter")
 
@@ -62,6 +73,7 @@ def test_sign_in_scan_redeem_and_see_the_receipt(page, screenshot, advisor, deal
     assert redemption.mileage_km == 12345
     assert redemption.advisor == advisor
     screenshot(page, "receipt")
+    assert_accessible(page)
     # Printed, only the slip remains; on a phone it still fits the screen.
     page.emulate_media(media="print")
     assert page.locator('[data-testid="counter-bar"]').is_hidden()
@@ -101,11 +113,13 @@ def test_two_step_service_today_list_and_reversal(page, screenshot, advisor, dea
     page.locator(f'form[action$="/vouchers/{pack.pk}/use/"] [data-testid="start"]').click()
     page.wait_for_selector('[data-testid="receipt"][data-status="held"]')
     screenshot(page, "held-receipt")
+    assert_accessible(page)
 
     page.goto(page.base_url + "/counter/today/")
     page.wait_for_selector('[data-testid="today"]')
     assert page.locator('[data-testid="redemption-row"][data-status="held"]').count() == 1
     screenshot(page, "today")
+    assert_accessible(page)
 
     hold = Redemption.objects.get(status=Redemption.Status.HELD)
     page.goto(page.base_url + f"/counter/redemptions/{hold.pk}/")
@@ -120,6 +134,7 @@ def test_two_step_service_today_list_and_reversal(page, screenshot, advisor, dea
     assert page.evaluate("document.activeElement.id") == "id_reason"
     page.keyboard.type("Wrong voucher chosen")
     screenshot(page, "reverse")
+    assert_accessible(page)
     page.locator('[data-testid="confirm-reverse"]').click()
     page.wait_for_selector('[data-testid="receipt"][data-status="reversed"]')
     earlier.refresh_from_db()
@@ -138,6 +153,7 @@ def test_typing_anywhere_goes_to_the_search_box_and_several_matches_give_a_list(
     page.wait_for_selector('[data-testid="search-results"][data-outcome="choose"]')
     assert page.locator(".choice").count() == 2
     screenshot(page, "search-choices")
+    assert_accessible(page)
     # "/" brings the focus back to the search box from anywhere.
     page.locator(".choice").first.focus()
     page.keyboard.press("/")
@@ -154,3 +170,52 @@ def test_a_held_voucher_at_another_dealer_shows_where(page, screenshot, advisor,
     assert other_dealer.name in reasons
     assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", reasons)
     screenshot(page, "held-elsewhere")
+    assert_accessible(page)
+
+
+def test_refusal_and_empty_pages_are_accessible(page, screenshot, advisor, dealer):
+    """The pages a journey rarely meets: no match, a tampered form, no right to reverse, not staff."""
+    car = OwnedVehicleFactory(plate="REF-3333", plate_key="REF3333")
+    pack = issue_voucher(DefinitionFactory(name="Brake check"), vehicle=car)
+    done = redemption_redeem(voucher=pack, vehicle=car, dealer=dealer, advisor=advisor, idempotency_key="y")
+    sign_in(page, advisor)
+    page.keyboard.type("ZZZ9999")
+    page.keyboard.press("Enter")
+    page.wait_for_selector('[data-testid="search-results"]')
+    assert_accessible(page)
+
+    other = issue_voucher(DefinitionFactory(name="Oil change"), vehicle=car)
+    page.goto(page.base_url + f"/counter/vehicles/{car.pk}/")
+    form = page.locator(f'form[action$="/vouchers/{other.pk}/use/"]')
+    form.locator("input[name=token]").evaluate("el => { el.value = 'tampered'; }")
+    form.locator(f"#mileage-{other.pk}").fill("1000")
+    form.locator('[data-testid="redeem"]').click()
+    page.wait_for_load_state()
+    assert "/use/" in page.url
+    screenshot(page, "refused")
+    assert_accessible(page)
+
+    page.goto(page.base_url + f"/counter/redemptions/{done.pk}/reverse/")
+    screenshot(page, "reverse-forbidden")
+    assert_accessible(page)
+
+    page.locator(".counter-bar__logout button").click()
+    page.wait_for_url("**/counter/login/**")
+    outsider = UserFactory(username="not-at-a-dealer")
+    page.locator('input[name="username"]').fill(outsider.username)
+    page.locator('input[name="password"]').fill(PASSWORD)
+    page.locator('input[name="password"]').press("Enter")
+    page.wait_for_selector(".message, .errorlist, [role=alert]")
+    screenshot(page, "not-at-a-dealer")
+    assert_accessible(page)
+
+    # Signed in elsewhere (the back office) but at no dealer: the counter says so.
+    staff_user("Operations", username="back-office")
+    page.goto(page.base_url + "/admin/login/")
+    page.fill("#id_username", "back-office")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url("**/admin/")
+    page.goto(page.base_url + "/counter/")
+    screenshot(page, "not-staff")
+    assert_accessible(page)
