@@ -151,5 +151,6 @@ class DefinitionFieldsLocked(DomainError):
 
 class OrderNotIssuable(DomainError):
     code = "order_not_issuable"
+    title = _("Order issues no vouchers")
     default_message = _("This order was cancelled, expired or refunded: it issues no vouchers.")
     http_status = 409

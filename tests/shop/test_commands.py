@@ -7,9 +7,15 @@ from django.core.management import CommandError, call_command
 
 from campaigns.schedules import JOBS
 from tests.factories import MemberFactory, OwnedVehicleFactory, pack
+from tests.factories.staff import use_english
 from vouchers.models import Order
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    use_english(settings)
 
 
 def _create(*args) -> str:
