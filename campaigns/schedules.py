@@ -39,6 +39,8 @@ JOBS = [
     # docs/operations.md) and old rate-limit windows.
     Job("prune_personal_data", "portal.jobs.prune_personal_data", "20 4 * * *", "prune_personal_data"),
     Job("prune_rate_limits", "campaigns.jobs.prune_rate_limits", "25 4 * * *", ""),
+    # Shop: orders whose payment notification never came are asked about, then paid or expired.
+    Job("settle_pending_orders", "shop.tasks.settle_pending_orders", "*/5 * * * *", "settle_pending_orders"),
 ]
 
 # Schedules calling into these packages are ours: setup_schedules removes those no longer listed.

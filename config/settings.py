@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "members",
     "vehicles",
     "vouchers",
+    "shop",
     "redemption",
     "campaigns",
     "portal",
@@ -333,6 +334,22 @@ JOBS_BATCH_SIZE = env.int("JOBS_BATCH_SIZE", default=2000)
 # A job slice stops after this long and enqueues its continuation, so a task never outlives
 # Q_CLUSTER["timeout"] (and is never started twice because it outlived "retry").
 JOBS_SLICE_SECONDS = env.int("JOBS_SLICE_SECONDS", default=240)
+
+# --- Shop: ECPay payment and e-invoice -----------------------------------------------------------
+# ECPAY_MODE: "fake" (a local stand-in for ECPay's pages inside this project; refused with DEBUG off),
+# "stage" (ECPay's test environment) or "production". The defaults are ECPay's public test merchant.
+ECPAY_MODE = env.str("ECPAY_MODE", default="fake" if DEBUG else "production")
+ECPAY_MERCHANT_ID = env.str("ECPAY_MERCHANT_ID", default="3002607" if DEBUG else "")
+ECPAY_HASH_KEY = env.str("ECPAY_HASH_KEY", default="pwFHCqoQZGmho4w6" if DEBUG else "")
+ECPAY_HASH_IV = env.str("ECPAY_HASH_IV", default="EkRm7iFT261dpevs" if DEBUG else "")
+ECPAY_HTTP_TIMEOUT_SECONDS = env.float("ECPAY_HTTP_TIMEOUT_SECONDS", default=15.0)
+# Where ECPay (or the fake) posts its notifications; empty means "this request's own site".
+SHOP_PUBLIC_BASE_URL = env.str("SHOP_PUBLIC_BASE_URL", default="")
+SHOP_RESERVATION_MINUTES = env.int("SHOP_RESERVATION_MINUTES", default=30)  # stock held by a pending order
+SHOP_QUERY_PENDING_AFTER_MINUTES = env.int("SHOP_QUERY_PENDING_AFTER_MINUTES", default=15)
+SHOP_MAX_QUANTITY = env.int("SHOP_MAX_QUANTITY", default=10)
+# The fake gateway's late duplicate of a notification, like ECPay's retries (seconds after payment).
+ECPAY_FAKE_LATE_NOTIFICATION_SECONDS = env.int("ECPAY_FAKE_LATE_NOTIFICATION_SECONDS", default=20)
 
 LOGGING = {
     "version": 1,

@@ -17,6 +17,7 @@ urlpatterns = [
     path("portal/", include("portal.urls")),
     path("api/", include("redemption.api.urls")),
     path("notifications/", include("campaigns.urls")),
+    path("payments/", include("shop.urls")),
 ]
 
 if settings.DEBUG:

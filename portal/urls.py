@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import auth, claim, personal_data, preferences, vehicles, vouchers
+from .views import auth, claim, personal_data, preferences, shop, vehicles, vouchers
 
 app_name = "portal"
 
@@ -20,6 +20,12 @@ urlpatterns = [
     path("claim/", claim.claim_centre, name="claim_centre"),
     path("claim/<int:definition_id>/", claim.claim, name="claim"),
     path("preferences/", preferences.preferences, name="preferences"),
+    path("shop/", shop.catalogue, name="shop"),
+    path("shop/<str:kind>/<slug:code>/", shop.product, name="shop_product"),
+    path("orders/", shop.orders, name="orders"),
+    path("orders/<str:number>/", shop.order_detail, name="order"),
+    path("orders/<str:number>/pay/", shop.order_pay, name="order_pay"),
+    path("orders/<str:number>/cancel/", shop.order_cancel_view, name="order_cancel"),
     path("my-data/", personal_data.personal_data, name="personal_data"),
     path(
         "my-data/my-data.json",

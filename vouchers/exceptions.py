@@ -147,3 +147,10 @@ class DefinitionFieldsLocked(DomainError):
         "%(fields)s."
     )
     http_status = 409
+
+
+class OrderNotIssuable(DomainError):
+    code = "order_not_issuable"
+    title = _("Order issues no vouchers")
+    default_message = _("This order was cancelled, expired or refunded: it issues no vouchers.")
+    http_status = 409

@@ -125,6 +125,11 @@ class VoucherDefinition(models.Model):
     channel_event = models.BooleanField(_("event triggered"), default=False)
     channel_api = models.BooleanField(_("partner API"), default=False)
     channel_bundle = models.BooleanField(_("sold in a pack"), default=False)
+    channel_shop = models.BooleanField(
+        _("sold on its own in the shop"),
+        default=False,
+        help_text=_("Paid vouchers only: offered in the online shop and at the counter at their face value."),
+    )
     claim_min_tier = models.PositiveSmallIntegerField(
         _("minimum tier"), choices=Tier.choices, null=True, blank=True
     )
@@ -220,6 +225,13 @@ class Bundle(models.Model):
     description = models.TextField(_("description"), blank=True)
     price_twd = models.PositiveIntegerField(_("price (NT$)"))
     is_active = models.BooleanField(_("on sale"), default=True)
+    sold_online = models.BooleanField(_("sold in the online shop"), default=True)
+    sold_at_counter = models.BooleanField(_("sold at the counter"), default=True)
+    refund_fee_twd = models.PositiveIntegerField(
+        _("refund fee (NT$)"),
+        default=0,
+        help_text=_("Deducted from the pro-rata refund of a partly used pack."),
+    )
 
     class Meta:
         ordering = ["code"]
@@ -243,33 +255,85 @@ class BundleItem(models.Model):
 
 
 class Order(models.Model):
-    """A purchase of a pack, or any order vouchers are issued against."""
+    """A purchase of a pack or of paid vouchers (online, at the counter, by phone), or any order
+    vouchers are issued against. The shop app runs its commerce life cycle
+    (`pending → paid → issued`, or `pending → expired | cancelled`; refunded afterwards); this app
+    issues its vouchers (`order_issue`)."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
-        APPROVED = "approved", _("Approved")
+        PENDING = "pending", _("Awaiting payment")
+        PAID = "paid", _("Paid")
+        ISSUED = "issued", _("Issued")
+        EXPIRED = "expired", _("Expired unpaid")
         CANCELLED = "cancelled", _("Cancelled")
+        REFUNDED = "refunded", _("Refunded")
 
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="orders")
-    vehicle = models.ForeignKey(
-        Vehicle, on_delete=models.PROTECT, null=True, blank=True, related_name="orders"
+    class Channel(models.TextChoices):
+        ONLINE = "online", _("Online shop")
+        COUNTER = "counter", _("Counter")
+        PHONE = "phone", _("Phone order")
+        API = "api", _("Partner API")
+
+    number = models.CharField(_("order number"), max_length=20, null=True, blank=True, unique=True)
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="orders", verbose_name=_("member")
     )
-    bundle = models.ForeignKey(Bundle, on_delete=models.PROTECT, null=True, blank=True, related_name="orders")
+    vehicle = models.ForeignKey(
+        Vehicle,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
+        verbose_name=_("vehicle"),
+    )
+    bundle = models.ForeignKey(
+        Bundle, on_delete=models.PROTECT, null=True, blank=True, related_name="orders", verbose_name=_("pack")
+    )
+    definition = models.ForeignKey(
+        VoucherDefinition,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
+        verbose_name=_("paid voucher"),
+    )
+    quantity = models.PositiveSmallIntegerField(_("quantity"), default=1)
+    unit_price_twd = models.PositiveIntegerField(_("unit price (NT$)"), default=0)
     amount_twd = models.PositiveIntegerField(_("amount (NT$)"), default=0)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.ONLINE)
+    dealer = models.ForeignKey(
+        Dealer,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
+        verbose_name=_("selling dealer"),
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
     external_ref = models.CharField(
         _("external reference"), max_length=80, null=True, blank=True, unique=True
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    approved_at = models.DateTimeField(null=True, blank=True)
+    # The placing form's or caller's key: a double submit returns the first order instead of a second.
+    idempotency_key = models.CharField(max_length=120, null=True, blank=True, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    expires_at = models.DateTimeField(_("reservation ends"), null=True, blank=True, db_index=True)
+    paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
+    issued_at = models.DateTimeField(_("issued"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("order")
         verbose_name_plural = _("orders")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(bundle__isnull=True) | Q(definition__isnull=True), name="order_one_kind_of_item"
+            ),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="order_quantity_positive"),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"])]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.bundle or ''}"
+        return self.number or f"#{self.pk}"
 
 
 class Voucher(models.Model):
@@ -293,6 +357,7 @@ class Voucher(models.Model):
         CAMPAIGN = "campaign", _("Campaign")
         API = "api", _("Partner API")
         BUNDLE = "bundle", _("Pack purchase")
+        PURCHASE = "purchase", _("Voucher purchase")
         DEMO = "demo", _("Demo data")
 
     code = models.CharField(_("code"), max_length=16, unique=True)
@@ -324,6 +389,8 @@ class Voucher(models.Model):
         verbose_name=_("order"),
     )
     status = models.CharField(_("status"), max_length=20, choices=Status.choices)
+    # The part of its order's amount this voucher was paid for (largest-remainder split); 0 if free.
+    amount_paid_twd = models.PositiveIntegerField(_("amount paid (NT$)"), default=0)
     uses_total = models.PositiveSmallIntegerField(_("uses"))
     uses_left = models.PositiveSmallIntegerField(_("uses left"))
     valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)

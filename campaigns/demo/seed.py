@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from members.models import Dealer, DealerStaff, Member, Tier
 from members.services import dealer_staff_assign
+from shop.models import ShopNotice
 from vehicles.identifiers import vin_check_digit
 from vehicles.models import Vehicle, VehicleModel
 from vehicles.services import vehicle_authorise_driver, vehicle_register
@@ -23,7 +24,7 @@ from vouchers.exceptions import VoucherNotUsable
 from vouchers.models import Bundle, BundleItem, Order, Voucher, VoucherDefinition
 from vouchers.services import (
     definition_publish,
-    order_approve,
+    order_issue,
     refund_approve,
     voucher_activate,
     voucher_issue,
@@ -85,6 +86,7 @@ def _definitions(dealers: dict[str, Dealer], models: dict[str, VehicleModel], to
             face_value_twd=1500,
             validity_policy=D.ValidityPolicy.NO_EXPIRY,
             channel_bundle=True,
+            channel_shop=True,
             refundable=True,
             card_title="精緻洗車 5 次",
             card_subtitle="Premium wash ×5",
@@ -131,6 +133,7 @@ def _definitions(dealers: dict[str, Dealer], models: dict[str, VehicleModel], to
             face_value_twd=6000,
             validity_policy=D.ValidityPolicy.NO_EXPIRY,
             channel_bundle=True,
+            channel_shop=True,
             refundable=True,
             card_title="鍍膜維護",
             card_subtitle="Ceramic care ×2",
@@ -400,6 +403,16 @@ def seed(*, now: datetime | None = None, members: int = 220, vehicles: int = 320
 
 
 def _bundles(definitions, owners, cars, now) -> None:
+    ShopNotice.objects.update_or_create(
+        pk=1,
+        defaults=dict(
+            issuer_name="星輝汽車股份有限公司（示範）",
+            issuer_address="臺北市內湖區瑞光路 100 號",
+            issuer_tax_id="24536806",
+            guarantee="本公司發行之商品（服務）禮券，已存入○○銀行信託專戶，專款專用；信託期間自發售日起一年。",
+            no_expiry="本禮券無使用期限，不得兌換現金；未使用之次數可依規定申請退費。",
+        ),
+    )
     wash_pack = Bundle.objects.create(code="wash-5", name="精緻洗車五次套票", price_twd=1500)
     BundleItem.objects.create(bundle=wash_pack, definition=definitions["wash-pack-5"])
     care = Bundle.objects.create(code="coating-detailing", name="鍍膜＋美容組合", price_twd=9800)
@@ -413,11 +426,15 @@ def _bundles(definitions, owners, cars, now) -> None:
             member=owner,
             vehicle=car,
             bundle=bundle,
+            number=f"DEMO{i:06d}",
+            channel=Order.Channel.ONLINE if i % 4 else Order.Channel.COUNTER,
+            unit_price_twd=bundle.price_twd,
             amount_twd=bundle.price_twd,
             created_at=now - timedelta(days=200 - i),
+            paid_at=now - timedelta(days=200 - i),
             external_ref=f"DEMO-{i:04d}",
         )
-        order_approve(order=order, actor_label="demo", now=now - timedelta(days=200 - i))
+        order_issue(order=order, actor_label="demo", now=now - timedelta(days=200 - i))
 
 
 def _vouchers_and_history(rng, definitions, dealers, owners, cars, now, today) -> int:

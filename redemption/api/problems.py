@@ -64,7 +64,7 @@ API_PROBLEMS = (
 # The apps the API may import (the import-linter layers below campaigns): a DomainError defined in
 # them can reach a partner. One with http_status 400 is answered as `validation_error` with its
 # code in `errors`, so it is no problem type of its own.
-API_REACHABLE_APPS = frozenset({"config", "members", "vehicles", "vouchers", "redemption"})
+API_REACHABLE_APPS = frozenset({"config", "members", "vehicles", "vouchers", "shop", "redemption"})
 FALLBACK_TITLE = _("Request refused")
 
 

@@ -5,6 +5,7 @@ from .health import health
 from .holds import hold_cancel, hold_complete
 from .receipt import receipt
 from .reverse import redemption_reverse_view
+from .sale import sale, sale_receipt
 from .search import home, search
 from .today import today
 from .vehicle import vehicle_detail, voucher_use
@@ -18,6 +19,8 @@ __all__ = [
     "home",
     "receipt",
     "redemption_reverse_view",
+    "sale",
+    "sale_receipt",
     "search",
     "today",
     "vehicle_detail",

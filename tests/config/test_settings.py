@@ -46,9 +46,27 @@ def test_check_deploy_reports_nothing_with_production_settings():
         DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(64),
         ALLOWED_HOSTS="vouchers.example.com",
+        ECPAY_MERCHANT_ID="3002607",
+        ECPAY_HASH_KEY="k",
+        ECPAY_HASH_IV="v",
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_warns_when_the_shop_cannot_take_payments():
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(64),
+        ALLOWED_HOSTS="vouchers.example.com",
+        ECPAY_MERCHANT_ID="",
+    )
+    assert result.returncode != 0
+    assert "shop.W001" in result.stderr
 
 
 def test_language_time_zone_and_money_defaults(settings):

@@ -1,4 +1,5 @@
 from .members import DealerFactory, DealerStaffFactory, MemberFactory, UserFactory
+from .shop import pack, paid_definition
 from .vehicles import OwnedVehicleFactory, VehicleFactory, VehicleModelFactory
 from .vouchers import DefinitionFactory, issue_voucher
 
@@ -12,4 +13,6 @@ __all__ = [
     "VehicleFactory",
     "VehicleModelFactory",
     "issue_voucher",
+    "pack",
+    "paid_definition",
 ]

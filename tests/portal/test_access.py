@@ -6,7 +6,9 @@ from django.test import Client
 from django.urls import URLPattern, reverse
 
 from portal import urls as portal_urls
-from tests.factories import DefinitionFactory, MemberFactory, OwnedVehicleFactory, issue_voucher
+from shop.selectors import shop_product
+from shop.services import order_create
+from tests.factories import DefinitionFactory, MemberFactory, OwnedVehicleFactory, issue_voucher, pack
 from vehicles.services import vehicle_transfer_ownership
 from vouchers.models import Voucher, VoucherDefinition
 
@@ -23,6 +25,10 @@ ID_URLS = {
     "voucher_activate": "post",
     "voucher_refund": "post",
     "claim": "post",
+    "order": "get",
+    "order_pay": "get",
+    "order_cancel": "post",
+    "shop_product": "get",  # the catalogue: the same for every owner (kind and code, no owner's id)
 }
 
 
@@ -52,6 +58,19 @@ def _request(client, name, object_id, data=None):
     if ID_URLS[name] == "get":
         return client.get(url)
     return client.post(url, {"idempotency_key": TOKEN, **(data or {})})
+
+
+@pytest.mark.parametrize("name", ["order", "order_pay", "order_cancel"])
+def test_a_strangers_order_is_not_found(owner_client, stranger_things, name):
+    order = order_create(
+        member=stranger_things["stranger"],
+        vehicle=stranger_things["car"],
+        product=shop_product("pack", pack().code),
+        quantity=1,
+    )
+    assert _request(owner_client, name, order.number).status_code == 404
+    order.refresh_from_db()
+    assert order.status == "pending"
 
 
 @pytest.mark.parametrize("name", ["vehicle", "vehicle_history"])

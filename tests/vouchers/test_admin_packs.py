@@ -25,6 +25,7 @@ def _add_pack(client, definition):
             "description": "",
             "price_twd": "1200",
             "is_active": "on",
+            "refund_fee_twd": "0",
             "items-TOTAL_FORMS": "1",
             "items-INITIAL_FORMS": "0",
             "items-0-definition": definition.pk,

@@ -1,4 +1,4 @@
-"""voucher_issue, voucher_claim and order_approve: holders, validity, activation, stock, limits."""
+"""voucher_issue, voucher_claim and order_issue: holders, validity, activation, stock, limits."""
 
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
@@ -24,11 +24,12 @@ from vouchers.exceptions import (
     HolderLimitReached,
     HolderMissing,
     InvalidQuantity,
+    OrderNotIssuable,
     StockExhausted,
 )
 from vouchers.models import Bundle, BundleItem, LedgerEntry, Order, Voucher, VoucherDefinition
 from vouchers.selectors import ledger_drift
-from vouchers.services import order_approve, voucher_activate, voucher_claim, voucher_issue
+from vouchers.services import order_issue, voucher_activate, voucher_claim, voucher_issue
 
 pytestmark = pytest.mark.django_db
 
@@ -159,7 +160,7 @@ def test_a_missing_holder_is_refused(holder_type, given):
 
 def test_order_held_voucher_is_issued_against_the_order():
     member = MemberFactory()
-    order = Order.objects.create(member=member, amount_twd=3000, status=Order.Status.APPROVED)
+    order = Order.objects.create(member=member, amount_twd=3000, status=Order.Status.ISSUED)
 
     [voucher] = voucher_issue(
         definition=DefinitionFactory(holder_type=Holder.ORDER),
@@ -696,7 +697,7 @@ def test_claim_honours_the_per_holder_limit_and_idempotency():
     assert Voucher.objects.filter(definition=definition).count() == 1
 
 
-# --- order_approve -----------------------------------------------------------------------------
+# --- order_issue -----------------------------------------------------------------------------
 
 
 def test_approving_an_order_issues_its_pack_once():
@@ -709,25 +710,45 @@ def test_approving_an_order_issues_its_pack_once():
     BundleItem.objects.create(bundle=bundle, definition=coating, quantity=1)
     order = Order.objects.create(member=member, vehicle=vehicle, bundle=bundle, amount_twd=5000)
 
-    issued = order_approve(order=order)
-    again = order_approve(order=order)
+    issued = order_issue(order=order)
+    again = order_issue(order=order)
 
     order.refresh_from_db()
-    assert order.status == Order.Status.APPROVED
-    assert order.approved_at is not None
+    assert order.status == Order.Status.ISSUED
+    assert order.issued_at is not None
     assert len(issued) == 4
     assert sorted(v.pk for v in again) == sorted(v.pk for v in issued)
     assert Voucher.objects.filter(order=order, definition=wash).count() == 3
     assert Voucher.objects.filter(order=order, definition=coating).count() == 1
     assert {v.source for v in issued} == {Source.BUNDLE}
     assert ledger_drift().count() == 0
+    # The order's amount is split over its vouchers and adds up exactly.
+    assert sum(Voucher.objects.filter(order=order).values_list("amount_paid_twd", flat=True)) == 5000
 
 
-def test_a_cancelled_order_is_not_approved():
-    order = Order.objects.create(member=MemberFactory(), status=Order.Status.CANCELLED)
+def test_an_order_for_a_paid_voucher_issues_its_quantity_and_splits_the_amount():
+    member = MemberFactory()
+    vehicle = OwnedVehicleFactory(owner=member)
+    wash = DefinitionFactory(
+        kind="paid", channel_shop=True, face_value_twd=333, validity_policy=Policy.NO_EXPIRY
+    )
+    order = Order.objects.create(
+        member=member, vehicle=vehicle, definition=wash, quantity=3, unit_price_twd=333, amount_twd=1000
+    )
 
-    with pytest.raises(DefinitionNotIssuable):
-        order_approve(order=order)
+    issued = order_issue(order=order)
+
+    assert len(issued) == 3
+    assert sorted(v.amount_paid_twd for v in Voucher.objects.filter(order=order)) == [333, 333, 334]
+
+
+@pytest.mark.parametrize("status", [Order.Status.CANCELLED, Order.Status.EXPIRED, Order.Status.REFUNDED])
+def test_a_cancelled_expired_or_refunded_order_issues_nothing(status):
+    order = Order.objects.create(member=MemberFactory(), status=status)
+
+    with pytest.raises(OrderNotIssuable):
+        order_issue(order=order)
 
     order.refresh_from_db()
-    assert order.status == Order.Status.CANCELLED
+    assert order.status == status
+    assert not order.vouchers.exists()

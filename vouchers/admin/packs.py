@@ -2,9 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from members.admin.tools import FastListMixin
-
-from ..models import Bundle, BundleItem, Order
+from ..models import Bundle, BundleItem
 
 
 class BundleItemForm(forms.ModelForm):
@@ -32,35 +30,7 @@ class BundleItemInline(admin.TabularInline):
 
 @admin.register(Bundle)
 class BundleAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "price_twd", "is_active")
-    list_filter = ("is_active",)
+    list_display = ("code", "name", "price_twd", "is_active", "sold_online", "sold_at_counter")
+    list_filter = ("is_active", "sold_online", "sold_at_counter")
     search_fields = ("code", "name")
     inlines = [BundleItemInline]
-
-
-@admin.register(Order)
-class OrderAdmin(FastListMixin, admin.ModelAdmin):
-    list_display = ("pk", "bundle", "member", "vehicle", "amount_twd", "status", "created_at", "approved_at")
-    list_filter = ("status", "bundle")
-    list_select_related = ("bundle", "member", "vehicle", "vehicle__model")
-    search_fields = ("external_ref", "member__phone")
-    readonly_fields = (
-        "member",
-        "vehicle",
-        "bundle",
-        "amount_twd",
-        "status",
-        "external_ref",
-        "created_at",
-        "approved_at",
-    )
-    fields = readonly_fields
-
-    def has_add_permission(self, request) -> bool:
-        return False  # orders come from the shop; approving one issues vouchers through order_approve
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

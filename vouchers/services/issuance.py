@@ -19,9 +19,11 @@ from ..exceptions import (
     HolderLimitReached,
     HolderMissing,
     InvalidQuantity,
+    OrderNotIssuable,
     StockExhausted,
 )
 from ..models import LedgerEntry, Order, Voucher, VoucherDefinition
+from ..money import amount_split
 from ..validity import MissingDeliveryDate, validity_window
 
 Definition = VoucherDefinition
@@ -36,6 +38,7 @@ _SOURCE_CHANNEL = {
     Source.CAMPAIGN: "channel_event",
     Source.API: "channel_api",
     Source.BUNDLE: "channel_bundle",
+    Source.PURCHASE: "channel_shop",
 }
 
 
@@ -296,34 +299,59 @@ def voucher_claim(
     return vouchers
 
 
-def order_approve(
+def order_issue(
     *, order: Order, actor=None, actor_label: str = "", now: datetime | None = None
 ) -> list[Voucher]:
-    """Approve an order (payment confirmed) and issue its pack's vouchers; a second call issues nothing."""
+    """Issue a paid order's vouchers and split its amount over them; a second call issues nothing.
+
+    Each voucher keeps the part of the order's amount it was paid for (largest remainder, weighted by
+    face value × uses, so the parts add up to the amount exactly).
+    """
     now = now or timezone.now()
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
-        if locked.status == Order.Status.APPROVED:
+        if locked.status == Order.Status.ISSUED:
             return list(locked.vouchers.order_by("pk"))
-        if locked.status != Order.Status.PENDING:
-            raise DefinitionNotIssuable(_("This order was cancelled."))
-        locked.status = Order.Status.APPROVED
-        locked.approved_at = now
-        locked.save(update_fields=["status", "approved_at"])
+        if locked.status not in (Order.Status.PENDING, Order.Status.PAID):
+            raise OrderNotIssuable()
+        locked.status = Order.Status.ISSUED
+        locked.issued_at = now
+        locked.save(update_fields=["status", "issued_at"])
         issued: list[Voucher] = []
-        for item in locked.bundle.items.select_related("definition").order_by("pk") if locked.bundle else []:
+        source = Source.PURCHASE if locked.definition_id else Source.BUNDLE
+        for key, definition, quantity in _order_lines(locked):
             issued += voucher_issue(
-                definition=item.definition,
-                source=Source.BUNDLE,
+                definition=definition,
+                source=source,
                 member=locked.member,
                 vehicle=locked.vehicle,
                 order=locked,
-                quantity=item.quantity,
+                quantity=quantity,
                 actor=actor,
                 actor_label=actor_label,
-                reason=f"order #{locked.pk}",
-                idempotency_key=f"order:{locked.pk}:{item.pk}",
+                reason=f"order {locked}",
+                idempotency_key=f"order:{locked.pk}:{key}",
                 now=now,
             )
-    order.status, order.approved_at = locked.status, locked.approved_at
+        _allocate_amount(locked.amount_twd, issued)
+    order.status, order.issued_at = locked.status, locked.issued_at
     return issued
+
+
+def _order_lines(order: Order) -> list[tuple[str, VoucherDefinition, int]]:
+    """(idempotency suffix, definition, units) for each thing the order buys."""
+    if order.definition_id is not None:
+        return [("definition", order.definition, order.quantity)]
+    if order.bundle_id is None:
+        return []
+    items = order.bundle.items.select_related("definition").order_by("pk")
+    return [(str(item.pk), item.definition, item.quantity * order.quantity) for item in items]
+
+
+def _allocate_amount(amount: int, vouchers: list[Voucher]) -> None:
+    if not vouchers:
+        return
+    weights = [v.definition.face_value_twd * v.uses_total for v in vouchers]
+    for voucher, part in zip(vouchers, amount_split(amount, weights), strict=True):
+        voucher.amount_paid_twd = part
+    Voucher.objects.bulk_update(vouchers, ["amount_paid_twd"])

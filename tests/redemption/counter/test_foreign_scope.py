@@ -16,7 +16,9 @@ from redemption.presentation import (
 )
 from redemption.services import redemption_redeem, redemption_start
 from redemption.tokens import form_token_issue
-from tests.factories import DefinitionFactory, OwnedVehicleFactory, issue_voucher
+from shop.selectors import shop_product
+from shop.services import order_create
+from tests.factories import DefinitionFactory, OwnedVehicleFactory, issue_voucher, pack
 from vouchers.models import LedgerEntry
 
 from .conftest import grant_reversal, signed_in
@@ -45,7 +47,7 @@ def foreign(other_dealer, other_advisor):
         advisor=other_advisor,
         idempotency_key="b2",
     )
-    return {"car": car, "voucher": voucher, "completed": completed, "held": held}
+    return {"car": car, "voucher": voucher, "completed": completed, "held": held, "dealer": other_dealer}
 
 
 def _requests(user, foreign, other_advisor):
@@ -56,9 +58,21 @@ def _requests(user, foreign, other_advisor):
     def token(action, target):
         return {"token": form_token_issue(user_id=user.pk, action=action, target=target), "mileage": "100"}
 
+    sold_elsewhere = order_create(
+        member=car.ownerships.get().member,
+        vehicle=car,
+        product=shop_product("pack", pack().code, counter=True),
+        quantity=1,
+        channel="counter",
+        dealer=foreign["dealer"],
+    )
     requests = [
         ("today", "get", reverse("counter:today"), {"advisor": other_advisor.pk}),
         ("vehicle", "get", reverse("counter:vehicle", args=[MISSING]), {}),
+        ("sale", "get", reverse("counter:sale", args=[MISSING]), {}),
+        ("sale", "post", reverse("counter:sale", args=[MISSING]), {}),
+        ("sale_receipt", "get", reverse("counter:sale_receipt", args=[sold_elsewhere.number]), {}),
+        ("sale_receipt", "get", reverse("counter:sale_receipt", args=["SV000000MISSING"]), {}),
     ]
     for vehicle_id, voucher_id in ((MISSING, voucher.pk), (car.pk, unrelated.pk), (car.pk, MISSING)):
         requests.append(

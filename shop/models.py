@@ -1,0 +1,153 @@
+"""The shop's records around an order (`vouchers.Order`): payments, every notification received,
+the order's timeline, its e-invoice, and the texts the law asks a seller of prepaid vouchers to show."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from vouchers.models import Order
+
+
+class ShopNotice(models.Model):
+    """What a seller of prepaid vouchers in Taiwan must tell the buyer; set by Operations (one row)."""
+
+    issuer_name = models.CharField(_("issuer's name"), max_length=120)
+    issuer_address = models.CharField(_("issuer's address"), max_length=200)
+    issuer_tax_id = models.CharField(_("issuer's tax ID (統一編號)"), max_length=8)
+    guarantee = models.TextField(
+        _("performance guarantee (履約保證)"),
+        help_text=_("The bank trust or guarantee behind the prepaid vouchers, as the buyer must be told."),
+    )
+    no_expiry = models.TextField(
+        _("no-expiry notice"),
+        help_text=_("That paid vouchers carry no expiry date, in the words shown to buyers."),
+    )
+    other = models.TextField(_("other notices"), blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("shop notice")
+        verbose_name_plural = _("shop notices")
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="shop_notice_single_row")]
+
+    def __str__(self) -> str:
+        return str(self.issuer_name)
+
+
+class Payment(models.Model):
+    """Money received for an order, once per provider trade number."""
+
+    class Method(models.TextChoices):
+        CREDIT = "credit", _("Credit card")
+        ATM = "atm", _("ATM transfer")
+        CVS = "cvs", _("Convenience-store code")
+        CASH = "cash", _("Cash")
+        CARD_TERMINAL = "card_terminal", _("Card terminal")
+        TRANSFER = "transfer", _("Bank transfer")
+
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="payments", verbose_name=_("order")
+    )
+    provider = models.CharField(_("provider"), max_length=20)
+    trade_no = models.CharField(_("provider's trade number"), max_length=40)
+    method = models.CharField(_("method"), max_length=20, choices=Method.choices)
+    amount_twd = models.PositiveIntegerField(_("amount (NT$)"))
+    paid_at = models.DateTimeField(_("paid"))
+    created_at = models.DateTimeField(_("recorded"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "trade_no"], name="payment_once_per_trade"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.trade_no}"
+
+
+class PaymentNotification(models.Model):
+    """Every payment notification or query answer received, kept as it came, with what it did."""
+
+    class Outcome(models.TextChoices):
+        APPLIED = "applied", _("Applied: order paid")
+        DUPLICATE = "duplicate", _("Duplicate: already applied")
+        NOT_PAID = "not_paid", _("Payment not completed")
+        FLAGGED = "flagged", _("Money for an order that is no longer open: flagged for Finance")
+        REJECTED = "rejected", _("Rejected")
+
+    class Source(models.TextChoices):
+        NOTIFY = "notify", _("Server notification")
+        QUERY = "query", _("Trade query")
+
+    received_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    merchant_trade_no = models.CharField(_("order number"), max_length=40, blank=True, db_index=True)
+    order = models.ForeignKey(
+        Order,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        verbose_name=_("order"),
+    )
+    payload = models.JSONField(_("payload"), default=dict)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    remote_addr = models.GenericIPAddressField(_("from address"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = _("payment notification")
+        verbose_name_plural = _("payment notifications")
+
+    def __str__(self) -> str:
+        return f"{self.merchant_trade_no} {self.outcome}"
+
+
+class OrderEvent(models.Model):
+    """One line of an order's timeline: created, notification received, paid, issued, invoiced…"""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Created")
+        NOTIFIED = "notified", _("Notification received")
+        PAID = "paid", _("Paid")
+        ISSUED = "issued", _("Vouchers issued")
+        EXPIRED = "expired", _("Expired unpaid")
+        CANCELLED = "cancelled", _("Cancelled")
+        FLAGGED = "flagged", _("Flagged for Finance")
+        SETTLED_BY_HAND = "settled", _("Settled by hand")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order"))
+    kind = models.CharField(_("what"), max_length=20, choices=Kind.choices)
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    actor_label = models.CharField(_("who"), max_length=80, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("order event")
+        verbose_name_plural = _("order events")
+
+    def __str__(self) -> str:
+        return f"{self.order} {self.kind}"
+
+
+class FakeGatewayTrade(models.Model):
+    """The local stand-in for ECPay (ECPAY_MODE=fake) keeps its trades here, as ECPay keeps its own:
+    what the merchant sent, whether the buyer paid, and where to post the notifications."""
+
+    merchant_trade_no = models.CharField(max_length=20, unique=True)
+    trade_no = models.CharField(max_length=20, unique=True)
+    fields = models.JSONField(default=dict)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    payment_type = models.CharField(max_length=30, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("fake gateway trade")
+        verbose_name_plural = _("fake gateway trades")
+
+    def __str__(self) -> str:
+        return self.merchant_trade_no

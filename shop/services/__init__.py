@@ -1,0 +1,20 @@
+"""The shop's use cases: one function each (see the modules for their contracts)."""
+
+from .orders import order_cancel, order_create, order_expire, order_require_payable
+from .payments import (
+    order_payment_apply,
+    order_payment_record,
+    orders_settle_pending,
+    payment_rejection_record,
+)
+
+__all__ = [
+    "order_cancel",
+    "order_create",
+    "order_expire",
+    "order_payment_apply",
+    "order_payment_record",
+    "order_require_payable",
+    "orders_settle_pending",
+    "payment_rejection_record",
+]
