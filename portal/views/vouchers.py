@@ -8,7 +8,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from config.errors import DomainError
+from redemption.presentation import reasons_sentence, unusable_reason_texts
+from redemption.selectors import open_holds_by_voucher
 from vehicles.models import Ownership
+from vouchers.eligibility import Reason, voucher_ineligibility
 from vouchers.models import Voucher, VoucherDefinition
 from vouchers.presentation import voucher_card
 from vouchers.services import voucher_activate, voucher_refund_request
@@ -61,6 +64,10 @@ def voucher_detail(request, voucher_id: int):
     card = voucher_card(voucher, now=now)
     past_end = voucher.valid_until is not None and now > voucher.valid_until
     refunds = voucher_refund_requests(voucher)
+    # The same reasons the counter and the API give; where the owner stands nothing is known of
+    # the car or dealer they will present it at, so only the voucher's own state and window count.
+    reasons = voucher_ineligibility(voucher, vehicle=None, dealer=None, now=now)
+    hold = open_holds_by_voucher([voucher.pk]).get(voucher.pk) if Reason.HELD in reasons else None
     refund_possible = (
         definition.refundable
         and voucher.status in (Status.INACTIVE, Status.ACTIVE)
@@ -73,6 +80,7 @@ def voucher_detail(request, voucher_id: int):
         "card": card,
         "qr": voucher_qr_svg(voucher) if voucher.status in QR_STATUSES and not past_end else None,
         "past_end": past_end,
+        "unusable_reasons": reasons_sentence(unusable_reason_texts(reasons, hold=hold)),
         "not_yet_valid": voucher.valid_from is not None and now < voucher.valid_from,
         "redemptions": voucher_redemptions(voucher),
         "ledger": voucher_ledger(voucher),
