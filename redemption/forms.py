@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from members.exceptions import RateLimited
 from members.ratelimit import client_ip, ratelimit_hit
+from vehicles.exceptions import MileageBelowLast, OdometerReplacementReasonMissing
+from vehicles.mileage import REPLACEMENT_REASON_MAX_LENGTH, OdometerReplacement
 
 from .access import counter_staff_of
 from .exceptions import InvalidMileage
@@ -59,11 +61,44 @@ class WorkOrderField(forms.CharField):
         return text
 
 
-class UseVoucherForm(forms.Form):
+class OdometerReplacementFields(forms.Form):
+    """A reading below the car's last one is taken only as a new odometer, with its reason; whether
+    that is enough is the vehicles service's decision (`vehicles.mileage`), not the form's."""
+
+    odometer_replaced = forms.BooleanField(label=_("The odometer was replaced or reset"), required=False)
+    odometer_replacement_reason = forms.CharField(
+        label=_("Reason for the replacement"),
+        max_length=REPLACEMENT_REASON_MAX_LENGTH,
+        required=False,
+        strip=True,
+    )
+
+    def odometer_replacement(self) -> OdometerReplacement | None:
+        if not self.cleaned_data.get("odometer_replaced"):
+            return None
+        return OdometerReplacement(reason=self.cleaned_data.get("odometer_replacement_reason", ""))
+
+    def show_refusal(self, error: MileageBelowLast | OdometerReplacementReasonMissing) -> None:
+        """Put the service's refusal of the reading next to the field it is about."""
+        field = (
+            "odometer_replacement_reason"
+            if isinstance(error, OdometerReplacementReasonMissing)
+            else "mileage"
+        )
+        self.add_error(field, error.message)
+
+
+# The refusals of a reading that the counter shows on the form rather than as a message.
+MILEAGE_REFUSALS = (MileageBelowLast, OdometerReplacementReasonMissing)
+
+
+class UseVoucherForm(OdometerReplacementFields):
     """Redeem now (one step) or start a service (hold); mileage is required either way."""
 
     REDEEM = "redeem"
     START = "start"
+
+    field_order = ["mileage", "work_order", "odometer_replaced", "odometer_replacement_reason"]
 
     mileage = MileageField()
     work_order = WorkOrderField()
@@ -75,8 +110,10 @@ class UseVoucherForm(forms.Form):
         return self.cleaned_data.get("action") or self.REDEEM
 
 
-class CompleteForm(forms.Form):
+class CompleteForm(OdometerReplacementFields):
     """Complete a held service; the mileage recorded at the start is kept unless a new one is typed."""
+
+    field_order = ["mileage", "work_order", "odometer_replaced", "odometer_replacement_reason"]
 
     mileage = MileageField(required=False)
     work_order = WorkOrderField()

@@ -2,11 +2,13 @@
 vouchers the car has: vouchers usable here and now first, services in progress here, then every
 other voucher with the reasons it cannot be used here; and the vehicle's service history."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from members.models import Dealer, Member
 from vehicles.models import Vehicle
@@ -59,6 +61,10 @@ class VoucherRow:
     highlighted: bool = False
 
     @property
+    def reasons_text(self) -> str:
+        return reasons_sentence(self.reasons)
+
+    @property
     def code_tail(self) -> str:
         return self.voucher.code[-4:]
 
@@ -85,6 +91,20 @@ def _held_elsewhere_text(hold: Redemption) -> str:
     }
 
 
+def reasons_sentence(texts: Iterable[str]) -> str:
+    """Reasons joined the way the language separates clauses ("A; B", zh-Hant "A；B")."""
+    return pgettext("reason separator", "; ").join(texts)
+
+
+def unusable_reason_texts(reasons: Iterable[Reason], *, hold: Redemption | None = None) -> list[str]:
+    """Why a voucher cannot be used, in words, the same at the counter and in the portal: each
+    reason's own label, except that a voucher held by a service says where and since when."""
+    return [
+        _held_elsewhere_text(hold) if reason == Reason.HELD and hold is not None else str(reason.label)
+        for reason in reasons
+    ]
+
+
 def vehicle_page(
     *, vehicle: Vehicle, dealer: Dealer, user, now: datetime, highlight_voucher_id: int | None = None
 ) -> VehiclePage:
@@ -108,10 +128,7 @@ def vehicle_page(
             member_vehicle_ids=member_vehicles,
             allow_held=hold_here,
         )
-        texts = [
-            _held_elsewhere_text(hold) if reason == Reason.HELD and hold is not None else str(reason.label)
-            for reason in reasons
-        ]
+        texts = unusable_reason_texts(reasons, hold=hold)
         row = VoucherRow(
             voucher=voucher,
             card=voucher_card(voucher, now=now),

@@ -16,8 +16,14 @@ from django.utils.translation import gettext_lazy as _
 
 from config.stored_text import stored_text
 from members.models import Dealer
+from vehicles.mileage import OdometerReplacement
 from vehicles.models import Vehicle
-from vehicles.services import vehicle_lock, vehicle_record_mileage, vehicle_record_visit
+from vehicles.services import (
+    vehicle_lock,
+    vehicle_mileage_check,
+    vehicle_record_mileage,
+    vehicle_record_visit,
+)
 from vouchers.models import Voucher
 from vouchers.services import (
     voucher_complete_hold,
@@ -60,10 +66,19 @@ def _label(advisor, actor_label: str) -> str:
     return f"advisor:{advisor.get_username()}"[:80] if advisor is not None else ""
 
 
-def _after_use(redemption: Redemption, now: datetime) -> None:
+def _after_use(
+    redemption: Redemption, now: datetime, *, replacement: OdometerReplacement | None, advisor, label: str
+) -> None:
+    """Record the reading (refused, and the whole use with it, when below the car's last one)."""
     if redemption.mileage_km is not None:
         vehicle_record_mileage(
-            vehicle=redemption.vehicle, km=redemption.mileage_km, source="redemption", now=now
+            vehicle=redemption.vehicle,
+            km=redemption.mileage_km,
+            source="redemption",
+            replacement=replacement,
+            recorded_by=advisor,
+            actor_label=label,
+            now=now,
         )
     vehicle_record_visit(vehicle=redemption.vehicle, now=now)
 
@@ -82,12 +97,14 @@ def redemption_redeem(
     actor_label: str = "",
     channel: str = Redemption.Channel.COUNTER,
     mileage_km: int | None = None,
+    odometer_replacement: OdometerReplacement | None = None,
     work_order: str = "",
     now: datetime | None = None,
     reason: str = "",
 ) -> Redemption:
     """Redeem one use in one step and record where, by whom, at what mileage (and, from the back
-    office, why)."""
+    office, why). A mileage below the car's last reading refuses the whole redemption unless
+    `odometer_replacement` says why (`vehicles.mileage`)."""
     now = now or timezone.now()
     mileage_km = _clean_mileage(mileage_km)
     with transaction.atomic():
@@ -122,7 +139,7 @@ def redemption_redeem(
             completed_at=now,
             redeemed_entry=entry,
         )
-        _after_use(redemption, now)
+        _after_use(redemption, now, replacement=odometer_replacement, advisor=advisor, label=label)
         signals.voucher_redeemed.send(Redemption, redemption=redemption)
     return redemption
 
@@ -137,14 +154,19 @@ def redemption_start(
     actor_label: str = "",
     channel: str = Redemption.Channel.COUNTER,
     mileage_km: int | None = None,
+    odometer_replacement: OdometerReplacement | None = None,
     work_order: str = "",
     now: datetime | None = None,
 ) -> Redemption:
-    """Start a service: hold one use of the voucher; other terminals see it as held."""
+    """Start a service: hold one use of the voucher; other terminals see it as held.
+
+    The mileage is checked now and recorded on completion; a replaced odometer's reading is
+    recorded now, so it is the baseline the completion is checked against.
+    """
     now = now or timezone.now()
     mileage_km = _clean_mileage(mileage_km)
     with transaction.atomic():
-        vehicle_lock(vehicle.pk)
+        locked_vehicle = vehicle_lock(vehicle.pk)
         locked = voucher_for_update(voucher.pk)
         if replay := _replay(locked, idempotency_key):
             return replay
@@ -158,6 +180,19 @@ def redemption_start(
             idempotency_key=idempotency_key,
             now=now,
         )
+        if mileage_km is not None:
+            if odometer_replacement is None:
+                vehicle_mileage_check(vehicle=locked_vehicle, km=mileage_km)
+            else:
+                vehicle_record_mileage(
+                    vehicle=locked_vehicle,
+                    km=mileage_km,
+                    source="redemption",
+                    replacement=odometer_replacement,
+                    recorded_by=advisor,
+                    actor_label=label,
+                    now=now,
+                )
         return Redemption.objects.create(
             voucher=locked,
             vehicle=vehicle,
@@ -192,10 +227,13 @@ def redemption_complete(
     advisor=None,
     actor_label: str = "",
     mileage_km: int | None = None,
+    odometer_replacement: OdometerReplacement | None = None,
     work_order: str | None = None,
     now: datetime | None = None,
 ) -> Redemption:
-    """Complete a held service: the use is consumed. `dealer` scopes the call to one dealer."""
+    """Complete a held service: the use is consumed. `dealer` scopes the call to one dealer.
+    The mileage (typed now, or given at the start) is refused below the car's last reading unless
+    `odometer_replacement` says why."""
     now = now or timezone.now()
     mileage_km = _clean_mileage(mileage_km)
     with transaction.atomic():
@@ -211,12 +249,13 @@ def redemption_complete(
             locked.mileage_km = mileage_km
         if work_order is not None:
             locked.work_order = work_order[:40]
+        label = _label(advisor or locked.advisor, actor_label)
         entry = voucher_complete_hold(
             voucher=voucher,
             vehicle=locked.vehicle,
             dealer=locked.dealer,
             actor=advisor or locked.advisor,
-            actor_label=_label(advisor or locked.advisor, actor_label),
+            actor_label=label,
             idempotency_key=idempotency_key,
             now=now,
             data={
@@ -229,7 +268,9 @@ def redemption_complete(
         locked.completed_at = now
         locked.redeemed_entry = entry
         locked.save(update_fields=["status", "completed_at", "redeemed_entry", "mileage_km", "work_order"])
-        _after_use(locked, now)
+        _after_use(
+            locked, now, replacement=odometer_replacement, advisor=advisor or locked.advisor, label=label
+        )
         signals.voucher_redeemed.send(Redemption, redemption=locked)
     return locked
 

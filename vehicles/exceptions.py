@@ -44,3 +44,18 @@ class BindingRequestClosed(DomainError):
     code = "binding_request_closed"
     title = _("Binding request already decided")
     default_message = _("This binding request has already been decided.")
+
+
+class MileageBelowLast(DomainError):
+    code = "mileage_below_last"
+    title = _("Mileage below the vehicle's last reading")
+    default_message = _(
+        "The mileage %(km)s km is below this car's last reading of %(last)s km. Check the odometer; "
+        "if it was replaced, mark the odometer replacement and give the reason."
+    )
+
+
+class OdometerReplacementReasonMissing(DomainError):
+    code = "odometer_replacement_reason_missing"
+    default_message = _("Give the reason the odometer was replaced.")
+    http_status = 400

@@ -133,10 +133,29 @@ class MileageReading(models.Model):
     km = models.PositiveIntegerField()
     recorded_at = models.DateTimeField(db_index=True)
     source = models.CharField(max_length=40, blank=True)
+    # A reading below the last one is taken only as a new odometer, with who said so and why; it
+    # becomes the car's baseline.
+    odometer_replaced = models.BooleanField(_("odometer replaced"), default=False)
+    replacement_reason = models.CharField(_("reason for the replacement"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    actor_label = models.CharField(_("recorded by (label)"), max_length=80, blank=True)
 
     class Meta:
         ordering = ["vehicle_id", "recorded_at"]
         indexes = [models.Index(fields=["vehicle", "recorded_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(odometer_replaced=False) | ~Q(replacement_reason=""),
+                name="mileage_replacement_has_reason",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.km} km"

@@ -8,8 +8,16 @@ from django.utils import timezone
 from members.models import Dealer, Member
 
 from . import signals
-from .exceptions import AlreadyOwner, BindingRequestClosed, DuplicateVehicle, VehicleNotFound
+from .exceptions import (
+    AlreadyOwner,
+    BindingRequestClosed,
+    DuplicateVehicle,
+    MileageBelowLast,
+    OdometerReplacementReasonMissing,
+    VehicleNotFound,
+)
 from .identifiers import plate_normalise, vin_parse
+from .mileage import REPLACEMENT_REASON_MAX_LENGTH, MileageRefusal, OdometerReplacement, mileage_refusal
 from .models import AuthorisedDriver, BindingRequest, MileageReading, Ownership, Vehicle, VehicleModel
 
 
@@ -115,17 +123,57 @@ def vehicle_revoke_driver(*, vehicle: Vehicle, member: Member, now: datetime | N
         return AuthorisedDriver.objects.current().filter(vehicle=vehicle, member=member).update(ended_at=now)
 
 
+def vehicle_mileage_check(
+    *, vehicle: Vehicle, km: int, replacement: OdometerReplacement | None = None
+) -> None:
+    """Refuse a reading `km` that `vehicle` cannot take (see `vehicles.mileage`).
+
+    For services that take a mileage but record it later (a service started at the counter): call
+    it with the vehicle locked, so the last reading cannot change before the check's answer is used.
+    """
+    refusal = mileage_refusal(last_km=vehicle.last_mileage_km, km=km, replacement=replacement)
+    if refusal == MileageRefusal.BELOW_LAST:
+        raise MileageBelowLast(km=f"{km:,}", last=f"{vehicle.last_mileage_km:,}")
+    if refusal == MileageRefusal.REPLACEMENT_REASON_MISSING:
+        raise OdometerReplacementReasonMissing()
+
+
 def vehicle_record_mileage(
-    *, vehicle: Vehicle, km: int, source: str, now: datetime | None = None
+    *,
+    vehicle: Vehicle,
+    km: int,
+    source: str,
+    replacement: OdometerReplacement | None = None,
+    recorded_by=None,
+    actor_label: str = "",
+    now: datetime | None = None,
 ) -> MileageReading:
-    """Record an odometer reading; the vehicle's last mileage only ever rises."""
+    """Record an odometer reading.
+
+    A reading below the car's last one is refused (MileageBelowLast) unless the odometer was
+    replaced, which needs a reason (OdometerReplacementReasonMissing); a replacement reading is
+    recorded with who gave it and why, and becomes the car's baseline. Otherwise the car's last
+    mileage only rises.
+    """
     now = now or timezone.now()
     if km < 0:
         raise ValueError("km")
     with transaction.atomic():
         locked = vehicle_lock(vehicle.pk)
-        reading = MileageReading.objects.create(vehicle=locked, km=km, recorded_at=now, source=source)
-        if km > locked.last_mileage_km:
+        vehicle_mileage_check(vehicle=locked, km=km, replacement=replacement)
+        reading = MileageReading.objects.create(
+            vehicle=locked,
+            km=km,
+            recorded_at=now,
+            source=source,
+            odometer_replaced=replacement is not None,
+            replacement_reason=replacement.reason.strip()[:REPLACEMENT_REASON_MAX_LENGTH]
+            if replacement
+            else "",
+            recorded_by=recorded_by if getattr(recorded_by, "is_authenticated", False) else None,
+            actor_label=actor_label[:80],
+        )
+        if replacement is not None or km > locked.last_mileage_km:
             locked.last_mileage_km = km
             locked.last_mileage_at = now
             locked.save(update_fields=["last_mileage_km", "last_mileage_at"])

@@ -21,16 +21,34 @@ Holder = VoucherDefinition.HolderType
 
 
 class Reason(models.TextChoices):
-    """The value is the stable error code the API answers with."""
+    """Why a voucher cannot be used: one reason per state it can be in, then the rules of the window,
+    the vehicle and the dealer. The value is the stable error code the API answers with; the label
+    is what the counter, the portal and the API's `detail` say (`redemption.presentation` adds
+    where a held voucher is held)."""
 
-    NOT_ACTIVE = "voucher_not_active", _("Not active")
+    NOT_ACTIVE = "voucher_not_active", _("Not yet activated")
     HELD = "voucher_held", _("Held by a service in progress")
-    EXHAUSTED = "voucher_exhausted", _("No uses left")
+    LOCKED = "voucher_locked", _("Locked: a refund request or a review is pending")
+    EXHAUSTED = "voucher_exhausted", _("Used: no uses left")
     EXPIRED = "voucher_expired", _("Expired")
+    VOIDED = "voucher_voided", _("Voided")
+    REFUNDED = "voucher_refunded", _("Refunded")
     NOT_YET_VALID = "voucher_not_yet_valid", _("Not yet valid")
     WRONG_VEHICLE = "vehicle_mismatch", _("Belongs to another vehicle")
     MODEL_NOT_ALLOWED = "model_not_allowed", _("Not valid for this vehicle model")
     DEALER_NOT_ALLOWED = "dealer_not_allowed", _("Not valid at this dealer")
+
+
+# The reason each stored state other than active gives by itself (held: unless held here).
+STATE_REASONS = {
+    Status.INACTIVE: Reason.NOT_ACTIVE,
+    Status.HELD: Reason.HELD,
+    Status.LOCKED: Reason.LOCKED,
+    Status.USED: Reason.EXHAUSTED,
+    Status.EXPIRED: Reason.EXPIRED,
+    Status.VOIDED: Reason.VOIDED,
+    Status.REFUNDED: Reason.REFUNDED,
+}
 
 
 def voucher_ineligibility(
@@ -49,15 +67,13 @@ def voucher_ineligibility(
     """
     reasons: list[Reason] = []
     status = voucher.status
-    if status == Status.USED or (voucher.uses_left <= 0 and status not in (Status.VOIDED, Status.REFUNDED)):
+    if voucher.uses_left <= 0 and status not in (Status.VOIDED, Status.REFUNDED):
         reasons.append(Reason.EXHAUSTED)
     elif status == Status.HELD:
         if not allow_held:
             reasons.append(Reason.HELD)
-    elif status == Status.EXPIRED:
-        reasons.append(Reason.EXPIRED)
     elif status != Status.ACTIVE:
-        reasons.append(Reason.NOT_ACTIVE)
+        reasons.append(STATE_REASONS.get(status, Reason.NOT_ACTIVE))
 
     if voucher.valid_until is not None and now > voucher.valid_until and Reason.EXPIRED not in reasons:
         reasons.append(Reason.EXPIRED)

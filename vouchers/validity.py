@@ -13,6 +13,22 @@ from .models import VoucherDefinition
 
 Policy = VoucherDefinition.ValidityPolicy
 
+# The definition fields each validity policy reads; under another policy they mean nothing (the
+# wizard shows, validates and keeps only the chosen policy's).
+POLICY_FIELDS: dict[str, tuple[str, ...]] = {
+    Policy.FIXED: ("valid_from_date", "valid_until_date"),
+    Policy.DAYS_FROM_ISSUE: ("validity_days",),
+    Policy.DAYS_FROM_ACTIVATION: ("validity_days",),
+    Policy.DELIVERY_WINDOW: (
+        "delivery_offset_months",
+        "delivery_window_months",
+        "series_count",
+        "series_step_months",
+    ),
+    Policy.NO_EXPIRY: (),
+}
+VALIDITY_FIELDS: tuple[str, ...] = tuple(dict.fromkeys(f for names in POLICY_FIELDS.values() for f in names))
+
 
 def add_months(day: date, months: int) -> date:
     month_index = day.month - 1 + months

@@ -5,13 +5,16 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.errors import DomainError
+from redemption.presentation import reasons_sentence, unusable_reason_texts
+from redemption.selectors import open_holds_by_voucher
 from vehicles.models import Ownership
+from vouchers.eligibility import Reason, voucher_ineligibility
 from vouchers.models import Voucher, VoucherDefinition
 from vouchers.presentation import voucher_card
-from vouchers.services import voucher_activate, voucher_refund_request
+from vouchers.services import voucher_activate, voucher_refund_quote, voucher_refund_request
 
 from ..auth import owner_required
 from ..exceptions import RefundNotYours
@@ -61,18 +64,18 @@ def voucher_detail(request, voucher_id: int):
     card = voucher_card(voucher, now=now)
     past_end = voucher.valid_until is not None and now > voucher.valid_until
     refunds = voucher_refund_requests(voucher)
-    refund_possible = (
-        definition.refundable
-        and voucher.status in (Status.INACTIVE, Status.ACTIVE)
-        and voucher.uses_left == voucher.uses_total
-        and not past_end
-    )
+    # The same reasons the counter and the API give; where the owner stands nothing is known of
+    # the car or dealer they will present it at, so only the voucher's own state and window count.
+    reasons = voucher_ineligibility(voucher, vehicle=None, dealer=None, now=now)
+    hold = open_holds_by_voucher([voucher.pk]).get(voucher.pk) if Reason.HELD in reasons else None
+    refund_possible = voucher_refund_quote(voucher, now=now).possible
     context = {
         "voucher": voucher,
         "definition": definition,
         "card": card,
         "qr": voucher_qr_svg(voucher) if voucher.status in QR_STATUSES and not past_end else None,
         "past_end": past_end,
+        "unusable_reasons": reasons_sentence(unusable_reason_texts(reasons, hold=hold)),
         "not_yet_valid": voucher.valid_from is not None and now < voucher.valid_from,
         "redemptions": voucher_redemptions(voucher),
         "ledger": voucher_ledger(voucher),
@@ -84,7 +87,6 @@ def voucher_detail(request, voucher_id: int):
         and not request.owner.identity_verified,
         "can_refund": refund_possible and may_request_refund(request.owner, voucher),
         "refund_owner_only": refund_possible and not may_request_refund(request.owner, voucher),
-        "refund_form": RefundForm(),
         "idempotency_token": idempotency_token(),
         "models": list(definition.allowed_models.all()),
         "dealers": list(definition.allowed_dealers.all()),
@@ -114,9 +116,36 @@ def voucher_activate_view(request, voucher_id: int):
 
 
 @owner_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def voucher_refund_view(request, voucher_id: int):
+    """GET: what a refund request would lock and the amount it asks back, to confirm; only the
+    confirming POST asks (a form without `confirm`, e.g. from a page cached before this step,
+    comes back here and changes nothing)."""
     voucher = _owner_voucher_or_404(request, voucher_id)
+    back = redirect("portal:voucher", voucher_id=voucher.pk)
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
+        return _refund_request(request, voucher)
+    if request.method == "POST":
+        return redirect("portal:voucher_refund", voucher_id=voucher.pk)
+    if not may_request_refund(request.owner, voucher):
+        show_error(request, RefundNotYours())
+        return back
+    quote = voucher_refund_quote(voucher, now=timezone.now())
+    if quote.refusal is not None:
+        show_error(request, quote.refusal)
+        return back
+    context = {
+        "voucher": voucher,
+        "card": voucher_card(voucher),
+        "quote": quote,
+        "refund_form": RefundForm(),
+        "idempotency_token": idempotency_token(),
+        "nav": "vehicles" if voucher.vehicle_id else "wallet",
+    }
+    return render(request, "portal/voucher_refund_confirm.html", context)
+
+
+def _refund_request(request, voucher: Voucher):
     form = RefundForm(request.POST)
     try:
         key = idempotency_key(request)

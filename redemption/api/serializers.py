@@ -9,6 +9,7 @@ from rest_framework import serializers
 from redemption.models import Redemption
 from redemption.partner_models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from redemption.services import MAX_MILEAGE_KM
+from vehicles.mileage import REPLACEMENT_REASON_MAX_LENGTH
 from vouchers.eligibility import Reason, voucher_ineligibility
 from vouchers.models import Voucher, VoucherDefinition
 from vouchers.selectors import voucher_labels
@@ -51,6 +52,20 @@ class RedeemRequestSerializer(serializers.Serializer):
     vehicle = VehicleRefSerializer(required=False, help_text=_("alternative to top-level vin / plate"))
     mileage_km = serializers.IntegerField(
         required=False, allow_null=True, min_value=0, max_value=MAX_MILEAGE_KM
+    )
+    odometer_replaced = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_(
+            "the odometer was replaced or reset: a mileage below the vehicle's last reading is taken"
+        ),
+    )
+    odometer_replacement_reason = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        max_length=REPLACEMENT_REASON_MAX_LENGTH,
+        help_text=_("why the odometer was replaced; required with odometer_replaced"),
     )
     work_order = serializers.CharField(required=False, default="", allow_blank=True, max_length=40)
 

@@ -12,7 +12,7 @@ from config.stored_text import stored_text
 
 from ..access import counter_view
 from ..exceptions import FormTokenExpired, FormTokenInvalid
-from ..forms import CompleteForm
+from ..forms import MILEAGE_REFUSALS, CompleteForm
 from ..presentation import CANCEL_ACTION, COMPLETE_ACTION, redemption_target
 from ..services import redemption_cancel, redemption_complete
 from ..tokens import form_token_read
@@ -52,9 +52,13 @@ def hold_complete(request, redemption_id: int):
             dealer=request.counter.dealer,
             advisor=request.user,
             mileage_km=form.cleaned_data["mileage"],
+            odometer_replacement=form.odometer_replacement(),
             work_order=form.cleaned_data["work_order"] or None,
             now=now,
         )
+    except MILEAGE_REFUSALS as exc:
+        form.show_refusal(exc)
+        return render_receipt(request, redemption, complete_form=form, complete_token=request.POST["token"])
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect(back)

@@ -15,8 +15,15 @@ from vouchers.exceptions import VoucherNotUsable
 
 from ..access import counter_view
 from ..exceptions import FormTokenExpired, FormTokenInvalid
-from ..forms import UseVoucherForm
-from ..presentation import USE_ACTION, history_lines, local_time, use_target, vehicle_page
+from ..forms import MILEAGE_REFUSALS, UseVoucherForm
+from ..presentation import (
+    USE_ACTION,
+    history_lines,
+    reasons_sentence,
+    unusable_reason_texts,
+    use_target,
+    vehicle_page,
+)
 from ..selectors import open_holds_by_voucher, vehicle_voucher
 from ..services import redemption_redeem, redemption_start
 from ..tokens import form_token_read
@@ -68,19 +75,10 @@ def vehicle_detail(request, vehicle_id: int):
 
 
 def _not_usable_message(voucher, error: VoucherNotUsable) -> str:
-    texts = []
-    for reason in error.reasons:
-        hold = open_holds_by_voucher([voucher.pk]).get(voucher.pk) if reason == Reason.HELD else None
-        if hold is not None:
-            texts.append(
-                _("held at %(dealer)s since %(time)s")
-                % {"dealer": hold.dealer.name, "time": local_time(hold.started_at)}
-            )
-        else:
-            texts.append(str(reason.label))
+    hold = open_holds_by_voucher([voucher.pk]).get(voucher.pk) if Reason.HELD in error.reasons else None
     return _("Voucher …%(tail)s was not used: %(reasons)s. Nothing was recorded.") % {
         "tail": voucher.code[-4:],
-        "reasons": "; ".join(texts),
+        "reasons": reasons_sentence(unusable_reason_texts(error.reasons, hold=hold)),
     }
 
 
@@ -120,9 +118,13 @@ def voucher_use(request, vehicle_id: int, voucher_id: int):
             idempotency_key=token.idempotency_key,
             advisor=request.user,
             mileage_km=form.cleaned_data["mileage"],
+            odometer_replacement=form.odometer_replacement(),
             work_order=form.cleaned_data["work_order"],
             now=now,
         )
+    except MILEAGE_REFUSALS as exc:
+        form.show_refusal(exc)
+        return _render(request, vehicle, bound=(voucher.pk, form, raw_token))
     except VoucherNotUsable as exc:
         messages.error(request, _not_usable_message(voucher, exc))
         return redirect(back)

@@ -57,7 +57,7 @@ def _request(client, name, object_id, data=None):
     url = reverse(f"portal:{name}", args=[object_id])
     if ID_URLS[name] == "get":
         return client.get(url)
-    return client.post(url, {"idempotency_key": TOKEN, **(data or {})})
+    return client.post(url, {"idempotency_key": TOKEN, "confirm": "yes", **(data or {})})
 
 
 @pytest.mark.parametrize("name", ["order", "order_pay", "order_cancel"])

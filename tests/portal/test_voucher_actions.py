@@ -103,7 +103,7 @@ def _refundable(car, **kwargs):
 def test_refund_request_locks_the_voucher_and_the_page_shows_its_state(owner, car, owner_client):
     voucher = _refundable(car)
 
-    response = _post(owner_client, "portal:voucher_refund", voucher, reason="Sold the car")
+    response = _post(owner_client, "portal:voucher_refund", voucher, confirm="yes", reason="Sold the car")
 
     voucher.refresh_from_db()
     refund = RefundRequest.objects.get()
@@ -121,14 +121,14 @@ def test_refund_request_locks_the_voucher_and_the_page_shows_its_state(owner, ca
 
 def test_a_double_submitted_refund_request_creates_one_request(owner, car, owner_client):
     voucher = _refundable(car)
-    _post(owner_client, "portal:voucher_refund", voucher)
-    _post(owner_client, "portal:voucher_refund", voucher)
+    _post(owner_client, "portal:voucher_refund", voucher, confirm="yes")
+    _post(owner_client, "portal:voucher_refund", voucher, confirm="yes")
     assert RefundRequest.objects.count() == 1
 
 
 def test_the_owner_sees_the_decision(owner, car, owner_client):
     voucher = _refundable(car)
-    _post(owner_client, "portal:voucher_refund", voucher)
+    _post(owner_client, "portal:voucher_refund", voucher, confirm="yes")
     refund_reject(refund=RefundRequest.objects.get(), actor=None, reason="Used at the counter on paper")
     html = owner_client.get(reverse("portal:voucher", args=[voucher.pk])).content.decode()
     assert "Rejected" in html and "Used at the counter on paper" in html
@@ -136,7 +136,7 @@ def test_the_owner_sees_the_decision(owner, car, owner_client):
 
 def test_when_a_refund_was_asked_and_decided_reads_as_whole_sentences(owner, car, owner_client):
     voucher = _refundable(car)
-    _post(owner_client, "portal:voucher_refund", voucher)
+    _post(owner_client, "portal:voucher_refund", voucher, confirm="yes")
     refund = RefundRequest.objects.get()
     refund_reject(refund=refund, actor=None, reason="Used")
     refund.refresh_from_db()
@@ -152,7 +152,7 @@ def test_a_voucher_that_does_not_allow_refunds_is_refused(owner, car, owner_clie
     voucher = issue_voucher(DefinitionFactory(refundable=False), vehicle=car)
     page = owner_client.get(reverse("portal:voucher", args=[voucher.pk])).content.decode()
     assert 'data-test="request-refund"' not in page
-    response = _post(owner_client, "portal:voucher_refund", voucher)
+    response = _post(owner_client, "portal:voucher_refund", voucher, confirm="yes")
     assert "code-refund_not_allowed" in response.content.decode()
     assert not RefundRequest.objects.exists()
 
@@ -160,7 +160,7 @@ def test_a_voucher_that_does_not_allow_refunds_is_refused(owner, car, owner_clie
 def test_a_partly_used_voucher_cannot_be_refunded(owner, car, owner_client):
     voucher = _refundable(car)
     redemption_redeem(voucher=voucher, vehicle=car, dealer=DealerFactory(), idempotency_key="u")
-    response = _post(owner_client, "portal:voucher_refund", voucher)
+    response = _post(owner_client, "portal:voucher_refund", voucher, confirm="yes")
     assert "code-refund_not_allowed" in response.content.decode()
     voucher.refresh_from_db()
     assert voucher.status == Voucher.Status.ACTIVE
@@ -175,7 +175,7 @@ def test_a_driver_cannot_ask_for_the_refund_of_the_cars_voucher(owner, car):
     assert 'data-test="request-refund"' not in page
     assert "Only the vehicle's owner can ask for a refund" in page
 
-    response = _post(client, "portal:voucher_refund", voucher)
+    response = _post(client, "portal:voucher_refund", voucher, confirm="yes")
 
     assert "code-refund_not_yours" in response.content.decode()
     assert not RefundRequest.objects.exists()
@@ -183,6 +183,6 @@ def test_a_driver_cannot_ask_for_the_refund_of_the_cars_voucher(owner, car):
 
 def test_a_member_refunds_their_own_member_voucher(owner, owner_client):
     voucher = issue_voucher(DefinitionFactory(refundable=True, holder_type=Holder.MEMBER), member=owner)
-    _post(owner_client, "portal:voucher_refund", voucher)
+    _post(owner_client, "portal:voucher_refund", voucher, confirm="yes")
     voucher.refresh_from_db()
     assert voucher.status == Voucher.Status.LOCKED

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from redemption.services import redemption_redeem
 from tests.factories import DealerFactory, DefinitionFactory, VehicleModelFactory, issue_voucher
+from tests.factories.voucher_states import STATE_REASONS, held_reason, vouchers_in_every_state
 from tests.translation_support import zh_hant_entries
 from vouchers.codes import code_parse, code_qr_payload
 from vouchers.models import VoucherDefinition
@@ -153,3 +154,43 @@ def test_a_member_voucher_links_back_to_the_member_wallet(owner, owner_client):
     html = owner_client.get(reverse("portal:voucher", args=[voucher.pk])).content.decode()
     assert f'href="{reverse("portal:wallet")}"' in html
     assert "usable with any of your cars" in html
+
+
+def _unusable_reasons(html: str) -> str:
+    match = re.search(r'data-test="unusable-reasons">(.*?)</p>', html, re.S)
+    return match.group(1).strip() if match else ""
+
+
+def test_every_state_gives_its_own_reason_the_same_as_the_counter(owner, car, owner_client):
+    holding = DealerFactory(name="高雄左營服務廠")
+    cases = vouchers_in_every_state(vehicle=car, dealer=DealerFactory(), holding_dealer=holding, member=owner)
+    expected = {**STATE_REASONS, "held": held_reason(holding)}
+
+    shown = {
+        state: _unusable_reasons(owner_client.get(reverse("portal:voucher", args=[v.pk])).content.decode())
+        for state, v in cases.items()
+    }
+
+    for state, reason in expected.items():
+        assert shown[state].startswith(f"Cannot be used now: {reason}"), f"{state}: {shown[state]!r}"
+    assert len(set(shown.values())) == len(shown)
+
+
+def test_a_usable_voucher_gives_no_reason(owner, car, owner_client):
+    voucher = issue_voucher(DefinitionFactory(), vehicle=car)
+    html = owner_client.get(reverse("portal:voucher", args=[voucher.pk])).content.decode()
+    assert 'data-test="unusable-reasons"' not in html
+
+
+def test_a_locked_voucher_reads_in_taiwan_wording(owner, car):
+    cases = vouchers_in_every_state(
+        vehicle=car, dealer=DealerFactory(), holding_dealer=DealerFactory(), member=owner
+    )
+    client = sign_in(Client(headers={"accept-language": "zh-hant"}), owner)
+
+    def reasons(state):
+        html = client.get(reverse("portal:voucher", args=[cases[state].pk])).content.decode()
+        return _unusable_reasons(html)
+
+    assert reasons("locked") == "目前無法使用：已鎖定：退款申請或審查處理中"
+    assert reasons("inactive") == "目前無法使用：尚未啟用"

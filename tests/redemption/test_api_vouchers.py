@@ -21,6 +21,7 @@ from tests.factories import (
 )
 from vouchers.codes import code_format
 from vouchers.models import LedgerEntry, Voucher, VoucherDefinition
+from vouchers.services import refund_approve, voucher_lock, voucher_refund_request, voucher_void
 
 from .api_support import client_for, make_key, post, problem, scene
 
@@ -342,6 +343,19 @@ def _inactive(s):
     Voucher.objects.filter(pk=s.voucher.pk).update(status=Voucher.Status.INACTIVE)
 
 
+def _locked(s):
+    voucher_lock(voucher=s.voucher, reason="dispute")
+
+
+def _voided(s):
+    voucher_void(voucher=s.voucher, reason="issued twice")
+
+
+def _refunded(s):
+    VoucherDefinition.objects.filter(pk=s.definition.pk).update(refundable=True)
+    refund_approve(refund=voucher_refund_request(voucher=s.voucher, member=None), actor=None)
+
+
 def _held(s):
     redemption_start(voucher=s.voucher, vehicle=s.vehicle, dealer=s.dealer, idempotency_key="started")
 
@@ -364,6 +378,9 @@ def _model_not_allowed(s):
         (_expired, "voucher_expired"),
         (_not_yet_valid, "voucher_not_yet_valid"),
         (_inactive, "voucher_not_active"),
+        (_locked, "voucher_locked"),
+        (_voided, "voucher_voided"),
+        (_refunded, "voucher_refunded"),
         (_held, "voucher_held"),
         (_other_vehicle, "vehicle_mismatch"),
         (_dealer_not_allowed, "dealer_not_allowed"),

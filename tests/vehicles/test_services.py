@@ -319,22 +319,6 @@ def test_mileage_rises_with_a_higher_reading():
     assert vehicle.last_mileage_at == now
 
 
-def test_a_lower_reading_is_kept_in_history_but_last_mileage_never_falls():
-    vehicle = VehicleFactory(last_mileage_km=10_000)
-    earlier = timezone.now()
-    vehicle_record_mileage(vehicle=vehicle, km=12_000, source="counter", now=earlier)
-
-    vehicle_record_mileage(vehicle=vehicle, km=9_000, source="typo", now=earlier + timedelta(days=1))
-
-    vehicle.refresh_from_db()
-    assert vehicle.last_mileage_km == 12_000
-    assert vehicle.last_mileage_at == earlier
-    assert sorted(MileageReading.objects.filter(vehicle=vehicle).values_list("km", flat=True)) == [
-        9_000,
-        12_000,
-    ]
-
-
 def test_negative_mileage_is_refused():
     vehicle = VehicleFactory()
 

@@ -7,6 +7,15 @@ from tests.factories import OwnedVehicleFactory
 from tests.factories.staff import staff_user
 from vouchers.models import IssueBatch, LedgerEntry, Voucher, VoucherDefinition
 
+DATES = ("valid_from_date", "valid_until_date")
+DELIVERY = ("delivery_offset_months", "delivery_window_months", "series_count", "series_step_months")
+VALIDITY_SWITCHES = [
+    ("fixed", DATES, ("validity_days", *DELIVERY)),
+    ("delivery_window", DELIVERY, (*DATES, "validity_days")),
+    ("no_expiry", ("warn_days",), (*DATES, "validity_days", *DELIVERY)),
+    ("days_from_activation", ("validity_days",), (*DATES, *DELIVERY)),
+]
+
 
 @pytest.fixture
 def sync_tasks(monkeypatch):
@@ -37,6 +46,13 @@ def test_operator_publishes_a_definition_and_issues_it_in_bulk(page, screenshot,
     page.select_option("select[name=kind]", "promotional")
     page.select_option("select[name=category]", "wash")
     page.fill("input[name=uses_per_voucher]", "2")
+    # Only the chosen validity policy's fields show (static/admin/backoffice/validity_fields.js).
+    for policy, shown, hidden in VALIDITY_SWITCHES:
+        page.select_option("select[name=validity_policy]", policy)
+        for name in shown:
+            assert page.is_visible(f"[name={name}]"), f"{policy}: {name} hidden"
+        for name in hidden:
+            assert page.is_hidden(f"[name={name}]"), f"{policy}: {name} shown"
     page.select_option("select[name=validity_policy]", "days_from_issue")
     page.fill("input[name=validity_days]", "60")
     screenshot(page, "step1")

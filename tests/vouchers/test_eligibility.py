@@ -192,3 +192,23 @@ def test_a_vehicle_held_voucher_ignores_the_members_cars():
         voucher, vehicle=other_car_of_the_owner, dealer=None, now=NOW, member_vehicle_ids=ids
     ) == [Reason.WRONG_VEHICLE]
     assert Voucher.objects.get(pk=voucher.pk).status == Voucher.Status.ACTIVE
+
+
+@pytest.mark.parametrize(
+    ("status", "uses_left", "reason"),
+    [
+        (Voucher.Status.INACTIVE, 1, Reason.NOT_ACTIVE),
+        (Voucher.Status.HELD, 1, Reason.HELD),
+        (Voucher.Status.LOCKED, 1, Reason.LOCKED),
+        (Voucher.Status.USED, 0, Reason.EXHAUSTED),
+        (Voucher.Status.EXPIRED, 1, Reason.EXPIRED),
+        (Voucher.Status.VOIDED, 1, Reason.VOIDED),
+        (Voucher.Status.REFUNDED, 1, Reason.REFUNDED),
+    ],
+)
+def test_each_state_gives_its_own_reason(status, uses_left, reason):
+    voucher = Voucher(
+        definition=DefinitionFactory(), status=status, uses_total=1, uses_left=uses_left, valid_until=None
+    )
+
+    assert voucher_ineligibility(voucher, vehicle=None, dealer=None, now=NOW) == [reason]

@@ -454,7 +454,8 @@ def test_a_voucher_that_is_not_active_is_refused(vehicle, dealer, action, state)
     elif state == "voided":
         voucher_void(voucher=voucher, reason="mistake")
 
-    expect_not_usable(lambda: use(action, voucher, vehicle, dealer), "voucher_not_active")
+    code = {"inactive": "voucher_not_active", "locked": "voucher_locked", "voided": "voucher_voided"}[state]
+    expect_not_usable(lambda: use(action, voucher, vehicle, dealer), code)
 
     assert fresh(voucher).uses_left == 1
     assert reconciled()
@@ -768,7 +769,7 @@ def test_lock_freezes_and_unlock_restores(vehicle, dealer, mode, state):
     assert fresh(voucher).status == Status.LOCKED
     assert (locked.kind, locked.data) == (Kind.LOCKED, {"previous": state})
     expect_not_usable(
-        lambda: voucher_redeem(voucher=voucher, vehicle=vehicle, dealer=dealer), "voucher_not_active"
+        lambda: voucher_redeem(voucher=voucher, vehicle=vehicle, dealer=dealer), "voucher_locked"
     )
 
     unlocked = voucher_unlock(voucher=voucher, reason="resolved")
@@ -901,7 +902,7 @@ def test_approving_a_refund_marks_the_voucher_refunded(owner, vehicle, dealer, o
     entry = voucher.ledger.order_by("pk").last()
     assert (entry.kind, entry.data) == (Kind.REFUND_APPROVED, {"refund": refund.pk, "amount_twd": 800})
     expect_not_usable(
-        lambda: voucher_redeem(voucher=voucher, vehicle=vehicle, dealer=dealer), "voucher_not_active"
+        lambda: voucher_redeem(voucher=voucher, vehicle=vehicle, dealer=dealer), "voucher_refunded"
     )
     with pytest.raises(InvalidTransition):
         refund_approve(refund=refund, actor=ops)

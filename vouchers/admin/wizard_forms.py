@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..models import VoucherDefinition
 from ..services.definition_edit import STEP_FIELDS
+from ..validity import POLICY_FIELDS, VALIDITY_FIELDS
 
 Definition = VoucherDefinition
 Policy = Definition.ValidityPolicy
@@ -61,9 +62,38 @@ class BasicInformationForm(StepForm):
         for name, limit in (("validity_days", MAX_VALIDITY_DAYS), ("warn_days", MAX_WARN_DAYS)):
             self.fields[name].validators.append(MaxValueValidator(limit))
             self.fields[name].widget.attrs["max"] = limit
+        # For static/admin/backoffice/validity_fields.js, which shows only the chosen policy's
+        # fields; without it every field shows and clean() still keeps only the chosen policy's.
+        self.fields["validity_policy"].widget.attrs["data-validity-policy"] = ""
+        for name in VALIDITY_FIELDS:
+            policies = [policy for policy, names in POLICY_FIELDS.items() if name in names]
+            self.fields[name].widget.attrs["data-validity-policies"] = " ".join(policies)
+        if self.is_bound:
+            for name in self._unused_validity_fields(self._posted_policy()):
+                self.fields[name].required = False
+
+    def _posted_policy(self) -> str | None:
+        field = self.fields["validity_policy"]
+        if field.disabled:
+            return self.instance.validity_policy
+        return self.data.get(self.add_prefix("validity_policy"))
+
+    def _unused_validity_fields(self, policy: str | None) -> list[str]:
+        if policy not in POLICY_FIELDS:
+            return []  # no valid policy chosen: its own error says so; nothing is dropped
+        return [name for name in VALIDITY_FIELDS if name not in POLICY_FIELDS[policy]]
+
+    def _clear_unused_validity_fields(self, data: dict) -> None:
+        """A field of another policy (hidden on the page, or stale from an earlier choice) is
+        neither validated nor kept: it goes back to its default."""
+        for name in self._unused_validity_fields(data.get("validity_policy")):
+            self._errors.pop(name, None)
+            if name not in self.locked:
+                data[name] = Definition._meta.get_field(name).get_default()
 
     def clean(self):
         data = super().clean()
+        self._clear_unused_validity_fields(data)
         policy = data.get("validity_policy")
         if policy == Policy.FIXED:
             if not data.get("valid_until_date"):

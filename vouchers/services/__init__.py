@@ -17,9 +17,10 @@ from .lifecycle import (
     voucher_void,
     vouchers_expire_due,
 )
-from .refunds import refund_approve, refund_reject, voucher_refund_request
+from .refunds import RefundQuote, refund_approve, refund_reject, voucher_refund_quote, voucher_refund_request
 
 __all__ = [
+    "RefundQuote",
     "claim_refusals",
     "definition_has_vouchers",
     "definition_locked_fields",
@@ -40,6 +41,7 @@ __all__ = [
     "voucher_issue",
     "voucher_lock",
     "voucher_redeem",
+    "voucher_refund_quote",
     "voucher_refund_request",
     "voucher_release_hold",
     "voucher_reverse_use",

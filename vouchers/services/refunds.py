@@ -1,10 +1,12 @@
 """Refunds: the holder asks (the voucher is locked), operations approve (refunded) or reject (back)."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 
+from config.errors import DomainError
 from members.models import Member
 
 from ..exceptions import InvalidTransition, RefundNotAllowed
@@ -13,6 +15,38 @@ from ._ledger import ledger_append, ledger_replay, require_reason, require_statu
 
 Status = Voucher.Status
 Kind = LedgerEntry.Kind
+REFUNDABLE_STATUSES = (Status.INACTIVE, Status.ACTIVE)
+
+
+@dataclass(frozen=True)
+class RefundQuote:
+    """What a refund request of a voucher would do: lock it and ask for `amount_twd` back, or, when
+    `refusal` is set, nothing."""
+
+    voucher: Voucher
+    amount_twd: int
+    refusal: DomainError | None
+
+    @property
+    def possible(self) -> bool:
+        return self.refusal is None
+
+
+def voucher_refund_quote(voucher: Voucher, *, now: datetime) -> RefundQuote:
+    """The rules and the amount of a refund request, read without changing anything: the request
+    applies them under the lock, and a page asking the owner to confirm shows them beforehand."""
+    refusal: DomainError | None = None
+    if not voucher.definition.refundable:
+        refusal = RefundNotAllowed()
+    elif voucher.status not in REFUNDABLE_STATUSES:
+        refusal = InvalidTransition(status=voucher.get_status_display())
+    # Only an unused voucher, and not past its end: it is then worth nothing, even before the
+    # nightly sweep marks it expired.
+    elif voucher.uses_left != voucher.uses_total or (
+        voucher.valid_until is not None and now > voucher.valid_until
+    ):
+        refusal = RefundNotAllowed()
+    return RefundQuote(voucher=voucher, amount_twd=voucher.definition.face_value_twd, refusal=refusal)
 
 
 def voucher_refund_request(
@@ -32,14 +66,9 @@ def voucher_refund_request(
         locked = voucher_for_update(voucher.pk)
         if ledger_replay(locked, idempotency_key, Kind.REFUND_REQUESTED):
             return locked.refund_requests.order_by("-pk").first()
-        if not locked.definition.refundable:
-            raise RefundNotAllowed()
-        require_status(locked, Status.INACTIVE, Status.ACTIVE)
-        if locked.uses_left != locked.uses_total:
-            raise RefundNotAllowed()
-        # Past its end the voucher is worth nothing, even before the nightly sweep marks it expired.
-        if locked.valid_until is not None and now > locked.valid_until:
-            raise RefundNotAllowed()
+        quote = voucher_refund_quote(locked, now=now)
+        if quote.refusal is not None:
+            raise quote.refusal
         before = locked.status
         locked.status = Status.LOCKED
         ledger_append(
@@ -57,7 +86,7 @@ def voucher_refund_request(
             voucher=locked,
             member=member,
             reason=reason[:300],
-            amount_twd=locked.definition.face_value_twd,
+            amount_twd=quote.amount_twd,
             created_at=now,
         )
 

@@ -6,6 +6,8 @@ from rest_framework.response import Response
 
 from redemption.partner_models import ApiScope
 from redemption.services import redemption_redeem
+from vehicles.mileage import OdometerReplacement
+from vouchers.eligibility import Reason
 from vouchers.models import Voucher
 from vouchers.selectors import voucher_by_code
 from vouchers.services import voucher_activate, voucher_issue
@@ -28,16 +30,8 @@ from ..serializers import (
 )
 from .base import PartnerView
 
-NOT_USABLE = [
-    "voucher_expired",
-    "voucher_not_yet_valid",
-    "voucher_not_active",
-    "voucher_held",
-    "voucher_exhausted",
-    "vehicle_mismatch",
-    "dealer_not_allowed",
-    "model_not_allowed",
-]
+# Every reason a voucher can be refused for (the codes of vouchers.eligibility.Reason).
+NOT_USABLE = list(Reason.values)
 IDEMPOTENCY = {"_409": ["idempotency_request_in_progress"], "_422": ["idempotency_key_reused"]}
 
 
@@ -176,7 +170,7 @@ class VoucherRedeemView(PartnerView):
             **problems(
                 post=True,
                 _404=["voucher_not_found", "vehicle_not_found"],
-                _409=[*NOT_USABLE, *IDEMPOTENCY["_409"]],
+                _409=[*NOT_USABLE, "mileage_below_last", *IDEMPOTENCY["_409"]],
                 _422=IDEMPOTENCY["_422"],
             ),
         },
@@ -201,6 +195,11 @@ class VoucherRedeemView(PartnerView):
             actor_label=self.api_key.actor_label,
             channel="api",
             mileage_km=body.get("mileage_km"),
+            odometer_replacement=(
+                OdometerReplacement(reason=body["odometer_replacement_reason"])
+                if body["odometer_replaced"]
+                else None
+            ),
             work_order=body["work_order"],
         )
         result = {"redemption": redemption, "voucher": _fresh(voucher)}

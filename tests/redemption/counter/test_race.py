@@ -57,7 +57,7 @@ def test_two_terminals_racing_for_the_last_use_give_exactly_one_redemption(advis
     refusals = [r for r in results if "/counter/vehicles/" in r[1]]
     assert len(receipts) == 1, results
     assert len(refusals) == 1, results
-    assert any("No uses left" in m and "Nothing was recorded" in m for m in refusals[0][2])
+    assert any("Used: no uses left" in m and "Nothing was recorded" in m for m in refusals[0][2])
     last_use.refresh_from_db()
     assert (last_use.status, last_use.uses_left) == ("used", 0)
     assert Redemption.objects.count() == 1

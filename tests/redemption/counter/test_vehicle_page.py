@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -18,8 +19,8 @@ from tests.factories import (
     VehicleModelFactory,
     issue_voucher,
 )
+from tests.factories.voucher_states import STATE_REASONS, held_reason, vouchers_in_every_state
 from vouchers.models import VoucherDefinition
-from vouchers.services import voucher_void
 
 from .conftest import vehicle_url
 
@@ -69,48 +70,53 @@ def test_usable_vouchers_come_first_with_uses_and_expiry(counter, vehicle, vouch
     assert f'data-voucher-id="{expired.pk}"' in section(body, "not-usable")
 
 
-def test_every_voucher_that_cannot_be_used_says_why(counter, vehicle, dealer, other_dealer, advisor):
-    now = timezone.now()
-    today = timezone.localdate()
-    cases = {
-        "Expired": issue_voucher(
-            DefinitionFactory(name="Expired one"), vehicle=vehicle, now=now - timedelta(days=40)
-        ),
-        "Not yet valid": issue_voucher(
-            DefinitionFactory(
-                name="Next year",
-                validity_policy=VoucherDefinition.ValidityPolicy.FIXED,
-                valid_from_date=today + timedelta(days=10),
-                valid_until_date=today + timedelta(days=40),
-            ),
-            vehicle=vehicle,
-        ),
-        "Not valid at this dealer": issue_voucher(
-            _restricted(DefinitionFactory(name="Kaohsiung only"), dealers=[other_dealer]), vehicle=vehicle
-        ),
-        "Not valid for this vehicle model": issue_voucher(
-            _restricted(DefinitionFactory(name="EV only"), models=[VehicleModelFactory(name="EV i4")]),
-            vehicle=vehicle,
-        ),
-        "No uses left": issue_voucher(DefinitionFactory(name="Used up"), vehicle=vehicle),
-        "Not active": issue_voucher(DefinitionFactory(name="Voided one"), vehicle=vehicle),
-        f"Held at {other_dealer.name}": issue_voucher(DefinitionFactory(name="Held there"), vehicle=vehicle),
-    }
-    redemption_redeem(voucher=cases["No uses left"], vehicle=vehicle, dealer=dealer, idempotency_key="u")
-    voucher_void(voucher=cases["Not active"], reason="duplicate")
-    redemption_start(
-        voucher=cases[f"Held at {other_dealer.name}"],
-        vehicle=vehicle,
-        dealer=other_dealer,
-        idempotency_key="h",
-    )
-    body = counter.get(vehicle_url(vehicle)).content.decode()
+def _reason_rows(body: str, cases: dict) -> dict[str, str]:
     others = section(body, "not-usable")
-    assert section(body, "usable").count('data-testid="usable-voucher"') == 0
-    for reason, voucher in cases.items():
+    rows = {}
+    for name, voucher in cases.items():
         row = re.search(rf'data-voucher-id="{voucher.pk}".*?</li>', others, re.DOTALL)
-        assert row, f"{reason}: voucher missing from the not-usable list"
-        assert reason in row.group(0), f"{reason} not shown for {voucher.definition.name}"
+        assert row, f"{name}: voucher missing from the not-usable list"
+        rows[name] = re.search(r'data-testid="reasons">(.*?)</p>', row.group(0), re.DOTALL).group(1)
+    return rows
+
+
+def test_every_voucher_that_cannot_be_used_says_why(counter, vehicle, dealer, other_dealer, advisor):
+    cases = vouchers_in_every_state(vehicle=vehicle, dealer=dealer, holding_dealer=other_dealer)
+    cases["wrong dealer"] = issue_voucher(
+        _restricted(DefinitionFactory(name="Kaohsiung only"), dealers=[other_dealer]), vehicle=vehicle
+    )
+    cases["wrong model"] = issue_voucher(
+        _restricted(DefinitionFactory(name="EV only"), models=[VehicleModelFactory(name="EV i4")]),
+        vehicle=vehicle,
+    )
+    expected = {
+        **STATE_REASONS,
+        "held": held_reason(other_dealer),
+        "wrong dealer": "Not valid at this dealer",
+        "wrong model": "Not valid for this vehicle model",
+    }
+
+    body = counter.get(vehicle_url(vehicle)).content.decode()
+
+    assert section(body, "usable").count('data-testid="usable-voucher"') == 0
+    rows = _reason_rows(body, cases)
+    for name, reason in expected.items():
+        assert rows[name].startswith(reason), f"{name}: {rows[name]!r} instead of {reason!r}"
+    # Each state says its own reason: none borrows another's.
+    assert len({rows[name] for name in STATE_REASONS}) == len(STATE_REASONS)
+
+
+def test_the_reasons_read_in_taiwan_wording(vehicle, dealer, other_dealer, advisor):
+    cases = vouchers_in_every_state(vehicle=vehicle, dealer=dealer, holding_dealer=other_dealer)
+    client = Client(headers={"accept-language": "zh-hant"})
+    client.force_login(advisor)
+
+    rows = _reason_rows(client.get(vehicle_url(vehicle)).content.decode(), cases)
+
+    assert rows["inactive"] == "尚未啟用"
+    assert rows["locked"] == "已鎖定：退款申請或審查處理中"
+    assert other_dealer.name in rows["held"]
+    assert not any("激活" in text for text in rows.values())
 
 
 def _restricted(definition, *, dealers=(), models=()):
