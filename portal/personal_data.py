@@ -153,12 +153,15 @@ def personal_data_export(*, member: Member) -> dict[str, list[dict]]:
         "orders": _rows(
             Order.objects.filter(member=member).order_by("created_at", "pk"),
             {
-                "order_id": "pk",
+                "order_number": "number",
                 "created_at": "created_at",
                 "pack": "bundle__name",
+                "voucher": "definition__name",
+                "quantity": "quantity",
                 "amount_twd": "amount_twd",
                 "status": "status",
-                "approved_at": "approved_at",
+                "paid_at": "paid_at",
+                "issued_at": "issued_at",
             },
         ),
         "vouchers": _rows(

@@ -139,8 +139,11 @@ def test_owner_signs_in_opens_a_voucher_claims_one_and_changes_a_consent(page, s
     # Ask for a refund of a paid voucher.
     page.goto(f"{base}/portal/vouchers/{coating.pk}/")
     assert_accessible(page)
-    page.fill("#id_reason", "Sold the car")
     page.click("[data-test=request-refund]")
+    page.wait_for_selector("[data-test=refund-amount]")
+    assert_accessible(page)
+    page.fill("#id_reason", "Sold the car")
+    page.click("[data-test=confirm-refund]")
     page.wait_for_selector("[data-test=refund-request]")
     screenshot(page, "refund-requested")
     assert_accessible(page)
