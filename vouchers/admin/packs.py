@@ -40,7 +40,7 @@ class BundleAdmin(admin.ModelAdmin):
 
 @admin.register(Order)
 class OrderAdmin(FastListMixin, admin.ModelAdmin):
-    list_display = ("pk", "bundle", "member", "vehicle", "amount_twd", "status", "created_at", "approved_at")
+    list_display = ("id", "bundle", "member", "vehicle", "amount_twd", "status", "created_at", "approved_at")
     list_filter = ("status", "bundle")
     list_select_related = ("bundle", "member", "vehicle", "vehicle__model")
     search_fields = ("external_ref", "member__phone")
