@@ -22,6 +22,6 @@ tail -n 25 "$log" | grep -q "http://127.0.0.1:$port/" || { cat "$log"; echo "URL
 tail -n 25 "$log" | grep -qi "operations" && tail -n 25 "$log" | grep -qi "advisor" \
   && tail -n 25 "$log" | grep -qi "owner" || { cat "$log"; echo "demo log-ins not printed last"; exit 1; }
 test -s run/qcluster.log || { cat "$log"; echo "worker log run/qcluster.log is empty"; exit 1; }
-! grep -q "\[Q\]" "$log" || { cat "$log"; echo "worker lines reached the terminal"; exit 1; }
+! grep -q "Q Cluster" "$log" || { cat "$log"; echo "worker lines reached the terminal"; exit 1; }
 pgrep -f "manage.py qcluster" >/dev/null || { cat "$log"; echo "django-q2 worker not running"; exit 1; }
 echo "make run: site up on port $port, log-ins printed last, worker running and logging to run/qcluster.log"
