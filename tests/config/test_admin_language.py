@@ -76,6 +76,8 @@ class _Texts(HTMLParser):
             return "action"
         if tag in ("td", "th") and self._inside("tbody") and self._inside(id_="result_list"):
             return "list cell"
+        if tag == "td" or (tag == "div" and "readonly" in (attrs.get("class") or "").split()):
+            return "value"
         if tag == "caption" or (tag == "th" and attrs.get("scope") == "row"):
             return "menu entry"
         return None
@@ -276,7 +278,7 @@ def test_every_back_office_page_speaks_zh_hant(client, superuser_in_chinese):
         texts = _Texts()
         texts.feed(response.content.decode())
         for kind, text in texts.found:
-            if kind in ("list cell", "filter choice"):
+            if kind in ("list cell", "filter choice", "value"):
                 if text in codes:
                     problems.append(f"{url}: {kind} shows the code {text!r}")
             elif _untranslated(text):
