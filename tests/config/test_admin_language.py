@@ -309,7 +309,8 @@ def test_the_page_reader_finds_headers_filters_and_labels():
     texts.feed(
         '<table id="result_list"><thead><tr><th>Status</th></tr></thead>'
         "<tbody><tr><td>active</td></tr></tbody></table>"
-        '<div id="changelist-filter"><details data-filter-title="dealer"><summary>以 dealer</summary><ul><li><a>sms</a></li></ul>'
+        '<div id="changelist-filter"><details data-filter-title="dealer"><summary>以 dealer</summary>'
+        "<ul><li><a>sms</a></li></ul>"
         '</details></div><form><label for="x">Name:</label></form>'
     )
     assert texts.found == [

@@ -141,7 +141,13 @@ def test_each_rule_finds_what_it_is_for(msgstr, problem):
 
 @pytest.mark.parametrize(
     "msgstr",
-    ["共 %(count)s 張票券", "%(tier)s以上會員", "QR 碼（ABC-1234）", "例如 1, 2, 'John'", "登入驗證碼為 %(code)s。"],
+    [
+        "共 %(count)s 張票券",
+        "%(tier)s以上會員",
+        "QR 碼（ABC-1234）",
+        "例如 1, 2, 'John'",
+        "登入驗證碼為 %(code)s。",
+    ],
 )
 def test_taiwanese_wording_passes(msgstr):
     assert wording_problems(msgstr) == []
