@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -215,7 +216,7 @@ Q_CLUSTER = {
     "ack_failures": True,
     "catch_up": False,
     "save_limit": 1000,
-    "label": "Django Q2",
+    "label": gettext_lazy("Background jobs"),  # the back-office menu heading
     "sync": env.bool("Q_SYNC", default=False),
 }
 if Q_BROKER == "redis":

@@ -148,12 +148,14 @@ class ConsentChange(models.Model):
         CHANNEL = "channel", _("Channel")
         LANGUAGE = "language", _("Language")
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="consent_changes")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    old_value = models.CharField(max_length=40, blank=True)
-    new_value = models.CharField(max_length=40)
-    source = models.CharField(max_length=40, help_text=_("portal, admin, opt-out link, import…"))
-    changed_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="consent_changes"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    old_value = models.CharField(_("old value"), max_length=40, blank=True)
+    new_value = models.CharField(_("new value"), max_length=40)
+    source = models.CharField(_("source"), max_length=40, help_text=_("portal, admin, opt-out link, import…"))
+    changed_at = models.DateTimeField(_("changed at"), auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["-changed_at", "-pk"]

@@ -56,6 +56,15 @@ def _sms_body(code: str, minutes: int, language: str) -> str:
         ) % {"code": code, "minutes": minutes}
 
 
+def sign_in_phone(raw: str) -> str:
+    """The E.164 form of a number an owner may sign in with: a mobile number (the code goes by SMS)
+    of a region we serve. Raises InvalidPhone or SignInRegionNotServed."""
+    e164 = phone_normalise(raw)
+    if settings.PORTAL_SIGN_IN_REGIONS and phone_region(e164) not in settings.PORTAL_SIGN_IN_REGIONS:
+        raise SignInRegionNotServed()
+    return e164
+
+
 def login_code_request(*, phone: str, client_ip: str, now: datetime | None = None) -> LoginCode:
     """Send a new sign-in code to `phone` through the notification outbox.
 
@@ -69,9 +78,7 @@ def login_code_request(*, phone: str, client_ip: str, now: datetime | None = Non
         window_seconds=HOUR,
         now=now,
     )
-    e164 = phone_normalise(phone)  # mobile numbers only: the code goes by SMS
-    if settings.PORTAL_SIGN_IN_REGIONS and phone_region(e164) not in settings.PORTAL_SIGN_IN_REGIONS:
-        raise SignInRegionNotServed()
+    e164 = sign_in_phone(phone)
     latest = LoginCode.objects.filter(phone=e164, closed_at__isnull=True).values_list("created_at", flat=True)
     resend_at = [created + timedelta(seconds=settings.PORTAL_CODE_RESEND_SECONDS) for created in latest]
     if resend_at and now < resend_at[0]:

@@ -41,21 +41,31 @@ class Redemption(models.Model):
         verbose_name=_("advisor"),
     )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.COUNTER)
-    actor_label = models.CharField(max_length=80, blank=True)
+    actor_label = models.CharField(_("by"), max_length=80, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices)
     mileage_km = models.PositiveIntegerField(_("mileage (km)"), null=True, blank=True)
     work_order = models.CharField(_("work order"), max_length=40, blank=True)
-    idempotency_key = models.CharField(max_length=200)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200)
     started_at = models.DateTimeField(_("started"), default=timezone.now)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
     reversed_at = models.DateTimeField(_("reversed"), null=True, blank=True)
     reversed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reversed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     reversal_reason = models.CharField(_("reversal reason"), max_length=300, blank=True)
     redeemed_entry = models.OneToOneField(
-        LedgerEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="redemption"
+        LedgerEntry,
+        verbose_name=_("ledger entry"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="redemption",
     )
 
     class Meta:

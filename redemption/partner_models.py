@@ -121,7 +121,9 @@ class WebhookEndpoint(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     # The registering request's idempotency key: a retry answers this endpoint, never a second one.
-    idempotency_key = models.CharField(max_length=200, null=True, blank=True, editable=False)  # noqa: DJ001
+    idempotency_key = models.CharField(  # noqa: DJ001
+        _("idempotency key"), max_length=200, null=True, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["pk"]
@@ -155,7 +157,12 @@ class WebhookDelivery(models.Model):
         DELIVERED = "delivered", _("Delivered")
         FAILED = "failed", _("Failed (gave up)")
 
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    endpoint = models.ForeignKey(
+        WebhookEndpoint,
+        verbose_name=_("webhook endpoint"),
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
     event_id = models.UUIDField(_("event id"), unique=True)
     event = models.CharField(_("event"), max_length=30, choices=WebhookEvent.choices)
     payload = models.JSONField(_("payload"))
@@ -164,7 +171,7 @@ class WebhookDelivery(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
-    lease_until = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
     last_status_code = models.PositiveSmallIntegerField(_("last HTTP status"), null=True, blank=True)
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
     last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)

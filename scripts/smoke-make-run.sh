@@ -16,8 +16,12 @@ for _ in $(seq 240); do
   sleep 1
 done
 curl -fsS -o /dev/null "http://127.0.0.1:$port/" || { cat "$log"; echo "site never came up"; exit 1; }
-grep -q "http://127.0.0.1:$port/" "$log" || { cat "$log"; echo "URL not printed"; exit 1; }
-grep -qi "operations" "$log" && grep -qi "advisor" "$log" && grep -qi "owner" "$log" \
-  || { cat "$log"; echo "demo log-ins not printed"; exit 1; }
+# The URL and log-ins are printed once the site answers: give them a moment, then they must be last.
+for _ in $(seq 30); do grep -q "sign-in codes appear below" "$log" && break; sleep 1; done
+tail -n 25 "$log" | grep -q "http://127.0.0.1:$port/" || { cat "$log"; echo "URL not printed last"; exit 1; }
+tail -n 25 "$log" | grep -qi "operations" && tail -n 25 "$log" | grep -qi "advisor" \
+  && tail -n 25 "$log" | grep -qi "owner" || { cat "$log"; echo "demo log-ins not printed last"; exit 1; }
+test -s run/qcluster.log || { cat "$log"; echo "worker log run/qcluster.log is empty"; exit 1; }
+! grep -q "Q Cluster" "$log" || { cat "$log"; echo "worker lines reached the terminal"; exit 1; }
 pgrep -f "manage.py qcluster" >/dev/null || { cat "$log"; echo "django-q2 worker not running"; exit 1; }
-echo "make run: site up on port $port, log-ins printed, worker running"
+echo "make run: site up on port $port, log-ins printed last, worker running and logging to run/qcluster.log"

@@ -73,8 +73,12 @@ class PeriodQuerySet(models.QuerySet):
 class Ownership(models.Model):
     """Who owned (owns) a vehicle and when. At most one current owner per vehicle."""
 
-    vehicle = models.ForeignKey(Vehicle, on_delete=models.CASCADE, related_name="ownerships")
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="ownerships")
+    vehicle = models.ForeignKey(
+        Vehicle, verbose_name=_("vehicle"), on_delete=models.CASCADE, related_name="ownerships"
+    )
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="ownerships"
+    )
     started_at = models.DateTimeField(_("from"))
     ended_at = models.DateTimeField(_("to"), null=True, blank=True)
     is_first_owner = models.BooleanField(_("first owner"), default=False)
@@ -103,10 +107,14 @@ class Ownership(models.Model):
 class AuthorisedDriver(models.Model):
     """A member the owner lets use the car (and its vehicle-held vouchers)."""
 
-    vehicle = models.ForeignKey(Vehicle, on_delete=models.CASCADE, related_name="authorised_drivers")
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="authorised_vehicles")
-    started_at = models.DateTimeField()
-    ended_at = models.DateTimeField(null=True, blank=True)
+    vehicle = models.ForeignKey(
+        Vehicle, verbose_name=_("vehicle"), on_delete=models.CASCADE, related_name="authorised_drivers"
+    )
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="authorised_vehicles"
+    )
+    started_at = models.DateTimeField(_("started"))
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
 
     objects = PeriodQuerySet.as_manager()
 
@@ -129,10 +137,12 @@ class AuthorisedDriver(models.Model):
 class MileageReading(models.Model):
     """An odometer reading; the history lets reminders estimate when a car is due by mileage."""
 
-    vehicle = models.ForeignKey(Vehicle, on_delete=models.CASCADE, related_name="mileage_readings")
-    km = models.PositiveIntegerField()
-    recorded_at = models.DateTimeField(db_index=True)
-    source = models.CharField(max_length=40, blank=True)
+    vehicle = models.ForeignKey(
+        Vehicle, verbose_name=_("vehicle"), on_delete=models.CASCADE, related_name="mileage_readings"
+    )
+    km = models.PositiveIntegerField(_("mileage (km)"))
+    recorded_at = models.DateTimeField(_("recorded at"), db_index=True)
+    source = models.CharField(_("source"), max_length=40, blank=True)
     # A reading below the last one is taken only as a new odometer, with who said so and why; it
     # becomes the car's baseline.
     odometer_replaced = models.BooleanField(_("odometer replaced"), default=False)
@@ -169,17 +179,29 @@ class BindingRequest(models.Model):
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="binding_requests")
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="binding_requests"
+    )
     vin = models.CharField(_("VIN"), max_length=17)
     plate = models.CharField(_("licence plate"), max_length=10)
     vehicle = models.ForeignKey(
-        Vehicle, on_delete=models.SET_NULL, null=True, blank=True, related_name="binding_requests"
+        Vehicle,
+        verbose_name=_("vehicle"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="binding_requests",
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(_("requested"), auto_now_add=True)
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     decision_reason = models.CharField(_("reason"), max_length=200, blank=True)
 

@@ -243,9 +243,13 @@ class Bundle(models.Model):
 
 
 class BundleItem(models.Model):
-    bundle = models.ForeignKey(Bundle, on_delete=models.CASCADE, related_name="items")
-    definition = models.ForeignKey(VoucherDefinition, on_delete=models.PROTECT, related_name="bundle_items")
-    quantity = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
+    bundle = models.ForeignKey(
+        Bundle, verbose_name=_("bundle"), on_delete=models.CASCADE, related_name="items"
+    )
+    definition = models.ForeignKey(
+        VoucherDefinition, verbose_name=_("definition"), on_delete=models.PROTECT, related_name="bundle_items"
+    )
+    quantity = models.PositiveSmallIntegerField(_("quantity"), default=1, validators=[MinValueValidator(1)])
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["bundle", "definition"], name="bundle_item_unique")]
@@ -480,24 +484,35 @@ class LedgerEntry(models.Model):
         EXPIRED = "expired", _("Expired")
         EXTENDED = "extended", _("Validity extended")
 
-    voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, related_name="ledger")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    delta = models.SmallIntegerField(default=0, help_text=_("change of uses left"))
-    status_before = models.CharField(max_length=20, blank=True)
-    status_after = models.CharField(max_length=20)
-    uses_left_after = models.PositiveSmallIntegerField()
+    voucher = models.ForeignKey(
+        Voucher, verbose_name=_("voucher"), on_delete=models.PROTECT, related_name="ledger"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    delta = models.SmallIntegerField(_("change in uses"), default=0, help_text=_("change of uses left"))
+    status_before = models.CharField(
+        _("status before"), max_length=20, choices=Voucher.Status.choices, blank=True
+    )
+    status_after = models.CharField(_("status after"), max_length=20, choices=Voucher.Status.choices)
+    uses_left_after = models.PositiveSmallIntegerField(_("uses left after"))
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff user"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     actor_label = models.CharField(
-        max_length=80, blank=True, help_text=_("who, when not a user: api:shop, system, owner")
+        _("by"), max_length=80, blank=True, help_text=_("who, when not a user: api:shop, system, owner")
     )
-    dealer = models.ForeignKey(Dealer, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    reason = models.CharField(max_length=300, blank=True)
+    dealer = models.ForeignKey(
+        Dealer, verbose_name=_("dealer"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
     # NULL, not "", so that the partial unique constraint ignores entries written without a key.
-    idempotency_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200, null=True, blank=True)  # noqa: DJ001
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
 
     class Meta:
         ordering = ["voucher_id", "pk"]
@@ -536,9 +551,16 @@ class RefundRequest(models.Model):
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
 
-    voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, related_name="refund_requests")
+    voucher = models.ForeignKey(
+        Voucher, verbose_name=_("voucher"), on_delete=models.PROTECT, related_name="refund_requests"
+    )
     member = models.ForeignKey(
-        Member, on_delete=models.PROTECT, null=True, blank=True, related_name="refund_requests"
+        Member,
+        verbose_name=_("member"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="refund_requests",
     )
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     amount_twd = models.PositiveIntegerField(_("amount (NT$)"), default=0)
@@ -548,7 +570,12 @@ class RefundRequest(models.Model):
     created_at = models.DateTimeField(_("requested"), default=timezone.now)
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     decision_reason = models.CharField(_("decision reason"), max_length=300, blank=True)
 
@@ -603,11 +630,21 @@ class IssueBatch(models.Model):
     vouchers_issued = models.PositiveIntegerField(_("vouchers issued"), default=0)
     last_error = models.CharField(_("last error"), max_length=300, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("confirmed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
@@ -659,11 +696,17 @@ class IssueBatchRow(models.Model):
         NOT_ELIGIBLE = "not_eligible", _("Not eligible")
         STOCK_EXHAUSTED = "stock_exhausted", _("Stock exhausted")
 
-    batch = models.ForeignKey(IssueBatch, on_delete=models.CASCADE, related_name="rows")
+    batch = models.ForeignKey(
+        IssueBatch, verbose_name=_("bulk issuance"), on_delete=models.CASCADE, related_name="rows"
+    )
     row_number = models.PositiveIntegerField(_("row"))
     raw = models.CharField(_("value"), max_length=200)
-    vehicle = models.ForeignKey(Vehicle, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    vehicle = models.ForeignKey(
+        Vehicle, verbose_name=_("vehicle"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices, blank=True)
     detail = models.CharField(_("detail"), max_length=200, blank=True)

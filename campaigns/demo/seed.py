@@ -14,9 +14,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from members.exceptions import InvalidPhone
 from members.models import Dealer, DealerStaff, Member, Tier
+from members.phones import phone_normalise
 from members.services import dealer_staff_assign
-from shop.models import ShopNotice
+from shop.models import Payment, PaymentNotification, ShopNotice
 from vehicles.identifiers import vin_check_digit
 from vehicles.models import Vehicle, VehicleModel
 from vehicles.services import vehicle_authorise_driver, vehicle_register
@@ -34,8 +36,11 @@ from vouchers.services import (
 )
 
 from .accounts import DEALERS, DEMO_OWNER_PHONES, DEMO_PASSWORD, FINANCE_USER, OPERATIONS_USER
+from .outreach import outreach_seed
 
 D = VoucherDefinition
+# Who the ledger says made the demo history (shown in the back office as it is: one language).
+DEMO_ACTOR = "示範資料"
 SURNAMES = "陳林黃張李王吳劉蔡楊許鄭謝郭洪曾邱廖賴周"
 GIVEN = [
     "志明",
@@ -53,14 +58,17 @@ GIVEN = [
     "柏翰",
     "詩涵",
 ]
+# A model's name is what a Taiwanese dealer writes: the model designation, then the body in Chinese.
 MODELS = [
-    ("S3", "Sedan 3 四門房車", 15000, 12),
-    ("S5", "Sedan 5 四門房車", 15000, 12),
-    ("X3", "SUV X3 休旅", 15000, 12),
-    ("X5", "SUV X5 休旅", 15000, 12),
-    ("I4", "EV i4 電動車", 30000, 24),
-    ("H1", "Hatch 1 掀背車", 10000, 12),
+    ("S3", "S3 四門房車", 15000, 12),
+    ("S5", "S5 四門房車", 15000, 12),
+    ("X3", "X3 休旅車", 15000, 12),
+    ("X5", "X5 休旅車", 15000, 12),
+    ("I4", "i4 電動車", 30000, 24),
+    ("H1", "H1 掀背車", 10000, 12),
 ]
+# Each dealer's switchboard, in its city's area code.
+DEALER_PHONES = {"TPE01": "02-2627-5168", "TCH01": "04-2452-3388", "KHH01": "07-558-6677"}
 PLATE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 VIN_CHARS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
 
@@ -89,7 +97,7 @@ def _definitions(dealers: dict[str, Dealer], models: dict[str, VehicleModel], to
             channel_shop=True,
             refundable=True,
             card_title="精緻洗車 5 次",
-            card_subtitle="Premium wash ×5",
+            card_subtitle="任一服務廠皆可使用",
             card_colour="#0F4C81",
             usage_rules="每次到廠限用一次；可於任一服務廠使用。",
         ),
@@ -120,9 +128,9 @@ def _definitions(dealers: dict[str, Dealer], models: dict[str, VehicleModel], to
             series_step_months=12,
             warn_days=60,
             card_title="定期保養",
-            card_subtitle="第 k 年保養一次",
+            card_subtitle="每年保養一次，共 12 年",
             card_colour="#37474F",
-            usage_rules="第 k 張於交車後第 k 年內有效。",
+            usage_rules="第 1 張於交車後第 1 年內有效，第 2 張於第 2 年內有效，依此類推。",
         ),
         dict(
             code="coating-care",
@@ -136,7 +144,7 @@ def _definitions(dealers: dict[str, Dealer], models: dict[str, VehicleModel], to
             channel_shop=True,
             refundable=True,
             card_title="鍍膜維護",
-            card_subtitle="Ceramic care ×2",
+            card_subtitle="鍍膜維護 2 次",
             card_colour="#6A1B9A",
         ),
         dict(
@@ -167,7 +175,7 @@ def _definitions(dealers: dict[str, Dealer], models: dict[str, VehicleModel], to
             channel_claim=True,
             claim_owners_only=True,
             card_title="輪胎檢查",
-            card_subtitle="激活後 60 天內有效",
+            card_subtitle="啟用後 60 天內有效",
             card_colour="#E65100",
         ),
         dict(
@@ -196,7 +204,7 @@ def _definitions(dealers: dict[str, Dealer], models: dict[str, VehicleModel], to
             activation_mode=D.ActivationMode.HOLDER,
             activation_requires_verified_identity=True,
             card_title="VIP 美容",
-            card_subtitle="需完成身分驗證後激活",
+            card_subtitle="完成身分驗證後即可啟用",
             card_colour="#212121",
         ),
         dict(
@@ -225,7 +233,7 @@ def _definitions(dealers: dict[str, Dealer], models: dict[str, VehicleModel], to
             channel_manual=False,
             refundable=True,
             card_title="美容套餐",
-            card_subtitle="Detailing ×3",
+            card_subtitle="精緻美容 3 次",
             card_colour="#4E342E",
         ),
         dict(
@@ -269,6 +277,21 @@ def _definitions(dealers: dict[str, Dealer], models: dict[str, VehicleModel], to
     for definition in definitions.values():
         definition_publish(definition=definition)
     return definitions
+
+
+def demo_owner_phones(count: int) -> list[str]:
+    """`count` distinct mobile numbers (E.164), the memorable ones first; each one is a number the
+    portal's sign-in accepts (a random 09 number may not be a mobile range in use: those are skipped)."""
+    rng = random.Random(886)
+    phones = list(DEMO_OWNER_PHONES[:count])
+    while len(phones) < count:
+        try:
+            phone = phone_normalise(f"09{rng.randint(0, 99_999_999):08d}")
+        except InvalidPhone:
+            continue
+        if phone not in phones:
+            phones.append(phone)
+    return phones
 
 
 def _vin(rng: random.Random, european: bool) -> str:
@@ -318,9 +341,7 @@ def seed(*, now: datetime | None = None, members: int = 220, vehicles: int = 320
     summary = Summary()
     with transaction.atomic():
         dealers = {
-            code: Dealer.objects.create(
-                code=code, name=name, city=city, phone=f"0{rng.randint(2, 7)}-2345-6789"
-            )
+            code: Dealer.objects.create(code=code, name=name, city=city, phone=DEALER_PHONES[code])
             for code, name, city, _a, _m in DEALERS
         }
         _staff(dealers)
@@ -333,12 +354,7 @@ def seed(*, now: datetime | None = None, members: int = 220, vehicles: int = 320
         definitions = _definitions(dealers, models, today)
 
         owners = []
-        for i in range(members):
-            phone = (
-                DEMO_OWNER_PHONES[i]
-                if i < len(DEMO_OWNER_PHONES)
-                else f"+8869{rng.randint(10000000, 99999999)}"
-            )
+        for i, phone in enumerate(demo_owner_phones(members)):
             if Member.objects.filter(phone=phone).exists():
                 continue
             owners.append(
@@ -394,6 +410,9 @@ def seed(*, now: datetime | None = None, members: int = 220, vehicles: int = 320
 
         _bundles(definitions, owners, cars, now)
         summary.redemptions = _vouchers_and_history(rng, definitions, dealers, owners, cars, now, today)
+        outreach_seed(
+            definitions=definitions, dealers=dealers, models=models, owners=owners, cars=cars, now=now
+        )
     summary.dealers = len(dealers)
     summary.members = Member.objects.count()
     summary.vehicles = Vehicle.objects.count()
@@ -434,7 +453,30 @@ def _bundles(definitions, owners, cars, now) -> None:
             paid_at=now - timedelta(days=200 - i),
             external_ref=f"DEMO-{i:04d}",
         )
-        order_issue(order=order, actor_label="demo", now=now - timedelta(days=200 - i))
+        _demo_payment(order, online=bool(i % 4))
+        order_issue(order=order, actor_label=DEMO_ACTOR, now=now - timedelta(days=200 - i))
+
+
+def _demo_payment(order: Order, *, online: bool) -> None:
+    """What a paid order carries: its payment and, online, the gateway's notification as received."""
+    method = Payment.Method.CREDIT if online else Payment.Method.CASH
+    Payment.objects.create(
+        order=order,
+        provider="ecpay" if online else f"manual:{method}",
+        trade_no=f"DEMO{order.pk:016d}",
+        method=method,
+        amount_twd=order.amount_twd,
+        paid_at=order.paid_at,
+    )
+    if online:
+        PaymentNotification.objects.create(
+            received_at=order.paid_at,
+            source=PaymentNotification.Source.NOTIFY,
+            merchant_trade_no=order.number,
+            order=order,
+            payload={"MerchantTradeNo": order.number, "RtnCode": "1", "TradeAmt": str(order.amount_twd)},
+            outcome=PaymentNotification.Outcome.APPLIED,
+        )
 
 
 def _vouchers_and_history(rng, definitions, dealers, owners, cars, now, today) -> int:
@@ -450,7 +492,7 @@ def _vouchers_and_history(rng, definitions, dealers, owners, cars, now, today) -
             member=member,
             vehicle=vehicle,
             now=moment,
-            actor_label="demo",
+            actor_label=DEMO_ACTOR,
         )
 
     for car in cars:
@@ -481,7 +523,7 @@ def _vouchers_and_history(rng, definitions, dealers, owners, cars, now, today) -
         if voucher.status == Voucher.Status.INACTIVE and voucher.pk % 3 == 0:
             moment = max(voucher.issued_at, now - timedelta(days=5))
             if voucher.valid_until is None or moment <= voucher.valid_until:
-                voucher_activate(voucher=voucher, via="operations", actor_label="demo", now=moment)
+                voucher_activate(voucher=voucher, via="operations", actor_label=DEMO_ACTOR, now=moment)
     redemptions = _history(rng, issued, dealers, cars, now)
     refundable = Voucher.objects.filter(
         definition__refundable=True, status=Voucher.Status.ACTIVE, uses_left=F("uses_total")
@@ -496,7 +538,9 @@ def _vouchers_and_history(rng, definitions, dealers, owners, cars, now, today) -
     for voucher in issued[::83]:
         voucher.refresh_from_db()
         if voucher.status in (Voucher.Status.ACTIVE, Voucher.Status.INACTIVE):
-            voucher_void(voucher=voucher, reason="重複發放", actor_label="demo", now=now - timedelta(days=2))
+            voucher_void(
+                voucher=voucher, reason="重複發放", actor_label=DEMO_ACTOR, now=now - timedelta(days=2)
+            )
     vouchers_expire_due(now=now)
     return redemptions
 

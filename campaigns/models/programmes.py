@@ -57,15 +57,21 @@ class EventIssuance(models.Model):
         ISSUED = "issued", _("Issued")
         REFUSED = "refused", _("Refused")
 
-    key = models.CharField(max_length=200, unique=True)
-    definition = models.ForeignKey(VoucherDefinition, on_delete=models.CASCADE, related_name="+")
-    event = models.CharField(max_length=30, choices=VoucherDefinition.TriggerEvent.choices)
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    vehicle = models.ForeignKey(Vehicle, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    status = models.CharField(max_length=10, choices=Status.choices)
-    reason = models.CharField(max_length=300, blank=True)
-    vouchers_issued = models.PositiveSmallIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    key = models.CharField(_("de-duplication key"), max_length=200, unique=True)
+    definition = models.ForeignKey(
+        VoucherDefinition, verbose_name=_("definition"), on_delete=models.CASCADE, related_name="+"
+    )
+    event = models.CharField(_("event"), max_length=30, choices=VoucherDefinition.TriggerEvent.choices)
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    vehicle = models.ForeignKey(
+        Vehicle, verbose_name=_("vehicle"), on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    vouchers_issued = models.PositiveSmallIntegerField(_("vouchers issued"), default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -79,10 +85,16 @@ class EventIssuance(models.Model):
 class ReferralSuccess(models.Model):
     """A referred member became an owner; the referrer is rewarded once per referred member."""
 
-    referrer = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
-    referred = models.OneToOneField(Member, on_delete=models.CASCADE, related_name="+")
-    vehicle = models.ForeignKey(Vehicle, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    referrer = models.ForeignKey(
+        Member, verbose_name=_("referrer"), on_delete=models.CASCADE, related_name="+"
+    )
+    referred = models.OneToOneField(
+        Member, verbose_name=_("referred member"), on_delete=models.CASCADE, related_name="+"
+    )
+    vehicle = models.ForeignKey(
+        Vehicle, verbose_name=_("vehicle"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("referral success")

@@ -93,6 +93,10 @@ class RedemptionAdmin(DealerScopedMixin, FastListMixin, admin.ModelAdmin):
     readonly_fields = fields
     change_form_template = "admin/redemption/redemption/change_form.html"
 
+    @admin.display(description=_("receipt number"), ordering="pk")
+    def receipt_number(self, obj):
+        return obj.receipt_number
+
     def has_add_permission(self, request) -> bool:
         return False  # redemptions are made at the counter, by partners, or with "Redeem for a dealer"
 

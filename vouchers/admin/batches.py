@@ -25,7 +25,7 @@ REJECTED_SHOWN = 200
 @admin.register(IssueBatch)
 class IssueBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
-        "pk",
+        "id",
         "definition",
         "source_label",
         "status",
