@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so its check of admin list selections runs after the CSRF and log-in checks.
     "config.admin_selection.RejectMalformedAdminSelectionMiddleware",
+    "config.admin_lookups.RejectMalformedAdminLookupsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
