@@ -5,9 +5,12 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
+from members.admin.login import AdminLoginForm
+
 admin.site.site_header = _("Service vouchers — operations")
 admin.site.site_title = _("Service vouchers")
 admin.site.index_title = _("Operations back office")
+admin.site.login_form = AdminLoginForm  # throttled like the counter's log-in
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),

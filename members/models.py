@@ -157,6 +157,8 @@ class RateLimitBucket(models.Model):
     key = models.CharField(max_length=200)
     window_start = models.DateTimeField()
     count = models.PositiveIntegerField(default=0)
+    # When the count last grew: the log-in throttle's delay runs from the latest failure.
+    last_hit_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["key", "window_start"], name="ratelimit_key_window")]
