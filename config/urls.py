@@ -24,3 +24,6 @@ urlpatterns = [
 
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# A database that cannot be reached is a 503 with Retry-After, not a 500 (config/unavailable.py).
+handler500 = "config.unavailable.server_error"

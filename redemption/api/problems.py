@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from config.errors import DomainError
+from config.unavailable import RETRY_AFTER_SECONDS, database_unreachable
 from vouchers.exceptions import VoucherNotUsable
 
 logger = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ CATALOGUE: dict[str, ProblemType] = {
     "idempotency_key_reused": ProblemType(422, _("Idempotency key reused")),
     "rate_limited": ProblemType(429, _("Too many requests")),
     "server_error": ProblemType(500, _("Internal server error")),
+    "service_unavailable": ProblemType(503, _("Service temporarily unavailable")),
 }
 FALLBACK_TITLE = _("Request refused")
 
@@ -206,10 +208,22 @@ def _from_drf(exc: exceptions.APIException) -> Problem:
     return Problem(status, code, str(exc.detail), headers=headers)
 
 
+def service_unavailable() -> Problem:
+    """The database cannot be reached: nothing was done, the same request may be sent again."""
+    detail = gettext(
+        "The service cannot reach its database at the moment. Retry after %(seconds)s seconds with the "
+        "same Idempotency-Key: a request that was carried out is answered as it was, never done twice."
+    ) % {"seconds": RETRY_AFTER_SECONDS}
+    return Problem(503, "service_unavailable", detail, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
 def problem_from_exception(exc: Exception) -> Problem | None:
     """The problem an exception stands for; None for a bug (the caller answers 500)."""
     if isinstance(exc, Problem):
         return exc
+    if database_unreachable(exc):
+        logger.warning("Database unreachable; answered 503: %s", exc)
+        return service_unavailable()
     if isinstance(exc, DomainError):
         return _from_domain(exc)
     if isinstance(exc, Http404):
