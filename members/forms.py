@@ -1,10 +1,14 @@
-"""The one log-in guard shared by the counter and the back office."""
+"""Forms shared by several interfaces: the log-in guard of the counter and the back office, dealers."""
 
+from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
+from .dealer_codes import dealer_code_normalise, validate_dealer_code
 from .exceptions import LoginThrottled, RateLimited
 from .login_throttle import login_failure_record, login_failures_clear, login_throttle_check
+from .models import Dealer
 from .ratelimit import client_ip, ratelimit_hit
 
 
@@ -44,3 +48,24 @@ class ThrottledLoginMixin:
         if self.get_user() is not None:
             login_failures_clear(**pair)
         return cleaned
+
+
+class DealerCodeField(forms.CharField):
+    """A dealer code as typed (full-width, lower case, spaces around): brought to form, then checked."""
+
+    default_validators = [validate_dealer_code]
+
+    def to_python(self, value):
+        return dealer_code_normalise(super().to_python(value))
+
+
+class DealerForm(forms.ModelForm):
+    code = DealerCodeField(
+        label=_("code"),
+        max_length=12,
+        help_text=_("2 to 12 upper-case letters, digits or hyphens, e.g. TPE01."),
+    )
+
+    class Meta:
+        model = Dealer
+        fields = ["code", "name", "city", "address", "phone", "is_active"]

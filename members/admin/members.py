@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from ..exceptions import InvalidPhone
+from ..forms import DealerForm
 from ..models import ConsentChange, Dealer, DealerStaff, Member
 from ..phones import phone_normalise
 from .tools import DealerScopedMixin, FastListMixin, scoped_dealer_id
@@ -71,6 +72,7 @@ class MemberAdmin(FastListMixin, admin.ModelAdmin):
 
 @admin.register(Dealer)
 class DealerAdmin(admin.ModelAdmin):
+    form = DealerForm  # the code is brought to form (TPE01) and checked before it is saved
     list_display = ("code", "name", "city", "phone", "is_active")
     list_filter = ("is_active", "city")
     search_fields = ("code", "name", "city")
