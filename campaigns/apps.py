@@ -7,4 +7,6 @@ class CampaignsConfig(AppConfig):
     verbose_name = _("Campaigns and reminders")
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401  (vehicle events issue event-triggered vouchers)
+        from . import cluster_stop, receivers  # noqa: F401  (vehicle events issue event-triggered vouchers)
+
+        cluster_stop.install()  # manage.py qcluster stops on SIGTERM even after a worker was killed

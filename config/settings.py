@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so its check of admin list selections runs after the CSRF and log-in checks.
     "config.admin_selection.RejectMalformedAdminSelectionMiddleware",
+    "config.admin_lookups.RejectMalformedAdminLookupsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -262,14 +263,22 @@ REDEMPTION_HOLD_TIMEOUT = timedelta(minutes=env.int("REDEMPTION_HOLD_TIMEOUT_MIN
 REDEMPTION_STALE_HOLD_AFTER = timedelta(minutes=env.int("REDEMPTION_STALE_HOLD_MINUTES", default=60))
 COUNTER_IDLE_TIMEOUT_SECONDS = env.int("COUNTER_IDLE_TIMEOUT_SECONDS", default=30 * 60)
 # Counter terminal: signed one-time form tokens expire (a page left open must be reloaded), and
-# voucher-code look-ups and log-ins are rate-limited per advisor / user name and per client address.
+# voucher-code look-ups are rate-limited per advisor and per client address, log-ins per address.
 COUNTER_FORM_TOKEN_MAX_AGE_SECONDS = env.int("COUNTER_FORM_TOKEN_MAX_AGE_SECONDS", default=2 * 3600)
 COUNTER_CODE_LOOKUPS_PER_ADVISOR = env.int("COUNTER_CODE_LOOKUPS_PER_ADVISOR", default=30)
 COUNTER_CODE_LOOKUPS_PER_ADDRESS = env.int("COUNTER_CODE_LOOKUPS_PER_ADDRESS", default=60)
 COUNTER_CODE_LOOKUP_WINDOW_SECONDS = env.int("COUNTER_CODE_LOOKUP_WINDOW_SECONDS", default=60)
-COUNTER_LOGINS_PER_USERNAME = env.int("COUNTER_LOGINS_PER_USERNAME", default=10)
 COUNTER_LOGINS_PER_ADDRESS = env.int("COUNTER_LOGINS_PER_ADDRESS", default=50)
 COUNTER_LOGIN_WINDOW_SECONDS = env.int("COUNTER_LOGIN_WINDOW_SECONDS", default=15 * 60)
+ADMIN_LOGINS_PER_ADDRESS = env.int("ADMIN_LOGINS_PER_ADDRESS", default=50)
+ADMIN_LOGIN_WINDOW_SECONDS = env.int("ADMIN_LOGIN_WINDOW_SECONDS", default=15 * 60)
+# Wrong passwords for one account from one address (members.login_throttle): after this many that
+# pair waits LOGIN_DELAY_BASE_SECONDS, doubled by each further failure up to the maximum. Counted in
+# a fixed window; a successful sign-in clears the count. Nobody is ever locked out everywhere.
+LOGIN_FAILURES_BEFORE_DELAY = env.int("LOGIN_FAILURES_BEFORE_DELAY", default=5)
+LOGIN_DELAY_BASE_SECONDS = env.int("LOGIN_DELAY_BASE_SECONDS", default=60)
+LOGIN_DELAY_MAX_SECONDS = env.int("LOGIN_DELAY_MAX_SECONDS", default=15 * 60)
+LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=24 * 60 * 60)
 # How many reverse proxies (load balancers) in front of gunicorn append to X-Forwarded-For; the
 # client address for rate limits is read that many hops from the right. 0: use REMOTE_ADDR.
 TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)

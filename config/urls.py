@@ -5,9 +5,12 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
+from members.admin.login import AdminLoginForm
+
 admin.site.site_header = _("Service vouchers — operations")
 admin.site.site_title = _("Service vouchers")
 admin.site.index_title = _("Operations back office")
+admin.site.login_form = AdminLoginForm  # throttled like the counter's log-in
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
@@ -22,3 +25,6 @@ urlpatterns = [
 
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# A database that cannot be reached is a 503 with Retry-After, not a 500 (config/unavailable.py).
+handler500 = "config.unavailable.server_error"

@@ -40,3 +40,18 @@ class ErasureRequestNotPending(DomainError):
     title = _("Erasure request already decided")
     default_message = _("This erasure request has already been decided.")
     http_status = 409
+
+
+class LoginThrottled(DomainError):
+    """Too many wrong passwords for one account from one address: that pair waits, nobody else does."""
+
+    code = "login_throttled"
+    default_message = _(
+        "Too many wrong passwords for this account from this address. You can try again at %(retry_at)s "
+        "(Taiwan time)."
+    )
+    http_status = 429
+
+    def __init__(self, *, retry_after: int, retry_at: str):
+        self.retry_after = retry_after
+        super().__init__(retry_after=retry_after, retry_at=retry_at)

@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from .dealer_codes import DEALER_CODE_PATTERN, validate_dealer_code
 from .phones import phone_masked
 
 
@@ -27,7 +28,13 @@ class Language(models.TextChoices):
 class Dealer(models.Model):
     """A service location of the dealer network (經銷商 / 服務廠)."""
 
-    code = models.CharField(_("code"), max_length=20, unique=True)
+    code = models.CharField(
+        _("code"),
+        max_length=20,
+        unique=True,
+        validators=[validate_dealer_code],
+        help_text=_("2 to 12 upper-case letters, digits or hyphens, e.g. TPE01."),
+    )
     name = models.CharField(_("name"), max_length=120)
     city = models.CharField(_("city"), max_length=40, db_index=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
@@ -38,6 +45,9 @@ class Dealer(models.Model):
         ordering = ["code"]
         verbose_name = _("dealer")
         verbose_name_plural = _("dealers")
+        constraints = [
+            models.CheckConstraint(condition=Q(code__regex=DEALER_CODE_PATTERN), name="dealer_code_format")
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
@@ -220,6 +230,8 @@ class RateLimitBucket(models.Model):
     key = models.CharField(max_length=200)
     window_start = models.DateTimeField()
     count = models.PositiveIntegerField(default=0)
+    # When the count last grew: the log-in throttle's delay runs from the latest failure.
+    last_hit_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["key", "window_start"], name="ratelimit_key_window")]

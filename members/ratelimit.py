@@ -24,26 +24,48 @@ def ratelimit_hit(*, key: str, limit: int, window_seconds: int, now: datetime | 
     """Count one attempt under `key`; raise RateLimited once more than `limit` fall in the window."""
     now = now or timezone.now()
     window_start = _window_start(now, window_seconds)
-    key = key[:200]
-    with transaction.atomic():
-        updated = RateLimitBucket.objects.filter(key=key, window_start=window_start).update(
-            count=F("count") + 1
-        )
-        if not updated:
-            try:
-                with transaction.atomic():
-                    RateLimitBucket.objects.create(key=key, window_start=window_start, count=1)
-            except IntegrityError:
-                RateLimitBucket.objects.filter(key=key, window_start=window_start).update(
-                    count=F("count") + 1
-                )
-        count = RateLimitBucket.objects.filter(key=key, window_start=window_start).values_list(
-            "count", flat=True
-        )[0]
+    count = ratelimit_count_up(key=key, window_seconds=window_seconds, now=now)
     if count > limit:
         retry_after = max(1, int(window_start.timestamp()) + window_seconds - int(now.timestamp()))
         raise RateLimited(retry_after=retry_after)
     return count
+
+
+def ratelimit_count_up(*, key: str, window_seconds: int, now: datetime | None = None) -> int:
+    """Add one to `key`'s count in the current window, in its own short transaction; returns the count."""
+    now = now or timezone.now()
+    window_start = _window_start(now, window_seconds)
+    key = key[:200]
+    buckets = RateLimitBucket.objects.filter(key=key, window_start=window_start)
+    with transaction.atomic():
+        updated = buckets.update(count=F("count") + 1, last_hit_at=now)
+        if not updated:
+            try:
+                with transaction.atomic():
+                    RateLimitBucket.objects.create(
+                        key=key, window_start=window_start, count=1, last_hit_at=now
+                    )
+            except IntegrityError:
+                buckets.update(count=F("count") + 1, last_hit_at=now)
+        return buckets.values_list("count", flat=True)[0]
+
+
+def ratelimit_peek(
+    *, key: str, window_seconds: int, now: datetime | None = None
+) -> tuple[int, datetime | None]:
+    """`key`'s count in the current window and when it last grew, without counting."""
+    now = now or timezone.now()
+    row = (
+        RateLimitBucket.objects.filter(key=key[:200], window_start=_window_start(now, window_seconds))
+        .values_list("count", "last_hit_at")
+        .first()
+    )
+    return row or (0, None)
+
+
+def ratelimit_clear(*, key: str) -> None:
+    """Forget every count kept under `key` (a successful log-in clears its failures)."""
+    RateLimitBucket.objects.filter(key=key[:200]).delete()
 
 
 def ratelimit_prune(*, older_than_seconds: int = 86400, now: datetime | None = None) -> int:

@@ -4,14 +4,12 @@ import re
 import unicodedata
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from members.exceptions import RateLimited
-from members.ratelimit import client_ip, ratelimit_hit
+from members.forms import ThrottledLoginMixin
 from vehicles.exceptions import MileageBelowLast, OdometerReplacementReasonMissing
 from vehicles.mileage import REPLACEMENT_REASON_MAX_LENGTH, OdometerReplacement
 
@@ -144,36 +142,17 @@ class TodayFilterForm(forms.Form):
         self.fields["advisor"].queryset = get_user_model().objects.filter(dealer_staff__dealer=dealer)
 
 
-class CounterAuthenticationForm(AuthenticationForm):
-    """Django's log-in, limited per user name and per client address, and only for dealer staff."""
+class CounterAuthenticationForm(ThrottledLoginMixin, AuthenticationForm):
+    """Django's log-in, throttled per client address and per (account, address) pair, and only for
+    dealer staff."""
 
+    throttle_scope = "counter"
     error_messages = {
         **AuthenticationForm.error_messages,
         "not_counter_staff": _(
             "This account is not set up for the counter. Ask your dealer manager to link it to your dealer."
         ),
     }
-
-    def clean(self):
-        # The cleaned name: a raw one may hold a NUL byte, which PostgreSQL refuses in the limit's key.
-        username = (self.cleaned_data.get("username") or "").strip().lower()[:150]
-        window = settings.COUNTER_LOGIN_WINDOW_SECONDS
-        try:
-            if self.request is not None:
-                ratelimit_hit(
-                    key=f"counter-login:ip:{client_ip(self.request)}",
-                    limit=settings.COUNTER_LOGINS_PER_ADDRESS,
-                    window_seconds=window,
-                )
-            if username:
-                ratelimit_hit(
-                    key=f"counter-login:user:{username}",
-                    limit=settings.COUNTER_LOGINS_PER_USERNAME,
-                    window_seconds=window,
-                )
-        except RateLimited as exc:
-            raise ValidationError(exc.message, code="rate_limited") from exc
-        return super().clean()
 
     def confirm_login_allowed(self, user):
         super().confirm_login_allowed(user)

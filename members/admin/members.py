@@ -5,6 +5,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ..exceptions import InvalidPhone
+from ..forms import DealerForm
 from ..models import ConsentChange, Dealer, DealerStaff, Member
 from ..phones import phone_normalise
 from ..services import erasure_request_create
@@ -141,6 +142,7 @@ class MemberAdmin(FastListMixin, admin.ModelAdmin):
 
 @admin.register(Dealer)
 class DealerAdmin(admin.ModelAdmin):
+    form = DealerForm  # the code is brought to form (TPE01) and checked before it is saved
     list_display = ("code", "name", "city", "phone", "is_active")
     list_filter = ("is_active", "city")
     search_fields = ("code", "name", "city")

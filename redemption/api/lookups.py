@@ -6,6 +6,7 @@ resource's own code (voucher_not_found, vehicle_not_found, definition_not_found)
 
 from django.utils.translation import gettext
 
+from members.dealer_codes import dealer_code_normalise
 from members.exceptions import InvalidPhone
 from members.models import Dealer, Member
 from members.services import member_get_or_create
@@ -79,7 +80,7 @@ def definition_from_code(code: str) -> VoucherDefinition:
 
 
 def dealer_from_code(code: str, *, pointer: str) -> Dealer:
-    dealer = Dealer.objects.filter(code=code, is_active=True).first()
+    dealer = Dealer.objects.filter(code=dealer_code_normalise(code), is_active=True).first()
     if dealer is None:
         raise invalid(gettext("No active dealer has this code."), pointer=pointer, code="dealer_unknown")
     return dealer

@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from config.errors import DomainError
+from config.unavailable import RETRY_AFTER_SECONDS, database_unreachable
 from vouchers.eligibility import Reason
 from vouchers.exceptions import VoucherNotUsable
 
@@ -38,6 +39,7 @@ PAYLOAD_TOO_LARGE = "payload_too_large"
 UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
 RATE_LIMITED = "rate_limited"
 SERVER_ERROR = "server_error"
+SERVICE_UNAVAILABLE = "service_unavailable"
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ API_PROBLEMS = (
     ProblemType(UNSUPPORTED_MEDIA_TYPE, 415, _("Unsupported media type")),
     ProblemType(RATE_LIMITED, 429, _("Too many requests")),
     ProblemType(SERVER_ERROR, 500, _("Internal server error")),
+    ProblemType(SERVICE_UNAVAILABLE, 503, _("Service temporarily unavailable")),
 )
 # The apps the API may import (the import-linter layers below campaigns): a DomainError defined in
 # them can reach a partner. One with http_status 400 is answered as `validation_error` with its
@@ -242,10 +245,22 @@ def _from_drf(exc: exceptions.APIException) -> Problem:
     return Problem(status, code, str(exc.detail), headers=headers)
 
 
+def service_unavailable() -> Problem:
+    """The database cannot be reached: nothing was done, the same request may be sent again."""
+    detail = gettext(
+        "The service cannot reach its database at the moment. Retry after %(seconds)s seconds with the "
+        "same Idempotency-Key: a request that was carried out is answered as it was, never done twice."
+    ) % {"seconds": RETRY_AFTER_SECONDS}
+    return Problem(503, SERVICE_UNAVAILABLE, detail, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
 def problem_from_exception(exc: Exception) -> Problem | None:
     """The problem an exception stands for; None for a bug (the caller answers 500)."""
     if isinstance(exc, Problem):
         return exc
+    if database_unreachable(exc):
+        logger.warning("Database unreachable; answered 503: %s", exc)
+        return service_unavailable()
     if isinstance(exc, DomainError):
         return _from_domain(exc)
     if isinstance(exc, Http404):

@@ -503,13 +503,20 @@ def test_reverse_after_the_window_is_409(partner, settings):
     assert problem(response)["code"] == "reversal_window_passed"
 
 
-def test_reverse_another_partners_redemption_is_403(partner):
+def test_reverse_another_partners_redemption_is_404_like_an_unknown_one(partner):
     s = scene()
     redemption_id = _redeemed(partner, s)
     _key, other = make_key()
-    response = post(client_for(other), f"/api/v1/redemptions/{redemption_id}/reverse", {"reason": "x"})
-    assert response.status_code == 403
-    assert problem(response)["code"] == "permission_denied"
+    foreign = post(client_for(other), f"/api/v1/redemptions/{redemption_id}/reverse", {"reason": "x"})
+    unknown = post(client_for(other), f"/api/v1/redemptions/{redemption_id + 1000}/reverse", {"reason": "x"})
+    assert foreign.status_code == unknown.status_code == 404
+    assert problem(foreign)["code"] == problem(unknown)["code"] == "redemption_not_found"
+    foreign_body, unknown_body = problem(foreign), problem(unknown)
+    assert foreign_body.keys() == unknown_body.keys()
+    assert {k: v for k, v in foreign_body.items() if k != "instance"} == {
+        k: v for k, v in unknown_body.items() if k != "instance"
+    }
+    assert Redemption.objects.get(pk=redemption_id).status != Redemption.Status.REVERSED
     _key, dealer_key = make_key(dealers=[s.dealer])
     response = post(client_for(dealer_key), f"/api/v1/redemptions/{redemption_id}/reverse", {"reason": "x"})
     assert response.status_code == 200

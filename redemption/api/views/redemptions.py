@@ -1,8 +1,6 @@
 """Redemptions: reverse a mistaken one."""
 
-from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from redemption.exceptions import RedemptionNotFound
@@ -16,14 +14,11 @@ from ..serializers import RedemptionResultSerializer, ReverseRequestSerializer
 from .base import PartnerView
 
 
-def _require_may_reverse(api_key: ApiKey, redemption: Redemption) -> None:
+def _may_reverse(api_key: ApiKey, redemption: Redemption) -> bool:
     """A key reverses what it redeemed itself, or anything at one of the dealers it is limited to."""
     if redemption.actor_label == api_key.actor_label:
-        return
-    dealer_ids = {d.pk for d in api_key.dealers.all()}
-    if redemption.dealer_id in dealer_ids:
-        return
-    raise PermissionDenied(gettext("This API key may not reverse this redemption."))
+        return True
+    return redemption.dealer_id in {d.pk for d in api_key.dealers.all()}
 
 
 class RedemptionReverseView(PartnerView):
@@ -63,9 +58,10 @@ class RedemptionReverseView(PartnerView):
         data = self.get_serializer(data=self.request.data)
         data.is_valid(raise_exception=True)
         redemption = Redemption.objects.select_related("dealer", "vehicle", "voucher").filter(pk=pk).first()
-        if redemption is None:
+        # Another partner's redemption answers as one that does not exist: a 403 would tell a key
+        # which redemption ids are in use.
+        if redemption is None or not _may_reverse(self.api_key, redemption):
             raise RedemptionNotFound()
-        _require_may_reverse(self.api_key, redemption)
         reversed_ = redemption_reverse(
             redemption=redemption,
             reason=data.validated_data["reason"],

@@ -106,16 +106,7 @@ def test_activity_keeps_the_session_alive(counter, settings):
     assert counter.get(HOME).status_code == 200
 
 
-@pytest.mark.usefixtures("one_rate_limit_window")
-def test_log_in_attempts_are_rate_limited_per_user_name(advisor, settings):
-    settings.COUNTER_LOGINS_PER_USERNAME = 3
-    client = english()
-    for _attempt in range(3):
-        client.post(LOGIN, {"username": advisor.username, "password": "wrong"})
-    response = client.post(LOGIN, {"username": advisor.username, "password": PASSWORD})
-    assert response.status_code == 200
-    assert "Too many attempts" in response.content.decode()
-    assert "_auth_user_id" not in client.session
+# Wrong passwords per (account, address) pair: tests/members/test_login_throttle.py
 
 
 def test_log_in_attempts_are_rate_limited_per_client_address(advisor, settings):
