@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from config.stored_text import stored_text
+from members.actors import Actor
 from members.models import Dealer
 from vehicles.models import Vehicle
 from vehicles.services import vehicle_lock, vehicle_record_mileage, vehicle_record_visit
@@ -53,11 +54,16 @@ def _clean_mileage(mileage_km: int | None) -> int | None:
     return mileage_km
 
 
-def _label(advisor, actor_label: str) -> str:
-    """Who acted, cut to the 80 characters the redemption and the ledger keep (usernames have 150)."""
-    if actor_label:
-        return actor_label[:80]
-    return f"advisor:{advisor.get_username()}"[:80] if advisor is not None else ""
+def _who(advisor, actor: Actor | None) -> Actor | None:
+    """Who acted: the given actor, else the advisor at the counter."""
+    if actor is not None:
+        return actor
+    return Actor.advisor(advisor) if advisor is not None else None
+
+
+def _actor_label(actor: Actor | None) -> str:
+    """The redemption keeps the readable label in 80 characters (usernames have 150)."""
+    return actor.label[:80] if actor is not None else ""
 
 
 def _after_use(redemption: Redemption, now: datetime) -> None:
@@ -79,7 +85,7 @@ def redemption_redeem(
     dealer: Dealer,
     idempotency_key: str,
     advisor=None,
-    actor_label: str = "",
+    actor: Actor | None = None,
     channel: str = Redemption.Channel.COUNTER,
     mileage_km: int | None = None,
     work_order: str = "",
@@ -95,13 +101,12 @@ def redemption_redeem(
         locked = voucher_for_update(voucher.pk)
         if replay := _replay(locked, idempotency_key):
             return replay
-        label = _label(advisor, actor_label)
+        actor = _who(advisor, actor)
         entry = voucher_redeem(
             voucher=locked,
             vehicle=vehicle,
             dealer=dealer,
-            actor=advisor,
-            actor_label=label,
+            actor=actor,
             idempotency_key=idempotency_key,
             now=now,
             data={"mileage_km": mileage_km, "work_order": work_order[:40], "channel": channel},
@@ -113,7 +118,7 @@ def redemption_redeem(
             dealer=dealer,
             advisor=advisor,
             channel=channel,
-            actor_label=label,
+            actor_label=_actor_label(actor),
             status=Redemption.Status.COMPLETED,
             mileage_km=mileage_km,
             work_order=work_order[:40],
@@ -134,7 +139,7 @@ def redemption_start(
     dealer: Dealer,
     idempotency_key: str,
     advisor=None,
-    actor_label: str = "",
+    actor: Actor | None = None,
     channel: str = Redemption.Channel.COUNTER,
     mileage_km: int | None = None,
     work_order: str = "",
@@ -148,13 +153,12 @@ def redemption_start(
         locked = voucher_for_update(voucher.pk)
         if replay := _replay(locked, idempotency_key):
             return replay
-        label = _label(advisor, actor_label)
+        actor = _who(advisor, actor)
         voucher_hold(
             voucher=locked,
             vehicle=vehicle,
             dealer=dealer,
-            actor=advisor,
-            actor_label=label,
+            actor=actor,
             idempotency_key=idempotency_key,
             now=now,
         )
@@ -164,7 +168,7 @@ def redemption_start(
             dealer=dealer,
             advisor=advisor,
             channel=channel,
-            actor_label=label,
+            actor_label=_actor_label(actor),
             status=Redemption.Status.HELD,
             mileage_km=mileage_km,
             work_order=work_order[:40],
@@ -190,7 +194,7 @@ def redemption_complete(
     idempotency_key: str,
     dealer: Dealer | None = None,
     advisor=None,
-    actor_label: str = "",
+    actor: Actor | None = None,
     mileage_km: int | None = None,
     work_order: str | None = None,
     now: datetime | None = None,
@@ -215,8 +219,7 @@ def redemption_complete(
             voucher=voucher,
             vehicle=locked.vehicle,
             dealer=locked.dealer,
-            actor=advisor or locked.advisor,
-            actor_label=_label(advisor or locked.advisor, actor_label),
+            actor=_who(advisor or locked.advisor, actor),
             idempotency_key=idempotency_key,
             now=now,
             data={
@@ -238,8 +241,7 @@ def redemption_cancel(
     *,
     redemption: Redemption,
     dealer: Dealer | None = None,
-    actor=None,
-    actor_label: str = "",
+    actor: Actor | None = None,
     reason: str = "",
     now: datetime | None = None,
 ) -> Redemption:
@@ -257,7 +259,6 @@ def redemption_cancel(
             voucher_release_hold(
                 voucher=voucher,
                 actor=actor,
-                actor_label=_label(actor, actor_label),
                 reason=reason,
                 dealer=locked.dealer,
                 idempotency_key=f"cancel:{locked.pk}",
@@ -273,8 +274,7 @@ def redemption_reverse(
     *,
     redemption: Redemption,
     reason: str,
-    actor=None,
-    actor_label: str = "",
+    actor: Actor | None = None,
     dealer: Dealer | None = None,
     enforce_window: bool = True,
     now: datetime | None = None,
@@ -298,14 +298,13 @@ def redemption_reverse(
             redeemed_entry=locked.redeemed_entry,
             reason=reason,
             actor=actor,
-            actor_label=_label(actor, actor_label),
             dealer=locked.dealer,
             idempotency_key=f"reverse:{locked.pk}",
             now=now,
         )
         locked.status = Redemption.Status.REVERSED
         locked.reversed_at = now
-        locked.reversed_by = actor if getattr(actor, "is_authenticated", False) else None
+        locked.reversed_by_id = actor.user_id if actor is not None else None
         locked.reversal_reason = reason.strip()[:300]
         locked.save(update_fields=["status", "reversed_at", "reversed_by", "reversal_reason"])
         signals.redemption_reversed.send(Redemption, redemption=locked)
@@ -324,7 +323,7 @@ def holds_release_stale(*, older_than: datetime | None = None, now: datetime | N
         try:
             redemption_cancel(
                 redemption=redemption,
-                actor_label="system:hold-timeout",
+                actor=Actor.system("hold-timeout"),
                 reason=stored_text(_("Hold timed out.")),
                 now=now,
             )

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from members.actors import Actor
 from members.models import Dealer, DealerStaff, Member, Tier
 from members.services import dealer_staff_assign
 from vehicles.identifiers import vin_check_digit
@@ -33,6 +34,9 @@ from vouchers.services import (
 )
 
 from .accounts import DEALERS, DEMO_OWNER_PHONES, DEMO_PASSWORD, FINANCE_USER, OPERATIONS_USER
+
+# Who the demo data says acted, where no demo person did.
+DEMO = Actor.system("demo")
 
 D = VoucherDefinition
 SURNAMES = "陳林黃張李王吳劉蔡楊許鄭謝郭洪曾邱廖賴周"
@@ -417,7 +421,7 @@ def _bundles(definitions, owners, cars, now) -> None:
             created_at=now - timedelta(days=200 - i),
             external_ref=f"DEMO-{i:04d}",
         )
-        order_approve(order=order, actor_label="demo", now=now - timedelta(days=200 - i))
+        order_approve(order=order, actor=DEMO, now=now - timedelta(days=200 - i))
 
 
 def _vouchers_and_history(rng, definitions, dealers, owners, cars, now, today) -> int:
@@ -433,7 +437,7 @@ def _vouchers_and_history(rng, definitions, dealers, owners, cars, now, today) -
             member=member,
             vehicle=vehicle,
             now=moment,
-            actor_label="demo",
+            actor=DEMO,
         )
 
     for car in cars:
@@ -464,7 +468,7 @@ def _vouchers_and_history(rng, definitions, dealers, owners, cars, now, today) -
         if voucher.status == Voucher.Status.INACTIVE and voucher.pk % 3 == 0:
             moment = max(voucher.issued_at, now - timedelta(days=5))
             if voucher.valid_until is None or moment <= voucher.valid_until:
-                voucher_activate(voucher=voucher, via="operations", actor_label="demo", now=moment)
+                voucher_activate(voucher=voucher, via="operations", actor=DEMO, now=moment)
     redemptions = _history(rng, issued, dealers, cars, now)
     refundable = Voucher.objects.filter(
         definition__refundable=True, status=Voucher.Status.ACTIVE, uses_left=F("uses_total")
@@ -479,7 +483,7 @@ def _vouchers_and_history(rng, definitions, dealers, owners, cars, now, today) -
     for voucher in issued[::83]:
         voucher.refresh_from_db()
         if voucher.status in (Voucher.Status.ACTIVE, Voucher.Status.INACTIVE):
-            voucher_void(voucher=voucher, reason="重複發放", actor_label="demo", now=now - timedelta(days=2))
+            voucher_void(voucher=voucher, reason="重複發放", actor=DEMO, now=now - timedelta(days=2))
     vouchers_expire_due(now=now)
     return redemptions
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.errors import DomainError
+from members.actors import Actor
 from vouchers.models import Voucher, VoucherDefinition
 from vouchers.services import voucher_issue
 
@@ -142,7 +143,7 @@ def _serve(campaign_id: int, recipient_id: int, now: datetime) -> None:
                         source=Voucher.Source.CAMPAIGN,
                         member=recipient.member,
                         vehicle=recipient.vehicle,
-                        actor_label=f"campaign:{campaign.pk}",
+                        actor=Actor.system(f"campaign:{campaign.pk}"),
                         reason=campaign.name,
                         idempotency_key=f"campaign:{campaign.pk}:vehicle:{recipient.vehicle_id}",
                         now=now,

@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from config.errors import DomainError
+from members.actors import Actor
 from members.models import Member
 from vehicles.models import Ownership, Vehicle
 from vouchers.models import Voucher, VoucherDefinition
@@ -96,7 +97,7 @@ def event_grant(
                 source=source,
                 member=member,
                 vehicle=vehicle,
-                actor_label=f"system:{event}",
+                actor=Actor.system(event),
                 reason=f"event {event}",
                 idempotency_key=key[:200],
                 now=now,

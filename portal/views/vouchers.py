@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from config.errors import DomainError
+from members.actors import Actor
 from vehicles.models import Ownership
 from vouchers.models import Voucher, VoucherDefinition
 from vouchers.presentation import voucher_card
@@ -103,7 +104,7 @@ def voucher_activate_view(request, voucher_id: int):
             voucher=voucher,
             via="holder",
             member=request.owner,
-            actor_label=f"owner:{request.owner.pk}",
+            actor=Actor.owner(request.owner),
             idempotency_key=idempotency_key(request),
         )
     except DomainError as exc:
@@ -127,7 +128,7 @@ def voucher_refund_view(request, voucher_id: int):
             voucher=voucher,
             member=request.owner,
             reason=reason,
-            actor_label=f"owner:{request.owner.pk}",
+            actor=Actor.owner(request.owner),
             idempotency_key=key,
         )
     except DomainError as exc:

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from config.errors import DomainError
 from config.stored_text import stored_text
+from members.actors import Actor
 
 from ..access import counter_view
 from ..exceptions import FormTokenExpired, FormTokenInvalid
@@ -89,7 +90,7 @@ def hold_cancel(request, redemption_id: int):
         cancelled = redemption_cancel(
             redemption=redemption,
             dealer=request.counter.dealer,
-            actor=request.user,
+            actor=Actor.advisor(request.user),
             reason=stored_text(gettext_lazy("Cancelled at the counter.")),
             now=now,
         )

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from config.errors import DomainError
+from members.actors import Actor
 
 from ..access import counter_view
 from ..exceptions import FormTokenExpired, FormTokenInvalid
@@ -69,7 +70,7 @@ def redemption_reverse_view(request, redemption_id: int):
         reversed_ = redemption_reverse(
             redemption=redemption,
             reason=form.cleaned_data["reason"],
-            actor=request.user,
+            actor=Actor.advisor(request.user),
             dealer=request.counter.dealer,
             now=now,
         )

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone, translation
 
+from members.actors import Actor, ActorKind
 from redemption.exceptions import (
     HoldNotOpen,
     InvalidMileage,
@@ -339,7 +340,9 @@ def test_cancel_releases_the_hold(vehicle, dealer, advisor):
     started = redemption_start(voucher=voucher, vehicle=vehicle, dealer=dealer, idempotency_key="s")
     now = T0 + timedelta(minutes=20)
 
-    redemption = redemption_cancel(redemption=started, actor=advisor, reason="customer left", now=now)
+    redemption = redemption_cancel(
+        redemption=started, actor=Actor.advisor(advisor), reason="customer left", now=now
+    )
 
     assert (fresh(redemption).status, fresh(redemption).cancelled_at) == (RStatus.CANCELLED, now)
     assert (fresh(voucher).status, fresh(voucher).uses_left) == (Status.ACTIVE, 1)
@@ -404,7 +407,9 @@ def test_reverse_within_the_window_gives_the_use_back(vehicle, dealer, advisor):
     )
     now = T0 + timedelta(hours=1)
 
-    reversed_ = redemption_reverse(redemption=redemption, reason=" wrong car ", actor=advisor, now=now)
+    reversed_ = redemption_reverse(
+        redemption=redemption, reason=" wrong car ", actor=Actor.advisor(advisor), now=now
+    )
 
     reversed_ = fresh(reversed_)
     assert reversed_.status == RStatus.REVERSED
@@ -553,7 +558,7 @@ def test_advisor_label_defaults_to_the_username_and_can_be_overridden(vehicle, d
         vehicle=vehicle,
         dealer=dealer,
         idempotency_key="b",
-        actor_label="api:dms",
+        actor=Actor(ActorKind.API_KEY, name="dms"),
         channel=Redemption.Channel.API,
     )
 

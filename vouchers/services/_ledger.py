@@ -4,6 +4,8 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
+from members.actors import Actor
+
 from ..exceptions import IdempotencyKeyReused, InvalidTransition, ReasonRequired
 from ..models import LedgerEntry, Voucher
 
@@ -48,6 +50,13 @@ def require_reason(reason: str) -> str:
     return reason
 
 
+def ledger_actor_columns(actor: Actor | None) -> dict:
+    """How a ledger entry stores who acted: the user, if any, and the readable label."""
+    if actor is None:
+        return {"actor_id": None, "actor_label": ""}
+    return {"actor_id": actor.user_id, "actor_label": actor.label[:80]}
+
+
 def ledger_append(
     voucher: Voucher,
     *,
@@ -55,8 +64,7 @@ def ledger_append(
     status_before: str,
     now: datetime,
     delta: int = 0,
-    actor=None,
-    actor_label: str = "",
+    actor: Actor | None = None,
     dealer=None,
     reason: str = "",
     idempotency_key: str | None = None,
@@ -82,8 +90,7 @@ def ledger_append(
         status_before=status_before,
         status_after=voucher.status,
         uses_left_after=voucher.uses_left,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
-        actor_label=actor_label[:80],
+        **ledger_actor_columns(actor),
         dealer=dealer,
         reason=reason[:300],
         idempotency_key=idempotency_key or None,

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
 from config.errors import DomainError
+from members.actors import Actor, ActorKind
 from members.models import Member
 from members.phones import phone_normalise
 from vehicles.identifiers import plate_key, vin_parse
@@ -33,7 +34,7 @@ from .. import signals
 from ..exceptions import HolderMissing
 from ..models import IssueBatch, IssueBatchRow, LedgerEntry, Voucher, VoucherDefinition
 from ._copy import objects_insert, rows_insert
-from ._ledger import require_reason
+from ._ledger import ledger_actor_columns, require_reason
 from .issuance import _require_issuable, definition_for_update, voucher_build
 
 Definition = VoucherDefinition
@@ -583,7 +584,9 @@ def _issue_rows(batch: IssueBatch, definition: Definition, rows: list[IssueBatch
         issued_rows.append(row)
     if vouchers:
         objects_insert(vouchers)
-        actor_id = batch.confirmed_by_id
+        who = ledger_actor_columns(
+            Actor(ActorKind.SYSTEM, name=f"bulk:{batch.pk}", user_id=batch.confirmed_by_id)
+        )
         rows_insert(
             LedgerEntry,
             (
@@ -607,8 +610,8 @@ def _issue_rows(batch: IssueBatch, definition: Definition, rows: list[IssueBatch
                     "",
                     voucher.status,
                     voucher.uses_left,
-                    actor_id,
-                    f"bulk:{batch.pk}",
+                    who["actor_id"],
+                    who["actor_label"],
                     batch.reason,
                     {"source": Voucher.Source.BULK, "batch": batch.pk, "row": row_number},
                     now,

@@ -7,6 +7,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from members.actors import Actor
 from members.models import Member
 from vehicles.models import Ownership, Vehicle
 from vehicles.selectors import member_can_use_vehicle
@@ -23,6 +24,7 @@ from ..exceptions import (
 )
 from ..models import LedgerEntry, Order, Voucher, VoucherDefinition
 from ..validity import MissingDeliveryDate, validity_window
+from ._ledger import ledger_actor_columns
 
 Definition = VoucherDefinition
 Source = Voucher.Source
@@ -88,8 +90,7 @@ def voucher_issue(
     vehicle: Vehicle | None = None,
     order: Order | None = None,
     quantity: int = 1,
-    actor=None,
-    actor_label: str = "",
+    actor: Actor | None = None,
     reason: str = "",
     external_ref: str = "",
     idempotency_key: str | None = None,
@@ -149,8 +150,7 @@ def voucher_issue(
                 status_before="",
                 status_after=v.status,
                 uses_left_after=v.uses_left,
-                actor=actor if getattr(actor, "is_authenticated", False) else None,
-                actor_label=actor_label[:80],
+                **ledger_actor_columns(actor),
                 reason=reason[:300],
                 idempotency_key=idempotency_key or None,
                 data={"source": source},
@@ -288,7 +288,7 @@ def voucher_claim(
             source=Source.CLAIM,
             member=member,
             vehicle=vehicle,
-            actor_label=f"owner:{member.pk}",
+            actor=Actor.owner(member),
             idempotency_key=idempotency_key,
             now=now,
         )
@@ -296,9 +296,7 @@ def voucher_claim(
     return vouchers
 
 
-def order_approve(
-    *, order: Order, actor=None, actor_label: str = "", now: datetime | None = None
-) -> list[Voucher]:
+def order_approve(*, order: Order, actor: Actor | None = None, now: datetime | None = None) -> list[Voucher]:
     """Approve an order (payment confirmed) and issue its pack's vouchers; a second call issues nothing."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -320,7 +318,6 @@ def order_approve(
                 order=locked,
                 quantity=item.quantity,
                 actor=actor,
-                actor_label=actor_label,
                 reason=f"order #{locked.pk}",
                 idempotency_key=f"order:{locked.pk}:{item.pk}",
                 now=now,

@@ -5,6 +5,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from members.actors import Actor
 from members.models import Member
 
 from ..exceptions import InvalidTransition, RefundNotAllowed
@@ -20,8 +21,7 @@ def voucher_refund_request(
     voucher: Voucher,
     member: Member | None,
     reason: str = "",
-    actor=None,
-    actor_label: str = "",
+    actor: Actor | None = None,
     idempotency_key: str | None = None,
     now: datetime | None = None,
 ) -> RefundRequest:
@@ -47,8 +47,7 @@ def voucher_refund_request(
             kind=Kind.REFUND_REQUESTED,
             status_before=before,
             now=now,
-            actor=actor,
-            actor_label=actor_label or (f"owner:{member.pk}" if member else ""),
+            actor=actor or (Actor.owner(member) if member else None),
             reason=reason,
             idempotency_key=idempotency_key,
             data={"previous": before},
@@ -72,7 +71,7 @@ def _pending_for_update(refund: RefundRequest) -> tuple[RefundRequest, Voucher]:
 
 
 def refund_approve(
-    *, refund: RefundRequest, actor, reason: str = "", now: datetime | None = None
+    *, refund: RefundRequest, actor: Actor, reason: str = "", now: datetime | None = None
 ) -> RefundRequest:
     now = now or timezone.now()
     with transaction.atomic():
@@ -91,7 +90,9 @@ def refund_approve(
     return locked
 
 
-def refund_reject(*, refund: RefundRequest, actor, reason: str, now: datetime | None = None) -> RefundRequest:
+def refund_reject(
+    *, refund: RefundRequest, actor: Actor, reason: str, now: datetime | None = None
+) -> RefundRequest:
     now = now or timezone.now()
     reason = require_reason(reason)
     with transaction.atomic():
@@ -110,9 +111,9 @@ def refund_reject(*, refund: RefundRequest, actor, reason: str, now: datetime | 
     return locked
 
 
-def _decide(refund: RefundRequest, status: str, actor, reason: str, now: datetime) -> None:
+def _decide(refund: RefundRequest, status: str, actor: Actor, reason: str, now: datetime) -> None:
     refund.status = status
     refund.decided_at = now
-    refund.decided_by = actor if getattr(actor, "is_authenticated", False) else None
+    refund.decided_by_id = actor.user_id if actor else None
     refund.decision_reason = reason[:300]
     refund.save(update_fields=["status", "decided_at", "decided_by", "decision_reason"])

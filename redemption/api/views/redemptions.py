@@ -18,7 +18,7 @@ from .base import PartnerView
 
 def _require_may_reverse(api_key: ApiKey, redemption: Redemption) -> None:
     """A key reverses what it redeemed itself, or anything at one of the dealers it is limited to."""
-    if redemption.actor_label == api_key.actor_label:
+    if redemption.actor_label == api_key.actor.label:
         return
     dealer_ids = {d.pk for d in api_key.dealers.all()}
     if redemption.dealer_id in dealer_ids:
@@ -69,7 +69,7 @@ class RedemptionReverseView(PartnerView):
         reversed_ = redemption_reverse(
             redemption=redemption,
             reason=data.validated_data["reason"],
-            actor_label=self.api_key.actor_label,
+            actor=self.api_key.actor,
         )
         reversed_.voucher = voucher_by_code(redemption.voucher.code)
         result = {"redemption": reversed_, "voucher": reversed_.voucher}
