@@ -61,9 +61,12 @@ def _who(advisor, actor: Actor | None) -> Actor | None:
     return Actor.advisor(advisor) if advisor is not None else None
 
 
-def _actor_label(actor: Actor | None) -> str:
-    """The redemption keeps the readable label in 80 characters (usernames have 150)."""
-    return actor.label[:80] if actor is not None else ""
+def _redemption_actor_columns(actor: Actor | None) -> dict:
+    """How a redemption stores who made it: the readable label (80 characters; usernames have 150)
+    and the partner key, if a key made it. The advisor is its own field."""
+    if actor is None:
+        return {"actor_label": "", "api_key_id": None}
+    return {"actor_label": actor.label[:80], "api_key_id": actor.api_key_id}
 
 
 def _after_use(redemption: Redemption, now: datetime) -> None:
@@ -118,7 +121,7 @@ def redemption_redeem(
             dealer=dealer,
             advisor=advisor,
             channel=channel,
-            actor_label=_actor_label(actor),
+            **_redemption_actor_columns(actor),
             status=Redemption.Status.COMPLETED,
             mileage_km=mileage_km,
             work_order=work_order[:40],
@@ -168,7 +171,7 @@ def redemption_start(
             dealer=dealer,
             advisor=advisor,
             channel=channel,
-            actor_label=_actor_label(actor),
+            **_redemption_actor_columns(actor),
             status=Redemption.Status.HELD,
             mileage_km=mileage_km,
             work_order=work_order[:40],

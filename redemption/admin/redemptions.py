@@ -81,6 +81,7 @@ class RedemptionAdmin(DealerScopedMixin, FastListMixin, admin.ModelAdmin):
         "advisor",
         "channel",
         "actor_label",
+        "api_key",
         "status",
         "mileage_km",
         "work_order",

@@ -92,11 +92,7 @@ def webhook_events_for_redemption(*, event: str, redemption: Redemption) -> list
     if not endpoints:
         return []
     issuer = _issuers([redemption.voucher_id], endpoints).get(redemption.voucher_id)
-    targets = [
-        e
-        for e in endpoints
-        if e.all_vouchers or e.api_key_id == issuer or redemption.actor_label == e.api_key.actor.label
-    ]
+    targets = [e for e in endpoints if e.all_vouchers or e.api_key_id in (issuer, redemption.api_key_id)]
     if not targets:
         return []
     voucher = vouchers_with_rules(Voucher.objects.filter(pk=redemption.voucher_id)).get()

@@ -18,7 +18,7 @@ from .base import PartnerView
 
 def _require_may_reverse(api_key: ApiKey, redemption: Redemption) -> None:
     """A key reverses what it redeemed itself, or anything at one of the dealers it is limited to."""
-    if redemption.actor_label == api_key.actor.label:
+    if redemption.api_key_id == api_key.pk:
         return
     dealer_ids = {d.pk for d in api_key.dealers.all()}
     if redemption.dealer_id in dealer_ids:
