@@ -11,6 +11,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from config.stored_text import fit_to_column
+
 from .exceptions import RateLimited
 from .models import RateLimitBucket
 
@@ -24,7 +26,7 @@ def ratelimit_hit(*, key: str, limit: int, window_seconds: int, now: datetime | 
     """Count one attempt under `key`; raise RateLimited once more than `limit` fall in the window."""
     now = now or timezone.now()
     window_start = _window_start(now, window_seconds)
-    key = key[:200]
+    key = fit_to_column(RateLimitBucket, "key", key)
     with transaction.atomic():
         updated = RateLimitBucket.objects.filter(key=key, window_start=window_start).update(
             count=F("count") + 1

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from config.stored_text import stored_text
+from config.stored_text import fit_to_column, stored_text
 from members.actors import Actor
 from members.models import Dealer
 from vehicles.models import Vehicle
@@ -66,7 +66,10 @@ def _redemption_actor_columns(actor: Actor | None) -> dict:
     and the partner key, if a key made it. The advisor is its own field."""
     if actor is None:
         return {"actor_label": "", "api_key_id": None}
-    return {"actor_label": actor.label[:80], "api_key_id": actor.api_key_id}
+    return {
+        "actor_label": fit_to_column(Redemption, "actor_label", actor.label),
+        "api_key_id": actor.api_key_id,
+    }
 
 
 def _after_use(redemption: Redemption, now: datetime) -> None:
@@ -99,6 +102,7 @@ def redemption_redeem(
     office, why)."""
     now = now or timezone.now()
     mileage_km = _clean_mileage(mileage_km)
+    work_order = fit_to_column(Redemption, "work_order", work_order)
     with transaction.atomic():
         vehicle_lock(vehicle.pk)
         locked = voucher_for_update(voucher.pk)
@@ -112,7 +116,7 @@ def redemption_redeem(
             actor=actor,
             idempotency_key=idempotency_key,
             now=now,
-            data={"mileage_km": mileage_km, "work_order": work_order[:40], "channel": channel},
+            data={"mileage_km": mileage_km, "work_order": work_order, "channel": channel},
             reason=reason,
         )
         redemption = Redemption.objects.create(
@@ -124,7 +128,7 @@ def redemption_redeem(
             **_redemption_actor_columns(actor),
             status=Redemption.Status.COMPLETED,
             mileage_km=mileage_km,
-            work_order=work_order[:40],
+            work_order=work_order,
             idempotency_key=idempotency_key,
             started_at=now,
             completed_at=now,
@@ -151,6 +155,7 @@ def redemption_start(
     """Start a service: hold one use of the voucher; other terminals see it as held."""
     now = now or timezone.now()
     mileage_km = _clean_mileage(mileage_km)
+    work_order = fit_to_column(Redemption, "work_order", work_order)
     with transaction.atomic():
         vehicle_lock(vehicle.pk)
         locked = voucher_for_update(voucher.pk)
@@ -174,7 +179,7 @@ def redemption_start(
             **_redemption_actor_columns(actor),
             status=Redemption.Status.HELD,
             mileage_km=mileage_km,
-            work_order=work_order[:40],
+            work_order=work_order,
             idempotency_key=idempotency_key,
             started_at=now,
         )
@@ -217,7 +222,7 @@ def redemption_complete(
         if mileage_km is not None:
             locked.mileage_km = mileage_km
         if work_order is not None:
-            locked.work_order = work_order[:40]
+            locked.work_order = fit_to_column(Redemption, "work_order", work_order)
         entry = voucher_complete_hold(
             voucher=voucher,
             vehicle=locked.vehicle,
@@ -308,7 +313,7 @@ def redemption_reverse(
         locked.status = Redemption.Status.REVERSED
         locked.reversed_at = now
         locked.reversed_by_id = actor.user_id if actor is not None else None
-        locked.reversal_reason = reason.strip()[:300]
+        locked.reversal_reason = fit_to_column(Redemption, "reversal_reason", reason.strip())
         locked.save(update_fields=["status", "reversed_at", "reversed_by", "reversal_reason"])
         signals.redemption_reversed.send(Redemption, redemption=locked)
     return locked

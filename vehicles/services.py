@@ -5,6 +5,7 @@ from datetime import date, datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from config.stored_text import fit_to_column
 from members.models import Dealer, Member
 
 from . import signals
@@ -235,6 +236,6 @@ def _decide(request: BindingRequest, status: str, actor, reason: str, now: datet
     request.status = status
     request.decided_at = now
     request.decided_by = actor if getattr(actor, "is_authenticated", False) else None
-    request.decision_reason = reason[:200]
+    request.decision_reason = fit_to_column(BindingRequest, "decision_reason", reason)
     request.vehicle = vehicle
     request.save(update_fields=["status", "decided_at", "decided_by", "decision_reason", "vehicle"])

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.errors import DomainError
+from config.stored_text import fit_to_column
 from members.actors import Actor
 from vouchers.models import Voucher, VoucherDefinition
 from vouchers.services import voucher_issue
@@ -191,7 +192,7 @@ def _serve(campaign_id: int, recipient_id: int, now: datetime) -> None:
             )
             recipient.notification = notification
         recipient.status = RecipientStatus.SKIPPED if reason else RecipientStatus.DONE
-        recipient.reason = str(reason)[:200]
+        recipient.reason = fit_to_column(CampaignRecipient, "reason", reason)
         recipient.processed_at = now
         recipient.save(update_fields=["status", "reason", "notification", "processed_at"])
 

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from config.stored_text import fit_to_column
 from members.models import Member
 
 from ..channels import DeliveryError, OutgoingMessage, channel_backend
@@ -74,21 +75,21 @@ def notification_queue(
                 recipient=recipient,
                 purpose=purpose,
                 body=body,
-                dedup_key=dedup_key[:200],
+                dedup_key=fit_to_column(Notification, "dedup_key", dedup_key),
                 language=language,
-                subject=subject[:200],
+                subject=fit_to_column(Notification, "subject", subject),
                 template_key=template_key,
                 promotional=promotional,
                 not_before=not_before,
                 created_at=now,
                 status=status,
-                skip_reason=skip_reason[:120],
+                skip_reason=fit_to_column(Notification, "skip_reason", skip_reason),
                 campaign=campaign,
                 # Marks the row as handed to a worker, so the dispatcher leaves it alone meanwhile.
                 lease_until=_lease(now) if due else None,
             )
     except IntegrityError:
-        return Notification.objects.get(dedup_key=dedup_key[:200]), False
+        return Notification.objects.get(dedup_key=fit_to_column(Notification, "dedup_key", dedup_key)), False
     if due:
         transaction.on_commit(lambda: _enqueue([notification.pk]))
     return notification, True
@@ -117,7 +118,7 @@ def _claim(notification_id: int, now: datetime) -> Notification | None:
         )
         if refusal:
             notification.status = Status.SKIPPED
-            notification.skip_reason = refusal[:120]
+            notification.skip_reason = fit_to_column(Notification, "skip_reason", refusal)
             notification.lease_until = None
             notification.save(update_fields=["status", "skip_reason", "lease_until"])
             return None
@@ -143,7 +144,7 @@ def _settle(notification: Notification, *, now: datetime, error: DeliveryError |
         if error is None:
             row.status = Status.SENT
             row.sent_at = now
-            row.provider_message_id = provider_id[:120]
+            row.provider_message_id = fit_to_column(Notification, "provider_message_id", provider_id)
             row.last_error = ""
         elif error.permanent or row.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
             row.status = Status.FAILED

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
+from config.stored_text import fit_to_column
 from redemption.partner_models import ApiKey, WebhookEndpoint, WebhookEvent
 
 from .targets import webhook_url_refusal
@@ -79,7 +80,7 @@ def webhook_endpoint_register(
             url=url,
             secret=secret,
             events=sorted(set(events)),
-            description=description[:200],
+            description=fit_to_column(WebhookEndpoint, "description", description),
             idempotency_key=idempotency_key or None,
         )
     return RegisteredEndpoint(endpoint=endpoint, secret=secret)

@@ -581,3 +581,15 @@ def test_a_long_username_is_cut_to_the_label_column_not_refused_by_the_database(
     for redemption in (started, redeemed):
         redemption.refresh_from_db()
         assert redemption.actor_label == f"advisor:sa-{'x' * 140}"[:80]
+
+
+def test_a_long_work_order_is_cut_to_its_column_in_the_redemption_and_the_ledger(vehicle, dealer):
+    long = "WO-" + "9" * 60
+
+    redemption = redemption_redeem(
+        voucher=voucher_for(vehicle), vehicle=vehicle, dealer=dealer, idempotency_key="w", work_order=long
+    )
+
+    redemption.refresh_from_db()
+    assert redemption.work_order == long[:40]
+    assert redemption.redeemed_entry.data["work_order"] == long[:40]

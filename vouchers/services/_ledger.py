@@ -4,6 +4,7 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
+from config.stored_text import fit_to_column
 from members.actors import Actor
 
 from ..exceptions import IdempotencyKeyReused, InvalidTransition, ReasonRequired
@@ -54,7 +55,7 @@ def ledger_actor_columns(actor: Actor | None) -> dict:
     """How a ledger entry stores who acted: the user, if any, and the readable label."""
     if actor is None:
         return {"actor_id": None, "actor_label": ""}
-    return {"actor_id": actor.user_id, "actor_label": actor.label[:80]}
+    return {"actor_id": actor.user_id, "actor_label": fit_to_column(LedgerEntry, "actor_label", actor.label)}
 
 
 def ledger_append(
@@ -92,7 +93,7 @@ def ledger_append(
         uses_left_after=voucher.uses_left,
         **ledger_actor_columns(actor),
         dealer=dealer,
-        reason=reason[:300],
+        reason=fit_to_column(LedgerEntry, "reason", reason),
         idempotency_key=idempotency_key or None,
         data=data or {},
         created_at=now,

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
 from config.errors import DomainError
+from config.stored_text import fit_to_column
 from members.actors import Actor, ActorKind
 from members.models import Member
 from members.phones import phone_normalise
@@ -311,7 +312,7 @@ def issue_batch_submit(
     if identifier_kind not in IDENTIFIER_KINDS:
         raise ValueError(identifier_kind)
     if values is not None:
-        rows = [(n, raw[:200], None, None) for n, raw in values]
+        rows = [(n, fit_to_column(IssueBatchRow, "raw", raw), None, None) for n, raw in values]
     elif vehicle_ids is not None:
         plates = _lookup(Vehicle, "pk", set(vehicle_ids), ("plate",))
         rows = [(i, plates[pk][0], pk, None) for i, pk in enumerate(vehicle_ids, start=1) if pk in plates]
@@ -324,9 +325,9 @@ def issue_batch_submit(
         batch = IssueBatch.objects.create(
             definition=definition,
             source_kind=source_kind,
-            source_label=source_label[:200],
+            source_label=fit_to_column(IssueBatch, "source_label", source_label),
             identifier_kind=identifier_kind,
-            reason=reason[:300],
+            reason=fit_to_column(IssueBatch, "reason", reason),
             status=BatchStatus.CHECKING,
             rows_total=len(rows),
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
@@ -386,12 +387,12 @@ def issue_batch_check(*, batch_id: int) -> IssueBatch:
                 (
                     batch.pk,
                     p.row_number,
-                    p.raw[:200],
+                    fit_to_column(IssueBatchRow, "raw", p.raw),
                     p.vehicle_id if not p.reason else None,
                     p.member_id if not p.reason else None,
                     Row.Status.REJECTED if p.reason else Row.Status.PENDING,
                     p.reason,
-                    str(p.detail)[:200],
+                    fit_to_column(IssueBatchRow, "detail", p.detail),
                 )
                 for p in planned
             ),
@@ -488,7 +489,7 @@ def _process_chunk(batch_id: int, chunk_size: int, now: datetime | None) -> tupl
             _require_issuable(definition, Voucher.Source.BULK)
         except DomainError as exc:
             batch.status = BatchStatus.STOPPED
-            batch.last_error = str(exc.message)[:300]
+            batch.last_error = fit_to_column(IssueBatch, "last_error", exc.message)
             batch.save(update_fields=["status", "last_error"])
             return batch, False
         if batch.status == BatchStatus.QUEUED:
@@ -554,7 +555,11 @@ def _issue_rows(batch: IssueBatch, definition: Definition, rows: list[IssueBatch
     for item in planned:
         row = by_number[item.row_number]
         if item.reason:
-            row.status, row.reason, row.detail = Row.Status.REJECTED, item.reason, str(item.detail)[:200]
+            row.status, row.reason, row.detail = (
+                Row.Status.REJECTED,
+                item.reason,
+                fit_to_column(IssueBatchRow, "detail", item.detail),
+            )
             rejected_rows.append(row)
             continue
         try:
@@ -575,7 +580,7 @@ def _issue_rows(batch: IssueBatch, definition: Definition, rows: list[IssueBatch
             row.status, row.reason, row.detail = (
                 Row.Status.REJECTED,
                 Reason.NOT_ELIGIBLE,
-                str(exc.message)[:200],
+                fit_to_column(IssueBatchRow, "detail", exc.message),
             )
             rejected_rows.append(row)
             continue

@@ -7,6 +7,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.stored_text import fit_to_column
 from members.actors import Actor
 from members.models import Member
 from vehicles.models import Ownership, Vehicle
@@ -151,7 +152,7 @@ def voucher_issue(
                 status_after=v.status,
                 uses_left_after=v.uses_left,
                 **ledger_actor_columns(actor),
-                reason=reason[:300],
+                reason=fit_to_column(LedgerEntry, "reason", reason),
                 idempotency_key=idempotency_key or None,
                 data={"source": source},
                 created_at=now,
@@ -202,7 +203,7 @@ def voucher_build(
         valid_until=valid_until,
         series_index=series_index,
         source=source,
-        external_ref=external_ref[:80],
+        external_ref=fit_to_column(Voucher, "external_ref", external_ref),
         issued_at=now,
         activated_at=activated_at,
         status_changed_at=now,

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.stored_text import fit_to_column
 from members.actors import Actor
 from members.models import Dealer, Member
 from vehicles.models import Vehicle
@@ -334,7 +335,9 @@ def voucher_void(
         locked.status = Status.VOIDED
         # A refund still waiting for a decision cannot be decided on a voided voucher: close it.
         RefundRequest.objects.filter(voucher=locked, status=RefundRequest.Status.PENDING).update(
-            status=RefundRequest.Status.REJECTED, decided_at=now, decision_reason=reason[:300]
+            status=RefundRequest.Status.REJECTED,
+            decided_at=now,
+            decision_reason=fit_to_column(RefundRequest, "decision_reason", reason),
         )
         entry = ledger_append(
             locked,

@@ -5,6 +5,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from config.stored_text import fit_to_column
 from members.actors import Actor
 from members.models import Member
 
@@ -55,7 +56,7 @@ def voucher_refund_request(
         return RefundRequest.objects.create(
             voucher=locked,
             member=member,
-            reason=reason[:300],
+            reason=fit_to_column(RefundRequest, "reason", reason),
             amount_twd=locked.definition.face_value_twd,
             created_at=now,
         )
@@ -115,5 +116,5 @@ def _decide(refund: RefundRequest, status: str, actor: Actor, reason: str, now: 
     refund.status = status
     refund.decided_at = now
     refund.decided_by_id = actor.user_id if actor else None
-    refund.decision_reason = reason[:300]
+    refund.decision_reason = fit_to_column(RefundRequest, "decision_reason", reason)
     refund.save(update_fields=["status", "decided_at", "decided_by", "decision_reason"])
