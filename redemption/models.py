@@ -91,6 +91,10 @@ class Redemption(models.Model):
             models.Index(fields=["status", "started_at"]),
         ]
 
+    # Not stored: the services set it on the redemption they answer when the call was a replay (the same
+    # idempotency key again, or the state already reached) and so changed nothing.
+    replayed = False
+
     def __str__(self) -> str:
         return self.receipt_number
 

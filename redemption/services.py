@@ -84,6 +84,12 @@ def _replay(voucher: Voucher, idempotency_key: str) -> Redemption | None:
     return Redemption.objects.filter(voucher=voucher, idempotency_key=idempotency_key).first()
 
 
+def _replayed(redemption: Redemption) -> Redemption:
+    """Mark the answer of a call that changed nothing (see `Redemption.replayed`)."""
+    redemption.replayed = True
+    return redemption
+
+
 def redemption_redeem(
     *,
     voucher: Voucher,
@@ -107,7 +113,7 @@ def redemption_redeem(
         vehicle_lock(vehicle.pk)
         locked = voucher_for_update(voucher.pk)
         if replay := _replay(locked, idempotency_key):
-            return replay
+            return _replayed(replay)
         actor = _who(advisor, actor)
         entry = voucher_redeem(
             voucher=locked,
@@ -160,7 +166,7 @@ def redemption_start(
         vehicle_lock(vehicle.pk)
         locked = voucher_for_update(voucher.pk)
         if replay := _replay(locked, idempotency_key):
-            return replay
+            return _replayed(replay)
         actor = _who(advisor, actor)
         voucher_hold(
             voucher=locked,
@@ -216,7 +222,7 @@ def redemption_complete(
             locked.status == Redemption.Status.COMPLETED
             and locked.redeemed_entry.idempotency_key == idempotency_key
         ):
-            return locked
+            return _replayed(locked)
         if locked.status != Redemption.Status.HELD:
             raise HoldNotOpen()
         if mileage_km is not None:
@@ -258,7 +264,7 @@ def redemption_cancel(
     with transaction.atomic():
         voucher, locked = _lock_redemption(redemption, dealer)
         if locked.status == Redemption.Status.CANCELLED:
-            return locked
+            return _replayed(locked)
         if locked.status != Redemption.Status.HELD:
             raise HoldNotOpen()
         # The voucher's hold can already have ended without this redemption (a held first-owner
@@ -296,7 +302,7 @@ def redemption_reverse(
     with transaction.atomic():
         voucher, locked = _lock_redemption(redemption, dealer)
         if locked.status == Redemption.Status.REVERSED:
-            return locked
+            return _replayed(locked)
         if locked.status != Redemption.Status.COMPLETED:
             raise RedemptionNotReversible()
         if enforce_window and now - locked.completed_at > settings.REDEMPTION_REVERSAL_WINDOW:

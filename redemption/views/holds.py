@@ -59,7 +59,7 @@ def hold_complete(request, redemption_id: int):
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect(back)
-    if completed.completed_at != now:
+    if completed.replayed:
         messages.info(
             request, _("This service had already been completed with this form; nothing more was used.")
         )
@@ -97,7 +97,7 @@ def hold_cancel(request, redemption_id: int):
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect(back)
-    if cancelled.cancelled_at != now:
+    if cancelled.replayed:
         messages.info(request, _("This service had already been cancelled."))
     else:
         messages.success(request, _("Service cancelled. The held use is back on the voucher."))

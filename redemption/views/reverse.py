@@ -77,7 +77,7 @@ def redemption_reverse_view(request, redemption_id: int):
     except DomainError as exc:
         form.add_error(None, exc.message)
         return _render(request, redemption, form=form, token=request.POST["token"])
-    if reversed_.reversed_at != now:
+    if reversed_.replayed:
         messages.info(request, _("This redemption had already been reversed; nothing changed."))
     else:
         messages.success(request, _("Redemption reversed. The use is back on the voucher."))

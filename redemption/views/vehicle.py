@@ -134,7 +134,7 @@ def voucher_use(request, vehicle_id: int, voucher_id: int):
         # A replay of a form submitted while this user worked for another dealer.
         messages.error(request, _("This form was already submitted at another dealer. Nothing was recorded."))
         return redirect(back)
-    if redemption.started_at != now:
+    if redemption.replayed:
         messages.info(
             request,
             _("This form had already been submitted, so nothing more was used. This is the first receipt."),

@@ -593,3 +593,49 @@ def test_a_long_work_order_is_cut_to_its_column_in_the_redemption_and_the_ledger
     redemption.refresh_from_db()
     assert redemption.work_order == long[:40]
     assert redemption.redeemed_entry.data["work_order"] == long[:40]
+
+
+# --- replays: the services say so; callers need not compare timestamps ------------------------------
+
+
+def test_redeem_and_start_say_whether_the_call_was_a_replay(vehicle, dealer):
+    voucher = voucher_for(vehicle, uses_per_voucher=3)
+    first = redemption_redeem(voucher=voucher, vehicle=vehicle, dealer=dealer, idempotency_key="r", now=T0)
+    # The same moment again: only the service can tell the replay from a new redemption.
+    again = redemption_redeem(voucher=voucher, vehicle=vehicle, dealer=dealer, idempotency_key="r", now=T0)
+    held = redemption_start(voucher=voucher, vehicle=vehicle, dealer=dealer, idempotency_key="s", now=T0)
+    held_again = redemption_start(voucher=voucher, vehicle=vehicle, dealer=dealer, idempotency_key="s")
+
+    assert (first.replayed, again.replayed, again.pk) == (False, True, first.pk)
+    assert (held.replayed, held_again.replayed, held_again.pk) == (False, True, held.pk)
+    assert Redemption.objects.get(pk=first.pk).replayed is False
+
+
+def test_complete_cancel_and_reverse_say_whether_the_call_was_a_replay(vehicle, dealer):
+    voucher = voucher_for(vehicle, uses_per_voucher=3)
+    to_complete = redemption_start(voucher=voucher, vehicle=vehicle, dealer=dealer, idempotency_key="a")
+    completed = redemption_complete(redemption=to_complete, idempotency_key="c", now=T0)
+    assert (
+        completed.replayed,
+        redemption_complete(redemption=to_complete, idempotency_key="c").replayed,
+    ) == (
+        False,
+        True,
+    )
+
+    to_cancel = redemption_start(voucher=voucher, vehicle=vehicle, dealer=dealer, idempotency_key="b")
+    assert redemption_cancel(redemption=to_cancel, now=T0).replayed is False
+    assert redemption_cancel(redemption=to_cancel, now=T0).replayed is True
+
+    assert redemption_reverse(redemption=completed, reason="wrong car", now=T0).replayed is False
+    assert redemption_reverse(redemption=completed, reason="wrong car", now=T0).replayed is True
+
+
+def test_a_ledger_replay_is_marked_on_the_entry(vehicle):
+    from vouchers.services import voucher_void
+
+    voucher = voucher_for(vehicle)
+    first = voucher_void(voucher=voucher, reason="duplicate", idempotency_key="v")
+    again = voucher_void(voucher=voucher, reason="duplicate", idempotency_key="v")
+
+    assert (first.replayed, again.replayed, again.pk) == (False, True, first.pk)

@@ -36,6 +36,8 @@ def ledger_replay(voucher: Voucher, idempotency_key: str | None, kind: str) -> L
     entry = LedgerEntry.objects.filter(voucher=voucher, idempotency_key=idempotency_key).first()
     if entry is not None and entry.kind != kind:
         raise IdempotencyKeyReused()
+    if entry is not None:
+        entry.replayed = True
     return entry
 
 
