@@ -12,36 +12,21 @@ from config.stored_text import stored_text
 from members.actors import Actor
 
 from ..access import counter_view
-from ..exceptions import FormTokenExpired, FormTokenInvalid
 from ..forms import CompleteForm
 from ..presentation import CANCEL_ACTION, COMPLETE_ACTION, redemption_target
 from ..services import redemption_cancel, redemption_complete
-from ..tokens import form_token_read
-from ._common import receipt_url, refused, vehicle_url
+from ..tokens import form_token_posted
+from ._common import form_token_refusals, receipt_url, vehicle_url
 from .receipt import render_receipt, scoped_redemption_or_404
-
-
-def _read_token(request, redemption, action):
-    return form_token_read(
-        request.POST.get("token"),
-        user_id=request.user.pk,
-        action=action,
-        target=redemption_target(redemption.pk),
-    )
 
 
 @require_POST
 @counter_view
+@form_token_refusals(back=receipt_url)
 def hold_complete(request, redemption_id: int):
     redemption = scoped_redemption_or_404(request, redemption_id)
     back = receipt_url(redemption.pk)
-    try:
-        token = _read_token(request, redemption, COMPLETE_ACTION)
-    except FormTokenExpired as exc:
-        messages.error(request, exc.message)
-        return redirect(back)
-    except FormTokenInvalid as exc:
-        return refused(request, exc.message, back_url=back)
+    token = form_token_posted(request, action=COMPLETE_ACTION, target=redemption_target(redemption.pk))
     form = CompleteForm(request.POST, mileage_known=redemption.mileage_km is not None)
     if not form.is_valid():
         return render_receipt(request, redemption, complete_form=form, complete_token=request.POST["token"])
@@ -75,16 +60,11 @@ def hold_complete(request, redemption_id: int):
 
 @require_POST
 @counter_view
+@form_token_refusals(back=receipt_url)
 def hold_cancel(request, redemption_id: int):
     redemption = scoped_redemption_or_404(request, redemption_id)
     back = receipt_url(redemption.pk)
-    try:
-        _read_token(request, redemption, CANCEL_ACTION)
-    except FormTokenExpired as exc:
-        messages.error(request, exc.message)
-        return redirect(back)
-    except FormTokenInvalid as exc:
-        return refused(request, exc.message, back_url=back)
+    form_token_posted(request, action=CANCEL_ACTION, target=redemption_target(redemption.pk))
     now = timezone.now()
     try:
         cancelled = redemption_cancel(
