@@ -4,6 +4,7 @@ from datetime import date
 
 from django.db import transaction
 
+from .locks import member_for_update
 from .models import Channel, ConsentChange, Dealer, DealerStaff, Language, Member, Tier
 from .phones import phone_normalise
 
@@ -42,7 +43,7 @@ def member_update_preferences(
         raise ValueError(language)
     changes = []
     with transaction.atomic():
-        locked = Member.objects.select_for_update().get(pk=member.pk)
+        locked = member_for_update(member.pk)
         fields = []
         for kind, (field, value) in wanted.items():
             if value is None or getattr(locked, field) == value:

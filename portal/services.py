@@ -25,6 +25,7 @@ from members.ratelimit import ratelimit_hit
 from members.services import member_get_or_create
 
 from .exceptions import LoginCodeInvalid, LoginCodeWrong, SignInRegionNotServed
+from .locks import open_login_code_for_update
 from .models import LoginCode
 
 CODE_DIGITS = 6
@@ -131,7 +132,7 @@ def login_code_verify(
     typed = login_code_clean(code)
     refusal: Exception | None = None
     with transaction.atomic():
-        row = LoginCode.objects.select_for_update().filter(phone=e164, closed_at__isnull=True).first()
+        row = open_login_code_for_update(e164)
         if row is None:
             refusal = LoginCodeInvalid()
         elif now >= row.expires_at:

@@ -17,8 +17,9 @@ from django.utils.translation import gettext_lazy as _
 from config.stored_text import fit_to_column, stored_text
 from members.actors import Actor
 from members.models import Dealer
+from vehicles.locks import vehicle_for_update
 from vehicles.models import Vehicle
-from vehicles.services import vehicle_lock, vehicle_record_mileage, vehicle_record_visit
+from vehicles.services import vehicle_record_mileage, vehicle_record_visit
 from vouchers.models import Voucher
 from vouchers.services import (
     voucher_complete_hold,
@@ -37,6 +38,7 @@ from .exceptions import (
     RedemptionNotReversible,
     ReversalWindowPassed,
 )
+from .locks import redemption_for_update
 from .models import Redemption
 
 MAX_MILEAGE_KM = 2_000_000
@@ -110,7 +112,7 @@ def redemption_redeem(
     mileage_km = _clean_mileage(mileage_km)
     work_order = fit_to_column(Redemption, "work_order", work_order)
     with transaction.atomic():
-        vehicle_lock(vehicle.pk)
+        vehicle_for_update(vehicle.pk)
         locked = voucher_for_update(voucher.pk)
         if replay := _replay(locked, idempotency_key):
             return _replayed(replay)
@@ -163,7 +165,7 @@ def redemption_start(
     mileage_km = _clean_mileage(mileage_km)
     work_order = fit_to_column(Redemption, "work_order", work_order)
     with transaction.atomic():
-        vehicle_lock(vehicle.pk)
+        vehicle_for_update(vehicle.pk)
         locked = voucher_for_update(voucher.pk)
         if replay := _replay(locked, idempotency_key):
             return _replayed(replay)
@@ -192,11 +194,9 @@ def redemption_start(
 
 
 def _lock_redemption(redemption: Redemption, dealer: Dealer | None) -> tuple[Voucher, Redemption]:
-    vehicle_lock(redemption.vehicle_id)
+    vehicle_for_update(redemption.vehicle_id)
     voucher = voucher_for_update(redemption.voucher_id)
-    locked = (
-        Redemption.objects.select_for_update(of=("self",)).select_related("vehicle").get(pk=redemption.pk)
-    )
+    locked = redemption_for_update(redemption.pk)
     if dealer is not None and locked.dealer_id != dealer.pk:
         raise RedemptionNotFound()
     return voucher, locked

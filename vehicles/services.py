@@ -11,11 +11,13 @@ from members.models import Dealer, Member
 from . import signals
 from .exceptions import AlreadyOwner, BindingRequestClosed, DuplicateVehicle, VehicleNotFound
 from .identifiers import plate_normalise, vin_parse
+from .locks import (
+    binding_request_for_update,
+    current_ownership_for_update,
+    vehicle_by_identity_for_update,
+    vehicle_for_update,
+)
 from .models import AuthorisedDriver, BindingRequest, MileageReading, Ownership, Vehicle, VehicleModel
-
-
-def vehicle_lock(vehicle_id: int) -> Vehicle:
-    return Vehicle.objects.select_for_update(of=("self",)).get(pk=vehicle_id)
 
 
 def vehicle_register(
@@ -69,8 +71,8 @@ def vehicle_transfer_ownership(
     """End the current ownership and start `new_owner`'s. Receivers void first-owner vouchers."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = vehicle_lock(vehicle.pk)
-        current = Ownership.objects.select_for_update().current().filter(vehicle=locked).first()
+        locked = vehicle_for_update(vehicle.pk)
+        current = current_ownership_for_update(locked)
         if current is not None and current.member_id == new_owner.pk:
             raise AlreadyOwner()
         previous_owner = None
@@ -101,7 +103,7 @@ def vehicle_authorise_driver(
 ) -> AuthorisedDriver:
     now = now or timezone.now()
     with transaction.atomic():
-        locked = vehicle_lock(vehicle.pk)
+        locked = vehicle_for_update(vehicle.pk)
         existing = AuthorisedDriver.objects.current().filter(vehicle=locked, member=member).first()
         if existing:
             return existing
@@ -124,7 +126,7 @@ def vehicle_record_mileage(
     if km < 0:
         raise ValueError("km")
     with transaction.atomic():
-        locked = vehicle_lock(vehicle.pk)
+        locked = vehicle_for_update(vehicle.pk)
         reading = MileageReading.objects.create(vehicle=locked, km=km, recorded_at=now, source=source)
         if km > locked.last_mileage_km:
             locked.last_mileage_km = km
@@ -144,7 +146,7 @@ def vehicle_mark_delivered(*, vehicle: Vehicle, delivery_date: date, now: dateti
     """Set the delivery (invoice) date; announces vehicle_delivered for event-triggered issuance."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = vehicle_lock(vehicle.pk)
+        locked = vehicle_for_update(vehicle.pk)
         first_time = locked.delivery_date is None
         locked.delivery_date = delivery_date
         locked.save(update_fields=["delivery_date"])
@@ -166,9 +168,7 @@ def binding_request_submit(*, member: Member, vin: str, plate: str, now: datetim
     parsed_vin = vin_parse(vin).vin
     key = plate_normalise(plate).replace("-", "")
     with transaction.atomic():
-        vehicle = (
-            Vehicle.objects.select_for_update(of=("self",)).filter(vin=parsed_vin, plate_key=key).first()
-        )
+        vehicle = vehicle_by_identity_for_update(vin=parsed_vin, plate_key=key)
         if vehicle is not None:
             if Ownership.objects.current().filter(vehicle=vehicle, member=member).exists() or (
                 AuthorisedDriver.objects.current().filter(vehicle=vehicle, member=member).exists()
@@ -198,7 +198,7 @@ def binding_request_approve(
     """Operations approve: the member becomes the owner (ownership transfers) or an authorised driver."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = BindingRequest.objects.select_for_update().get(pk=request.pk)
+        locked = binding_request_for_update(request.pk)
         if locked.status != BindingRequest.Status.PENDING:
             raise BindingRequestClosed()
         vehicle = locked.vehicle or Vehicle.objects.filter(vin=locked.vin).first()
@@ -225,7 +225,7 @@ def binding_request_reject(
 ) -> BindingRequest:
     now = now or timezone.now()
     with transaction.atomic():
-        locked = BindingRequest.objects.select_for_update().get(pk=request.pk)
+        locked = binding_request_for_update(request.pk)
         if locked.status != BindingRequest.Status.PENDING:
             raise BindingRequestClosed()
         _decide(locked, BindingRequest.Status.REJECTED, actor, reason, now, locked.vehicle)

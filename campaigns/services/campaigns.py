@@ -21,6 +21,7 @@ from vouchers.models import Voucher, VoucherDefinition
 from vouchers.services import voucher_issue
 
 from ..exceptions import CampaignIncomplete, CampaignNotEditable
+from ..locks import campaign_for_update, recipient_for_update
 from ..messages import MessageTemplateError, template_check
 from ..models import Campaign, CampaignRecipient, CampaignVoucher, Notification
 from ..selectors import segment_audience
@@ -57,7 +58,7 @@ def campaign_problems(campaign: Campaign) -> list[str]:
 
 
 def _locked(campaign: Campaign) -> Campaign:
-    return Campaign.objects.select_for_update().get(pk=campaign.pk)
+    return campaign_for_update(campaign.pk)
 
 
 def campaign_schedule(
@@ -123,11 +124,7 @@ def _freeze_audience(campaign: Campaign) -> int:
 def _serve(campaign_id: int, recipient_id: int, now: datetime) -> None:
     with transaction.atomic():
         campaign = _locked(Campaign(pk=campaign_id))
-        recipient = (
-            CampaignRecipient.objects.select_for_update(of=("self",))
-            .select_related("member", "vehicle__model")
-            .get(pk=recipient_id)
-        )
+        recipient = recipient_for_update(recipient_id)
         if recipient.status != RecipientStatus.PENDING or campaign.status != Status.RUNNING:
             return
         vouchers: list[Voucher] = []

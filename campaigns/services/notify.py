@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, override
 
 from config.stored_text import fit_to_column
+from members.locks import members_for_update
 from members.models import Member
 
 from ..messages import message_render, template_source, templates_all
@@ -162,6 +163,5 @@ def _promotional_counts_locked(member_ids: set[int], now: datetime) -> Counter:
         return Counter()
     # no_key: enough to serialise the counting (it conflicts with itself) without holding up other
     # transactions' inserts that reference these members.
-    locked = Member.objects.select_for_update(no_key=True).filter(pk__in=member_ids).order_by("pk")
-    list(locked.values_list("pk"))
+    members_for_update(member_ids)
     return promotional_sent_this_week(member_ids, now)

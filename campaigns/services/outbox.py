@@ -20,6 +20,7 @@ from members.models import Member
 
 from ..channels import DeliveryError, OutgoingMessage, channel_backend
 from ..exceptions import NotificationNotRetryable, SignInCodeNotRetryable
+from ..locks import notification_for_update
 from ..models import Notification
 from ..redact import codes_masked
 from .optout import opt_out_headers
@@ -98,11 +99,7 @@ def notification_queue(
 def _claim(notification_id: int, now: datetime) -> Notification | None:
     """Take the row for sending, or decide it needs no sending now. None: nothing to send."""
     with transaction.atomic():
-        notification = (
-            Notification.objects.select_for_update(of=("self",))
-            .select_related("member")
-            .get(pk=notification_id)
-        )
+        notification = notification_for_update(notification_id, with_member=True)
         if notification.status not in (Status.PENDING, Status.SENDING):
             return None  # sent, failed or skipped: final
         if (
@@ -137,7 +134,7 @@ def _claim(notification_id: int, now: datetime) -> Notification | None:
 
 def _settle(notification: Notification, *, now: datetime, error: DeliveryError | None, provider_id: str = ""):
     with transaction.atomic():
-        row = Notification.objects.select_for_update(of=("self",)).get(pk=notification.pk)
+        row = notification_for_update(notification.pk)
         if row.status != Status.SENDING or row.attempts != notification.attempts:
             return row  # the lease ran out and another attempt has taken over
         row.lease_until = None
@@ -221,7 +218,7 @@ def notification_retry(*, notification: Notification, now: datetime | None = Non
     """Operations send a failed or skipped message again (a fresh set of attempts)."""
     now = now or timezone.now()
     with transaction.atomic():
-        row = Notification.objects.select_for_update(of=("self",)).get(pk=notification.pk)
+        row = notification_for_update(notification.pk)
         if row.status not in (Status.FAILED, Status.SKIPPED):
             raise NotificationNotRetryable()
         if row.purpose == Notification.Purpose.LOGIN_CODE:

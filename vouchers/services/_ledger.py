@@ -1,32 +1,15 @@
-"""Row locks and the ledger: the two primitives every voucher use case is built on."""
+"""The ledger, the primitive every voucher use case is built on (with the row locks of `..locks`)."""
 
 from datetime import datetime
-
-from django.db.models import QuerySet
 
 from config.stored_text import fit_to_column
 from members.actors import Actor
 
 from ..exceptions import IdempotencyKeyReused, InvalidTransition, ReasonRequired
+from ..locks import voucher_for_update, vouchers_for_update  # noqa: F401  (imported from here)
 from ..models import LedgerEntry, Voucher
 
 Status = Voucher.Status
-
-
-def voucher_for_update(voucher_id: int) -> Voucher:
-    """Lock one voucher row for the rest of the transaction (its definition is read, not locked)."""
-    return (
-        Voucher.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("definition")
-        .get(pk=voucher_id)
-    )
-
-
-def vouchers_for_update(queryset: QuerySet[Voucher]) -> list[Voucher]:
-    """Lock several vouchers, always in primary-key order so two jobs cannot deadlock."""
-    return list(
-        queryset.select_for_update(no_key=True, of=("self",)).select_related("definition").order_by("pk")
-    )
 
 
 def ledger_replay(voucher: Voucher, idempotency_key: str | None, kind: str) -> LedgerEntry | None:

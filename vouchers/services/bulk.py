@@ -33,10 +33,11 @@ from vehicles.models import Ownership, Vehicle
 
 from .. import signals
 from ..exceptions import HolderMissing
+from ..locks import definition_for_update, issue_batch_for_update, issue_batch_rows_for_update
 from ..models import IssueBatch, IssueBatchRow, LedgerEntry, Voucher, VoucherDefinition
 from ._copy import objects_insert, rows_insert
 from ._ledger import ledger_actor_columns, require_reason
-from .issuance import _require_issuable, definition_for_update, voucher_build
+from .issuance import _require_issuable, voucher_build
 
 Definition = VoucherDefinition
 Holder = Definition.HolderType
@@ -361,9 +362,7 @@ def issue_batch_check(*, batch_id: int) -> IssueBatch:
     with transaction.atomic():
         # The batch only: the definition is read, not locked (issuing re-checks it under its lock),
         # so claims and partner issues of it go on while a large file is checked.
-        batch = (
-            IssueBatch.objects.select_for_update(of=("self",)).select_related("definition").get(pk=batch_id)
-        )
+        batch = issue_batch_for_update(batch_id)
         if batch.status != BatchStatus.CHECKING:
             return batch
         stored = list(
@@ -418,7 +417,7 @@ def issue_batch_confirm(*, batch: IssueBatch, actor=None, now: datetime | None =
     """Queue a checked batch for issuance. Confirming again changes nothing and queues nothing."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = IssueBatch.objects.select_for_update().get(pk=batch.pk)
+        locked = issue_batch_for_update(batch.pk)
         if locked.status != BatchStatus.PREPARED:
             return locked
         _require_issuable(locked.definition, Voucher.Source.BULK)
@@ -433,7 +432,7 @@ def issue_batch_confirm(*, batch: IssueBatch, actor=None, now: datetime | None =
 def issue_batch_cancel(*, batch: IssueBatch) -> IssueBatch:
     """Drop a checked batch that was not confirmed."""
     with transaction.atomic():
-        locked = IssueBatch.objects.select_for_update().get(pk=batch.pk)
+        locked = issue_batch_for_update(batch.pk)
         if locked.status == BatchStatus.PREPARED:
             locked.status = BatchStatus.CANCELLED
             locked.save(update_fields=["status"])
@@ -443,7 +442,7 @@ def issue_batch_cancel(*, batch: IssueBatch) -> IssueBatch:
 def issue_batch_resume(*, batch: IssueBatch) -> IssueBatch:
     """Queue the remaining rows again (after a stop, or a worker lost with its task)."""
     with transaction.atomic():
-        locked = IssueBatch.objects.select_for_update().get(pk=batch.pk)
+        locked = issue_batch_for_update(batch.pk)
         if locked.status == BatchStatus.CHECKING:
             _enqueue_check(locked.pk)
             return locked
@@ -481,7 +480,7 @@ def issue_batch_process(
 def _process_chunk(batch_id: int, chunk_size: int, now: datetime | None) -> tuple[IssueBatch, bool]:
     now = now or timezone.now()
     with transaction.atomic():
-        batch = IssueBatch.objects.select_for_update().get(pk=batch_id)
+        batch = issue_batch_for_update(batch_id)
         if batch.status not in (BatchStatus.QUEUED, BatchStatus.RUNNING):
             return batch, False
         definition = definition_for_update(batch.definition_id)
@@ -495,11 +494,8 @@ def _process_chunk(batch_id: int, chunk_size: int, now: datetime | None) -> tupl
         if batch.status == BatchStatus.QUEUED:
             batch.status = BatchStatus.RUNNING
             batch.started_at = batch.started_at or now
-        rows = list(
-            IssueBatchRow.objects.select_for_update(of=("self",))
-            .filter(batch=batch, status=Row.Status.PENDING)
-            .select_related("vehicle")
-            .order_by("row_number")[:chunk_size]
+        rows = issue_batch_rows_for_update(
+            IssueBatchRow.objects.filter(batch=batch, status=Row.Status.PENDING), chunk_size
         )
         if not rows:
             batch.status = BatchStatus.DONE

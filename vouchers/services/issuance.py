@@ -23,6 +23,7 @@ from ..exceptions import (
     InvalidQuantity,
     StockExhausted,
 )
+from ..locks import definition_for_update, order_for_update
 from ..models import LedgerEntry, Order, Voucher, VoucherDefinition
 from ..validity import MissingDeliveryDate, validity_window
 from ._ledger import ledger_actor_columns
@@ -40,10 +41,6 @@ _SOURCE_CHANNEL = {
     Source.API: "channel_api",
     Source.BUNDLE: "channel_bundle",
 }
-
-
-def definition_for_update(definition_id: int) -> VoucherDefinition:
-    return VoucherDefinition.objects.select_for_update(no_key=True, of=("self",)).get(pk=definition_id)
 
 
 def _require_issuable(definition: VoucherDefinition, source: str) -> None:
@@ -301,7 +298,7 @@ def order_approve(*, order: Order, actor: Actor | None = None, now: datetime | N
     """Approve an order (payment confirmed) and issue its pack's vouchers; a second call issues nothing."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = Order.objects.select_for_update().get(pk=order.pk)
+        locked = order_for_update(order.pk)
         if locked.status == Order.Status.APPROVED:
             return list(locked.vouchers.order_by("pk"))
         if locked.status != Order.Status.PENDING:

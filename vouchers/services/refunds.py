@@ -10,6 +10,7 @@ from members.actors import Actor
 from members.models import Member
 
 from ..exceptions import InvalidTransition, RefundNotAllowed
+from ..locks import refund_request_for_update
 from ..models import LedgerEntry, RefundRequest, Voucher
 from ._ledger import ledger_append, ledger_replay, require_reason, require_status, voucher_for_update
 
@@ -64,7 +65,7 @@ def voucher_refund_request(
 
 def _pending_for_update(refund: RefundRequest) -> tuple[RefundRequest, Voucher]:
     voucher = voucher_for_update(refund.voucher_id)
-    locked = RefundRequest.objects.select_for_update().get(pk=refund.pk)
+    locked = refund_request_for_update(refund.pk)
     if locked.status != RefundRequest.Status.PENDING:
         raise InvalidTransition(status=locked.get_status_display())
     require_status(voucher, Status.LOCKED)
