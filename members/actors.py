@@ -12,31 +12,24 @@ It lives in members, the lowest app, because every party it can name is known fr
 
 from dataclasses import dataclass
 
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 
-class ActorKind:
+class ActorKind(models.TextChoices):
     """The kinds of actor; each value is also the prefix of the stored label."""
 
-    OPERATIONS = "admin"
-    ADVISOR = "advisor"
-    OWNER = "owner"
-    API_KEY = "api"
-    SYSTEM = "system"
-
-    labels = {
-        OPERATIONS: pgettext_lazy("actor", "Operations"),
-        ADVISOR: _("Advisor"),
-        OWNER: _("Owner"),
-        API_KEY: _("Partner API"),
-        SYSTEM: pgettext_lazy("actor", "System"),
-    }
+    OPERATIONS = "admin", pgettext_lazy("actor", "Operations")
+    ADVISOR = "advisor", _("Advisor")
+    OWNER = "owner", _("Owner")
+    API_KEY = "api", _("Partner API")
+    SYSTEM = "system", pgettext_lazy("actor", "System")
 
 
 @dataclass(frozen=True)
 class Actor:
-    kind: str
+    kind: ActorKind | str  # "" only for a stored label of no known kind (read back for display)
     # The person or system's name as recorded: a username, an API key's name, a job's name.
     name: str = ""
     user_id: int | None = None
@@ -70,24 +63,19 @@ class Actor:
         """A job or a rule of the system; `user` when a person's action set it off."""
         return cls(ActorKind.SYSTEM, name=job, user_id=getattr(user, "pk", None) if user else None)
 
-    # --- questions ------------------------------------------------------------------------------
-
-    def is_api_key(self, api_key_id: int) -> bool:
-        return self.kind == ActorKind.API_KEY and self.api_key_id == api_key_id
-
     # --- storing and showing ----------------------------------------------------------------------
 
     @property
     def label(self) -> str:
         """The stored, human-readable form (`actor_label` columns)."""
-        return f"{self.kind}:{self.name}"
+        return f"{getattr(self.kind, 'value', self.kind)}:{self.name}"
 
     @property
     def display(self) -> str:
         """Who, in the reader's language."""
-        kind = ActorKind.labels.get(self.kind)
-        if kind is None:
+        if self.kind not in ActorKind.values:
             return self.name
+        kind = ActorKind(self.kind).label
         if not self.name:
             return str(kind)
         return pgettext_lazy("actor", "%(kind)s: %(name)s") % {"kind": kind, "name": self.name}
@@ -97,9 +85,9 @@ class Actor:
         """Read a stored label back, to show it. Never decide anything on what this returns: the ids
         of kinds other than users are not stored in the label."""
         kind, sep, name = (label or "").partition(":")
-        if not sep or kind not in ActorKind.labels:
+        if not sep or kind not in ActorKind.values:
             return cls(kind="", name=label or "", user_id=user_id)
-        return cls(kind=kind, name=name, user_id=user_id)
+        return cls(kind=ActorKind(kind), name=name, user_id=user_id)
 
     def __str__(self) -> str:
         return self.label
