@@ -46,6 +46,7 @@ class LoginThrottled(DomainError):
     """Too many wrong passwords for one account from one address: that pair waits, nobody else does."""
 
     code = "login_throttled"
+    title = _("Too many wrong passwords")
     default_message = _(
         "Too many wrong passwords for this account from this address. You can try again at %(retry_at)s "
         "(Taiwan time)."

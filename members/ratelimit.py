@@ -11,6 +11,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from config.stored_text import fit_to_column
+
 from .exceptions import RateLimited
 from .models import RateLimitBucket
 
@@ -35,7 +37,7 @@ def ratelimit_count_up(*, key: str, window_seconds: int, now: datetime | None = 
     """Add one to `key`'s count in the current window, in its own short transaction; returns the count."""
     now = now or timezone.now()
     window_start = _window_start(now, window_seconds)
-    key = key[:200]
+    key = fit_to_column(RateLimitBucket, "key", key)
     buckets = RateLimitBucket.objects.filter(key=key, window_start=window_start)
     with transaction.atomic():
         updated = buckets.update(count=F("count") + 1, last_hit_at=now)
@@ -56,7 +58,9 @@ def ratelimit_peek(
     """`key`'s count in the current window and when it last grew, without counting."""
     now = now or timezone.now()
     row = (
-        RateLimitBucket.objects.filter(key=key[:200], window_start=_window_start(now, window_seconds))
+        RateLimitBucket.objects.filter(
+            key=fit_to_column(RateLimitBucket, "key", key), window_start=_window_start(now, window_seconds)
+        )
         .values_list("count", "last_hit_at")
         .first()
     )

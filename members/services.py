@@ -9,6 +9,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from .exceptions import ErasureRequestNotPending, MemberErased
+from .locks import erasure_request_for_update, member_for_update
 from .models import Channel, ConsentChange, Dealer, DealerStaff, ErasureRequest, Language, Member, Tier
 from .phones import phone_normalise
 
@@ -46,7 +47,7 @@ def member_update_preferences(
     if language is not None and language not in Language.values:
         raise ValueError(language)
     with transaction.atomic():
-        locked = Member.objects.select_for_update().get(pk=member.pk)
+        locked = member_for_update(member.pk)
         changes = _preferences_apply(locked, wanted, source=source)
     for _kind, (field, _value) in wanted.items():
         setattr(member, field, getattr(locked, field))
@@ -96,7 +97,7 @@ def erasure_request_create(
     """
     now = now or timezone.now()
     with transaction.atomic():
-        locked = Member.objects.select_for_update().get(pk=member.pk)
+        locked = member_for_update(member.pk)
         if locked.erased_at is not None:
             raise MemberErased()
         pending = ErasureRequest.objects.filter(member=locked, status=ErasureRequest.Status.PENDING).first()
@@ -115,7 +116,7 @@ def erasure_request_refuse(
     """Operations decline a pending request (e.g. a dispute that needs the data); the owner sees it."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = ErasureRequest.objects.select_for_update().get(pk=erasure_request.pk)
+        locked = erasure_request_for_update(erasure_request.pk)
         if locked.status != ErasureRequest.Status.PENDING:
             raise ErasureRequestNotPending()
         locked.status = ErasureRequest.Status.REFUSED
@@ -153,10 +154,10 @@ def member_anonymise(
     """
     now = now or timezone.now()
     with transaction.atomic():
-        request = ErasureRequest.objects.select_for_update().get(pk=erasure_request.pk)
+        request = erasure_request_for_update(erasure_request.pk)
         if request.status != ErasureRequest.Status.PENDING:
             raise ErasureRequestNotPending()
-        member = Member.objects.select_for_update().get(pk=request.member_id)
+        member = member_for_update(request.member_id)
         if member.erased_at is not None:
             raise MemberErased()
         contact = ErasedContact(member, member.phone, member.email, member.line_user_id)

@@ -29,6 +29,7 @@ from vehicles.models import BindingRequest
 from vehicles.services import binding_request_reject, vehicles_forget_registered_phone
 
 from .exceptions import LoginCodeInvalid, LoginCodeWrong, SignInRegionNotServed
+from .locks import open_login_code_for_update
 from .models import LoginCode
 
 CODE_DIGITS = 6
@@ -142,7 +143,7 @@ def login_code_verify(
     typed = login_code_clean(code)
     refusal: Exception | None = None
     with transaction.atomic():
-        row = LoginCode.objects.select_for_update().filter(phone=e164, closed_at__isnull=True).first()
+        row = open_login_code_for_update(e164)
         if row is None:
             refusal = LoginCodeInvalid()
         elif now >= row.expires_at:

@@ -15,8 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
+from config.stored_text import fit_to_column
 from members.models import Dealer
 
+from .locks import api_key_for_update
 from .partner_models import ApiKey, ApiScope
 
 KEY_MARK = "svk"
@@ -99,10 +101,10 @@ def api_key_revoke(*, api_key: ApiKey, reason: str = "", now: datetime | None = 
     """Revoke a key for good; requests with it answer 401 from now on. Revoking twice changes nothing."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = ApiKey.objects.select_for_update().get(pk=api_key.pk)
+        locked = api_key_for_update(api_key.pk)
         if locked.revoked_at is None:
             locked.revoked_at = now
-            locked.revoked_reason = reason.strip()[:200]
+            locked.revoked_reason = fit_to_column(ApiKey, "revoked_reason", reason.strip())
             locked.save(update_fields=["revoked_at", "revoked_reason"])
             locked.webhook_endpoints.update(is_active=False)
     api_key.revoked_at, api_key.revoked_reason = locked.revoked_at, locked.revoked_reason

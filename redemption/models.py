@@ -42,6 +42,15 @@ class Redemption(models.Model):
     )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.COUNTER)
     actor_label = models.CharField(_("by"), max_length=80, blank=True)
+    # The partner key that made it: what a key may later reverse and which webhooks hear of it.
+    api_key = models.ForeignKey(
+        "redemption.ApiKey",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="redemptions",
+        verbose_name=_("API key"),
+    )
     status = models.CharField(_("status"), max_length=20, choices=Status.choices)
     mileage_km = models.PositiveIntegerField(_("mileage (km)"), null=True, blank=True)
     work_order = models.CharField(_("work order"), max_length=40, blank=True)
@@ -91,6 +100,10 @@ class Redemption(models.Model):
             models.Index(fields=["vehicle", "started_at"]),
             models.Index(fields=["status", "started_at"]),
         ]
+
+    # Not stored: the services set it on the redemption they answer when the call was a replay (the same
+    # idempotency key again, or the state already reached) and so changed nothing.
+    replayed = False
 
     def __str__(self) -> str:
         return self.receipt_number

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from members.actors import Actor
 from members.models import Dealer
 
 
@@ -52,9 +53,9 @@ class ApiKey(models.Model):
         return self.revoked_at is None
 
     @property
-    def actor_label(self) -> str:
+    def actor(self) -> Actor:
         """Who did it, in the ledger and on redemptions; names are unique and never change."""
-        return f"api:{self.name}"
+        return Actor.api_key(self)
 
     def has_scope(self, scope: str) -> bool:
         return scope in (self.scopes or [])

@@ -14,16 +14,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from config.stored_text import stored_text
+from config.stored_text import fit_to_column, stored_text
+from members.actors import Actor
 from members.models import Dealer
+from vehicles.locks import vehicle_for_update
 from vehicles.mileage import OdometerReplacement
 from vehicles.models import Vehicle
-from vehicles.services import (
-    vehicle_lock,
-    vehicle_mileage_check,
-    vehicle_record_mileage,
-    vehicle_record_visit,
-)
+from vehicles.services import vehicle_mileage_check, vehicle_record_mileage, vehicle_record_visit
 from vouchers.models import Voucher
 from vouchers.services import (
     voucher_complete_hold,
@@ -42,6 +39,7 @@ from .exceptions import (
     RedemptionNotReversible,
     ReversalWindowPassed,
 )
+from .locks import redemption_for_update
 from .models import Redemption
 
 MAX_MILEAGE_KM = 2_000_000
@@ -59,15 +57,31 @@ def _clean_mileage(mileage_km: int | None) -> int | None:
     return mileage_km
 
 
-def _label(advisor, actor_label: str) -> str:
-    """Who acted, cut to the 80 characters the redemption and the ledger keep (usernames have 150)."""
-    if actor_label:
-        return actor_label[:80]
-    return f"advisor:{advisor.get_username()}"[:80] if advisor is not None else ""
+def _who(advisor, actor: Actor | None) -> Actor | None:
+    """Who acted: the given actor, else the advisor at the counter."""
+    if actor is not None:
+        return actor
+    return Actor.advisor(advisor) if advisor is not None else None
+
+
+def _redemption_actor_columns(actor: Actor | None) -> dict:
+    """How a redemption stores who made it: the readable label (80 characters; usernames have 150)
+    and the partner key, if a key made it. The advisor is its own field."""
+    if actor is None:
+        return {"actor_label": "", "api_key_id": None}
+    return {
+        "actor_label": fit_to_column(Redemption, "actor_label", actor.label),
+        "api_key_id": actor.api_key_id,
+    }
 
 
 def _after_use(
-    redemption: Redemption, now: datetime, *, replacement: OdometerReplacement | None, advisor, label: str
+    redemption: Redemption,
+    now: datetime,
+    *,
+    replacement: OdometerReplacement | None,
+    advisor,
+    actor: Actor | None,
 ) -> None:
     """Record the reading (refused, and the whole use with it, when below the car's last one)."""
     if redemption.mileage_km is not None:
@@ -77,7 +91,7 @@ def _after_use(
             source="redemption",
             replacement=replacement,
             recorded_by=advisor,
-            actor_label=label,
+            actor_label=actor.label if actor else "",
             now=now,
         )
     vehicle_record_visit(vehicle=redemption.vehicle, now=now)
@@ -87,6 +101,12 @@ def _replay(voucher: Voucher, idempotency_key: str) -> Redemption | None:
     return Redemption.objects.filter(voucher=voucher, idempotency_key=idempotency_key).first()
 
 
+def _replayed(redemption: Redemption) -> Redemption:
+    """Mark the answer of a call that changed nothing (see `Redemption.replayed`)."""
+    redemption.replayed = True
+    return redemption
+
+
 def redemption_redeem(
     *,
     voucher: Voucher,
@@ -94,7 +114,7 @@ def redemption_redeem(
     dealer: Dealer,
     idempotency_key: str,
     advisor=None,
-    actor_label: str = "",
+    actor: Actor | None = None,
     channel: str = Redemption.Channel.COUNTER,
     mileage_km: int | None = None,
     odometer_replacement: OdometerReplacement | None = None,
@@ -107,21 +127,21 @@ def redemption_redeem(
     `odometer_replacement` says why (`vehicles.mileage`)."""
     now = now or timezone.now()
     mileage_km = _clean_mileage(mileage_km)
+    work_order = fit_to_column(Redemption, "work_order", work_order)
     with transaction.atomic():
-        vehicle_lock(vehicle.pk)
+        vehicle_for_update(vehicle.pk)
         locked = voucher_for_update(voucher.pk)
         if replay := _replay(locked, idempotency_key):
-            return replay
-        label = _label(advisor, actor_label)
+            return _replayed(replay)
+        actor = _who(advisor, actor)
         entry = voucher_redeem(
             voucher=locked,
             vehicle=vehicle,
             dealer=dealer,
-            actor=advisor,
-            actor_label=label,
+            actor=actor,
             idempotency_key=idempotency_key,
             now=now,
-            data={"mileage_km": mileage_km, "work_order": work_order[:40], "channel": channel},
+            data={"mileage_km": mileage_km, "work_order": work_order, "channel": channel},
             reason=reason,
         )
         redemption = Redemption.objects.create(
@@ -130,16 +150,16 @@ def redemption_redeem(
             dealer=dealer,
             advisor=advisor,
             channel=channel,
-            actor_label=label,
+            **_redemption_actor_columns(actor),
             status=Redemption.Status.COMPLETED,
             mileage_km=mileage_km,
-            work_order=work_order[:40],
+            work_order=work_order,
             idempotency_key=idempotency_key,
             started_at=now,
             completed_at=now,
             redeemed_entry=entry,
         )
-        _after_use(redemption, now, replacement=odometer_replacement, advisor=advisor, label=label)
+        _after_use(redemption, now, replacement=odometer_replacement, advisor=advisor, actor=actor)
         signals.voucher_redeemed.send(Redemption, redemption=redemption)
     return redemption
 
@@ -151,7 +171,7 @@ def redemption_start(
     dealer: Dealer,
     idempotency_key: str,
     advisor=None,
-    actor_label: str = "",
+    actor: Actor | None = None,
     channel: str = Redemption.Channel.COUNTER,
     mileage_km: int | None = None,
     odometer_replacement: OdometerReplacement | None = None,
@@ -165,18 +185,18 @@ def redemption_start(
     """
     now = now or timezone.now()
     mileage_km = _clean_mileage(mileage_km)
+    work_order = fit_to_column(Redemption, "work_order", work_order)
     with transaction.atomic():
-        locked_vehicle = vehicle_lock(vehicle.pk)
+        locked_vehicle = vehicle_for_update(vehicle.pk)
         locked = voucher_for_update(voucher.pk)
         if replay := _replay(locked, idempotency_key):
-            return replay
-        label = _label(advisor, actor_label)
+            return _replayed(replay)
+        actor = _who(advisor, actor)
         voucher_hold(
             voucher=locked,
             vehicle=vehicle,
             dealer=dealer,
-            actor=advisor,
-            actor_label=label,
+            actor=actor,
             idempotency_key=idempotency_key,
             now=now,
         )
@@ -190,7 +210,7 @@ def redemption_start(
                     source="redemption",
                     replacement=odometer_replacement,
                     recorded_by=advisor,
-                    actor_label=label,
+                    actor_label=actor.label if actor else "",
                     now=now,
                 )
         return Redemption.objects.create(
@@ -199,21 +219,19 @@ def redemption_start(
             dealer=dealer,
             advisor=advisor,
             channel=channel,
-            actor_label=label,
+            **_redemption_actor_columns(actor),
             status=Redemption.Status.HELD,
             mileage_km=mileage_km,
-            work_order=work_order[:40],
+            work_order=work_order,
             idempotency_key=idempotency_key,
             started_at=now,
         )
 
 
 def _lock_redemption(redemption: Redemption, dealer: Dealer | None) -> tuple[Voucher, Redemption]:
-    vehicle_lock(redemption.vehicle_id)
+    vehicle_for_update(redemption.vehicle_id)
     voucher = voucher_for_update(redemption.voucher_id)
-    locked = (
-        Redemption.objects.select_for_update(of=("self",)).select_related("vehicle").get(pk=redemption.pk)
-    )
+    locked = redemption_for_update(redemption.pk)
     if dealer is not None and locked.dealer_id != dealer.pk:
         raise RedemptionNotFound()
     return voucher, locked
@@ -225,7 +243,7 @@ def redemption_complete(
     idempotency_key: str,
     dealer: Dealer | None = None,
     advisor=None,
-    actor_label: str = "",
+    actor: Actor | None = None,
     mileage_km: int | None = None,
     odometer_replacement: OdometerReplacement | None = None,
     work_order: str | None = None,
@@ -242,20 +260,19 @@ def redemption_complete(
             locked.status == Redemption.Status.COMPLETED
             and locked.redeemed_entry.idempotency_key == idempotency_key
         ):
-            return locked
+            return _replayed(locked)
         if locked.status != Redemption.Status.HELD:
             raise HoldNotOpen()
         if mileage_km is not None:
             locked.mileage_km = mileage_km
         if work_order is not None:
-            locked.work_order = work_order[:40]
-        label = _label(advisor or locked.advisor, actor_label)
+            locked.work_order = fit_to_column(Redemption, "work_order", work_order)
+        actor = _who(advisor or locked.advisor, actor)
         entry = voucher_complete_hold(
             voucher=voucher,
             vehicle=locked.vehicle,
             dealer=locked.dealer,
-            actor=advisor or locked.advisor,
-            actor_label=label,
+            actor=actor,
             idempotency_key=idempotency_key,
             now=now,
             data={
@@ -269,7 +286,7 @@ def redemption_complete(
         locked.redeemed_entry = entry
         locked.save(update_fields=["status", "completed_at", "redeemed_entry", "mileage_km", "work_order"])
         _after_use(
-            locked, now, replacement=odometer_replacement, advisor=advisor or locked.advisor, label=label
+            locked, now, replacement=odometer_replacement, advisor=advisor or locked.advisor, actor=actor
         )
         signals.voucher_redeemed.send(Redemption, redemption=locked)
     return locked
@@ -279,8 +296,7 @@ def redemption_cancel(
     *,
     redemption: Redemption,
     dealer: Dealer | None = None,
-    actor=None,
-    actor_label: str = "",
+    actor: Actor | None = None,
     reason: str = "",
     now: datetime | None = None,
 ) -> Redemption:
@@ -289,7 +305,7 @@ def redemption_cancel(
     with transaction.atomic():
         voucher, locked = _lock_redemption(redemption, dealer)
         if locked.status == Redemption.Status.CANCELLED:
-            return locked
+            return _replayed(locked)
         if locked.status != Redemption.Status.HELD:
             raise HoldNotOpen()
         # The voucher's hold can already have ended without this redemption (a held first-owner
@@ -298,7 +314,6 @@ def redemption_cancel(
             voucher_release_hold(
                 voucher=voucher,
                 actor=actor,
-                actor_label=_label(actor, actor_label),
                 reason=reason,
                 dealer=locked.dealer,
                 idempotency_key=f"cancel:{locked.pk}",
@@ -314,8 +329,7 @@ def redemption_reverse(
     *,
     redemption: Redemption,
     reason: str,
-    actor=None,
-    actor_label: str = "",
+    actor: Actor | None = None,
     dealer: Dealer | None = None,
     enforce_window: bool = True,
     now: datetime | None = None,
@@ -329,7 +343,7 @@ def redemption_reverse(
     with transaction.atomic():
         voucher, locked = _lock_redemption(redemption, dealer)
         if locked.status == Redemption.Status.REVERSED:
-            return locked
+            return _replayed(locked)
         if locked.status != Redemption.Status.COMPLETED:
             raise RedemptionNotReversible()
         if enforce_window and now - locked.completed_at > settings.REDEMPTION_REVERSAL_WINDOW:
@@ -339,15 +353,14 @@ def redemption_reverse(
             redeemed_entry=locked.redeemed_entry,
             reason=reason,
             actor=actor,
-            actor_label=_label(actor, actor_label),
             dealer=locked.dealer,
             idempotency_key=f"reverse:{locked.pk}",
             now=now,
         )
         locked.status = Redemption.Status.REVERSED
         locked.reversed_at = now
-        locked.reversed_by = actor if getattr(actor, "is_authenticated", False) else None
-        locked.reversal_reason = reason.strip()[:300]
+        locked.reversed_by_id = actor.user_id if actor is not None else None
+        locked.reversal_reason = fit_to_column(Redemption, "reversal_reason", reason.strip())
         locked.save(update_fields=["status", "reversed_at", "reversed_by", "reversal_reason"])
         signals.redemption_reversed.send(Redemption, redemption=locked)
     return locked
@@ -365,7 +378,7 @@ def holds_release_stale(*, older_than: datetime | None = None, now: datetime | N
         try:
             redemption_cancel(
                 redemption=redemption,
-                actor_label="system:hold-timeout",
+                actor=Actor.system("hold-timeout"),
                 reason=stored_text(_("Hold timed out.")),
                 now=now,
             )

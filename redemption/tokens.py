@@ -60,3 +60,12 @@ def form_token_read(
     except signing.SignatureExpired as exc:
         raise FormTokenExpired() from exc
     return FormToken(nonce=nonce)
+
+
+def form_token_posted(request, *, action: str, target: str) -> FormToken:
+    """The token a counter form posted, read for the signed-in user (see `form_token_read`).
+
+    Views read it after their own look-ups (so an unknown or foreign object stays a 404) and leave
+    its refusals to `views._common.form_token_refusals`.
+    """
+    return form_token_read(request.POST.get("token"), user_id=request.user.pk, action=action, target=target)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from members.actors import Actor
 from members.admin.tools import (
     DealerScopedMixin,
     FastListMixin,
@@ -130,7 +131,7 @@ class OrderAdmin(DealerScopedMixin, FastListMixin, ReadOnlyAdminMixin, admin.Mod
                 reference=data["reference"],
                 reason=data["reason"],
                 by_hand=True,
-                actor_label=f"admin:{request.user.get_username()}",
+                actor=Actor.operations(request.user),
             )
             return _("The order was settled and its vouchers issued.")
 

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from config.stored_text import fit_to_column
 from members.models import Dealer, Member
 
 from . import signals
@@ -17,12 +18,14 @@ from .exceptions import (
     VehicleNotFound,
 )
 from .identifiers import plate_normalise, vin_parse
-from .mileage import REPLACEMENT_REASON_MAX_LENGTH, MileageRefusal, OdometerReplacement, mileage_refusal
+from .locks import (
+    binding_request_for_update,
+    current_ownership_for_update,
+    vehicle_by_identity_for_update,
+    vehicle_for_update,
+)
+from .mileage import MileageRefusal, OdometerReplacement, mileage_refusal
 from .models import AuthorisedDriver, BindingRequest, MileageReading, Ownership, Vehicle, VehicleModel
-
-
-def vehicle_lock(vehicle_id: int) -> Vehicle:
-    return Vehicle.objects.select_for_update(of=("self",)).get(pk=vehicle_id)
 
 
 def vehicle_register(
@@ -76,8 +79,8 @@ def vehicle_transfer_ownership(
     """End the current ownership and start `new_owner`'s. Receivers void first-owner vouchers."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = vehicle_lock(vehicle.pk)
-        current = Ownership.objects.select_for_update().current().filter(vehicle=locked).first()
+        locked = vehicle_for_update(vehicle.pk)
+        current = current_ownership_for_update(locked)
         if current is not None and current.member_id == new_owner.pk:
             raise AlreadyOwner()
         previous_owner = None
@@ -108,7 +111,7 @@ def vehicle_authorise_driver(
 ) -> AuthorisedDriver:
     now = now or timezone.now()
     with transaction.atomic():
-        locked = vehicle_lock(vehicle.pk)
+        locked = vehicle_for_update(vehicle.pk)
         existing = AuthorisedDriver.objects.current().filter(vehicle=locked, member=member).first()
         if existing:
             return existing
@@ -159,7 +162,7 @@ def vehicle_record_mileage(
     if km < 0:
         raise ValueError("km")
     with transaction.atomic():
-        locked = vehicle_lock(vehicle.pk)
+        locked = vehicle_for_update(vehicle.pk)
         vehicle_mileage_check(vehicle=locked, km=km, replacement=replacement)
         reading = MileageReading.objects.create(
             vehicle=locked,
@@ -167,11 +170,11 @@ def vehicle_record_mileage(
             recorded_at=now,
             source=source,
             odometer_replaced=replacement is not None,
-            replacement_reason=replacement.reason.strip()[:REPLACEMENT_REASON_MAX_LENGTH]
+            replacement_reason=fit_to_column(MileageReading, "replacement_reason", replacement.reason.strip())
             if replacement
             else "",
             recorded_by=recorded_by if getattr(recorded_by, "is_authenticated", False) else None,
-            actor_label=actor_label[:80],
+            actor_label=fit_to_column(MileageReading, "actor_label", actor_label),
         )
         if replacement is not None or km > locked.last_mileage_km:
             locked.last_mileage_km = km
@@ -191,7 +194,7 @@ def vehicle_mark_delivered(*, vehicle: Vehicle, delivery_date: date, now: dateti
     """Set the delivery (invoice) date; announces vehicle_delivered for event-triggered issuance."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = vehicle_lock(vehicle.pk)
+        locked = vehicle_for_update(vehicle.pk)
         first_time = locked.delivery_date is None
         locked.delivery_date = delivery_date
         locked.save(update_fields=["delivery_date"])
@@ -213,9 +216,7 @@ def binding_request_submit(*, member: Member, vin: str, plate: str, now: datetim
     parsed_vin = vin_parse(vin).vin
     key = plate_normalise(plate).replace("-", "")
     with transaction.atomic():
-        vehicle = (
-            Vehicle.objects.select_for_update(of=("self",)).filter(vin=parsed_vin, plate_key=key).first()
-        )
+        vehicle = vehicle_by_identity_for_update(vin=parsed_vin, plate_key=key)
         if vehicle is not None:
             if Ownership.objects.current().filter(vehicle=vehicle, member=member).exists() or (
                 AuthorisedDriver.objects.current().filter(vehicle=vehicle, member=member).exists()
@@ -245,7 +246,7 @@ def binding_request_approve(
     """Operations approve: the member becomes the owner (ownership transfers) or an authorised driver."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = BindingRequest.objects.select_for_update().get(pk=request.pk)
+        locked = binding_request_for_update(request.pk)
         if locked.status != BindingRequest.Status.PENDING:
             raise BindingRequestClosed()
         vehicle = locked.vehicle or Vehicle.objects.filter(vin=locked.vin).first()
@@ -272,7 +273,7 @@ def binding_request_reject(
 ) -> BindingRequest:
     now = now or timezone.now()
     with transaction.atomic():
-        locked = BindingRequest.objects.select_for_update().get(pk=request.pk)
+        locked = binding_request_for_update(request.pk)
         if locked.status != BindingRequest.Status.PENDING:
             raise BindingRequestClosed()
         _decide(locked, BindingRequest.Status.REJECTED, actor, reason, now, locked.vehicle)
@@ -283,7 +284,7 @@ def _decide(request: BindingRequest, status: str, actor, reason: str, now: datet
     request.status = status
     request.decided_at = now
     request.decided_by = actor if getattr(actor, "is_authenticated", False) else None
-    request.decision_reason = reason[:200]
+    request.decision_reason = fit_to_column(BindingRequest, "decision_reason", reason)
     request.vehicle = vehicle
     request.save(update_fields=["status", "decided_at", "decided_by", "decision_reason", "vehicle"])
 

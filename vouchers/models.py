@@ -533,6 +533,10 @@ class LedgerEntry(models.Model):
         ]
         indexes = [models.Index(fields=["voucher", "kind"]), models.Index(fields=["kind", "created_at"])]
 
+    # Not stored: set by the services on the entry they answer when the call was a replay of an
+    # earlier one with the same idempotency key (nothing was written).
+    replayed = False
+
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.delta:+d}"
 

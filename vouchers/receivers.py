@@ -4,6 +4,7 @@ from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
 from config.stored_text import stored_text
+from members.actors import Actor
 from vehicles import signals as vehicle_signals
 from vehicles.models import Vehicle
 
@@ -35,5 +36,9 @@ def void_first_owner_vouchers(sender, *, vehicle, previous_owner, new_owner, act
         why = f"{why} {reason}"
     for voucher in vouchers:
         voucher_void(
-            voucher=voucher, reason=why, actor=actor, actor_label="system:ownership", now=now, force=True
+            voucher=voucher,
+            reason=why,
+            actor=Actor.system("ownership", user=actor),
+            now=now,
+            force=True,
         )

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from members.actors import Actor
 from members.exceptions import InvalidPhone
 from members.models import Dealer, DealerStaff, Member, Tier
 from members.phones import phone_normalise
@@ -38,9 +39,11 @@ from vouchers.services import (
 from .accounts import DEALERS, DEMO_OWNER_PHONES, DEMO_PASSWORD, FINANCE_USER, OPERATIONS_USER
 from .outreach import outreach_seed
 
+# Who the demo data says acted, where no demo person did.
+DEMO = Actor.system("demo")
+
 D = VoucherDefinition
 # Who the ledger says made the demo history (shown in the back office as it is: one language).
-DEMO_ACTOR = "示範資料"
 SURNAMES = "陳林黃張李王吳劉蔡楊許鄭謝郭洪曾邱廖賴周"
 GIVEN = [
     "志明",
@@ -454,7 +457,7 @@ def _bundles(definitions, owners, cars, now) -> None:
             external_ref=f"DEMO-{i:04d}",
         )
         _demo_payment(order, online=bool(i % 4))
-        order_issue(order=order, actor_label=DEMO_ACTOR, now=now - timedelta(days=200 - i))
+        order_issue(order=order, actor=DEMO, now=now - timedelta(days=200 - i))
 
 
 def _demo_payment(order: Order, *, online: bool) -> None:
@@ -492,7 +495,7 @@ def _vouchers_and_history(rng, definitions, dealers, owners, cars, now, today) -
             member=member,
             vehicle=vehicle,
             now=moment,
-            actor_label=DEMO_ACTOR,
+            actor=DEMO,
         )
 
     for car in cars:
@@ -523,7 +526,7 @@ def _vouchers_and_history(rng, definitions, dealers, owners, cars, now, today) -
         if voucher.status == Voucher.Status.INACTIVE and voucher.pk % 3 == 0:
             moment = max(voucher.issued_at, now - timedelta(days=5))
             if voucher.valid_until is None or moment <= voucher.valid_until:
-                voucher_activate(voucher=voucher, via="operations", actor_label=DEMO_ACTOR, now=moment)
+                voucher_activate(voucher=voucher, via="operations", actor=DEMO, now=moment)
     redemptions = _history(rng, issued, dealers, cars, now)
     refundable = Voucher.objects.filter(
         definition__refundable=True, status=Voucher.Status.ACTIVE, uses_left=F("uses_total")
@@ -538,9 +541,7 @@ def _vouchers_and_history(rng, definitions, dealers, owners, cars, now, today) -
     for voucher in issued[::83]:
         voucher.refresh_from_db()
         if voucher.status in (Voucher.Status.ACTIVE, Voucher.Status.INACTIVE):
-            voucher_void(
-                voucher=voucher, reason="重複發放", actor_label=DEMO_ACTOR, now=now - timedelta(days=2)
-            )
+            voucher_void(voucher=voucher, reason="重複發放", actor=DEMO, now=now - timedelta(days=2))
     vouchers_expire_due(now=now)
     return redemptions
 

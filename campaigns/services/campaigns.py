@@ -15,10 +15,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.errors import DomainError
+from config.stored_text import fit_to_column
+from members.actors import Actor
 from vouchers.models import Voucher, VoucherDefinition
 from vouchers.services import voucher_issue
 
 from ..exceptions import CampaignIncomplete, CampaignNotEditable
+from ..locks import campaign_for_update, recipient_for_update
 from ..messages import MessageTemplateError, template_check
 from ..models import Campaign, CampaignRecipient, CampaignVoucher, Notification
 from ..selectors import segment_audience
@@ -55,7 +58,7 @@ def campaign_problems(campaign: Campaign) -> list[str]:
 
 
 def _locked(campaign: Campaign) -> Campaign:
-    return Campaign.objects.select_for_update().get(pk=campaign.pk)
+    return campaign_for_update(campaign.pk)
 
 
 def campaign_schedule(
@@ -121,11 +124,7 @@ def _freeze_audience(campaign: Campaign) -> int:
 def _serve(campaign_id: int, recipient_id: int, now: datetime) -> None:
     with transaction.atomic():
         campaign = _locked(Campaign(pk=campaign_id))
-        recipient = (
-            CampaignRecipient.objects.select_for_update(of=("self",))
-            .select_related("member", "vehicle__model")
-            .get(pk=recipient_id)
-        )
+        recipient = recipient_for_update(recipient_id)
         if recipient.status != RecipientStatus.PENDING or campaign.status != Status.RUNNING:
             return
         vouchers: list[Voucher] = []
@@ -142,7 +141,7 @@ def _serve(campaign_id: int, recipient_id: int, now: datetime) -> None:
                         source=Voucher.Source.CAMPAIGN,
                         member=recipient.member,
                         vehicle=recipient.vehicle,
-                        actor_label=f"campaign:{campaign.pk}",
+                        actor=Actor.system(f"campaign:{campaign.pk}"),
                         reason=campaign.name,
                         idempotency_key=f"campaign:{campaign.pk}:vehicle:{recipient.vehicle_id}",
                         now=now,
@@ -190,7 +189,7 @@ def _serve(campaign_id: int, recipient_id: int, now: datetime) -> None:
             )
             recipient.notification = notification
         recipient.status = RecipientStatus.SKIPPED if reason else RecipientStatus.DONE
-        recipient.reason = str(reason)[:200]
+        recipient.reason = fit_to_column(CampaignRecipient, "reason", reason)
         recipient.processed_at = now
         recipient.save(update_fields=["status", "reason", "notification", "processed_at"])
 

@@ -13,9 +13,11 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from config.errors import DomainError
+from config.stored_text import fit_to_column
+from members.actors import Actor
 from members.models import Member
 from vehicles.models import Ownership, Vehicle
-from vouchers.models import Voucher, VoucherDefinition
+from vouchers.models import LedgerEntry, Voucher, VoucherDefinition
 from vouchers.services import voucher_issue
 from vouchers.validity import local_date
 
@@ -96,9 +98,9 @@ def event_grant(
                 source=source,
                 member=member,
                 vehicle=vehicle,
-                actor_label=f"system:{event}",
+                actor=Actor.system(event),
                 reason=f"event {event}",
-                idempotency_key=key[:200],
+                idempotency_key=fit_to_column(LedgerEntry, "idempotency_key", key),
                 now=now,
             )
             grant = EventIssuance.objects.create(
@@ -121,7 +123,7 @@ def event_grant(
                 "member": member,
                 "vehicle": vehicle,
                 "status": EventIssuance.Status.REFUSED,
-                "reason": exc.message[:300],
+                "reason": fit_to_column(EventIssuance, "reason", exc.message),
             },
         )
         logger.info("event %s: %s not issued: %s", event, definition.code, exc.message)

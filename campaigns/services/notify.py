@@ -13,6 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, override
 
+from config.stored_text import fit_to_column
+from members.locks import members_for_update
 from members.models import Member
 
 from ..messages import message_render, template_source, templates_all
@@ -66,14 +68,14 @@ def _build(
         template_key=draft.template_key,
         language=language,
         promotional=draft.promotional,
-        dedup_key=draft.dedup_key[:200],
+        dedup_key=fit_to_column(Notification, "dedup_key", draft.dedup_key),
         not_before=send_time(now, purpose=draft.purpose),
         created_at=now,
         campaign=draft.campaign,
     )
     if skip:
         notification.status = Status.SKIPPED
-        notification.skip_reason = skip[:120]
+        notification.skip_reason = fit_to_column(Notification, "skip_reason", skip)
         notification.body = "—"
         return notification
     context = {"name": member.name, **draft.context}
@@ -87,7 +89,7 @@ def _build(
     if draft.promotional and context["opt_out_url"] not in body:
         with override(language):
             body = f"{body}\n{gettext('Stop marketing messages')}: {context['opt_out_url']}"
-    notification.subject = rendered.subject[:200]
+    notification.subject = fit_to_column(Notification, "subject", rendered.subject)
     notification.body = body
     return notification
 
@@ -95,7 +97,9 @@ def _build(
 def member_notify(draft: Draft, *, now: datetime | None = None) -> tuple[Notification, bool]:
     """Write one message to the outbox (once per dedup key) and send it after commit when due."""
     now = now or timezone.now()
-    existing = Notification.objects.filter(dedup_key=draft.dedup_key[:200]).first()
+    existing = Notification.objects.filter(
+        dedup_key=fit_to_column(Notification, "dedup_key", draft.dedup_key)
+    ).first()
     if existing is not None:
         return existing, False
     with transaction.atomic():
@@ -129,18 +133,18 @@ def notifications_bulk_queue(drafts: list[Draft], *, now: datetime | None = None
     now = now or timezone.now()
     if not drafts:
         return 0
-    keys = {d.dedup_key[:200] for d in drafts}
+    keys = {fit_to_column(Notification, "dedup_key", d.dedup_key) for d in drafts}
     existing = set(Notification.objects.filter(dedup_key__in=keys).values_list("dedup_key", flat=True))
-    fresh = [d for d in drafts if d.dedup_key[:200] not in existing]
+    fresh = [d for d in drafts if fit_to_column(Notification, "dedup_key", d.dedup_key) not in existing]
     promo_members = {d.member.pk for d in fresh if d.promotional}
     templates = templates_all()
     with transaction.atomic():
         sent = _promotional_counts_locked(promo_members, now)
         objects, seen = [], set()
         for draft in fresh:
-            if draft.dedup_key[:200] in seen:
+            if fit_to_column(Notification, "dedup_key", draft.dedup_key) in seen:
                 continue
-            seen.add(draft.dedup_key[:200])
+            seen.add(fit_to_column(Notification, "dedup_key", draft.dedup_key))
             notification = _build(draft, now=now, sent_this_week=sent[draft.member.pk], templates=templates)
             if notification.promotional and notification.status == Status.PENDING:
                 sent[draft.member.pk] += 1
@@ -159,6 +163,5 @@ def _promotional_counts_locked(member_ids: set[int], now: datetime) -> Counter:
         return Counter()
     # no_key: enough to serialise the counting (it conflicts with itself) without holding up other
     # transactions' inserts that reference these members.
-    locked = Member.objects.select_for_update(no_key=True).filter(pk__in=member_ids).order_by("pk")
-    list(locked.values_list("pk"))
+    members_for_update(member_ids)
     return promotional_sent_this_week(member_ids, now)

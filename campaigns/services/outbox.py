@@ -15,10 +15,12 @@ from django.db.models import Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from config.stored_text import fit_to_column
 from members.models import Member
 
 from ..channels import DeliveryError, OutgoingMessage, channel_backend
 from ..exceptions import NotificationNotRetryable, NotificationTextCleared, SignInCodeNotRetryable
+from ..locks import notification_for_update
 from ..models import Notification
 from ..redact import codes_masked
 from .optout import opt_out_headers
@@ -74,21 +76,21 @@ def notification_queue(
                 recipient=recipient,
                 purpose=purpose,
                 body=body,
-                dedup_key=dedup_key[:200],
+                dedup_key=fit_to_column(Notification, "dedup_key", dedup_key),
                 language=language,
-                subject=subject[:200],
+                subject=fit_to_column(Notification, "subject", subject),
                 template_key=template_key,
                 promotional=promotional,
                 not_before=not_before,
                 created_at=now,
                 status=status,
-                skip_reason=skip_reason[:120],
+                skip_reason=fit_to_column(Notification, "skip_reason", skip_reason),
                 campaign=campaign,
                 # Marks the row as handed to a worker, so the dispatcher leaves it alone meanwhile.
                 lease_until=_lease(now) if due else None,
             )
     except IntegrityError:
-        return Notification.objects.get(dedup_key=dedup_key[:200]), False
+        return Notification.objects.get(dedup_key=fit_to_column(Notification, "dedup_key", dedup_key)), False
     if due:
         transaction.on_commit(lambda: _enqueue([notification.pk]))
     return notification, True
@@ -97,11 +99,7 @@ def notification_queue(
 def _claim(notification_id: int, now: datetime) -> Notification | None:
     """Take the row for sending, or decide it needs no sending now. None: nothing to send."""
     with transaction.atomic():
-        notification = (
-            Notification.objects.select_for_update(of=("self",))
-            .select_related("member")
-            .get(pk=notification_id)
-        )
+        notification = notification_for_update(notification_id, with_member=True)
         if notification.status not in (Status.PENDING, Status.SENDING):
             return None  # sent, failed or skipped: final
         if (
@@ -117,7 +115,7 @@ def _claim(notification_id: int, now: datetime) -> Notification | None:
         )
         if refusal:
             notification.status = Status.SKIPPED
-            notification.skip_reason = refusal[:120]
+            notification.skip_reason = fit_to_column(Notification, "skip_reason", refusal)
             notification.lease_until = None
             notification.save(update_fields=["status", "skip_reason", "lease_until"])
             return None
@@ -136,14 +134,14 @@ def _claim(notification_id: int, now: datetime) -> Notification | None:
 
 def _settle(notification: Notification, *, now: datetime, error: DeliveryError | None, provider_id: str = ""):
     with transaction.atomic():
-        row = Notification.objects.select_for_update(of=("self",)).get(pk=notification.pk)
+        row = notification_for_update(notification.pk)
         if row.status != Status.SENDING or row.attempts != notification.attempts:
             return row  # the lease ran out and another attempt has taken over
         row.lease_until = None
         if error is None:
             row.status = Status.SENT
             row.sent_at = now
-            row.provider_message_id = provider_id[:120]
+            row.provider_message_id = fit_to_column(Notification, "provider_message_id", provider_id)
             row.last_error = ""
         elif error.permanent or row.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
             row.status = Status.FAILED
@@ -220,7 +218,7 @@ def notification_retry(*, notification: Notification, now: datetime | None = Non
     """Operations send a failed or skipped message again (a fresh set of attempts)."""
     now = now or timezone.now()
     with transaction.atomic():
-        row = Notification.objects.select_for_update(of=("self",)).get(pk=notification.pk)
+        row = notification_for_update(notification.pk)
         if row.status not in (Status.FAILED, Status.SKIPPED):
             raise NotificationNotRetryable()
         if row.purpose == Notification.Purpose.LOGIN_CODE:

@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.db.models import Q
 
+from config.stored_text import fit_to_column
 from members.models import Member
 from vehicles.models import Vehicle
 from vehicles.selectors import current_owner_id_subquery
@@ -73,14 +74,15 @@ def _pending(
     sent = set()
     if programme.send_message and holders:
         sent = set(
-            Notification.objects.filter(dedup_key__in=[h.key[:200] for h in holders]).values_list(
-                "dedup_key", flat=True
-            )
+            Notification.objects.filter(
+                dedup_key__in=[fit_to_column(Notification, "dedup_key", h.key) for h in holders]
+            ).values_list("dedup_key", flat=True)
         )
     return {
         i
         for i, (holder, keys) in enumerate(zip(holders, grant_keys, strict=True))
-        if not keys <= granted or (programme.send_message and holder.key[:200] not in sent)
+        if not keys <= granted
+        or (programme.send_message and fit_to_column(Notification, "dedup_key", holder.key) not in sent)
     }
 
 

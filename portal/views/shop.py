@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.errors import DomainError
+from members.actors import Actor
 from shop.models import ShopNotice
 from shop.payments.ecpay import gateway
 from shop.selectors import member_order, member_orders, shop_catalogue, shop_product
@@ -79,7 +80,7 @@ def product(request, kind: str, code: str):
                 vehicle=vehicle,
                 product=item,
                 quantity=quantity,
-                actor_label=f"owner:{request.owner.pk}",
+                actor=Actor.owner(request.owner),
                 idempotency_key=idempotency_key(request),
             )
         except DomainError as exc:
@@ -152,7 +153,7 @@ def order_cancel_view(request, number: str):
     if order is None:
         raise Http404
     try:
-        order_cancel(order=order, actor_label=f"owner:{request.owner.pk}")
+        order_cancel(order=order, actor=Actor.owner(request.owner))
     except DomainError as exc:
         show_error(request, exc)
     else:

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.errors import DomainError
+from members.actors import Actor
 from redemption.presentation import reasons_sentence, unusable_reason_texts
 from redemption.selectors import open_holds_by_voucher
 from vehicles.models import Ownership
@@ -105,7 +106,7 @@ def voucher_activate_view(request, voucher_id: int):
             voucher=voucher,
             via="holder",
             member=request.owner,
-            actor_label=f"owner:{request.owner.pk}",
+            actor=Actor.owner(request.owner),
             idempotency_key=idempotency_key(request),
         )
     except DomainError as exc:
@@ -156,7 +157,7 @@ def _refund_request(request, voucher: Voucher):
             voucher=voucher,
             member=request.owner,
             reason=reason,
-            actor_label=f"owner:{request.owner.pk}",
+            actor=Actor.owner(request.owner),
             idempotency_key=key,
         )
     except DomainError as exc:

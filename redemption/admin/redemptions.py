@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from members.actors import Actor
 from members.admin.tools import (
     DealerScopedMixin,
     FastListMixin,
@@ -80,6 +81,7 @@ class RedemptionAdmin(DealerScopedMixin, FastListMixin, admin.ModelAdmin):
         "advisor",
         "channel",
         "actor_label",
+        "api_key",
         "status",
         "mileage_km",
         "work_order",
@@ -140,8 +142,7 @@ class RedemptionAdmin(DealerScopedMixin, FastListMixin, admin.ModelAdmin):
             redemption_reverse(
                 redemption=redemption,
                 reason=data["reason"],
-                actor=request.user,
-                actor_label=f"admin:{request.user.get_username()}",
+                actor=Actor.operations(request.user),
                 dealer=redemption.dealer if dealer_id is not None else None,
                 # Operations may reverse after the counter's window; dealer managers may not.
                 enforce_window=dealer_id is not None,
@@ -195,7 +196,7 @@ class RedemptionAdmin(DealerScopedMixin, FastListMixin, admin.ModelAdmin):
                 dealer=data["dealer"],
                 idempotency_key=data["idempotency_key"],
                 advisor=request.user,
-                actor_label=f"admin:{request.user.get_username()}",
+                actor=Actor.operations(request.user),
                 channel=Redemption.Channel.ADMIN,
                 mileage_km=data["mileage_km"],
                 work_order=data["work_order"] or "",

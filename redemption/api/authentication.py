@@ -21,7 +21,7 @@ class Partner:
         self.pk = None
 
     def __str__(self) -> str:
-        return self.api_key.actor_label
+        return self.api_key.actor.label
 
 
 class ApiKeyAuthentication(BaseAuthentication):

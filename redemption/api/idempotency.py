@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
+from config.stored_text import fit_to_column
 from redemption.partner_models import ApiKey, IdempotencyRecord
 from vouchers.exceptions import IdempotencyKeyReused
 
@@ -82,7 +83,7 @@ def idempotency_begin(
                     key=key,
                     fingerprint=fingerprint,
                     method=method,
-                    path=path[:300],
+                    path=fit_to_column(IdempotencyRecord, "path", path),
                     created_at=now,
                     locked_at=now,
                 )
@@ -112,7 +113,7 @@ def idempotency_complete(
     IdempotencyRecord.objects.filter(pk=record.pk, status=Status.PROCESSING).update(
         status=Status.COMPLETED,
         response_status=status,
-        response_content_type=content_type[:100],
+        response_content_type=fit_to_column(IdempotencyRecord, "response_content_type", content_type),
         response_body=body,
         completed_at=now or timezone.now(),
     )

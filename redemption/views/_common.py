@@ -1,9 +1,15 @@
 """Helpers shared by the counter views."""
 
-from django.shortcuts import render
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from members.ratelimit import client_ip
+
+from ..exceptions import FormTokenExpired, FormTokenInvalid
 
 REVERSE_PERMISSION = "redemption.reverse_redemption"
 
@@ -20,6 +26,31 @@ def refused(request, message: str, *, back_url: str, status: int = 400):
     return counter_render(
         request, "counter/refused.html", {"message": message, "back_url": back_url}, status=status
     )
+
+
+def form_token_refusals(*, back: Callable[..., str], expired_back: Callable[..., str] | None = None):
+    """Answer a counter form whose one-time token (`tokens.form_token_posted`) is refused.
+
+    Stale (the page was left open too long): say so and go back to `expired_back` (default `back`)
+    for a fresh form. Not genuine (tampered, another user's, another form's): a refusal page with a
+    way back to `back`. Both are called with the view's URL arguments. Nothing was recorded in
+    either case. Goes inside `counter_view`, which sets what the refusal page shows.
+    """
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            try:
+                return view(request, *args, **kwargs)
+            except FormTokenExpired as exc:
+                messages.error(request, exc.message)
+                return redirect((expired_back or back)(**kwargs))
+            except FormTokenInvalid as exc:
+                return refused(request, exc.message, back_url=back(**kwargs))
+
+        return wrapper
+
+    return decorate
 
 
 def vehicle_url(vehicle_id: int, *, voucher_id: int | None = None) -> str:

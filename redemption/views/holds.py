@@ -9,38 +9,24 @@ from django.views.decorators.http import require_POST
 
 from config.errors import DomainError
 from config.stored_text import stored_text
+from members.actors import Actor
 
 from ..access import counter_view
-from ..exceptions import FormTokenExpired, FormTokenInvalid
 from ..forms import MILEAGE_REFUSALS, CompleteForm
 from ..presentation import CANCEL_ACTION, COMPLETE_ACTION, redemption_target
 from ..services import redemption_cancel, redemption_complete
-from ..tokens import form_token_read
-from ._common import receipt_url, refused, vehicle_url
+from ..tokens import form_token_posted
+from ._common import form_token_refusals, receipt_url, vehicle_url
 from .receipt import render_receipt, scoped_redemption_or_404
-
-
-def _read_token(request, redemption, action):
-    return form_token_read(
-        request.POST.get("token"),
-        user_id=request.user.pk,
-        action=action,
-        target=redemption_target(redemption.pk),
-    )
 
 
 @require_POST
 @counter_view
+@form_token_refusals(back=receipt_url)
 def hold_complete(request, redemption_id: int):
     redemption = scoped_redemption_or_404(request, redemption_id)
     back = receipt_url(redemption.pk)
-    try:
-        token = _read_token(request, redemption, COMPLETE_ACTION)
-    except FormTokenExpired as exc:
-        messages.error(request, exc.message)
-        return redirect(back)
-    except FormTokenInvalid as exc:
-        return refused(request, exc.message, back_url=back)
+    token = form_token_posted(request, action=COMPLETE_ACTION, target=redemption_target(redemption.pk))
     form = CompleteForm(request.POST, mileage_known=redemption.mileage_km is not None)
     if not form.is_valid():
         return render_receipt(request, redemption, complete_form=form, complete_token=request.POST["token"])
@@ -62,7 +48,7 @@ def hold_complete(request, redemption_id: int):
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect(back)
-    if completed.completed_at != now:
+    if completed.replayed:
         messages.info(
             request, _("This service had already been completed with this form; nothing more was used.")
         )
@@ -78,29 +64,24 @@ def hold_complete(request, redemption_id: int):
 
 @require_POST
 @counter_view
+@form_token_refusals(back=receipt_url)
 def hold_cancel(request, redemption_id: int):
     redemption = scoped_redemption_or_404(request, redemption_id)
     back = receipt_url(redemption.pk)
-    try:
-        _read_token(request, redemption, CANCEL_ACTION)
-    except FormTokenExpired as exc:
-        messages.error(request, exc.message)
-        return redirect(back)
-    except FormTokenInvalid as exc:
-        return refused(request, exc.message, back_url=back)
+    form_token_posted(request, action=CANCEL_ACTION, target=redemption_target(redemption.pk))
     now = timezone.now()
     try:
         cancelled = redemption_cancel(
             redemption=redemption,
             dealer=request.counter.dealer,
-            actor=request.user,
+            actor=Actor.advisor(request.user),
             reason=stored_text(gettext_lazy("Cancelled at the counter.")),
             now=now,
         )
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect(back)
-    if cancelled.cancelled_at != now:
+    if cancelled.replayed:
         messages.info(request, _("This service had already been cancelled."))
     else:
         messages.success(request, _("Service cancelled. The held use is back on the voucher."))

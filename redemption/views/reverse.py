@@ -2,21 +2,26 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from config.errors import DomainError
+from members.actors import Actor
 
 from ..access import counter_view
-from ..exceptions import FormTokenExpired, FormTokenInvalid
 from ..forms import ReverseForm
 from ..presentation import REVERSE_ACTION, redemption_target
 from ..selectors import advisor_label, redemption_in_reversal_window, redemption_reversible_until
 from ..services import redemption_reverse
-from ..tokens import form_token_issue, form_token_read
-from ._common import REVERSE_PERMISSION, counter_render, receipt_url, refused
+from ..tokens import form_token_issue, form_token_posted
+from ._common import REVERSE_PERMISSION, counter_render, form_token_refusals, receipt_url
 from .receipt import scoped_redemption_or_404
+
+
+def _page_url(redemption_id: int) -> str:
+    return reverse("counter:reverse", args=[redemption_id])
 
 
 def _render(request, redemption, *, form=None, token=None, status=200):
@@ -41,6 +46,7 @@ def _render(request, redemption, *, form=None, token=None, status=200):
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @counter_view
+@form_token_refusals(back=receipt_url, expired_back=_page_url)
 def redemption_reverse_view(request, redemption_id: int):
     redemption = scoped_redemption_or_404(request, redemption_id)
     if not request.user.has_perm(REVERSE_PERMISSION):
@@ -49,18 +55,7 @@ def redemption_reverse_view(request, redemption_id: int):
         )
     if request.method != "POST":
         return _render(request, redemption)
-    try:
-        form_token_read(
-            request.POST.get("token"),
-            user_id=request.user.pk,
-            action=REVERSE_ACTION,
-            target=redemption_target(redemption.pk),
-        )
-    except FormTokenExpired as exc:
-        messages.error(request, exc.message)
-        return redirect("counter:reverse", redemption.pk)
-    except FormTokenInvalid as exc:
-        return refused(request, exc.message, back_url=receipt_url(redemption.pk))
+    form_token_posted(request, action=REVERSE_ACTION, target=redemption_target(redemption.pk))
     form = ReverseForm(request.POST)
     if not form.is_valid():
         return _render(request, redemption, form=form, token=request.POST["token"])
@@ -69,14 +64,14 @@ def redemption_reverse_view(request, redemption_id: int):
         reversed_ = redemption_reverse(
             redemption=redemption,
             reason=form.cleaned_data["reason"],
-            actor=request.user,
+            actor=Actor.advisor(request.user),
             dealer=request.counter.dealer,
             now=now,
         )
     except DomainError as exc:
         form.add_error(None, exc.message)
         return _render(request, redemption, form=form, token=request.POST["token"])
-    if reversed_.reversed_at != now:
+    if reversed_.replayed:
         messages.info(request, _("This redemption had already been reversed; nothing changed."))
     else:
         messages.success(request, _("Redemption reversed. The use is back on the voucher."))

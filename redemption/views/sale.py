@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
 from config.errors import DomainError
+from members.actors import Actor
 from shop.models import Payment
 from shop.selectors import shop_catalogue
 from shop.services import order_create, order_payment_record
@@ -91,7 +92,7 @@ def sale(request, vehicle_id: int):
                 quantity=data["quantity"],
                 channel=Order.Channel.COUNTER,
                 dealer=request.counter.dealer,
-                actor_label=f"advisor:{request.user.pk}",
+                actor=Actor.advisor(request.user),
                 idempotency_key=read.idempotency_key,
             )
             if order.status == Order.Status.PENDING:
@@ -99,7 +100,7 @@ def sale(request, vehicle_id: int):
                     order=order,
                     method=data["method"],
                     reference=data["reference"],
-                    actor_label=f"advisor:{request.user.pk}",
+                    actor=Actor.advisor(request.user),
                 )
         except DomainError as exc:
             form.add_error(None, exc.message)

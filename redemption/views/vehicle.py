@@ -14,7 +14,6 @@ from vouchers.eligibility import Reason
 from vouchers.exceptions import VoucherNotUsable
 
 from ..access import counter_view
-from ..exceptions import FormTokenExpired, FormTokenInvalid
 from ..forms import MILEAGE_REFUSALS, UseVoucherForm
 from ..presentation import (
     USE_ACTION,
@@ -26,8 +25,8 @@ from ..presentation import (
 )
 from ..selectors import open_holds_by_voucher, vehicle_voucher
 from ..services import redemption_redeem, redemption_start
-from ..tokens import form_token_read
-from ._common import counter_render, int_or_none, receipt_url, refused, vehicle_url
+from ..tokens import form_token_posted
+from ._common import counter_render, form_token_refusals, int_or_none, receipt_url, vehicle_url
 
 
 def _vehicle_or_404(vehicle_id: int) -> Vehicle:
@@ -84,6 +83,7 @@ def _not_usable_message(voucher, error: VoucherNotUsable) -> str:
 
 @require_POST
 @counter_view
+@form_token_refusals(back=lambda vehicle_id, voucher_id: vehicle_url(vehicle_id, voucher_id=voucher_id))
 def voucher_use(request, vehicle_id: int, voucher_id: int):
     vehicle = _vehicle_or_404(vehicle_id)
     voucher = vehicle_voucher(vehicle=vehicle, voucher_id=voucher_id)
@@ -91,18 +91,9 @@ def voucher_use(request, vehicle_id: int, voucher_id: int):
         raise Http404
     back = vehicle_url(vehicle.pk, voucher_id=voucher.pk)
     raw_token = request.POST.get("token")
-    try:
-        token = form_token_read(
-            raw_token,
-            user_id=request.user.pk,
-            action=USE_ACTION,
-            target=use_target(voucher_id=voucher.pk, vehicle_id=vehicle.pk),
-        )
-    except FormTokenExpired as exc:
-        messages.error(request, exc.message)
-        return redirect(back)
-    except FormTokenInvalid as exc:
-        return refused(request, exc.message, back_url=back)
+    token = form_token_posted(
+        request, action=USE_ACTION, target=use_target(voucher_id=voucher.pk, vehicle_id=vehicle.pk)
+    )
 
     form = UseVoucherForm(request.POST)
     if not form.is_valid():
@@ -136,7 +127,7 @@ def voucher_use(request, vehicle_id: int, voucher_id: int):
         # A replay of a form submitted while this user worked for another dealer.
         messages.error(request, _("This form was already submitted at another dealer. Nothing was recorded."))
         return redirect(back)
-    if redemption.started_at != now:
+    if redemption.replayed:
         messages.info(
             request,
             _("This form had already been submitted, so nothing more was used. This is the first receipt."),

@@ -7,6 +7,8 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
+from config.stored_text import fit_to_column
+from redemption.locks import api_key_for_update, webhook_endpoint_for_update
 from redemption.partner_models import ApiKey, WebhookEndpoint, WebhookEvent
 
 from .targets import webhook_url_refusal
@@ -62,7 +64,7 @@ def webhook_endpoint_register(
         raise WebhookEndpointInvalid(_("Unknown events: %(events)s."), events=", ".join(unknown))
     secret = secret or "whsec_" + secrets.token_urlsafe(32)
     with transaction.atomic():
-        locked = ApiKey.objects.select_for_update().get(pk=api_key.pk)
+        locked = api_key_for_update(api_key.pk)
         if idempotency_key and (
             earlier := locked.webhook_endpoints.filter(idempotency_key=idempotency_key).first()
         ):
@@ -80,7 +82,7 @@ def webhook_endpoint_register(
             url=url,
             secret=secret,
             events=sorted(set(events)),
-            description=description[:200],
+            description=fit_to_column(WebhookEndpoint, "description", description),
             idempotency_key=idempotency_key or None,
         )
     return RegisteredEndpoint(endpoint=endpoint, secret=secret)
@@ -89,11 +91,7 @@ def webhook_endpoint_register(
 def webhook_endpoint_remove(*, api_key: ApiKey, endpoint_id: int) -> WebhookEndpoint:
     """Stop sending to an endpoint of this key; its delivery log stays. Removing twice is a 404."""
     with transaction.atomic():
-        endpoint = (
-            WebhookEndpoint.objects.select_for_update()
-            .filter(pk=endpoint_id, api_key=api_key, is_active=True)
-            .first()
-        )
+        endpoint = webhook_endpoint_for_update(api_key=api_key, endpoint_id=endpoint_id)
         if endpoint is None:
             raise WebhookEndpointNotFound()
         endpoint.is_active = False

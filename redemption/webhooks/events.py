@@ -28,13 +28,16 @@ def _endpoints_for(event: str) -> list[WebhookEndpoint]:
     return [e for e in endpoints if e.wants(event)]
 
 
-def _issuers(voucher_ids: Iterable[int]) -> dict[int, str]:
-    """voucher id -> actor label of the API key that issued it (only vouchers issued over the API)."""
-    return dict(
-        LedgerEntry.objects.filter(
-            voucher_id__in=list(voucher_ids), kind=LedgerEntry.Kind.ISSUED, actor_label__startswith="api:"
-        ).values_list("voucher_id", "actor_label")
-    )
+def _issuers(voucher_ids: Iterable[int], endpoints: list[WebhookEndpoint]) -> dict[int, int]:
+    """voucher id -> id of the endpoints' API key that issued it (only vouchers those keys issued).
+
+    The ledger keeps who issued as the key's stored actor label, unique per key.
+    """
+    key_by_label = {e.api_key.actor.label: e.api_key_id for e in endpoints}
+    issued = LedgerEntry.objects.filter(
+        voucher_id__in=list(voucher_ids), kind=LedgerEntry.Kind.ISSUED, actor_label__in=list(key_by_label)
+    ).values_list("voucher_id", "actor_label")
+    return {voucher_id: key_by_label[label] for voucher_id, label in issued}
 
 
 def _envelope(event: str, event_id: uuid.UUID, data: dict) -> dict:
@@ -54,10 +57,9 @@ def webhook_events_for_vouchers(*, event: str, voucher_ids: list[int]) -> list[W
     endpoints = _endpoints_for(event)
     if not endpoints or not voucher_ids:
         return []
-    issuers = _issuers(voucher_ids) if not all(e.all_vouchers for e in endpoints) else {}
+    issuers = _issuers(voucher_ids, endpoints) if not all(e.all_vouchers for e in endpoints) else {}
     wanted = {
-        e.pk: [v for v in voucher_ids if e.all_vouchers or issuers.get(v) == e.api_key.actor_label]
-        for e in endpoints
+        e.pk: [v for v in voucher_ids if e.all_vouchers or issuers.get(v) == e.api_key_id] for e in endpoints
     }
     relevant = {v for ids in wanted.values() for v in ids}
     if not relevant:
@@ -89,10 +91,8 @@ def webhook_events_for_redemption(*, event: str, redemption: Redemption) -> list
     endpoints = _endpoints_for(event)
     if not endpoints:
         return []
-    issuer = _issuers([redemption.voucher_id]).get(redemption.voucher_id)
-    targets = [
-        e for e in endpoints if e.all_vouchers or e.api_key.actor_label in (issuer, redemption.actor_label)
-    ]
+    issuer = _issuers([redemption.voucher_id], endpoints).get(redemption.voucher_id)
+    targets = [e for e in endpoints if e.all_vouchers or e.api_key_id in (issuer, redemption.api_key_id)]
     if not targets:
         return []
     voucher = vouchers_with_rules(Voucher.objects.filter(pk=redemption.voucher_id)).get()

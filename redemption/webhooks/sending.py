@@ -18,6 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from config.stored_text import fit_to_column
 from redemption.partner_models import WebhookDelivery
 
 from .signing import SIGNATURE_HEADER, signature_header
@@ -92,7 +93,7 @@ def _post(target: WebhookTarget, body: bytes, headers: dict[str, str]) -> tuple[
         connection.request("POST", target.path, body=body, headers=headers)
         status = connection.getresponse().status
     except (OSError, http.client.HTTPException, ValueError) as exc:
-        return None, str(exc)[:500] or type(exc).__name__
+        return None, str(exc) or type(exc).__name__
     finally:
         connection.close()
     return status, "" if 200 <= status < 300 else f"HTTP {status}"
@@ -130,7 +131,11 @@ def webhook_deliver(*, delivery_id: int, now: datetime | None = None) -> str:
 
 def _record(delivery: WebhookDelivery, *, status_code: int | None, error: str, now: datetime) -> str:
     delivered = status_code is not None and 200 <= status_code < 300
-    fields = {"last_status_code": status_code, "last_error": error[:500], "lease_until": None}
+    fields = {
+        "last_status_code": status_code,
+        "last_error": fit_to_column(WebhookDelivery, "last_error", error),
+        "lease_until": None,
+    }
     if delivered:
         fields.update(status=Status.DELIVERED, delivered_at=timezone.now())
     elif delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:

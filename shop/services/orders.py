@@ -8,16 +8,18 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
+from members.actors import Actor
 from members.models import Dealer, Member
 from vehicles.models import Vehicle
 from vehicles.selectors import member_can_use_vehicle
 from vouchers.codes import ALPHABET
+from vouchers.locks import definition_for_update, order_for_update
 from vouchers.models import BundleItem, Order, VoucherDefinition
-from vouchers.services.issuance import definition_for_update
 
 from ..exceptions import OrderNotPayable, OutOfStock, QuantityOutOfRange, VehicleNotEligible
 from ..models import OrderEvent
 from ..selectors import Product
+from ._events import order_event
 
 Channel = Order.Channel
 
@@ -63,7 +65,7 @@ def order_create(
     quantity: int,
     channel: str = Channel.ONLINE,
     dealer: Dealer | None = None,
-    actor_label: str = "",
+    actor: Actor | None = None,
     idempotency_key: str | None = None,
     now: datetime | None = None,
 ) -> Order:
@@ -97,12 +99,8 @@ def order_create(
             created_at=now,
             expires_at=now + timedelta(minutes=settings.SHOP_RESERVATION_MINUTES),
         )
-        OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.CREATED, at=now, actor_label=actor_label)
+        order_event(order, OrderEvent.Kind.CREATED, at=now, actor=actor)
     return order
-
-
-def order_for_update(order_id: int) -> Order:
-    return Order.objects.select_for_update(of=("self",)).get(pk=order_id)
 
 
 def order_require_payable(order: Order, *, now: datetime) -> None:
@@ -120,12 +118,12 @@ def order_expire(*, order: Order, now: datetime | None = None) -> bool:
             return False
         locked.status = Order.Status.EXPIRED
         locked.save(update_fields=["status"])
-        OrderEvent.objects.create(order=locked, kind=OrderEvent.Kind.EXPIRED, at=now, actor_label="system")
+        order_event(locked, OrderEvent.Kind.EXPIRED, at=now, actor=Actor.system("shop:expire"))
     order.status = locked.status
     return True
 
 
-def order_cancel(*, order: Order, actor_label: str, now: datetime | None = None) -> Order:
+def order_cancel(*, order: Order, actor: Actor, now: datetime | None = None) -> Order:
     """The buyer gives up a pending order; its stock is free again at once."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -134,8 +132,6 @@ def order_cancel(*, order: Order, actor_label: str, now: datetime | None = None)
             raise OrderNotPayable()
         locked.status = Order.Status.CANCELLED
         locked.save(update_fields=["status"])
-        OrderEvent.objects.create(
-            order=locked, kind=OrderEvent.Kind.CANCELLED, at=now, actor_label=actor_label
-        )
+        order_event(locked, OrderEvent.Kind.CANCELLED, at=now, actor=actor)
     order.status = locked.status
     return locked

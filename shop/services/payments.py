@@ -19,17 +19,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.errors import DomainError
+from members.actors import Actor
+from vouchers.locks import order_for_update
 from vouchers.models import Order
 from vouchers.services import order_issue
 
 from ..exceptions import OrderNotPayable, PaymentRejected
 from ..models import OrderEvent, Payment, PaymentNotification
 from ..payments.ecpay import Gateway, TradeResult
-from .orders import order_expire, order_for_update
+from ._events import order_event
+from .orders import order_expire
 
 logger = logging.getLogger("shop.payments")
 Outcome = PaymentNotification.Outcome
 PROVIDER = "ecpay"
+GATEWAY = Actor.system("ecpay")
 
 
 def _record(
@@ -92,7 +96,7 @@ def order_payment_apply(
         record = dict(
             source=source, payload=payload, order=locked, number=locked.number, remote_addr=remote_addr
         )
-        OrderEvent.objects.create(order=locked, kind=OrderEvent.Kind.NOTIFIED, at=now, actor_label=PROVIDER)
+        order_event(locked, OrderEvent.Kind.NOTIFIED, at=now, actor=GATEWAY)
         if not result.paid:
             _record(outcome=Outcome.NOT_PAID, reason=result.message, **record)
             return Outcome.NOT_PAID
@@ -112,7 +116,7 @@ def order_payment_apply(
             note = _("Money arrived for an order that is %(status)s.") % {
                 "status": locked.get_status_display()
             }
-            OrderEvent.objects.create(order=locked, kind=OrderEvent.Kind.FLAGGED, at=now, note=note)
+            order_event(locked, OrderEvent.Kind.FLAGGED, at=now, actor=GATEWAY, note=note)
             logger.warning(
                 "payment %s for %s order %s flagged", result.trade_no, locked.status, locked.number
             )
@@ -121,22 +125,22 @@ def order_payment_apply(
         locked.status = Order.Status.PAID
         locked.paid_at = result.paid_at or now
         locked.save(update_fields=["status", "paid_at"])
-        OrderEvent.objects.create(order=locked, kind=OrderEvent.Kind.PAID, at=now, actor_label=PROVIDER)
+        order_event(locked, OrderEvent.Kind.PAID, at=now, actor=GATEWAY)
         _record(outcome=Outcome.APPLIED, **record)
         _issue(locked, now=now)
     return Outcome.APPLIED
 
 
-def _issue(order: Order, *, now: datetime, actor_label: str = PROVIDER) -> None:
+def _issue(order: Order, *, now: datetime, actor: Actor = GATEWAY) -> None:
     """Issue the paid order's vouchers. A refusal (car sold meanwhile, stock gone) leaves the order
     paid and flagged for Finance instead of losing the payment."""
     try:
         with transaction.atomic():
-            order_issue(order=order, actor_label=actor_label, now=now)
+            order_issue(order=order, actor=actor, now=now)
     except DomainError as exc:
-        OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.FLAGGED, at=now, note=exc.message[:300])
+        order_event(order, OrderEvent.Kind.FLAGGED, at=now, actor=actor, note=exc.message)
         return
-    OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.ISSUED, at=now, actor_label=actor_label)
+    order_event(order, OrderEvent.Kind.ISSUED, at=now, actor=actor)
 
 
 def orders_settle_pending(
@@ -174,7 +178,7 @@ def order_payment_record(
     order: Order,
     method: str,
     reference: str,
-    actor_label: str,
+    actor: Actor,
     reason: str = "",
     by_hand: bool = False,
     now: datetime | None = None,
@@ -210,7 +214,7 @@ def order_payment_record(
         locked.paid_at = now
         locked.save(update_fields=["status", "paid_at"])
         kind = OrderEvent.Kind.SETTLED_BY_HAND if by_hand else OrderEvent.Kind.PAID
-        OrderEvent.objects.create(order=locked, kind=kind, at=now, actor_label=actor_label, note=reason[:300])
-        _issue(locked, now=now, actor_label=actor_label)
+        order_event(locked, kind, at=now, actor=actor, note=reason)
+        _issue(locked, now=now, actor=actor)
     order.refresh_from_db()
     return order

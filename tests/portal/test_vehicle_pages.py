@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from members.actors import Actor
 from redemption.services import redemption_redeem
 from tests.factories import (
     DealerFactory,
@@ -34,7 +35,7 @@ def _redeem(voucher, vehicle, *, dealer=None, km=None, key="use", now=None):
         dealer=dealer or DealerFactory(),
         idempotency_key=key,
         mileage_km=km,
-        actor_label="test",
+        actor=Actor.system("test"),
         now=now,
     )
 
@@ -62,7 +63,7 @@ def test_vehicle_summary_counts_usable_vouchers_uses_left_and_the_nearest_expiry
     soonest = issue_voucher(single, vehicle=car)
     _redeem(issue_voucher(single, vehicle=car), car, key="c")  # used up
     issue_voucher(single, vehicle=car, now=now - timedelta(days=40))  # past its end, not yet swept
-    voucher_void(voucher=issue_voucher(single, vehicle=car), reason="test", actor_label="test")
+    voucher_void(voucher=issue_voucher(single, vehicle=car), reason="test", actor=Actor.system("test"))
 
     response = owner_client.get(reverse("portal:home"))
 
@@ -98,7 +99,7 @@ def test_used_expired_and_voided_vouchers_are_kept_apart_with_their_badges(owner
     _redeem(used, car)
     lapsed = issue_voucher(definition, vehicle=car, now=now - timedelta(days=45))
     voided = issue_voucher(definition, vehicle=car)
-    voucher_void(voucher=voided, reason="duplicate", actor_label="test")
+    voucher_void(voucher=voided, reason="duplicate", actor=Actor.system("test"))
 
     response = owner_client.get(reverse("portal:vehicle", args=[car.pk]))
 

@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from members.actors import Actor
 from redemption.services import redemption_redeem
 from tests.factories import DealerFactory, DefinitionFactory, VehicleModelFactory, issue_voucher
 from tests.factories.voucher_states import STATE_REASONS, held_reason, vouchers_in_every_state
@@ -140,7 +141,7 @@ def test_no_qr_code_when_the_counter_could_not_use_the_voucher(owner, car, owner
     if state == "used":
         redemption_redeem(voucher=voucher, vehicle=car, dealer=DealerFactory(), idempotency_key="u")
     if state == "voided":
-        voucher_void(voucher=voucher, reason="duplicate", actor_label="test")
+        voucher_void(voucher=voucher, reason="duplicate", actor=Actor.system("test"))
 
     response = owner_client.get(reverse("portal:voucher", args=[voucher.pk]))
 

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from redemption.models import Redemption
+from redemption.models import ApiKey, Redemption
 from redemption.services import redemption_start
 from tests.factories import (
     DealerFactory,
@@ -303,6 +303,7 @@ def test_redeem_answers_the_redemption_and_the_voucher_after_it(partner):
     assert body["redemption"]["work_order"] == "WO-77"
     assert body["voucher"]["uses_left"] == 1
     assert redemption.actor_label == "api:online-shop"
+    assert redemption.api_key == ApiKey.objects.get(name="online-shop")
     s.vehicle.refresh_from_db()
     assert s.vehicle.last_mileage_km == 12345
 
@@ -520,6 +521,24 @@ def test_reverse_another_partners_redemption_is_404_like_an_unknown_one(partner)
     _key, dealer_key = make_key(dealers=[s.dealer])
     response = post(client_for(dealer_key), f"/api/v1/redemptions/{redemption_id}/reverse", {"reason": "x"})
     assert response.status_code == 200
+
+
+def test_a_key_reverses_by_the_redemptions_key_not_by_its_label(partner):
+    """Only the key recorded on the redemption counts: a label that reads like the key's does not."""
+    s = scene()
+    redemption_id = _redeemed(partner, s)
+    own_key = ApiKey.objects.get(name="online-shop")
+    _other_key, other = make_key("dms")
+    # Made by the first key, yet labelled like the second: the label must not let the second in.
+    Redemption.objects.filter(pk=redemption_id).update(actor_label="api:dms")
+
+    refused = post(client_for(other), f"/api/v1/redemptions/{redemption_id}/reverse", {"reason": "x"})
+
+    assert refused.status_code in (403, 404)
+    assert Redemption.objects.get(pk=redemption_id).status == Redemption.Status.COMPLETED
+    assert Redemption.objects.get(pk=redemption_id).api_key == own_key
+    allowed = post(partner, f"/api/v1/redemptions/{redemption_id}/reverse", {"reason": "wrong car"})
+    assert allowed.status_code == 200, allowed.content
 
 
 def test_reverse_twice_changes_nothing(partner):

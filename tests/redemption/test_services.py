@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone, translation
 
+from members.actors import Actor, ActorKind
 from redemption.exceptions import (
     HoldNotOpen,
     InvalidMileage,
@@ -326,7 +327,9 @@ def test_cancel_releases_the_hold(vehicle, dealer, advisor):
     started = redemption_start(voucher=voucher, vehicle=vehicle, dealer=dealer, idempotency_key="s")
     now = T0 + timedelta(minutes=20)
 
-    redemption = redemption_cancel(redemption=started, actor=advisor, reason="customer left", now=now)
+    redemption = redemption_cancel(
+        redemption=started, actor=Actor.advisor(advisor), reason="customer left", now=now
+    )
 
     assert (fresh(redemption).status, fresh(redemption).cancelled_at) == (RStatus.CANCELLED, now)
     assert (fresh(voucher).status, fresh(voucher).uses_left) == (Status.ACTIVE, 1)
@@ -391,7 +394,9 @@ def test_reverse_within_the_window_gives_the_use_back(vehicle, dealer, advisor):
     )
     now = T0 + timedelta(hours=1)
 
-    reversed_ = redemption_reverse(redemption=redemption, reason=" wrong car ", actor=advisor, now=now)
+    reversed_ = redemption_reverse(
+        redemption=redemption, reason=" wrong car ", actor=Actor.advisor(advisor), now=now
+    )
 
     reversed_ = fresh(reversed_)
     assert reversed_.status == RStatus.REVERSED
@@ -540,7 +545,7 @@ def test_advisor_label_defaults_to_the_username_and_can_be_overridden(vehicle, d
         vehicle=vehicle,
         dealer=dealer,
         idempotency_key="b",
-        actor_label="api:dms",
+        actor=Actor(ActorKind.API_KEY, name="dms"),
         channel=Redemption.Channel.API,
     )
 
@@ -563,3 +568,61 @@ def test_a_long_username_is_cut_to_the_label_column_not_refused_by_the_database(
     for redemption in (started, redeemed):
         redemption.refresh_from_db()
         assert redemption.actor_label == f"advisor:sa-{'x' * 140}"[:80]
+
+
+def test_a_long_work_order_is_cut_to_its_column_in_the_redemption_and_the_ledger(vehicle, dealer):
+    long = "WO-" + "9" * 60
+
+    redemption = redemption_redeem(
+        voucher=voucher_for(vehicle), vehicle=vehicle, dealer=dealer, idempotency_key="w", work_order=long
+    )
+
+    redemption.refresh_from_db()
+    assert redemption.work_order == long[:40]
+    assert redemption.redeemed_entry.data["work_order"] == long[:40]
+
+
+# --- replays: the services say so; callers need not compare timestamps ------------------------------
+
+
+def test_redeem_and_start_say_whether_the_call_was_a_replay(vehicle, dealer):
+    voucher = voucher_for(vehicle, uses_per_voucher=3)
+    first = redemption_redeem(voucher=voucher, vehicle=vehicle, dealer=dealer, idempotency_key="r", now=T0)
+    # The same moment again: only the service can tell the replay from a new redemption.
+    again = redemption_redeem(voucher=voucher, vehicle=vehicle, dealer=dealer, idempotency_key="r", now=T0)
+    held = redemption_start(voucher=voucher, vehicle=vehicle, dealer=dealer, idempotency_key="s", now=T0)
+    held_again = redemption_start(voucher=voucher, vehicle=vehicle, dealer=dealer, idempotency_key="s")
+
+    assert (first.replayed, again.replayed, again.pk) == (False, True, first.pk)
+    assert (held.replayed, held_again.replayed, held_again.pk) == (False, True, held.pk)
+    assert Redemption.objects.get(pk=first.pk).replayed is False
+
+
+def test_complete_cancel_and_reverse_say_whether_the_call_was_a_replay(vehicle, dealer):
+    voucher = voucher_for(vehicle, uses_per_voucher=3)
+    to_complete = redemption_start(voucher=voucher, vehicle=vehicle, dealer=dealer, idempotency_key="a")
+    completed = redemption_complete(redemption=to_complete, idempotency_key="c", now=T0)
+    assert (
+        completed.replayed,
+        redemption_complete(redemption=to_complete, idempotency_key="c").replayed,
+    ) == (
+        False,
+        True,
+    )
+
+    to_cancel = redemption_start(voucher=voucher, vehicle=vehicle, dealer=dealer, idempotency_key="b")
+    assert redemption_cancel(redemption=to_cancel, now=T0).replayed is False
+    assert redemption_cancel(redemption=to_cancel, now=T0).replayed is True
+
+    assert redemption_reverse(redemption=completed, reason="wrong car", now=T0).replayed is False
+    assert redemption_reverse(redemption=completed, reason="wrong car", now=T0).replayed is True
+
+
+def test_a_ledger_replay_is_marked_on_the_entry(vehicle):
+    from vouchers.services import voucher_void
+
+    voucher = voucher_for(vehicle)
+    first = voucher_void(voucher=voucher, reason="duplicate", idempotency_key="v")
+    again = voucher_void(voucher=voucher, reason="duplicate", idempotency_key="v")
+
+    assert (first.replayed, again.replayed, again.pk) == (False, True, first.pk)

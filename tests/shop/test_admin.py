@@ -7,6 +7,7 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
+from members.actors import Actor
 from shop.exceptions import PaymentRejected
 from shop.models import OrderEvent, PaymentNotification
 from shop.services import order_expire, order_payment_record
@@ -76,11 +77,16 @@ def test_finance_settles_a_stuck_order_by_hand_with_a_reason(finance, buyer):
 def test_one_payment_reference_settles_one_order(buyer):
     first, second = place_order(*buyer), place_order(*buyer)
     order_payment_record(
-        order=first, method="transfer", reference="TX-9", actor_label="x", reason="r", by_hand=True
+        order=first, method="transfer", reference="TX-9", actor=Actor.system("test"), reason="r", by_hand=True
     )
     with pytest.raises(PaymentRejected):
         order_payment_record(
-            order=second, method="transfer", reference="TX-9", actor_label="x", reason="r", by_hand=True
+            order=second,
+            method="transfer",
+            reference="TX-9",
+            actor=Actor.system("test"),
+            reason="r",
+            by_hand=True,
         )
     second.refresh_from_db()
     assert second.status == Order.Status.PENDING
@@ -101,7 +107,10 @@ def test_an_operator_without_the_permission_cannot_settle(client, buyer):
 def test_sales_per_pack_add_up_the_paid_orders(finance, buyer):
     for reference in ("A", "B"):
         order_payment_record(
-            order=place_order(*buyer, quantity=2), method="cash", reference=reference, actor_label="x"
+            order=place_order(*buyer, quantity=2),
+            method="cash",
+            reference=reference,
+            actor=Actor.system("test"),
         )
     place_order(*buyer)  # unpaid: not a sale
     page = finance.get(reverse("admin:shop_order_sales"))

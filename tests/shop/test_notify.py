@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
+from members.actors import Actor
 from shop.models import OrderEvent, Payment, PaymentNotification
 from shop.payments.checkmac import signed
 from shop.payments.ecpay import gateway
@@ -98,7 +99,7 @@ def test_a_failed_payment_leaves_the_order_waiting(client, ecpay, buyer):
 def test_money_for_a_cancelled_order_is_recorded_and_flagged_not_issued(client, ecpay, buyer):
     order = place_order(*buyer)
     payload = paid_notification(order)
-    order_cancel(order=order, actor_label="owner")
+    order_cancel(order=order, actor=Actor.system("test"))
 
     assert _post(client, payload).content == b"1|OK"
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from members.actors import Actor
 from shop.exceptions import OrderNotPayable, OutOfStock, QuantityOutOfRange, VehicleNotEligible
 from shop.models import OrderEvent
 from shop.selectors import shop_catalogue, shop_product
@@ -108,10 +109,10 @@ def test_a_replayed_form_returns_the_first_order(buyer):
 def test_a_pending_order_can_be_cancelled_but_not_twice(buyer):
     member, vehicle = buyer
     order = place_order(member, vehicle)
-    order_cancel(order=order, actor_label="owner")
+    order_cancel(order=order, actor=Actor.system("test"))
     assert order.status == Order.Status.CANCELLED
     with pytest.raises(OrderNotPayable):
-        order_cancel(order=order, actor_label="owner")
+        order_cancel(order=order, actor=Actor.system("test"))
 
 
 def test_expiry_leaves_an_order_whose_reservation_still_holds(buyer):

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone, translation
 
+from members.actors import Actor, ActorKind
 from members.models import Tier
 from tests.factories import (
     DefinitionFactory,
@@ -546,7 +547,7 @@ def test_each_voucher_gets_one_issued_entry_with_its_uses():
         source=Source.MANUAL,
         vehicle=actor_vehicle,
         quantity=3,
-        actor_label="ops:alice",
+        actor=Actor(ActorKind.OPERATIONS, name="alice"),
         reason="launch campaign",
         now=now,
     )
@@ -560,7 +561,7 @@ def test_each_voucher_gets_one_issued_entry_with_its_uses():
         assert entry.status_before == ""
         assert entry.status_after == Voucher.Status.ACTIVE
         assert entry.uses_left_after == 5
-        assert entry.actor_label == "ops:alice"
+        assert entry.actor_label == "admin:alice"
         assert entry.reason == "launch campaign"
         assert entry.created_at == now
         assert entry.data == {"source": Source.MANUAL}

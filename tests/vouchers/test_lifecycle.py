@@ -7,6 +7,7 @@ import pytest
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone, translation
 
+from members.actors import Actor, ActorKind
 from members.models import Member
 from tests.factories import (
     DealerFactory,
@@ -124,7 +125,7 @@ def test_the_holder_activates_their_own_voucher(owner, vehicle, ops):
     voucher = voucher_for(vehicle, activation_mode=Mode.HOLDER)
     now = T0 + timedelta(hours=1)
 
-    entry = voucher_activate(voucher=voucher, via="holder", member=owner, actor_label="owner", now=now)
+    entry = voucher_activate(voucher=voucher, via="holder", member=owner, actor=Actor.owner(owner), now=now)
 
     voucher = fresh(voucher)
     assert voucher.status == Status.ACTIVE
@@ -224,7 +225,9 @@ def test_activation_only_by_the_definitions_way(owner, vehicle, mode, via):
 def test_a_partner_activates_a_partner_activated_voucher(vehicle):
     voucher = voucher_for(vehicle, activation_mode=Mode.PARTNER)
 
-    entry = voucher_activate(voucher=voucher, via="partner", actor_label="api:shop")
+    entry = voucher_activate(
+        voucher=voucher, via="partner", actor=Actor(ActorKind.API_KEY, name="shop", api_key_id=1)
+    )
 
     assert fresh(voucher).status == Status.ACTIVE
     assert entry.actor_label == "api:shop"
@@ -235,7 +238,7 @@ def test_a_partner_activates_a_partner_activated_voucher(vehicle):
 def test_operations_activate_any_inactive_voucher(vehicle, ops, mode):
     voucher = voucher_for(vehicle, activation_mode=mode)
 
-    entry = voucher_activate(voucher=voucher, via="operations", actor=ops)
+    entry = voucher_activate(voucher=voucher, via="operations", actor=Actor.operations(ops))
 
     assert fresh(voucher).status == Status.ACTIVE
     assert entry.actor == ops
@@ -282,7 +285,11 @@ def test_redeem_consumes_one_use_and_the_last_use_makes_it_used(vehicle, dealer,
     voucher = voucher_for(vehicle, uses_per_voucher=2)
 
     first = voucher_redeem(
-        voucher=voucher, vehicle=vehicle, dealer=dealer, actor=ops, now=T0 + timedelta(days=1)
+        voucher=voucher,
+        vehicle=vehicle,
+        dealer=dealer,
+        actor=Actor.operations(ops),
+        now=T0 + timedelta(days=1),
     )
 
     voucher = fresh(voucher)
@@ -525,7 +532,9 @@ def test_reversing_a_use_gives_it_back(vehicle, dealer, ops):
     voucher = voucher_for(vehicle)
     redeemed = voucher_redeem(voucher=voucher, vehicle=vehicle, dealer=dealer)
 
-    entry = voucher_reverse_use(voucher=voucher, redeemed_entry=redeemed, reason="wrong car", actor=ops)
+    entry = voucher_reverse_use(
+        voucher=voucher, redeemed_entry=redeemed, reason="wrong car", actor=Actor.operations(ops)
+    )
 
     voucher = fresh(voucher)
     assert (voucher.status, voucher.uses_left) == (Status.ACTIVE, 1)
@@ -613,7 +622,7 @@ def test_void_cancels_an_open_voucher(vehicle, ops, state):
         voucher_lock(voucher=voucher, reason="dispute")
     before = fresh(voucher).status
 
-    entry = voucher_void(voucher=voucher, reason="issued in error", actor=ops)
+    entry = voucher_void(voucher=voucher, reason="issued in error", actor=Actor.operations(ops))
 
     assert fresh(voucher).status == Status.VOIDED
     assert (entry.kind, entry.status_before, entry.reason, entry.actor) == (
@@ -676,7 +685,11 @@ def test_extend_moves_the_end_of_validity_later(vehicle, ops):
     new = old + timedelta(days=60)
 
     entry = voucher_extend(
-        voucher=voucher, valid_until=new, reason="goodwill", actor=ops, now=T0 + timedelta(days=1)
+        voucher=voucher,
+        valid_until=new,
+        reason="goodwill",
+        actor=Actor.operations(ops),
+        now=T0 + timedelta(days=1),
     )
 
     voucher = fresh(voucher)
@@ -893,7 +906,7 @@ def test_approving_a_refund_marks_the_voucher_refunded(owner, vehicle, dealer, o
     refund = voucher_refund_request(voucher=voucher, member=owner)
     now = T0 + timedelta(days=2)
 
-    decided = refund_approve(refund=refund, actor=ops, reason="ok", now=now)
+    decided = refund_approve(refund=refund, actor=Actor.operations(ops), reason="ok", now=now)
 
     assert fresh(voucher).status == Status.REFUNDED
     refund.refresh_from_db()
@@ -905,7 +918,7 @@ def test_approving_a_refund_marks_the_voucher_refunded(owner, vehicle, dealer, o
         lambda: voucher_redeem(voucher=voucher, vehicle=vehicle, dealer=dealer), "voucher_refunded"
     )
     with pytest.raises(InvalidTransition):
-        refund_approve(refund=refund, actor=ops)
+        refund_approve(refund=refund, actor=Actor.operations(ops))
     assert reconciled()
 
 
@@ -916,7 +929,7 @@ def test_rejecting_a_refund_gives_the_voucher_back(owner, vehicle, ops, mode, ba
     voucher = voucher_for(vehicle, refundable=True, activation_mode=mode)
     refund = voucher_refund_request(voucher=voucher, member=owner)
 
-    refund_reject(refund=refund, actor=ops, reason="outside the refund period")
+    refund_reject(refund=refund, actor=Actor.operations(ops), reason="outside the refund period")
 
     assert fresh(voucher).status == back_to
     refund.refresh_from_db()
@@ -925,7 +938,7 @@ def test_rejecting_a_refund_gives_the_voucher_back(owner, vehicle, ops, mode, ba
         "outside the refund period",
     )
     with pytest.raises(InvalidTransition):
-        refund_approve(refund=refund, actor=ops)
+        refund_approve(refund=refund, actor=Actor.operations(ops))
     assert fresh(voucher).status == back_to
     assert reconciled()
 
@@ -935,7 +948,7 @@ def test_rejecting_a_refund_needs_a_reason(owner, vehicle, ops):
     refund = voucher_refund_request(voucher=voucher, member=owner)
 
     with pytest.raises(ReasonRequired):
-        refund_reject(refund=refund, actor=ops, reason="")
+        refund_reject(refund=refund, actor=Actor.operations(ops), reason="")
 
     refund.refresh_from_db()
     assert refund.status == RefundRequest.Status.PENDING

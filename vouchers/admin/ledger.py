@@ -1,10 +1,18 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from members.actors import actor_display
 from members.admin.tools import DealerScopedMixin, FastListMixin, ReadOnlyAdminMixin
 
 from ..models import LedgerEntry
 from .search import voucher_search_condition
+
+
+@admin.display(description=pgettext_lazy("actor", "who"), ordering="actor_label")
+def who(entry) -> str:
+    """The stored actor label in the reader's language."""
+    return actor_display(entry.actor_label)
 
 
 @admin.register(LedgerEntry)
@@ -20,7 +28,7 @@ class LedgerEntryAdmin(DealerScopedMixin, FastListMixin, ReadOnlyAdminMixin, adm
         "status_after",
         "uses_left_after",
         "actor",
-        "actor_label",
+        who,
         "dealer",
         "reason",
     )

@@ -3,6 +3,7 @@ from django.urls import path
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from members.actors import Actor
 from members.admin.tools import ReasonForm, require_permission, run_action
 from vehicles.admin.queue import PendingFirstMixin
 
@@ -91,9 +92,9 @@ class RefundRequestAdmin(PendingFirstMixin, admin.ModelAdmin):
 
         def perform(data):
             if approve:
-                refund_approve(refund=refund, actor=request.user, reason=data["reason"])
+                refund_approve(refund=refund, actor=Actor.operations(request.user), reason=data["reason"])
                 return gettext("Refund approved; the voucher is refunded.")
-            refund_reject(refund=refund, actor=request.user, reason=data["reason"])
+            refund_reject(refund=refund, actor=Actor.operations(request.user), reason=data["reason"])
             return gettext("Refund rejected; the voucher is usable again.")
 
         return run_action(

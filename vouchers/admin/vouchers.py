@@ -8,12 +8,14 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from members.actors import Actor
 from members.admin.tools import FastListMixin, ReasonForm, require_permission, run_action
 
 from ..models import LedgerEntry, Voucher
 from ..services import voucher_activate, voucher_extend, voucher_lock, voucher_unlock, voucher_void
 from ..validity import end_of_day
 from .extensions import voucher_tools
+from .ledger import who
 from .search import voucher_search_condition
 
 Status = Voucher.Status
@@ -31,7 +33,7 @@ class LedgerInline(admin.TabularInline):
         "status_after",
         "uses_left_after",
         "actor",
-        "actor_label",
+        who,
         "dealer",
         "reason",
     )
@@ -186,7 +188,7 @@ class VoucherAdmin(FastListMixin, admin.ModelAdmin):
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         label, _allowed = ACTIONS[action]
         form_class = ExtendForm if action == "extend" else ReasonForm
-        actor = {"actor": request.user, "actor_label": f"admin:{request.user.get_username()}"}
+        actor = {"actor": Actor.operations(request.user)}
 
         def perform(data):
             reason = data["reason"]

@@ -1,29 +1,15 @@
-"""Row locks and the ledger: the two primitives every voucher use case is built on."""
+"""The ledger, the primitive every voucher use case is built on (with the row locks of `..locks`)."""
 
 from datetime import datetime
 
-from django.db.models import QuerySet
+from config.stored_text import fit_to_column
+from members.actors import Actor
 
 from ..exceptions import IdempotencyKeyReused, InvalidTransition, ReasonRequired
+from ..locks import voucher_for_update, vouchers_for_update  # noqa: F401  (imported from here)
 from ..models import LedgerEntry, Voucher
 
 Status = Voucher.Status
-
-
-def voucher_for_update(voucher_id: int) -> Voucher:
-    """Lock one voucher row for the rest of the transaction (its definition is read, not locked)."""
-    return (
-        Voucher.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("definition")
-        .get(pk=voucher_id)
-    )
-
-
-def vouchers_for_update(queryset: QuerySet[Voucher]) -> list[Voucher]:
-    """Lock several vouchers, always in primary-key order so two jobs cannot deadlock."""
-    return list(
-        queryset.select_for_update(no_key=True, of=("self",)).select_related("definition").order_by("pk")
-    )
 
 
 def ledger_replay(voucher: Voucher, idempotency_key: str | None, kind: str) -> LedgerEntry | None:
@@ -33,6 +19,8 @@ def ledger_replay(voucher: Voucher, idempotency_key: str | None, kind: str) -> L
     entry = LedgerEntry.objects.filter(voucher=voucher, idempotency_key=idempotency_key).first()
     if entry is not None and entry.kind != kind:
         raise IdempotencyKeyReused()
+    if entry is not None:
+        entry.replayed = True
     return entry
 
 
@@ -48,6 +36,13 @@ def require_reason(reason: str) -> str:
     return reason
 
 
+def ledger_actor_columns(actor: Actor | None) -> dict:
+    """How a ledger entry stores who acted: the user, if any, and the readable label."""
+    if actor is None:
+        return {"actor_id": None, "actor_label": ""}
+    return {"actor_id": actor.user_id, "actor_label": fit_to_column(LedgerEntry, "actor_label", actor.label)}
+
+
 def ledger_append(
     voucher: Voucher,
     *,
@@ -55,8 +50,7 @@ def ledger_append(
     status_before: str,
     now: datetime,
     delta: int = 0,
-    actor=None,
-    actor_label: str = "",
+    actor: Actor | None = None,
     dealer=None,
     reason: str = "",
     idempotency_key: str | None = None,
@@ -82,10 +76,9 @@ def ledger_append(
         status_before=status_before,
         status_after=voucher.status,
         uses_left_after=voucher.uses_left,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
-        actor_label=actor_label[:80],
+        **ledger_actor_columns(actor),
         dealer=dealer,
-        reason=reason[:300],
+        reason=fit_to_column(LedgerEntry, "reason", reason),
         idempotency_key=idempotency_key or None,
         data=data or {},
         created_at=now,

@@ -24,6 +24,8 @@ from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
 from config.errors import DomainError
+from config.stored_text import fit_to_column
+from members.actors import Actor, ActorKind
 from members.models import Member
 from members.phones import phone_normalise
 from vehicles.identifiers import plate_key, vin_parse
@@ -31,10 +33,11 @@ from vehicles.models import Ownership, Vehicle
 
 from .. import signals
 from ..exceptions import HolderMissing
+from ..locks import definition_for_update, issue_batch_for_update, issue_batch_rows_for_update
 from ..models import IssueBatch, IssueBatchRow, LedgerEntry, Voucher, VoucherDefinition
 from ._copy import objects_insert, rows_insert
-from ._ledger import require_reason
-from .issuance import _require_issuable, definition_for_update, voucher_build
+from ._ledger import ledger_actor_columns, require_reason
+from .issuance import _require_issuable, voucher_build
 
 Definition = VoucherDefinition
 Holder = Definition.HolderType
@@ -310,7 +313,7 @@ def issue_batch_submit(
     if identifier_kind not in IDENTIFIER_KINDS:
         raise ValueError(identifier_kind)
     if values is not None:
-        rows = [(n, raw[:200], None, None) for n, raw in values]
+        rows = [(n, fit_to_column(IssueBatchRow, "raw", raw), None, None) for n, raw in values]
     elif vehicle_ids is not None:
         plates = _lookup(Vehicle, "pk", set(vehicle_ids), ("plate",))
         rows = [(i, plates[pk][0], pk, None) for i, pk in enumerate(vehicle_ids, start=1) if pk in plates]
@@ -323,9 +326,9 @@ def issue_batch_submit(
         batch = IssueBatch.objects.create(
             definition=definition,
             source_kind=source_kind,
-            source_label=source_label[:200],
+            source_label=fit_to_column(IssueBatch, "source_label", source_label),
             identifier_kind=identifier_kind,
-            reason=reason[:300],
+            reason=fit_to_column(IssueBatch, "reason", reason),
             status=BatchStatus.CHECKING,
             rows_total=len(rows),
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
@@ -359,9 +362,7 @@ def issue_batch_check(*, batch_id: int) -> IssueBatch:
     with transaction.atomic():
         # The batch only: the definition is read, not locked (issuing re-checks it under its lock),
         # so claims and partner issues of it go on while a large file is checked.
-        batch = (
-            IssueBatch.objects.select_for_update(of=("self",)).select_related("definition").get(pk=batch_id)
-        )
+        batch = issue_batch_for_update(batch_id)
         if batch.status != BatchStatus.CHECKING:
             return batch
         stored = list(
@@ -385,12 +386,12 @@ def issue_batch_check(*, batch_id: int) -> IssueBatch:
                 (
                     batch.pk,
                     p.row_number,
-                    p.raw[:200],
+                    fit_to_column(IssueBatchRow, "raw", p.raw),
                     p.vehicle_id if not p.reason else None,
                     p.member_id if not p.reason else None,
                     Row.Status.REJECTED if p.reason else Row.Status.PENDING,
                     p.reason,
-                    str(p.detail)[:200],
+                    fit_to_column(IssueBatchRow, "detail", p.detail),
                 )
                 for p in planned
             ),
@@ -416,7 +417,7 @@ def issue_batch_confirm(*, batch: IssueBatch, actor=None, now: datetime | None =
     """Queue a checked batch for issuance. Confirming again changes nothing and queues nothing."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = IssueBatch.objects.select_for_update().get(pk=batch.pk)
+        locked = issue_batch_for_update(batch.pk)
         if locked.status != BatchStatus.PREPARED:
             return locked
         _require_issuable(locked.definition, Voucher.Source.BULK)
@@ -431,7 +432,7 @@ def issue_batch_confirm(*, batch: IssueBatch, actor=None, now: datetime | None =
 def issue_batch_cancel(*, batch: IssueBatch) -> IssueBatch:
     """Drop a checked batch that was not confirmed."""
     with transaction.atomic():
-        locked = IssueBatch.objects.select_for_update().get(pk=batch.pk)
+        locked = issue_batch_for_update(batch.pk)
         if locked.status == BatchStatus.PREPARED:
             locked.status = BatchStatus.CANCELLED
             locked.save(update_fields=["status"])
@@ -441,7 +442,7 @@ def issue_batch_cancel(*, batch: IssueBatch) -> IssueBatch:
 def issue_batch_resume(*, batch: IssueBatch) -> IssueBatch:
     """Queue the remaining rows again (after a stop, or a worker lost with its task)."""
     with transaction.atomic():
-        locked = IssueBatch.objects.select_for_update().get(pk=batch.pk)
+        locked = issue_batch_for_update(batch.pk)
         if locked.status == BatchStatus.CHECKING:
             _enqueue_check(locked.pk)
             return locked
@@ -479,7 +480,7 @@ def issue_batch_process(
 def _process_chunk(batch_id: int, chunk_size: int, now: datetime | None) -> tuple[IssueBatch, bool]:
     now = now or timezone.now()
     with transaction.atomic():
-        batch = IssueBatch.objects.select_for_update().get(pk=batch_id)
+        batch = issue_batch_for_update(batch_id)
         if batch.status not in (BatchStatus.QUEUED, BatchStatus.RUNNING):
             return batch, False
         definition = definition_for_update(batch.definition_id)
@@ -487,17 +488,14 @@ def _process_chunk(batch_id: int, chunk_size: int, now: datetime | None) -> tupl
             _require_issuable(definition, Voucher.Source.BULK)
         except DomainError as exc:
             batch.status = BatchStatus.STOPPED
-            batch.last_error = str(exc.message)[:300]
+            batch.last_error = fit_to_column(IssueBatch, "last_error", exc.message)
             batch.save(update_fields=["status", "last_error"])
             return batch, False
         if batch.status == BatchStatus.QUEUED:
             batch.status = BatchStatus.RUNNING
             batch.started_at = batch.started_at or now
-        rows = list(
-            IssueBatchRow.objects.select_for_update(of=("self",))
-            .filter(batch=batch, status=Row.Status.PENDING)
-            .select_related("vehicle")
-            .order_by("row_number")[:chunk_size]
+        rows = issue_batch_rows_for_update(
+            IssueBatchRow.objects.filter(batch=batch, status=Row.Status.PENDING), chunk_size
         )
         if not rows:
             batch.status = BatchStatus.DONE
@@ -553,7 +551,11 @@ def _issue_rows(batch: IssueBatch, definition: Definition, rows: list[IssueBatch
     for item in planned:
         row = by_number[item.row_number]
         if item.reason:
-            row.status, row.reason, row.detail = Row.Status.REJECTED, item.reason, str(item.detail)[:200]
+            row.status, row.reason, row.detail = (
+                Row.Status.REJECTED,
+                item.reason,
+                fit_to_column(IssueBatchRow, "detail", item.detail),
+            )
             rejected_rows.append(row)
             continue
         try:
@@ -574,7 +576,7 @@ def _issue_rows(batch: IssueBatch, definition: Definition, rows: list[IssueBatch
             row.status, row.reason, row.detail = (
                 Row.Status.REJECTED,
                 Reason.NOT_ELIGIBLE,
-                str(exc.message)[:200],
+                fit_to_column(IssueBatchRow, "detail", exc.message),
             )
             rejected_rows.append(row)
             continue
@@ -583,7 +585,9 @@ def _issue_rows(batch: IssueBatch, definition: Definition, rows: list[IssueBatch
         issued_rows.append(row)
     if vouchers:
         objects_insert(vouchers)
-        actor_id = batch.confirmed_by_id
+        who = ledger_actor_columns(
+            Actor(ActorKind.SYSTEM, name=f"bulk:{batch.pk}", user_id=batch.confirmed_by_id)
+        )
         rows_insert(
             LedgerEntry,
             (
@@ -607,8 +611,8 @@ def _issue_rows(batch: IssueBatch, definition: Definition, rows: list[IssueBatch
                     "",
                     voucher.status,
                     voucher.uses_left,
-                    actor_id,
-                    f"bulk:{batch.pk}",
+                    who["actor_id"],
+                    who["actor_label"],
                     batch.reason,
                     {"source": Voucher.Source.BULK, "batch": batch.pk, "row": row_number},
                     now,

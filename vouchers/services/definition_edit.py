@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..exceptions import DefinitionFieldsLocked, InvalidTransition
+from ..locks import definition_for_update
 from ..models import Voucher, VoucherDefinition
 
 Definition = VoucherDefinition
@@ -150,7 +151,7 @@ def definition_save_step(
                 raise ValueError("a new definition starts at step 1")
             locked = Definition(status=Definition.Status.DRAFT)
         else:
-            locked = Definition.objects.select_for_update().get(pk=definition.pk)
+            locked = definition_for_update(definition.pk)
             if locked.status == Definition.Status.ARCHIVED:
                 raise InvalidTransition(status=locked.get_status_display())
         frozen = definition_locked_fields(locked)

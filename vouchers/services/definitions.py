@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..exceptions import InvalidTransition, PublishRefused
+from ..locks import definition_for_update
 from ..models import VoucherDefinition
 
 Definition = VoucherDefinition
@@ -65,7 +66,7 @@ def definition_publish(
 ) -> VoucherDefinition:
     now = now or timezone.now()
     with transaction.atomic():
-        locked = VoucherDefinition.objects.select_for_update().get(pk=definition.pk)
+        locked = definition_for_update(definition.pk)
         if locked.status == Definition.Status.ARCHIVED:
             raise InvalidTransition(status=locked.get_status_display())
         problems = definition_publish_problems(locked)
@@ -85,7 +86,7 @@ def definition_set_status(*, definition: VoucherDefinition, status: str) -> Vouc
     if status not in (Definition.Status.PAUSED, Definition.Status.ARCHIVED):
         raise InvalidTransition(status=status)
     with transaction.atomic():
-        locked = VoucherDefinition.objects.select_for_update().get(pk=definition.pk)
+        locked = definition_for_update(definition.pk)
         if locked.status == Definition.Status.DRAFT and status == Definition.Status.PAUSED:
             raise InvalidTransition(status=locked.get_status_display())
         locked.status = status

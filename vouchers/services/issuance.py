@@ -7,6 +7,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.stored_text import fit_to_column
+from members.actors import Actor
 from members.models import Member
 from vehicles.models import Ownership, Vehicle
 from vehicles.selectors import member_can_use_vehicle
@@ -22,9 +24,11 @@ from ..exceptions import (
     OrderNotIssuable,
     StockExhausted,
 )
+from ..locks import definition_for_update, order_for_update
 from ..models import LedgerEntry, Order, Voucher, VoucherDefinition
 from ..money import amount_split
 from ..validity import MissingDeliveryDate, validity_window
+from ._ledger import ledger_actor_columns
 
 Definition = VoucherDefinition
 Source = Voucher.Source
@@ -40,10 +44,6 @@ _SOURCE_CHANNEL = {
     Source.BUNDLE: "channel_bundle",
     Source.PURCHASE: "channel_shop",
 }
-
-
-def definition_for_update(definition_id: int) -> VoucherDefinition:
-    return VoucherDefinition.objects.select_for_update(no_key=True, of=("self",)).get(pk=definition_id)
 
 
 def _require_issuable(definition: VoucherDefinition, source: str) -> None:
@@ -91,8 +91,7 @@ def voucher_issue(
     vehicle: Vehicle | None = None,
     order: Order | None = None,
     quantity: int = 1,
-    actor=None,
-    actor_label: str = "",
+    actor: Actor | None = None,
     reason: str = "",
     external_ref: str = "",
     idempotency_key: str | None = None,
@@ -152,9 +151,8 @@ def voucher_issue(
                 status_before="",
                 status_after=v.status,
                 uses_left_after=v.uses_left,
-                actor=actor if getattr(actor, "is_authenticated", False) else None,
-                actor_label=actor_label[:80],
-                reason=reason[:300],
+                **ledger_actor_columns(actor),
+                reason=fit_to_column(LedgerEntry, "reason", reason),
                 idempotency_key=idempotency_key or None,
                 data={"source": source},
                 created_at=now,
@@ -205,7 +203,7 @@ def voucher_build(
         valid_until=valid_until,
         series_index=series_index,
         source=source,
-        external_ref=external_ref[:80],
+        external_ref=fit_to_column(Voucher, "external_ref", external_ref),
         issued_at=now,
         activated_at=activated_at,
         status_changed_at=now,
@@ -291,7 +289,7 @@ def voucher_claim(
             source=Source.CLAIM,
             member=member,
             vehicle=vehicle,
-            actor_label=f"owner:{member.pk}",
+            actor=Actor.owner(member),
             idempotency_key=idempotency_key,
             now=now,
         )
@@ -299,9 +297,7 @@ def voucher_claim(
     return vouchers
 
 
-def order_issue(
-    *, order: Order, actor=None, actor_label: str = "", now: datetime | None = None
-) -> list[Voucher]:
+def order_issue(*, order: Order, actor: Actor | None = None, now: datetime | None = None) -> list[Voucher]:
     """Issue a paid order's vouchers and split its amount over them; a second call issues nothing.
 
     Each voucher keeps the part of the order's amount it was paid for (largest remainder, weighted by
@@ -309,7 +305,7 @@ def order_issue(
     """
     now = now or timezone.now()
     with transaction.atomic():
-        locked = Order.objects.select_for_update().get(pk=order.pk)
+        locked = order_for_update(order.pk)
         if locked.status == Order.Status.ISSUED:
             return list(locked.vouchers.order_by("pk"))
         if locked.status not in (Order.Status.PENDING, Order.Status.PAID):
@@ -328,7 +324,6 @@ def order_issue(
                 order=locked,
                 quantity=quantity,
                 actor=actor,
-                actor_label=actor_label,
                 reason=f"order {locked}",
                 idempotency_key=f"order:{locked.pk}:{key}",
                 now=now,

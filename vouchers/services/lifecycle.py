@@ -10,6 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.stored_text import fit_to_column
+from members.actors import Actor
 from members.models import Dealer, Member
 from vehicles.models import Vehicle
 from vehicles.selectors import vehicles_of_member
@@ -26,7 +28,14 @@ from ..exceptions import (
 )
 from ..models import LedgerEntry, RefundRequest, Voucher, VoucherDefinition
 from ..validity import validity_window
-from ._ledger import ledger_append, ledger_replay, require_reason, require_status, voucher_for_update
+from ._ledger import (
+    ledger_actor_columns,
+    ledger_append,
+    ledger_replay,
+    require_reason,
+    require_status,
+    voucher_for_update,
+)
 
 Status = Voucher.Status
 Kind = LedgerEntry.Kind
@@ -64,8 +73,7 @@ def voucher_activate(
     voucher: Voucher,
     via: str,
     member: Member | None = None,
-    actor=None,
-    actor_label: str = "",
+    actor: Actor | None = None,
     idempotency_key: str | None = None,
     now: datetime | None = None,
     reason: str = "",
@@ -109,7 +117,6 @@ def voucher_activate(
             status_before=before,
             now=now,
             actor=actor,
-            actor_label=actor_label,
             reason=reason,
             idempotency_key=idempotency_key,
             data={"via": via},
@@ -131,8 +138,7 @@ def voucher_hold(
     voucher: Voucher,
     vehicle: Vehicle,
     dealer: Dealer,
-    actor=None,
-    actor_label: str = "",
+    actor: Actor | None = None,
     idempotency_key: str | None = None,
     now: datetime | None = None,
     data: dict | None = None,
@@ -152,7 +158,6 @@ def voucher_hold(
             status_before=before,
             now=now,
             actor=actor,
-            actor_label=actor_label,
             dealer=dealer,
             idempotency_key=idempotency_key,
             data=data,
@@ -164,8 +169,7 @@ def voucher_complete_hold(
     voucher: Voucher,
     vehicle: Vehicle,
     dealer: Dealer,
-    actor=None,
-    actor_label: str = "",
+    actor: Actor | None = None,
     idempotency_key: str | None = None,
     now: datetime | None = None,
     data: dict | None = None,
@@ -183,7 +187,6 @@ def voucher_complete_hold(
             before=Status.HELD,
             dealer=dealer,
             actor=actor,
-            actor_label=actor_label,
             idempotency_key=idempotency_key,
             now=now,
             data=data,
@@ -193,8 +196,7 @@ def voucher_complete_hold(
 def voucher_release_hold(
     *,
     voucher: Voucher,
-    actor=None,
-    actor_label: str = "",
+    actor: Actor | None = None,
     reason: str = "",
     dealer: Dealer | None = None,
     idempotency_key: str | None = None,
@@ -214,7 +216,6 @@ def voucher_release_hold(
             status_before=Status.HELD,
             now=now,
             actor=actor,
-            actor_label=actor_label,
             dealer=dealer,
             reason=reason,
             idempotency_key=idempotency_key,
@@ -226,8 +227,7 @@ def voucher_redeem(
     voucher: Voucher,
     vehicle: Vehicle,
     dealer: Dealer,
-    actor=None,
-    actor_label: str = "",
+    actor: Actor | None = None,
     idempotency_key: str | None = None,
     now: datetime | None = None,
     data: dict | None = None,
@@ -245,7 +245,6 @@ def voucher_redeem(
             before=locked.status,
             dealer=dealer,
             actor=actor,
-            actor_label=actor_label,
             idempotency_key=idempotency_key,
             now=now,
             data=data,
@@ -254,7 +253,7 @@ def voucher_redeem(
 
 
 def _consume(
-    locked: Voucher, *, before, dealer, actor, actor_label, idempotency_key, now, data, reason: str = ""
+    locked: Voucher, *, before, dealer, actor, idempotency_key, now, data, reason: str = ""
 ) -> LedgerEntry:
     locked.uses_left -= 1
     locked.status = Status.USED if locked.uses_left == 0 else Status.ACTIVE
@@ -265,7 +264,6 @@ def _consume(
         status_before=before,
         now=now,
         actor=actor,
-        actor_label=actor_label,
         dealer=dealer,
         reason=reason,
         idempotency_key=idempotency_key,
@@ -278,8 +276,7 @@ def voucher_reverse_use(
     voucher: Voucher,
     redeemed_entry: LedgerEntry,
     reason: str,
-    actor=None,
-    actor_label: str = "",
+    actor: Actor | None = None,
     dealer: Dealer | None = None,
     idempotency_key: str | None = None,
     now: datetime | None = None,
@@ -309,7 +306,6 @@ def voucher_reverse_use(
             status_before=before,
             now=now,
             actor=actor,
-            actor_label=actor_label,
             dealer=dealer,
             reason=reason,
             idempotency_key=idempotency_key,
@@ -321,8 +317,7 @@ def voucher_void(
     *,
     voucher: Voucher,
     reason: str,
-    actor=None,
-    actor_label: str = "",
+    actor: Actor | None = None,
     idempotency_key: str | None = None,
     now: datetime | None = None,
     force: bool = False,
@@ -340,7 +335,9 @@ def voucher_void(
         locked.status = Status.VOIDED
         # A refund still waiting for a decision cannot be decided on a voided voucher: close it.
         RefundRequest.objects.filter(voucher=locked, status=RefundRequest.Status.PENDING).update(
-            status=RefundRequest.Status.REJECTED, decided_at=now, decision_reason=reason[:300]
+            status=RefundRequest.Status.REJECTED,
+            decided_at=now,
+            decision_reason=fit_to_column(RefundRequest, "decision_reason", reason),
         )
         entry = ledger_append(
             locked,
@@ -348,7 +345,6 @@ def voucher_void(
             status_before=before,
             now=now,
             actor=actor,
-            actor_label=actor_label,
             reason=reason,
             idempotency_key=idempotency_key,
         )
@@ -361,8 +357,7 @@ def voucher_extend(
     voucher: Voucher,
     valid_until: datetime,
     reason: str,
-    actor=None,
-    actor_label: str = "",
+    actor: Actor | None = None,
     now: datetime | None = None,
 ) -> LedgerEntry:
     """Move the end of validity later; an expired voucher with uses left becomes usable again."""
@@ -388,7 +383,6 @@ def voucher_extend(
             status_before=before,
             now=now,
             actor=actor,
-            actor_label=actor_label,
             reason=reason,
             data={
                 "valid_until_before": old.isoformat() if old else None,
@@ -398,7 +392,7 @@ def voucher_extend(
 
 
 def voucher_lock(
-    *, voucher: Voucher, reason: str, actor=None, actor_label: str = "", now: datetime | None = None
+    *, voucher: Voucher, reason: str, actor: Actor | None = None, now: datetime | None = None
 ) -> LedgerEntry:
     """Operations freeze a voucher (e.g. a dispute); it cannot be used until unlocked."""
     now = now or timezone.now()
@@ -414,14 +408,13 @@ def voucher_lock(
             status_before=before,
             now=now,
             actor=actor,
-            actor_label=actor_label,
             reason=reason,
             data={"previous": before},
         )
 
 
 def voucher_unlock(
-    *, voucher: Voucher, reason: str, actor=None, actor_label: str = "", now: datetime | None = None
+    *, voucher: Voucher, reason: str, actor: Actor | None = None, now: datetime | None = None
 ) -> LedgerEntry:
     now = now or timezone.now()
     reason = require_reason(reason)
@@ -439,7 +432,6 @@ def voucher_unlock(
             status_before=Status.LOCKED,
             now=now,
             actor=actor,
-            actor_label=actor_label,
             reason=reason,
         )
 
@@ -479,7 +471,7 @@ def vouchers_expire_due(
                         status_before=status,
                         status_after=Status.EXPIRED,
                         uses_left_after=left,
-                        actor_label="system:expire",
+                        **ledger_actor_columns(Actor.system("expire")),
                         created_at=now,
                     )
                     for pk, status, left in batch

@@ -7,9 +7,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.errors import DomainError
+from config.stored_text import fit_to_column
+from members.actors import Actor
 from members.models import Member
 
 from ..exceptions import InvalidTransition, RefundNotAllowed
+from ..locks import refund_request_for_update
 from ..models import LedgerEntry, RefundRequest, Voucher
 from ._ledger import ledger_append, ledger_replay, require_reason, require_status, voucher_for_update
 
@@ -54,8 +57,7 @@ def voucher_refund_request(
     voucher: Voucher,
     member: Member | None,
     reason: str = "",
-    actor=None,
-    actor_label: str = "",
+    actor: Actor | None = None,
     idempotency_key: str | None = None,
     now: datetime | None = None,
 ) -> RefundRequest:
@@ -76,8 +78,7 @@ def voucher_refund_request(
             kind=Kind.REFUND_REQUESTED,
             status_before=before,
             now=now,
-            actor=actor,
-            actor_label=actor_label or (f"owner:{member.pk}" if member else ""),
+            actor=actor or (Actor.owner(member) if member else None),
             reason=reason,
             idempotency_key=idempotency_key,
             data={"previous": before},
@@ -85,7 +86,7 @@ def voucher_refund_request(
         return RefundRequest.objects.create(
             voucher=locked,
             member=member,
-            reason=reason[:300],
+            reason=fit_to_column(RefundRequest, "reason", reason),
             amount_twd=quote.amount_twd,
             created_at=now,
         )
@@ -93,7 +94,7 @@ def voucher_refund_request(
 
 def _pending_for_update(refund: RefundRequest) -> tuple[RefundRequest, Voucher]:
     voucher = voucher_for_update(refund.voucher_id)
-    locked = RefundRequest.objects.select_for_update().get(pk=refund.pk)
+    locked = refund_request_for_update(refund.pk)
     if locked.status != RefundRequest.Status.PENDING:
         raise InvalidTransition(status=locked.get_status_display())
     require_status(voucher, Status.LOCKED)
@@ -101,7 +102,7 @@ def _pending_for_update(refund: RefundRequest) -> tuple[RefundRequest, Voucher]:
 
 
 def refund_approve(
-    *, refund: RefundRequest, actor, reason: str = "", now: datetime | None = None
+    *, refund: RefundRequest, actor: Actor, reason: str = "", now: datetime | None = None
 ) -> RefundRequest:
     now = now or timezone.now()
     with transaction.atomic():
@@ -120,7 +121,9 @@ def refund_approve(
     return locked
 
 
-def refund_reject(*, refund: RefundRequest, actor, reason: str, now: datetime | None = None) -> RefundRequest:
+def refund_reject(
+    *, refund: RefundRequest, actor: Actor, reason: str, now: datetime | None = None
+) -> RefundRequest:
     now = now or timezone.now()
     reason = require_reason(reason)
     with transaction.atomic():
@@ -139,9 +142,9 @@ def refund_reject(*, refund: RefundRequest, actor, reason: str, now: datetime | 
     return locked
 
 
-def _decide(refund: RefundRequest, status: str, actor, reason: str, now: datetime) -> None:
+def _decide(refund: RefundRequest, status: str, actor: Actor, reason: str, now: datetime) -> None:
     refund.status = status
     refund.decided_at = now
-    refund.decided_by = actor if getattr(actor, "is_authenticated", False) else None
-    refund.decision_reason = reason[:300]
+    refund.decided_by_id = actor.user_id if actor else None
+    refund.decision_reason = fit_to_column(RefundRequest, "decision_reason", reason)
     refund.save(update_fields=["status", "decided_at", "decided_by", "decision_reason"])

@@ -16,7 +16,7 @@ from .base import PartnerView
 
 def _may_reverse(api_key: ApiKey, redemption: Redemption) -> bool:
     """A key reverses what it redeemed itself, or anything at one of the dealers it is limited to."""
-    if redemption.actor_label == api_key.actor_label:
+    if redemption.api_key_id == api_key.pk:
         return True
     return redemption.dealer_id in {d.pk for d in api_key.dealers.all()}
 
@@ -65,7 +65,7 @@ class RedemptionReverseView(PartnerView):
         reversed_ = redemption_reverse(
             redemption=redemption,
             reason=data.validated_data["reason"],
-            actor_label=self.api_key.actor_label,
+            actor=self.api_key.actor,
         )
         reversed_.voucher = voucher_by_code(redemption.voucher.code)
         result = {"redemption": reversed_, "voucher": reversed_.voucher}

@@ -87,7 +87,7 @@ class VoucherIssueView(PartnerView):
             member=member,
             vehicle=vehicle,
             quantity=body["quantity"],
-            actor_label=self.api_key.actor_label,
+            actor=self.api_key.actor,
             external_ref=body["external_ref"],
             idempotency_key=idempotency_key,
         )
@@ -144,7 +144,7 @@ class VoucherActivateView(PartnerView):
         voucher_activate(
             voucher=voucher,
             via="partner",
-            actor_label=self.api_key.actor_label,
+            actor=self.api_key.actor,
             idempotency_key=idempotency_key,
         )
         return Response(VoucherSerializer(_fresh(voucher)).data)
@@ -192,7 +192,7 @@ class VoucherRedeemView(PartnerView):
             vehicle=vehicle,
             dealer=dealer,
             idempotency_key=idempotency_key,
-            actor_label=self.api_key.actor_label,
+            actor=self.api_key.actor,
             channel="api",
             mileage_km=body.get("mileage_km"),
             odometer_replacement=(

@@ -5,6 +5,7 @@ Prints the order number (ECPay's MerchantTradeNo); the order then waits for paym
 from django.core.management.base import BaseCommand, CommandError
 
 from config.errors import DomainError
+from members.actors import Actor
 from members.models import Member
 from members.phones import phone_normalise
 from shop.selectors import shop_product
@@ -41,7 +42,7 @@ class Command(BaseCommand):
                 product=product,
                 quantity=quantity,
                 channel=Order.Channel.PHONE,
-                actor_label="command:create_order",
+                actor=Actor.system("create_order"),
             )
         except DomainError as exc:
             raise CommandError(exc.message) from exc
