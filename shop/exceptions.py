@@ -47,3 +47,29 @@ class OrderNotPayable(DomainError):
     code = "order_not_payable"
     default_message = _("This order can no longer be paid.")
     http_status = 409
+
+
+class InvoiceDetailsInvalid(DomainError):
+    """What the buyer entered for the e-invoice breaks a rule; `field` names the form field."""
+
+    code = "invoice_details_invalid"
+    default_message = _("The invoice details are not valid.")
+    http_status = 400
+
+    def __init__(self, message=None, *, field: str, **params):
+        super().__init__(message, **params)
+        self.field = field
+
+
+class InvoiceNotConfigured(DomainError):
+    code = "invoice_not_configured"
+    default_message = _("The e-invoice service is not configured.")
+    http_status = 503
+
+
+class InvoiceRejected(DomainError):
+    """The e-invoice service refused or could not be reached; the order's invoice stays to be retried."""
+
+    code = "invoice_rejected"
+    default_message = _("The e-invoice service refused: %(reason)s")
+    http_status = 502

@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from vouchers.models import Order
 
+from .invoicing.carriers import CarrierKind
+
 
 class ShopNotice(models.Model):
     """What a seller of prepaid vouchers in Taiwan must tell the buyer; set by Operations (one row)."""
@@ -118,6 +120,8 @@ class OrderEvent(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
         FLAGGED = "flagged", _("Flagged for Finance")
         SETTLED_BY_HAND = "settled", _("Settled by hand")
+        INVOICED = "invoiced", _("E-invoice issued")
+        INVOICE_FAILED = "invoice_failed", _("E-invoice failed")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order"))
     kind = models.CharField(_("what"), max_length=20, choices=Kind.choices)
@@ -151,3 +155,82 @@ class FakeGatewayTrade(models.Model):
 
     def __str__(self) -> str:
         return self.merchant_trade_no
+
+
+class Invoice(models.Model):
+    """An order's B2C e-invoice: where the buyer wants it (chosen when ordering), then what ECPay issued.
+    The order number is the RelateNumber, so ECPay itself refuses a second invoice for one order."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("To be issued")
+        ISSUED = "issued", _("Issued")
+        FAILED = "failed", _("Failed (retried)")
+        VOIDED = "voided", _("Voided")
+        ALLOWANCE = "allowance", _("Allowance issued")
+
+    order = models.OneToOneField(
+        Order, on_delete=models.PROTECT, related_name="invoice", verbose_name=_("order")
+    )
+    carrier_kind = models.CharField(
+        _("invoice goes to"), max_length=12, choices=CarrierKind.choices, default=CarrierKind.CLOUD
+    )
+    carrier = models.CharField(_("carrier number"), max_length=16, blank=True)
+    donation_code = models.CharField(_("donation code"), max_length=7, blank=True)
+    tax_id = models.CharField(_("tax ID (統一編號)"), max_length=8, blank=True)
+    title = models.CharField(_("company title"), max_length=60, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    number = models.CharField(_("invoice number"), max_length=10, null=True, blank=True, unique=True)
+    issued_at = models.DateTimeField(_("invoice date"), null=True, blank=True)
+    random_number = models.CharField(_("random number"), max_length=4, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=200, blank=True)
+    voided_at = models.DateTimeField(_("voided"), null=True, blank=True)
+    # Allowances (折讓) issued against it: [{"number", "amount_twd", "at"}], and their total.
+    allowances = models.JSONField(_("allowances"), default=list, blank=True)
+    allowance_total_twd = models.PositiveIntegerField(_("allowances (NT$)"), default=0)
+
+    class Meta:
+        verbose_name = _("e-invoice")
+        verbose_name_plural = _("e-invoices")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "failed"])
+                | Q(number__isnull=False, issued_at__isnull=False),
+                name="invoice_issued_has_number",
+            ),
+            models.CheckConstraint(
+                condition=~Q(carrier_kind="donation") | ~Q(donation_code=""), name="invoice_donation_has_code"
+            ),
+            models.CheckConstraint(
+                condition=~Q(carrier_kind="company") | (~Q(tax_id="") & ~Q(title="")),
+                name="invoice_company_has_tax_id_and_title",
+            ),
+            models.CheckConstraint(
+                condition=~Q(carrier_kind__in=["mobile", "certificate"]) | ~Q(carrier=""),
+                name="invoice_carrier_has_number",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or f"{self.order} ({self.get_status_display()})"
+
+
+class FakeInvoice(models.Model):
+    """The local stand-in for ECPay's e-invoice service (ECPAY_INVOICE_MODE=fake) keeps what it issued,
+    as ECPay does, so that a RelateNumber seen before is refused and can be looked up."""
+
+    relate_number = models.CharField(max_length=50, unique=True)
+    number = models.CharField(max_length=10, unique=True)
+    random_number = models.CharField(max_length=4)
+    data = models.JSONField(default=dict)
+    amount_twd = models.PositiveIntegerField()
+    allowed_twd = models.PositiveIntegerField(default=0)
+    voided = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("fake e-invoice")
+        verbose_name_plural = _("fake e-invoices")
+
+    def __str__(self) -> str:
+        return self.number

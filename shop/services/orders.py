@@ -16,8 +16,10 @@ from vouchers.models import BundleItem, Order, VoucherDefinition
 from vouchers.services.issuance import definition_for_update
 
 from ..exceptions import OrderNotPayable, OutOfStock, QuantityOutOfRange, VehicleNotEligible
+from ..invoicing.carriers import InvoiceDetails
 from ..models import OrderEvent
 from ..selectors import Product
+from .invoices import invoice_details_store
 
 Channel = Order.Channel
 
@@ -65,6 +67,7 @@ def order_create(
     dealer: Dealer | None = None,
     actor_label: str = "",
     idempotency_key: str | None = None,
+    invoice: InvoiceDetails | None = None,
     now: datetime | None = None,
 ) -> Order:
     """A pending order for `quantity` of `product` on `vehicle`, holding its stock until it expires.
@@ -98,6 +101,7 @@ def order_create(
             expires_at=now + timedelta(minutes=settings.SHOP_RESERVATION_MINUTES),
         )
         OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.CREATED, at=now, actor_label=actor_label)
+        invoice_details_store(order=order, details=invoice)
     return order
 
 

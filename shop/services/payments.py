@@ -25,6 +25,7 @@ from vouchers.services import order_issue
 from ..exceptions import OrderNotPayable, PaymentRejected
 from ..models import OrderEvent, Payment, PaymentNotification
 from ..payments.ecpay import Gateway, TradeResult
+from .invoices import order_invoice_enqueue
 from .orders import order_expire, order_for_update
 
 logger = logging.getLogger("shop.payments")
@@ -124,6 +125,7 @@ def order_payment_apply(
         OrderEvent.objects.create(order=locked, kind=OrderEvent.Kind.PAID, at=now, actor_label=PROVIDER)
         _record(outcome=Outcome.APPLIED, **record)
         _issue(locked, now=now)
+        order_invoice_enqueue(locked)
     return Outcome.APPLIED
 
 
@@ -212,5 +214,6 @@ def order_payment_record(
         kind = OrderEvent.Kind.SETTLED_BY_HAND if by_hand else OrderEvent.Kind.PAID
         OrderEvent.objects.create(order=locked, kind=kind, at=now, actor_label=actor_label, note=reason[:300])
         _issue(locked, now=now, actor_label=actor_label)
+        order_invoice_enqueue(locked)
     order.refresh_from_db()
     return order
