@@ -22,7 +22,7 @@ from members.admin.tools import (
 )
 from vouchers.models import Order
 
-from .models import OrderEvent, Payment, PaymentNotification, ShopNotice
+from .models import Invoice, OrderEvent, Payment, PaymentNotification, ShopNotice
 from .services import order_payment_record
 
 
@@ -48,6 +48,27 @@ class PaymentInline(_OrderPartInline):
     readonly_fields = fields
 
 
+class InvoiceInline(_OrderPartInline):
+    model = Invoice
+    fields = (
+        "status",
+        "number",
+        "issued_at",
+        "random_number",
+        "carrier_kind",
+        "carrier",
+        "donation_code",
+        "tax_id",
+        "title",
+        "attempts",
+        "last_error",
+        "allowance_total_twd",
+        "allowances",
+    )
+    readonly_fields = fields
+    verbose_name_plural = _("e-invoice")
+
+
 class SettleForm(ReasonForm):
     method = forms.ChoiceField(label=_("Payment method"), choices=Payment.Method.choices)
     reference = forms.CharField(
@@ -66,13 +87,14 @@ class OrderAdmin(DealerScopedMixin, FastListMixin, ReadOnlyAdminMixin, admin.Mod
         "vehicle",
         "amount_twd",
         "status",
+        "invoice_number",
         "channel",
         "dealer",
         "created_at",
     )
-    list_filter = ("status", "channel", "dealer", "bundle")
+    list_filter = ("status", "channel", "dealer", "bundle", "invoice__status")
     date_hierarchy = "created_at"
-    list_select_related = ("bundle", "definition", "member", "vehicle", "dealer")
+    list_select_related = ("bundle", "definition", "member", "vehicle", "dealer", "invoice")
     search_fields = ("number", "external_ref", "member__phone", "vehicle__plate_key", "vehicle__vin")
     fields = (
         "number",
@@ -93,7 +115,7 @@ class OrderAdmin(DealerScopedMixin, FastListMixin, ReadOnlyAdminMixin, admin.Mod
         "issued_vouchers",
     )
     readonly_fields = fields
-    inlines = [OrderEventInline, PaymentInline]
+    inlines = [InvoiceInline, OrderEventInline, PaymentInline]
 
     def has_view_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("vouchers.view_order")
@@ -101,6 +123,13 @@ class OrderAdmin(DealerScopedMixin, FastListMixin, ReadOnlyAdminMixin, admin.Mod
     @admin.display(description=_("item"))
     def item(self, order: Order) -> str:
         return f"{order.bundle or order.definition or '—'} × {order.quantity}"
+
+    @admin.display(description=_("e-invoice"))
+    def invoice_number(self, order: Order) -> str:
+        invoice = getattr(order, "invoice", None)
+        if invoice is None:
+            return "—"
+        return invoice.number or invoice.get_status_display()
 
     @admin.display(description=_("vouchers issued"))
     def issued_vouchers(self, order: Order) -> str:

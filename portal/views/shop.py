@@ -13,9 +13,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.errors import DomainError
+from shop.invoicing.forms import InvoiceFieldsForm
 from shop.models import ShopNotice
 from shop.payments.ecpay import gateway
-from shop.selectors import member_order, member_orders, shop_catalogue, shop_product
+from shop.selectors import member_order, member_orders, order_invoice, shop_catalogue, shop_product
 from shop.services import order_cancel, order_create, order_require_payable
 from vehicles.selectors import vehicles_of_member
 
@@ -24,7 +25,7 @@ from ..idempotency import idempotency_key, idempotency_token
 from ._common import show_error
 
 
-class BuyForm(forms.Form):
+class BuyForm(InvoiceFieldsForm):
     vehicle = forms.TypedChoiceField(label=gettext_lazy("For vehicle"), coerce=int)
     quantity = forms.IntegerField(label=gettext_lazy("Quantity"), min_value=1, initial=1)
 
@@ -69,6 +70,7 @@ def product(request, kind: str, code: str):
             context.update(
                 vehicle=vehicle,
                 quantity=quantity,
+                invoice=form.cleaned_data["invoice"],
                 total=item.price_twd * quantity,
                 idempotency_token=idempotency_token(),
             )
@@ -81,6 +83,7 @@ def product(request, kind: str, code: str):
                 quantity=quantity,
                 actor_label=f"owner:{request.owner.pk}",
                 idempotency_key=idempotency_key(request),
+                invoice=form.cleaned_data["invoice"],
             )
         except DomainError as exc:
             form.add_error(None, exc.message)
@@ -137,6 +140,7 @@ def order_detail(request, number: str):
             "order": order,
             "vouchers": order.vouchers.select_related("definition").order_by("pk"),
             "payments": order.payments.order_by("paid_at"),
+            "invoice": order_invoice(order),
             "events": order.events.order_by("at", "pk"),
             "payable": order.status == order.Status.PENDING,
             "idempotency_token": idempotency_token(),

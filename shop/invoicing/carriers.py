@@ -39,6 +39,15 @@ class InvoiceDetails:
     tax_id: str = ""
     title: str = ""
 
+    @property
+    def kind_label(self) -> str:
+        return str(CarrierKind(self.kind).label)
+
+    @property
+    def shown(self) -> str:
+        """What identifies the destination: the carrier, the donation code or the tax ID and title."""
+        return self.carrier or self.donation_code or " ".join(filter(None, (self.tax_id, self.title)))
+
 
 def tax_id_valid(tax_id: str) -> bool:
     """統一編號 check digit: each digit times its weight (1,2,1,2,1,2,4,1), the digits of each product
