@@ -73,3 +73,52 @@ class InvoiceRejected(DomainError):
     code = "invoice_rejected"
     default_message = _("The e-invoice service refused: %(reason)s")
     http_status = 502
+
+
+class RefundRefused(DomainError):
+    """An order refund that cannot be asked for or decided; the code says why."""
+
+    code = "refund_refused"
+    default_message = _("This order cannot be refunded.")
+    http_status = 409
+
+
+class RefundNotYours(RefundRefused):
+    code = "refund_not_yours"
+    default_message = _("This order is not yours.")
+    http_status = 404
+
+
+class RefundNotPaid(RefundRefused):
+    code = "refund_not_paid"
+    default_message = _("Only a paid order whose vouchers were issued can be refunded.")
+
+
+class RefundAlreadyRefunded(RefundRefused):
+    code = "refund_already_refunded"
+    default_message = _("This order has been refunded already.")
+
+
+class RefundNothingLeft(RefundRefused):
+    code = "refund_nothing_left"
+    default_message = _(
+        "Nothing is left to refund on this order: its vouchers are used, expired or refunded."
+    )
+
+
+class RefundPending(RefundRefused):
+    code = "refund_pending"
+    default_message = _("A refund of this order is already waiting for Finance.")
+
+
+class RefundDecided(RefundRefused):
+    code = "refund_decided"
+    default_message = _("This refund has been decided already.")
+
+
+class RefundReferenceNeeded(RefundRefused):
+    code = "refund_reference_needed"
+    default_message = _(
+        "This order was not paid by credit card through ECPay: enter the bank transfer's reference."
+    )
+    http_status = 400

@@ -1,12 +1,13 @@
 """The shop's records around an order (`vouchers.Order`): payments, every notification received,
 the order's timeline, its e-invoice, and the texts the law asks a seller of prepaid vouchers to show."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from vouchers.models import Order
+from vouchers.models import Order, RefundRequest
 
 from .invoicing.carriers import CarrierKind
 
@@ -122,6 +123,11 @@ class OrderEvent(models.Model):
         SETTLED_BY_HAND = "settled", _("Settled by hand")
         INVOICED = "invoiced", _("E-invoice issued")
         INVOICE_FAILED = "invoice_failed", _("E-invoice failed")
+        REFUND_REQUESTED = "refund_requested", _("Refund requested")
+        REFUNDED = "refunded", _("Refunded")
+        REFUND_REJECTED = "refund_rejected", _("Refund rejected")
+        INVOICE_VOIDED = "invoice_voided", _("E-invoice voided")
+        INVOICE_ALLOWANCE = "invoice_allowance", _("E-invoice allowance issued")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order"))
     kind = models.CharField(_("what"), max_length=20, choices=Kind.choices)
@@ -234,3 +240,67 @@ class FakeInvoice(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class OrderRefund(models.Model):
+    """An owner's request to refund what is left of an order, and Finance's decision. Each voucher in it
+    has its own `vouchers.RefundRequest` (locked until the decision); this row keeps the money: the
+    vouchers' value, the fee, what was paid back, how, and what became of the e-invoice."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Waiting for Finance")
+        APPROVED = "approved", _("Refunded")
+        REJECTED = "rejected", _("Rejected")
+
+    class Method(models.TextChoices):
+        ECPAY = "ecpay", _("Credit card refund through ECPay")
+        TRANSFER = "transfer", _("Bank transfer by hand")
+
+    class InvoiceAction(models.TextChoices):
+        NONE = "", _("None")
+        VOID = "void", _("Voided")
+        ALLOWANCE = "allowance", _("Allowance")
+
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("order")
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    voucher_requests = models.ManyToManyField(
+        RefundRequest, related_name="order_refunds", verbose_name=_("vouchers")
+    )
+    value_twd = models.PositiveIntegerField(_("value of the vouchers (NT$)"))
+    fee_twd = models.PositiveIntegerField(_("refund fee (NT$)"), default=0)
+    amount_twd = models.PositiveIntegerField(_("refund (NT$)"))
+    partly_used = models.BooleanField(_("partly used"), default=False)
+    reason = models.CharField(_("owner's reason"), max_length=300, blank=True)
+    requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+    method = models.CharField(_("method"), max_length=10, choices=Method.choices, blank=True)
+    reference = models.CharField(_("refund reference"), max_length=40, blank=True)
+    invoice_action = models.CharField(
+        _("e-invoice"), max_length=10, choices=InvoiceAction.choices, blank=True, default=""
+    )
+    allowance_number = models.CharField(_("allowance number"), max_length=20, blank=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decision_reason = models.CharField(_("decision reason"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        verbose_name = _("order refund")
+        verbose_name_plural = _("order refunds")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order"], condition=Q(status="requested"), name="one_open_refund_per_order"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_twd__lte=models.F("value_twd")), name="order_refund_within_value"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="approved") | ~Q(method=""), name="order_refund_approved_has_method"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order} {self.amount_twd}"

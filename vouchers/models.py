@@ -267,6 +267,7 @@ class Order(models.Model):
         EXPIRED = "expired", _("Expired unpaid")
         CANCELLED = "cancelled", _("Cancelled")
         REFUNDED = "refunded", _("Refunded")
+        PARTLY_REFUNDED = "partly_refunded", _("Partly refunded")
 
     class Channel(models.TextChoices):
         ONLINE = "online", _("Online shop")

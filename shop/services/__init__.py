@@ -8,6 +8,7 @@ from .payments import (
     orders_settle_pending,
     payment_rejection_record,
 )
+from .refunds import order_refund_approve, order_refund_assess, order_refund_reject, order_refund_request
 
 __all__ = [
     "invoice_details_store",
@@ -19,6 +20,10 @@ __all__ = [
     "order_invoice_issue",
     "order_payment_apply",
     "order_payment_record",
+    "order_refund_approve",
+    "order_refund_assess",
+    "order_refund_reject",
+    "order_refund_request",
     "order_require_payable",
     "orders_settle_pending",
     "payment_rejection_record",

@@ -17,7 +17,13 @@ from .lifecycle import (
     voucher_void,
     vouchers_expire_due,
 )
-from .refunds import refund_approve, refund_reject, voucher_refund_request
+from .refunds import (
+    refund_approve,
+    refund_reject,
+    voucher_refund_request,
+    voucher_refund_request_in_order,
+    voucher_refund_value,
+)
 
 __all__ = [
     "claim_refusals",
@@ -41,6 +47,8 @@ __all__ = [
     "voucher_lock",
     "voucher_redeem",
     "voucher_refund_request",
+    "voucher_refund_request_in_order",
+    "voucher_refund_value",
     "voucher_release_hold",
     "voucher_reverse_use",
     "voucher_unlock",

@@ -116,3 +116,44 @@ def _decide(refund: RefundRequest, status: str, actor, reason: str, now: datetim
     refund.decided_by = actor if getattr(actor, "is_authenticated", False) else None
     refund.decision_reason = reason[:300]
     refund.save(update_fields=["status", "decided_at", "decided_by", "decision_reason"])
+
+
+def voucher_refund_value(voucher: Voucher, *, now: datetime) -> int:
+    """What refunding `voucher` as part of its order gives back: its uses left × its allocated price per
+    use (`amount_paid_twd / uses_total`, rounded down); 0 when it can no longer be refunded (used up,
+    held, locked, refunded, voided, or past its end)."""
+    if (
+        voucher.status not in (Status.INACTIVE, Status.ACTIVE)
+        or voucher.uses_left <= 0
+        or not voucher.uses_total
+    ):
+        return 0
+    if voucher.valid_until is not None and now > voucher.valid_until:
+        return 0
+    return voucher.amount_paid_twd * voucher.uses_left // voucher.uses_total
+
+
+def voucher_refund_request_in_order(
+    *, voucher: Voucher, member: Member | None, reason: str = "", actor_label: str = "", now: datetime
+) -> RefundRequest:
+    """Ask for the refund of a voucher bought in an order (its pack or paid voucher refunded as a whole):
+    worth `voucher_refund_value`, locked until Finance decides with `refund_approve` / `refund_reject`.
+    Must run inside the caller's transaction."""
+    locked = voucher_for_update(voucher.pk)
+    amount = voucher_refund_value(locked, now=now)
+    if amount <= 0:
+        raise RefundNotAllowed()
+    before = locked.status
+    locked.status = Status.LOCKED
+    ledger_append(
+        locked,
+        kind=Kind.REFUND_REQUESTED,
+        status_before=before,
+        now=now,
+        actor_label=actor_label or (f"owner:{member.pk}" if member else ""),
+        reason=reason,
+        data={"previous": before, "order": locked.order_id, "amount_twd": amount},
+    )
+    return RefundRequest.objects.create(
+        voucher=locked, member=member, reason=reason[:300], amount_twd=amount, created_at=now
+    )
