@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import auth, claim, preferences, shop, vehicles, vouchers
+from .views import auth, claim, preferences, shop, shop_refunds, vehicles, vouchers
 
 app_name = "portal"
 
@@ -26,4 +26,5 @@ urlpatterns = [
     path("orders/<str:number>/", shop.order_detail, name="order"),
     path("orders/<str:number>/pay/", shop.order_pay, name="order_pay"),
     path("orders/<str:number>/cancel/", shop.order_cancel_view, name="order_cancel"),
+    path("orders/<str:number>/refund/", shop_refunds.order_refund, name="order_refund"),
 ]

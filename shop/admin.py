@@ -22,7 +22,8 @@ from members.admin.tools import (
 )
 from vouchers.models import Order
 
-from .models import Invoice, OrderEvent, Payment, PaymentNotification, ShopNotice
+from . import admin_refunds  # noqa: F401 (registers the order refunds admin)
+from .models import Invoice, OrderEvent, OrderRefund, Payment, PaymentNotification, ShopNotice
 from .services import order_payment_record
 
 
@@ -67,6 +68,22 @@ class InvoiceInline(_OrderPartInline):
     )
     readonly_fields = fields
     verbose_name_plural = _("e-invoice")
+
+
+class OrderRefundInline(_OrderPartInline):
+    model = OrderRefund
+    fields = (
+        "requested_at",
+        "status",
+        "value_twd",
+        "fee_twd",
+        "amount_twd",
+        "method",
+        "reference",
+        "invoice_action",
+    )
+    readonly_fields = fields
+    show_change_link = True
 
 
 class SettleForm(ReasonForm):
@@ -115,7 +132,7 @@ class OrderAdmin(DealerScopedMixin, FastListMixin, ReadOnlyAdminMixin, admin.Mod
         "issued_vouchers",
     )
     readonly_fields = fields
-    inlines = [InvoiceInline, OrderEventInline, PaymentInline]
+    inlines = [InvoiceInline, OrderEventInline, PaymentInline, OrderRefundInline]
 
     def has_view_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("vouchers.view_order")

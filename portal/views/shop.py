@@ -17,7 +17,7 @@ from shop.invoicing.forms import InvoiceFieldsForm
 from shop.models import ShopNotice
 from shop.payments.ecpay import gateway
 from shop.selectors import member_order, member_orders, order_invoice, shop_catalogue, shop_product
-from shop.services import order_cancel, order_create, order_require_payable
+from shop.services import order_cancel, order_create, order_refund_assess, order_require_payable
 from vehicles.selectors import vehicles_of_member
 
 from ..auth import owner_required
@@ -127,6 +127,15 @@ def orders(request):
     )
 
 
+def _refundable(member, order) -> bool:
+    """Whether to offer a refund: the same assessment the refund service applies."""
+    try:
+        order_refund_assess(order, member=member)
+    except DomainError:
+        return False
+    return True
+
+
 @owner_required
 @require_GET
 def order_detail(request, number: str):
@@ -141,6 +150,8 @@ def order_detail(request, number: str):
             "vouchers": order.vouchers.select_related("definition").order_by("pk"),
             "payments": order.payments.order_by("paid_at"),
             "invoice": order_invoice(order),
+            "refundable": _refundable(request.owner, order),
+            "refunds": order.refunds.order_by("requested_at"),
             "events": order.events.order_by("at", "pk"),
             "payable": order.status == order.Status.PENDING,
             "idempotency_token": idempotency_token(),
