@@ -212,7 +212,12 @@ class OrderAdmin(DealerScopedMixin, FastListMixin, ReadOnlyAdminMixin, admin.Mod
         except ValueError:
             start, end = today.replace(day=1), today
         sold = self.get_queryset(request).filter(
-            status__in=[Order.Status.PAID, Order.Status.ISSUED, Order.Status.REFUNDED],
+            status__in=[
+                Order.Status.PAID,
+                Order.Status.ISSUED,
+                Order.Status.PARTLY_REFUNDED,
+                Order.Status.REFUNDED,
+            ],
             paid_at__date__gte=start,
             paid_at__date__lte=end,
         )

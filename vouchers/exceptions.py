@@ -139,3 +139,10 @@ class OrderNotIssuable(DomainError):
     code = "order_not_issuable"
     default_message = _("This order was cancelled, expired or refunded: it issues no vouchers.")
     http_status = 409
+
+
+class RefundDecidedWithOrder(DomainError):
+    code = "refund_decided_with_order"
+    default_message = _(
+        "This voucher's refund is part of its order's refund: Finance decides it with the order."
+    )

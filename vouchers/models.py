@@ -552,6 +552,9 @@ class RefundRequest(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     decision_reason = models.CharField(_("decision reason"), max_length=300, blank=True)
+    # Asked for with its whole order (the shop's order refund): decided only with the order, so that
+    # the money, the order's status and its e-invoice move together.
+    in_order = models.BooleanField(_("part of an order refund"), default=False, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

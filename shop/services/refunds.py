@@ -211,7 +211,7 @@ def order_refund_approve(
         if card is None and not reference.strip():
             raise RefundReferenceNeeded()
         for request in locked.voucher_requests.all():
-            refund_approve(refund=request, actor=actor, reason=reason, now=now)
+            refund_approve(refund=request, actor=actor, reason=reason, with_order=True, now=now)
         full = (
             not locked.partly_used
             and not Voucher.objects.filter(order=order).exclude(status=Voucher.Status.REFUNDED).exists()
@@ -243,7 +243,7 @@ def order_refund_reject(
     with transaction.atomic():
         order, locked = _refund_for_update(refund)
         for request in locked.voucher_requests.all():
-            refund_reject(refund=request, actor=actor, reason=reason, now=now)
+            refund_reject(refund=request, actor=actor, reason=reason, with_order=True, now=now)
         OrderEvent.objects.create(
             order=order,
             kind=OrderEvent.Kind.REFUND_REJECTED,

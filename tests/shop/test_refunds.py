@@ -237,3 +237,19 @@ def test_a_failed_invoice_correction_does_not_undo_the_refund(buyer, einvoice, f
     _approve(refund, finance, reference="T-2")
     assert Order.objects.get(pk=order.pk).status == Order.Status.REFUNDED
     assert order.events.filter(kind=OrderEvent.Kind.INVOICE_FAILED).exists()
+
+
+def test_a_voucher_in_an_order_refund_is_decided_only_with_its_order(buyer, einvoice, finance):
+    from vouchers.exceptions import RefundDecidedWithOrder
+    from vouchers.services import refund_approve, refund_reject
+
+    member, vehicle = buyer
+    refund = order_refund_request(order=_cash_order(member, vehicle), member=member)
+    one = refund.voucher_requests.first()
+    assert one.in_order
+    with pytest.raises(RefundDecidedWithOrder):
+        refund_approve(refund=one, actor=finance)
+    with pytest.raises(RefundDecidedWithOrder):
+        refund_reject(refund=one, actor=finance, reason="no")
+    one.refresh_from_db()
+    assert one.status == "pending"

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from members.models import Member
 
-from ..exceptions import InvalidTransition, RefundNotAllowed
+from ..exceptions import InvalidTransition, RefundDecidedWithOrder, RefundNotAllowed
 from ..models import LedgerEntry, RefundRequest, Voucher
 from ._ledger import ledger_append, ledger_replay, require_reason, require_status, voucher_for_update
 
@@ -62,21 +62,23 @@ def voucher_refund_request(
         )
 
 
-def _pending_for_update(refund: RefundRequest) -> tuple[RefundRequest, Voucher]:
+def _pending_for_update(refund: RefundRequest, *, with_order: bool) -> tuple[RefundRequest, Voucher]:
     voucher = voucher_for_update(refund.voucher_id)
     locked = RefundRequest.objects.select_for_update().get(pk=refund.pk)
     if locked.status != RefundRequest.Status.PENDING:
         raise InvalidTransition(status=locked.get_status_display())
+    if locked.in_order and not with_order:
+        raise RefundDecidedWithOrder()
     require_status(voucher, Status.LOCKED)
     return locked, voucher
 
 
 def refund_approve(
-    *, refund: RefundRequest, actor, reason: str = "", now: datetime | None = None
+    *, refund: RefundRequest, actor, reason: str = "", with_order: bool = False, now: datetime | None = None
 ) -> RefundRequest:
     now = now or timezone.now()
     with transaction.atomic():
-        locked, voucher = _pending_for_update(refund)
+        locked, voucher = _pending_for_update(refund, with_order=with_order)
         voucher.status = Status.REFUNDED
         ledger_append(
             voucher,
@@ -91,11 +93,13 @@ def refund_approve(
     return locked
 
 
-def refund_reject(*, refund: RefundRequest, actor, reason: str, now: datetime | None = None) -> RefundRequest:
+def refund_reject(
+    *, refund: RefundRequest, actor, reason: str, with_order: bool = False, now: datetime | None = None
+) -> RefundRequest:
     now = now or timezone.now()
     reason = require_reason(reason)
     with transaction.atomic():
-        locked, voucher = _pending_for_update(refund)
+        locked, voucher = _pending_for_update(refund, with_order=with_order)
         voucher.status = Status.ACTIVE if voucher.activated_at else Status.INACTIVE
         ledger_append(
             voucher,
@@ -155,5 +159,5 @@ def voucher_refund_request_in_order(
         data={"previous": before, "order": locked.order_id, "amount_twd": amount},
     )
     return RefundRequest.objects.create(
-        voucher=locked, member=member, reason=reason[:300], amount_twd=amount, created_at=now
+        voucher=locked, member=member, reason=reason[:300], amount_twd=amount, created_at=now, in_order=True
     )
