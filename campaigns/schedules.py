@@ -41,6 +41,8 @@ JOBS = [
     Job("prune_rate_limits", "campaigns.jobs.prune_rate_limits", "25 4 * * *", ""),
     # Shop: orders whose payment notification never came are asked about, then paid or expired.
     Job("settle_pending_orders", "shop.tasks.settle_pending_orders", "*/5 * * * *", "settle_pending_orders"),
+    # Shop: e-invoices that failed (bounded attempts) or whose task was lost are issued again.
+    Job("retry_invoices", "shop.tasks.retry_invoices", "*/10 * * * *", ""),
 ]
 
 # Schedules calling into these packages are ours: setup_schedules removes those no longer listed.

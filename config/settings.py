@@ -353,6 +353,15 @@ ECPAY_MERCHANT_ID = env.str("ECPAY_MERCHANT_ID", default="3002607" if DEBUG else
 ECPAY_HASH_KEY = env.str("ECPAY_HASH_KEY", default="pwFHCqoQZGmho4w6" if DEBUG else "")
 ECPAY_HASH_IV = env.str("ECPAY_HASH_IV", default="EkRm7iFT261dpevs" if DEBUG else "")
 ECPAY_HTTP_TIMEOUT_SECONDS = env.float("ECPAY_HTTP_TIMEOUT_SECONDS", default=15.0)
+# B2C e-invoice through ECPay's e-invoice API (a separate merchant and keys from payments); the
+# defaults are ECPay's public e-invoice test merchant. "fake" is a local stand-in (shop/invoicing/fake.py).
+ECPAY_INVOICE_MODE = env.str("ECPAY_INVOICE_MODE", default="fake" if DEBUG else "production")
+ECPAY_INVOICE_MERCHANT_ID = env.str("ECPAY_INVOICE_MERCHANT_ID", default="2000132" if DEBUG else "")
+ECPAY_INVOICE_HASH_KEY = env.str("ECPAY_INVOICE_HASH_KEY", default="ejCk326UnaZWKisg" if DEBUG else "")
+ECPAY_INVOICE_HASH_IV = env.str("ECPAY_INVOICE_HASH_IV", default="q9jcZX8Ib9LM8wYk" if DEBUG else "")
+# An invoice that fails is retried by the job (every 10 minutes) until this many attempts, then waits
+# for Finance (the order's timeline and the admin show each failure).
+SHOP_INVOICE_MAX_ATTEMPTS = env.int("SHOP_INVOICE_MAX_ATTEMPTS", default=5)
 # Where ECPay (or the fake) posts its notifications; empty means "this request's own site".
 SHOP_PUBLIC_BASE_URL = env.str("SHOP_PUBLIC_BASE_URL", default="")
 SHOP_RESERVATION_MINUTES = env.int("SHOP_RESERVATION_MINUTES", default=30)  # stock held by a pending order

@@ -95,8 +95,11 @@ ROLES = (
             *_crud("vouchers", "bundle", "view"),
             *_crud("shop", "paymentnotification", "view"),
             *_crud("shop", "payment", "view"),
+            # Order refunds: approved or rejected with a reason (the order's e-invoice is on its page).
+            *_crud("shop", "orderrefund", "change", "view"),
+            *_crud("shop", "invoice", "view"),
         ),
-        "Read-only on vouchers and the ledger; settles stuck orders by hand.",
+        "Read-only on vouchers and the ledger; settles stuck orders by hand; decides order refunds.",
     ),
     Role(
         DEALER_MANAGER,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import auth, claim, personal_data, preferences, shop, vehicles, vouchers
+from .views import auth, claim, personal_data, preferences, shop, shop_refunds, vehicles, vouchers
 
 app_name = "portal"
 
@@ -40,4 +40,5 @@ urlpatterns = [
         name="personal_data_csv",
     ),
     path("my-data/erase/", personal_data.erasure_request, name="erasure_request"),
+    path("orders/<str:number>/refund/", shop_refunds.order_refund, name="order_refund"),
 ]

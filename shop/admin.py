@@ -23,7 +23,8 @@ from members.admin.tools import (
 )
 from vouchers.models import Order
 
-from .models import OrderEvent, Payment, PaymentNotification, ShopNotice
+from . import admin_refunds  # noqa: F401 (registers the order refunds admin)
+from .models import Invoice, OrderEvent, OrderRefund, Payment, PaymentNotification, ShopNotice
 from .services import order_payment_record
 
 
@@ -49,6 +50,43 @@ class PaymentInline(_OrderPartInline):
     readonly_fields = fields
 
 
+class InvoiceInline(_OrderPartInline):
+    model = Invoice
+    fields = (
+        "status",
+        "number",
+        "issued_at",
+        "random_number",
+        "carrier_kind",
+        "carrier",
+        "donation_code",
+        "tax_id",
+        "title",
+        "attempts",
+        "last_error",
+        "allowance_total_twd",
+        "allowances",
+    )
+    readonly_fields = fields
+    verbose_name_plural = _("e-invoice")
+
+
+class OrderRefundInline(_OrderPartInline):
+    model = OrderRefund
+    fields = (
+        "requested_at",
+        "status",
+        "value_twd",
+        "fee_twd",
+        "amount_twd",
+        "method",
+        "reference",
+        "invoice_action",
+    )
+    readonly_fields = fields
+    show_change_link = True
+
+
 class SettleForm(ReasonForm):
     method = forms.ChoiceField(label=_("Payment method"), choices=Payment.Method.choices)
     reference = forms.CharField(
@@ -67,13 +105,14 @@ class OrderAdmin(DealerScopedMixin, FastListMixin, ReadOnlyAdminMixin, admin.Mod
         "vehicle",
         "amount_twd",
         "status",
+        "invoice_number",
         "channel",
         "dealer",
         "created_at",
     )
-    list_filter = ("status", "channel", "dealer", "bundle")
+    list_filter = ("status", "channel", "dealer", "bundle", "invoice__status")
     date_hierarchy = "created_at"
-    list_select_related = ("bundle", "definition", "member", "vehicle", "dealer")
+    list_select_related = ("bundle", "definition", "member", "vehicle", "dealer", "invoice")
     search_fields = ("number", "external_ref", "member__phone", "vehicle__plate_key", "vehicle__vin")
     fields = (
         "number",
@@ -94,7 +133,7 @@ class OrderAdmin(DealerScopedMixin, FastListMixin, ReadOnlyAdminMixin, admin.Mod
         "issued_vouchers",
     )
     readonly_fields = fields
-    inlines = [OrderEventInline, PaymentInline]
+    inlines = [InvoiceInline, OrderEventInline, PaymentInline, OrderRefundInline]
 
     def has_view_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("vouchers.view_order")
@@ -102,6 +141,13 @@ class OrderAdmin(DealerScopedMixin, FastListMixin, ReadOnlyAdminMixin, admin.Mod
     @admin.display(description=_("item"))
     def item(self, order: Order) -> str:
         return f"{order.bundle or order.definition or '—'} × {order.quantity}"
+
+    @admin.display(description=_("e-invoice"))
+    def invoice_number(self, order: Order) -> str:
+        invoice = getattr(order, "invoice", None)
+        if invoice is None:
+            return "—"
+        return invoice.number or invoice.get_status_display()
 
     @admin.display(description=_("vouchers issued"))
     def issued_vouchers(self, order: Order) -> str:
@@ -167,7 +213,12 @@ class OrderAdmin(DealerScopedMixin, FastListMixin, ReadOnlyAdminMixin, admin.Mod
         except ValueError:
             start, end = today.replace(day=1), today
         sold = self.get_queryset(request).filter(
-            status__in=[Order.Status.PAID, Order.Status.ISSUED, Order.Status.REFUNDED],
+            status__in=[
+                Order.Status.PAID,
+                Order.Status.ISSUED,
+                Order.Status.PARTLY_REFUNDED,
+                Order.Status.REFUNDED,
+            ],
             paid_at__date__gte=start,
             paid_at__date__lte=end,
         )

@@ -28,3 +28,20 @@ def ecpay_mode(app_configs=None, **kwargs):
             )
         ]
     return []
+
+
+@register()
+def ecpay_invoice_mode(app_configs=None, **kwargs):
+    """The e-invoice stand-in issues invoices nobody reports to the tax office: development only."""
+    mode = settings.ECPAY_INVOICE_MODE
+    if mode not in ("fake", "stage", "production"):
+        return [Error(f"ECPAY_INVOICE_MODE must be fake, stage or production, not {mode!r}.", id="shop.E003")]
+    if mode == "fake" and not settings.DEBUG:
+        return [
+            Error(
+                "ECPAY_INVOICE_MODE=fake with DEBUG off: the e-invoice stand-in is for development only.",
+                hint="Set ECPAY_INVOICE_MODE=stage or production with the ECPAY_INVOICE_* keys.",
+                id="shop.E004",
+            )
+        ]
+    return []

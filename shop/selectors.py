@@ -8,6 +8,8 @@ from members.models import Member
 from vehicles.models import Vehicle
 from vouchers.models import Bundle, BundleItem, Order, VoucherDefinition
 
+from .models import Invoice
+
 Definition = VoucherDefinition
 
 
@@ -97,3 +99,8 @@ def member_orders(member: Member) -> QuerySet[Order]:
 
 def member_order(member: Member, number: str) -> Order | None:
     return member_orders(member).filter(number=number).first()
+
+
+def order_invoice(order: Order) -> Invoice | None:
+    """The order's e-invoice, or None (orders placed before invoices were collected)."""
+    return Invoice.objects.filter(order=order).first()

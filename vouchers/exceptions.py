@@ -154,3 +154,11 @@ class OrderNotIssuable(DomainError):
     title = _("Order issues no vouchers")
     default_message = _("This order was cancelled, expired or refunded: it issues no vouchers.")
     http_status = 409
+
+
+class RefundDecidedWithOrder(DomainError):
+    code = "refund_decided_with_order"
+    title = _("Decided with its order's refund")
+    default_message = _(
+        "This voucher's refund is part of its order's refund: Finance decides it with the order."
+    )

@@ -271,6 +271,7 @@ class Order(models.Model):
         EXPIRED = "expired", _("Expired unpaid")
         CANCELLED = "cancelled", _("Cancelled")
         REFUNDED = "refunded", _("Refunded")
+        PARTLY_REFUNDED = "partly_refunded", _("Partly refunded")
 
     class Channel(models.TextChoices):
         ONLINE = "online", _("Online shop")
@@ -582,6 +583,9 @@ class RefundRequest(models.Model):
         related_name="+",
     )
     decision_reason = models.CharField(_("decision reason"), max_length=300, blank=True)
+    # Asked for with its whole order (the shop's order refund): decided only with the order, so that
+    # the money, the order's status and its e-invoice move together.
+    in_order = models.BooleanField(_("part of an order refund"), default=False, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

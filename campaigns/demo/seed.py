@@ -20,6 +20,7 @@ from members.models import Dealer, DealerStaff, Member, Tier
 from members.phones import phone_normalise
 from members.services import dealer_staff_assign
 from shop.models import Payment, PaymentNotification, ShopNotice
+from shop.services import order_refund_request
 from vehicles.identifiers import vin_check_digit
 from vehicles.models import Vehicle, VehicleModel
 from vehicles.services import vehicle_authorise_driver, vehicle_register
@@ -458,6 +459,8 @@ def _bundles(definitions, owners, cars, now) -> None:
         )
         _demo_payment(order, online=bool(i % 4))
         order_issue(order=order, actor=DEMO, now=now - timedelta(days=200 - i))
+    # The latest order's owner has asked for a refund: Finance's queue has one to decide.
+    order_refund_request(order=order, member=order.member, reason="車已出售", now=now)
 
 
 def _demo_payment(order: Order, *, online: bool) -> None:

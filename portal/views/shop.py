@@ -14,10 +14,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from config.errors import DomainError
 from members.actors import Actor
+from shop.invoicing.forms import InvoiceFieldsForm
 from shop.models import ShopNotice
 from shop.payments.ecpay import gateway
-from shop.selectors import member_order, member_orders, shop_catalogue, shop_product
-from shop.services import order_cancel, order_create, order_require_payable
+from shop.selectors import member_order, member_orders, order_invoice, shop_catalogue, shop_product
+from shop.services import order_cancel, order_create, order_refund_assess, order_require_payable
 from vehicles.selectors import vehicles_of_member
 
 from ..auth import owner_required
@@ -25,7 +26,7 @@ from ..idempotency import idempotency_key, idempotency_token
 from ._common import show_error
 
 
-class BuyForm(forms.Form):
+class BuyForm(InvoiceFieldsForm):
     vehicle = forms.TypedChoiceField(label=gettext_lazy("For vehicle"), coerce=int)
     quantity = forms.IntegerField(label=gettext_lazy("Quantity"), min_value=1, initial=1)
 
@@ -70,6 +71,7 @@ def product(request, kind: str, code: str):
             context.update(
                 vehicle=vehicle,
                 quantity=quantity,
+                invoice=form.cleaned_data["invoice"],
                 total=item.price_twd * quantity,
                 idempotency_token=idempotency_token(),
             )
@@ -82,6 +84,7 @@ def product(request, kind: str, code: str):
                 quantity=quantity,
                 actor=Actor.owner(request.owner),
                 idempotency_key=idempotency_key(request),
+                invoice=form.cleaned_data["invoice"],
             )
         except DomainError as exc:
             form.add_error(None, exc.message)
@@ -125,6 +128,15 @@ def orders(request):
     )
 
 
+def _refundable(member, order) -> bool:
+    """Whether to offer a refund: the same assessment the refund service applies."""
+    try:
+        order_refund_assess(order, member=member)
+    except DomainError:
+        return False
+    return True
+
+
 @owner_required
 @require_GET
 def order_detail(request, number: str):
@@ -138,6 +150,9 @@ def order_detail(request, number: str):
             "order": order,
             "vouchers": order.vouchers.select_related("definition").order_by("pk"),
             "payments": order.payments.order_by("paid_at"),
+            "invoice": order_invoice(order),
+            "refundable": _refundable(request.owner, order),
+            "refunds": order.refunds.order_by("requested_at"),
             "events": order.events.order_by("at", "pk"),
             "payable": order.status == order.Status.PENDING,
             "idempotency_token": idempotency_token(),

@@ -16,8 +16,9 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from config.errors import DomainError
 from members.actors import Actor
+from shop.invoicing.forms import InvoiceFieldsForm
 from shop.models import Payment
-from shop.selectors import shop_catalogue
+from shop.selectors import order_invoice, shop_catalogue
 from shop.services import order_create, order_payment_record
 from vehicles.models import Vehicle
 from vehicles.selectors import vehicle_current_owner
@@ -36,7 +37,7 @@ COUNTER_METHODS = [
 ]
 
 
-class SaleForm(forms.Form):
+class SaleForm(InvoiceFieldsForm):
     product = forms.ChoiceField(label=gettext_lazy("Pack or voucher"))
     quantity = forms.IntegerField(label=gettext_lazy("Quantity"), min_value=1, initial=1)
     method = forms.ChoiceField(label=gettext_lazy("Payment method"), choices=COUNTER_METHODS)
@@ -94,6 +95,7 @@ def sale(request, vehicle_id: int):
                 dealer=request.counter.dealer,
                 actor=Actor.advisor(request.user),
                 idempotency_key=read.idempotency_key,
+                invoice=data["invoice"],
             )
             if order.status == Order.Status.PENDING:
                 order_payment_record(
@@ -131,6 +133,7 @@ def sale_receipt(request, number: str):
             "order": order,
             "vouchers": order.vouchers.select_related("definition").order_by("pk"),
             "payments": order.payments.order_by("paid_at"),
+            "invoice": order_invoice(order),
             "back_url": reverse("counter:vehicle", args=[order.vehicle_id]),
             "message": _("Sold and paid: the vouchers are on the car."),
         },

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from ..exceptions import PaymentRejected
 from ..models import FakeGatewayTrade
 from .checkmac import check_mac_valid, signed
-from .ecpay import DATE_FORMAT, TAIPEI
+from .ecpay import DATE_FORMAT, DO_ACTION_PATH, TAIPEI
 
 PAYMENT_TYPE = "Credit_CreditCard"
 
@@ -119,3 +119,48 @@ def query_answer(url: str, fields: dict[str, str]) -> str:
         "ItemName": trade.fields.get("ItemName", "") if trade else "",
     }
     return urllib.parse.urlencode(signed(answer, **_keys()))
+
+
+def do_action_answer(url: str, fields: dict[str, str]) -> str:
+    """DoAction as ECPay answers a credit-card refund (Action=R): within what was paid and not yet
+    refunded, for a paid trade of this merchant, signed by it."""
+
+    def refused(message: str) -> str:
+        return urllib.parse.urlencode(
+            {"MerchantID": settings.ECPAY_MERCHANT_ID, "RtnCode": "0", "RtnMsg": message}
+        )
+
+    if not check_mac_valid(fields, **_keys()) or fields.get("MerchantID") != settings.ECPAY_MERCHANT_ID:
+        return refused("CheckMacValue Error")
+    amount = fields.get("TotalAmount", "")
+    if fields.get("Action") != "R" or not amount.isdigit() or int(amount) <= 0:
+        return refused("Action or TotalAmount is wrong")
+    with transaction.atomic():
+        trade = (
+            FakeGatewayTrade.objects.select_for_update()
+            .filter(merchant_trade_no=fields.get("MerchantTradeNo", ""), trade_no=fields.get("TradeNo", ""))
+            .first()
+        )
+        if trade is None or trade.paid_at is None:
+            return refused("no such paid trade")
+        refunded = int(trade.fields.get("_refunded", 0)) + int(amount)
+        if refunded > int(trade.fields.get("TotalAmount", 0)):
+            return refused("TotalAmount exceeds what is left to refund")
+        trade.fields = {**trade.fields, "_refunded": refunded}
+        trade.save(update_fields=["fields"])
+    return urllib.parse.urlencode(
+        {
+            "MerchantID": settings.ECPAY_MERCHANT_ID,
+            "MerchantTradeNo": trade.merchant_trade_no,
+            "TradeNo": trade.trade_no,
+            "RtnCode": "1",
+            "RtnMsg": "Success",
+        }
+    )
+
+
+def fake_transport(url: str, fields: dict[str, str]) -> str:
+    """The stand-in's server side: DoAction or QueryTradeInfo, by path."""
+    if url.endswith(DO_ACTION_PATH):
+        return do_action_answer(url, fields)
+    return query_answer(url, fields)

@@ -8,6 +8,8 @@ from vouchers.models import Order
 
 from ..models import OrderEvent
 
+SHOP_SYSTEM = Actor.system("shop")  # the shop's own jobs and rules (invoicing, expiry, corrections)
+
 
 def order_event(
     order: Order, kind: str, *, at: datetime, actor: Actor | None = None, note: str = ""

@@ -17,9 +17,11 @@ from vouchers.locks import definition_for_update, order_for_update
 from vouchers.models import BundleItem, Order, VoucherDefinition
 
 from ..exceptions import OrderNotPayable, OutOfStock, QuantityOutOfRange, VehicleNotEligible
+from ..invoicing.carriers import InvoiceDetails
 from ..models import OrderEvent
 from ..selectors import Product
-from ._events import order_event
+from ._events import SHOP_SYSTEM, order_event
+from .invoices import invoice_details_store
 
 Channel = Order.Channel
 
@@ -67,6 +69,7 @@ def order_create(
     dealer: Dealer | None = None,
     actor: Actor | None = None,
     idempotency_key: str | None = None,
+    invoice: InvoiceDetails | None = None,
     now: datetime | None = None,
 ) -> Order:
     """A pending order for `quantity` of `product` on `vehicle`, holding its stock until it expires.
@@ -100,6 +103,7 @@ def order_create(
             expires_at=now + timedelta(minutes=settings.SHOP_RESERVATION_MINUTES),
         )
         order_event(order, OrderEvent.Kind.CREATED, at=now, actor=actor)
+        invoice_details_store(order=order, details=invoice)
     return order
 
 
@@ -118,7 +122,7 @@ def order_expire(*, order: Order, now: datetime | None = None) -> bool:
             return False
         locked.status = Order.Status.EXPIRED
         locked.save(update_fields=["status"])
-        order_event(locked, OrderEvent.Kind.EXPIRED, at=now, actor=Actor.system("shop:expire"))
+        order_event(locked, OrderEvent.Kind.EXPIRED, at=now, actor=SHOP_SYSTEM)
     order.status = locked.status
     return True
 

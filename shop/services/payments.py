@@ -28,6 +28,7 @@ from ..exceptions import OrderNotPayable, PaymentRejected
 from ..models import OrderEvent, Payment, PaymentNotification
 from ..payments.ecpay import Gateway, TradeResult
 from ._events import order_event
+from .invoices import order_invoice_enqueue
 from .orders import order_expire
 
 logger = logging.getLogger("shop.payments")
@@ -128,6 +129,7 @@ def order_payment_apply(
         order_event(locked, OrderEvent.Kind.PAID, at=now, actor=GATEWAY)
         _record(outcome=Outcome.APPLIED, **record)
         _issue(locked, now=now)
+        order_invoice_enqueue(locked)
     return Outcome.APPLIED
 
 
@@ -216,5 +218,6 @@ def order_payment_record(
         kind = OrderEvent.Kind.SETTLED_BY_HAND if by_hand else OrderEvent.Kind.PAID
         order_event(locked, kind, at=now, actor=actor, note=reason)
         _issue(locked, now=now, actor=actor)
+        order_invoice_enqueue(locked)
     order.refresh_from_db()
     return order

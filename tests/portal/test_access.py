@@ -28,6 +28,7 @@ ID_URLS = {
     "order": "get",
     "order_pay": "get",
     "order_cancel": "post",
+    "order_refund": "post",
     "shop_product": "get",  # the catalogue: the same for every owner (kind and code, no owner's id)
 }
 
@@ -60,7 +61,7 @@ def _request(client, name, object_id, data=None):
     return client.post(url, {"idempotency_key": TOKEN, "confirm": "yes", **(data or {})})
 
 
-@pytest.mark.parametrize("name", ["order", "order_pay", "order_cancel"])
+@pytest.mark.parametrize("name", ["order", "order_pay", "order_cancel", "order_refund"])
 def test_a_strangers_order_is_not_found(owner_client, stranger_things, name):
     order = order_create(
         member=stranger_things["stranger"],

@@ -45,3 +45,14 @@ def paid_notification(order, *, amount=None) -> dict[str, str]:
     )
     trade = fake_pay(fake_checkout_receive(checkout.fields))
     return notification_fields(trade)
+
+
+@pytest.fixture
+def einvoice(settings):
+    """ECPay's public e-invoice test merchant, answered by the local stand-in."""
+    settings.ECPAY_INVOICE_MODE = "fake"
+    settings.ECPAY_INVOICE_MERCHANT_ID = "2000132"
+    settings.ECPAY_INVOICE_HASH_KEY = "ejCk326UnaZWKisg"
+    settings.ECPAY_INVOICE_HASH_IV = "q9jcZX8Ib9LM8wYk"
+    settings.SHOP_INVOICE_MAX_ATTEMPTS = 3
+    return settings

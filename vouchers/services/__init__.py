@@ -17,7 +17,15 @@ from .lifecycle import (
     voucher_void,
     vouchers_expire_due,
 )
-from .refunds import RefundQuote, refund_approve, refund_reject, voucher_refund_quote, voucher_refund_request
+from .refunds import (
+    RefundQuote,
+    refund_approve,
+    refund_reject,
+    voucher_refund_quote,
+    voucher_refund_request,
+    voucher_refund_request_in_order,
+    voucher_refund_value,
+)
 
 __all__ = [
     "RefundQuote",
@@ -43,6 +51,8 @@ __all__ = [
     "voucher_redeem",
     "voucher_refund_quote",
     "voucher_refund_request",
+    "voucher_refund_request_in_order",
+    "voucher_refund_value",
     "voucher_release_hold",
     "voucher_reverse_use",
     "voucher_unlock",

@@ -11,7 +11,7 @@ from config.stored_text import fit_to_column
 from members.actors import Actor
 from members.models import Member
 
-from ..exceptions import InvalidTransition, RefundNotAllowed
+from ..exceptions import InvalidTransition, RefundDecidedWithOrder, RefundNotAllowed
 from ..locks import refund_request_for_update
 from ..models import LedgerEntry, RefundRequest, Voucher
 from ._ledger import ledger_append, ledger_replay, require_reason, require_status, voucher_for_update
@@ -92,21 +92,28 @@ def voucher_refund_request(
         )
 
 
-def _pending_for_update(refund: RefundRequest) -> tuple[RefundRequest, Voucher]:
+def _pending_for_update(refund: RefundRequest, *, with_order: bool) -> tuple[RefundRequest, Voucher]:
     voucher = voucher_for_update(refund.voucher_id)
     locked = refund_request_for_update(refund.pk)
     if locked.status != RefundRequest.Status.PENDING:
         raise InvalidTransition(status=locked.get_status_display())
+    if locked.in_order and not with_order:
+        raise RefundDecidedWithOrder()
     require_status(voucher, Status.LOCKED)
     return locked, voucher
 
 
 def refund_approve(
-    *, refund: RefundRequest, actor: Actor, reason: str = "", now: datetime | None = None
+    *,
+    refund: RefundRequest,
+    actor: Actor,
+    reason: str = "",
+    with_order: bool = False,
+    now: datetime | None = None,
 ) -> RefundRequest:
     now = now or timezone.now()
     with transaction.atomic():
-        locked, voucher = _pending_for_update(refund)
+        locked, voucher = _pending_for_update(refund, with_order=with_order)
         voucher.status = Status.REFUNDED
         ledger_append(
             voucher,
@@ -122,12 +129,12 @@ def refund_approve(
 
 
 def refund_reject(
-    *, refund: RefundRequest, actor: Actor, reason: str, now: datetime | None = None
+    *, refund: RefundRequest, actor: Actor, reason: str, with_order: bool = False, now: datetime | None = None
 ) -> RefundRequest:
     now = now or timezone.now()
     reason = require_reason(reason)
     with transaction.atomic():
-        locked, voucher = _pending_for_update(refund)
+        locked, voucher = _pending_for_update(refund, with_order=with_order)
         voucher.status = Status.ACTIVE if voucher.activated_at else Status.INACTIVE
         ledger_append(
             voucher,
@@ -148,3 +155,49 @@ def _decide(refund: RefundRequest, status: str, actor: Actor, reason: str, now: 
     refund.decided_by_id = actor.user_id if actor else None
     refund.decision_reason = fit_to_column(RefundRequest, "decision_reason", reason)
     refund.save(update_fields=["status", "decided_at", "decided_by", "decision_reason"])
+
+
+def voucher_refund_value(voucher: Voucher, *, now: datetime) -> int:
+    """What refunding `voucher` as part of its order gives back: its uses left × its allocated price per
+    use (`amount_paid_twd / uses_total`, rounded down); 0 when it can no longer be refunded (used up,
+    held, locked, refunded, voided, or past its end)."""
+    if (
+        voucher.status not in (Status.INACTIVE, Status.ACTIVE)
+        or voucher.uses_left <= 0
+        or not voucher.uses_total
+    ):
+        return 0
+    if voucher.valid_until is not None and now > voucher.valid_until:
+        return 0
+    return voucher.amount_paid_twd * voucher.uses_left // voucher.uses_total
+
+
+def voucher_refund_request_in_order(
+    *, voucher: Voucher, member: Member | None, reason: str = "", actor: Actor | None = None, now: datetime
+) -> RefundRequest:
+    """Ask for the refund of a voucher bought in an order (its pack or paid voucher refunded as a whole):
+    worth `voucher_refund_value`, locked until Finance decides with `refund_approve` / `refund_reject`.
+    Must run inside the caller's transaction."""
+    locked = voucher_for_update(voucher.pk)
+    amount = voucher_refund_value(locked, now=now)
+    if amount <= 0:
+        raise RefundNotAllowed()
+    before = locked.status
+    locked.status = Status.LOCKED
+    ledger_append(
+        locked,
+        kind=Kind.REFUND_REQUESTED,
+        status_before=before,
+        now=now,
+        actor=actor or (Actor.owner(member) if member else None),
+        reason=reason,
+        data={"previous": before, "order": locked.order_id, "amount_twd": amount},
+    )
+    return RefundRequest.objects.create(
+        voucher=locked,
+        member=member,
+        reason=fit_to_column(RefundRequest, "reason", reason),
+        amount_twd=amount,
+        created_at=now,
+        in_order=True,
+    )
