@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
+from config.bulk_insert import objects_insert, rows_insert
 from config.errors import DomainError
 from members.models import Member
 from members.phones import phone_normalise
@@ -32,7 +33,6 @@ from vehicles.models import Ownership, Vehicle
 from .. import signals
 from ..exceptions import HolderMissing
 from ..models import IssueBatch, IssueBatchRow, LedgerEntry, Voucher, VoucherDefinition
-from ._copy import objects_insert, rows_insert
 from ._ledger import require_reason
 from .issuance import _require_issuable, definition_for_update, voucher_build
 
