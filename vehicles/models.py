@@ -333,6 +333,8 @@ class ImportRow(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["batch", "row_number"], name="import_row_number_unique"),
         ]
+        # The next range of a status (dry run, import) and the rejected rows' list are index seeks.
+        indexes = [models.Index(fields=["batch", "status", "row_number"], name="import_row_status_idx")]
 
     def __str__(self) -> str:
         return f"{self.batch_id}:{self.row_number}"

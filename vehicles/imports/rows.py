@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.bulk_insert import rows_insert
 from config.errors import DomainError
 from members.models import Dealer
 from members.phones import phone_normalise
@@ -165,7 +166,11 @@ def vehicles_decide(rows: list[tuple[int, dict]], ctx: Context, *, apply: bool) 
     existing_qs = Vehicle.objects.filter(vin__in=list(vins)).order_by("pk")
     if apply:
         existing_qs = existing_qs.select_for_update(of=("self",))
-    existing = {v.vin: v for v in existing_qs.only("pk", "vin", *_VEHICLE_FIELDS)}
+    # Tuples, not model instances: on a re-import most rows are read only to find them unchanged.
+    existing = {
+        row[1]: (row[0], dict(zip(_VEHICLE_FIELDS, row[2:], strict=True)))
+        for row in existing_qs.values_list("pk", "vin", *_VEHICLE_FIELDS)
+    }
     holders = dict(Vehicle.objects.filter(plate_key__in=list(plates)).values_list("plate_key", "vin"))
 
     new: list[tuple[int, Vehicle]] = []
@@ -176,23 +181,20 @@ def vehicles_decide(rows: list[tuple[int, dict]], ctx: Context, *, apply: bool) 
         if holder is not None and holder != values["vin"]:
             decisions[number] = rejected(number, PlateTaken(vin=holder))
             continue
-        vehicle = existing.get(values["vin"])
-        if vehicle is None:
-            new.append((number, Vehicle(plate_key=key, **values)))
+        found = existing.get(values["vin"])
+        if found is None:
+            new.append((number, {**values, "plate_key": key}))
             continue
+        pk, old = found
         if values["delivery_date"] is None:
-            values["delivery_date"] = vehicle.delivery_date  # a missing value never erases one
+            values["delivery_date"] = old["delivery_date"]  # a missing value never erases one
         if values["model_id"] is None:
-            values["model_id"] = vehicle.model_id  # dry run: a model still to be created
-        old = {name: getattr(vehicle, name) for name in _VEHICLE_FIELDS}
+            values["model_id"] = old["model_id"]  # dry run: a model still to be created
         new_values = {name: values[name] for name in _VEHICLE_FIELDS}
         if old == new_values:
             decisions[number] = Decision(number, Status.UNCHANGED)
         else:
-            changed.append((number, vehicle, old))
-            for name, value in new_values.items():
-                setattr(vehicle, name, value)
-            vehicle.plate_key = key
+            changed.append((number, Vehicle(pk=pk, plate_key=key, **new_values), old))
     for number, _vehicle in new:
         decisions[number] = Decision(number, Status.APPLIED if apply else Status.PENDING)
     for number, _vehicle, _old in changed:
@@ -208,8 +210,47 @@ def vehicles_decide(rows: list[tuple[int, dict]], ctx: Context, *, apply: bool) 
     return [decisions[number] for number, _data in rows]
 
 
+_INSERT_FIELDS = (
+    "vin",
+    "vin_check_digit_ok",
+    "plate",
+    "plate_key",
+    "model",
+    "model_year",
+    "delivery_date",
+    "selling_dealer",
+    "colour",
+    "last_mileage_km",
+    "registered_owner_phone",
+    "created_at",
+)
+
+
 def _vehicles_write(new, changed, ctx: Context) -> None:
-    created = Vehicle.objects.bulk_create([vehicle for _n, vehicle in new], batch_size=1000)
+    # COPY on PostgreSQL: no model instance and no INSERT statement per vehicle.
+    rows_insert(
+        Vehicle,
+        _INSERT_FIELDS,
+        (
+            (
+                v["vin"],
+                v["vin_check_digit_ok"],
+                v["plate"],
+                v["plate_key"],
+                v["model_id"],
+                v["model_year"],
+                v["delivery_date"],
+                v["selling_dealer_id"],
+                "",
+                0,
+                "",
+                ctx.now,
+            )
+            for _n, v in new
+        ),
+    )
+    delivered_vins = [v["vin"] for _n, v in new if v["delivery_date"] is not None]
+    delivered = list(Vehicle.objects.filter(vin__in=delivered_vins).values_list("pk", flat=True))
     if changed:
         Vehicle.objects.bulk_update(
             [vehicle for _n, vehicle, _old in changed], [*_VEHICLE_FIELDS, "plate_key"], batch_size=1000
@@ -226,7 +267,7 @@ def _vehicles_write(new, changed, ctx: Context) -> None:
                 now=ctx.now,
             )
         DataChange.objects.bulk_create(log, batch_size=1000)
-    delivered = [v.pk for v in created if v.delivery_date is not None] + [
+    delivered += [
         v.pk for _n, v, old in changed if old["delivery_date"] is None and v.delivery_date is not None
     ]
     if delivered:
