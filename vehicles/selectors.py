@@ -8,7 +8,7 @@ from members.models import Member
 
 from .exceptions import InvalidVin
 from .identifiers import plate_search_key, vin_parse
-from .models import Ownership, Vehicle
+from .models import Ownership, Vehicle, Visit
 
 
 def vehicle_current_owner(vehicle: Vehicle) -> Member | None:
@@ -51,3 +51,10 @@ def vehicles_search(text: str, *, limit: int = 20) -> QuerySet[Vehicle]:
     if key is not None:
         condition |= Q(plate_key=key)
     return Vehicle.objects.filter(condition).select_related("model").order_by("pk")[:limit]
+
+
+def vehicle_visits(vehicle: Vehicle, *, limit: int = 50) -> list[Visit]:
+    """The vehicle's workshop visits (repair orders from the DMS), newest first."""
+    return list(
+        Visit.objects.filter(vehicle=vehicle).select_related("dealer").order_by("-visited_on", "-pk")[:limit]
+    )
