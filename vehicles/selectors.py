@@ -58,3 +58,12 @@ def vehicle_visits(vehicle: Vehicle, *, limit: int = 50) -> list[Visit]:
     return list(
         Visit.objects.filter(vehicle=vehicle).select_related("dealer").order_by("-visited_on", "-pk")[:limit]
     )
+
+
+def first_owned_vehicle_ids(member_id: int) -> set[int]:
+    """Vehicles the member owns now as their first owner (bought new): first-owner benefits need it."""
+    return set(
+        Ownership.objects.current()
+        .filter(member_id=member_id, is_first_owner=True)
+        .values_list("vehicle_id", flat=True)
+    )

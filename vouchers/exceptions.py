@@ -133,3 +133,9 @@ class DefinitionFieldsLocked(DomainError):
         "%(fields)s."
     )
     http_status = 409
+
+
+class NotFirstOwner(HolderMissing):
+    code = "not_first_owner"
+    default_message = _("This is a first-owner benefit: only the car's first owner can hold it.")
+    http_status = 409

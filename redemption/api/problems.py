@@ -57,6 +57,7 @@ CATALOGUE: dict[str, ProblemType] = {
     "definition_not_issuable": ProblemType(409, _("Voucher definition not open for issuing")),
     "stock_exhausted": ProblemType(409, _("No stock left")),
     "holder_limit_reached": ProblemType(409, _("Limit per holder reached")),
+    "not_first_owner": ProblemType(409, _("First-owner benefit")),
     "activation_not_allowed": ProblemType(409, _("Activation not allowed")),
     "invalid_transition": ProblemType(409, _("Action not possible in this state")),
     "reversal_window_passed": ProblemType(409, _("Reversal window passed")),
