@@ -42,7 +42,7 @@ ROLES = (
             *_crud("vouchers", "bundle", "add", "change", "view"),
             *_crud("vouchers", "bundleitem", "add", "change", "delete", "view"),
             *_crud("vouchers", "order", "view"),
-            *_crud("vehicles", "vehicle", "change", "view"),
+            *_crud("vehicles", "vehicle", "add", "change", "view"),
             *_crud("vehicles", "vehiclemodel", "add", "change", "view"),
             *_crud("vehicles", "bindingrequest", "change", "view"),
             *_crud("vehicles", "ownership", "view"),

@@ -102,3 +102,22 @@ def test_one_timeline_per_vehicle(client, operator):
     ):
         assert text in page, text
     assert page.count('data-testid="timeline-row"') == 6
+
+
+def test_add_a_vehicle_through_the_upsert_service(client, operator):
+    from tests.factories import VehicleModelFactory
+    from vehicles.models import Vehicle
+
+    model = VehicleModelFactory()
+    VehicleFactory(plate="TAK-0001")
+    url = reverse("admin:vehicles_vehicle_add")
+    body = {"vin": "1hgcm82633a004352", "plate": "abc1234", "model": model.pk, "model_year": 2025}
+
+    response = client.post(url, body)
+    taken = client.post(url, {**body, "vin": "WBA5R1C00LF000099", "plate": "TAK0001"})
+
+    vehicle = Vehicle.objects.get(vin="1HGCM82633A004352")
+    assert response.url == reverse("admin:vehicles_vehicle_change", args=[vehicle.pk])
+    assert (vehicle.plate, vehicle.model_year) == ("ABC-1234", 2025)
+    assert "already on another vehicle" in str(taken.context["form"].non_field_errors())
+    assert not Vehicle.objects.filter(vin="WBA5R1C00LF000099").exists()

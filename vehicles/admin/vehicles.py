@@ -3,21 +3,29 @@ import contextlib
 from django import forms
 from django.contrib import admin
 from django.db.models import Q
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from config.errors import DomainError
 from members.admin.tools import DealerScopedMixin, ReasonForm, require_permission, run_action
 from members.exceptions import InvalidPhone, MemberNotFound
-from members.models import Member
+from members.models import Dealer, Member
 from members.phones import phone_normalise
 
 from ..exceptions import InvalidVin
 from ..identifiers import plate_search_key, vin_parse
 from ..models import AuthorisedDriver, MileageReading, Ownership, Vehicle, VehicleModel, Visit
 from ..selectors import vehicle_current_owner
-from ..services import Origin, local_start, vehicle_record_delivery, vehicle_transfer_ownership
+from ..services import (
+    Origin,
+    local_start,
+    vehicle_record_delivery,
+    vehicle_transfer_ownership,
+    vehicle_upsert,
+)
 from .extensions import TimelineEntry, timeline_sources, transfer_voids
 
 
@@ -64,6 +72,19 @@ class TransferOwnershipForm(ReasonForm):
         if member is None:
             raise forms.ValidationError(MemberNotFound().message)
         return member
+
+
+class VehicleAddForm(forms.Form):
+    vin = forms.CharField(label=_("VIN"), max_length=64)
+    plate = forms.CharField(label=_("licence plate"), max_length=40)
+    model = forms.ModelChoiceField(label=_("model"), queryset=VehicleModel.objects.all())
+    model_year = forms.IntegerField(label=_("model year"), required=False, min_value=1900, max_value=2100)
+    delivery_date = forms.DateField(
+        label=_("Delivery (invoice) date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    selling_dealer = forms.ModelChoiceField(
+        label=_("selling dealer"), queryset=Dealer.objects.filter(is_active=True), required=False
+    )
 
 
 class DeliveryForm(forms.Form):
@@ -128,7 +149,38 @@ class VehicleAdmin(DealerScopedMixin, admin.ModelAdmin):
     change_form_template = "admin/vehicles/vehicle/change_form.html"
 
     def has_add_permission(self, request) -> bool:
-        return False  # vehicles are registered by the sales systems through vehicle_register
+        return request.user.has_perm("vehicles.add_vehicle")
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """Adding goes through vehicle_upsert (the change log, the delivery event), not a model form."""
+        require_permission(request, "vehicles.add_vehicle")
+        form = VehicleAddForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                vehicle, _changed = vehicle_upsert(
+                    vin=data["vin"],
+                    plate=data["plate"],
+                    model=data["model"],
+                    model_year=data["model_year"],
+                    delivery_date=data["delivery_date"],
+                    selling_dealer=data["selling_dealer"],
+                    origin=Origin(source=Visit.Source.BACK_OFFICE, label="admin", actor=request.user),
+                )
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.log_addition(request, vehicle, gettext("Vehicle added in the back office."))
+                self.message_user(request, gettext("Vehicle %(plate)s saved.") % {"plate": vehicle.plate})
+                return redirect(reverse("admin:vehicles_vehicle_change", args=[vehicle.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "app_label": self.opts.app_label,
+            "title": gettext("Add a vehicle"),
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/vehicles/vehicle/add.html", context)
 
     def get_search_results(self, request, queryset, search_term):
         """Plates match on their hyphen-free key (any case, dash or width); VINs on their 17 characters."""
