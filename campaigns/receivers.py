@@ -11,6 +11,8 @@ from django_q.tasks import async_task
 from vehicles import signals as vehicle_signals
 from vehicles.models import Ownership, Vehicle
 
+from .services.events import Event, event_definitions
+
 
 @receiver(vehicle_signals.vehicle_bound, sender=Vehicle, dispatch_uid="campaigns.vehicle_bound")
 def on_vehicle_bound(sender, *, vehicle, member, role, now, **kwargs):
@@ -27,3 +29,12 @@ def on_vehicle_delivered(sender, *, vehicle, now, **kwargs):
     transaction.on_commit(
         lambda: async_task("campaigns.tasks.event_issue", "vehicle_delivered", vehicle_id, owner)
     )
+
+
+@receiver(vehicle_signals.vehicles_delivered, sender=Vehicle, dispatch_uid="campaigns.vehicles_delivered")
+def on_vehicles_delivered(sender, *, vehicle_ids, now, **kwargs):
+    """Many first deliveries from one import chunk: one task for them, only if a definition asks."""
+    if not vehicle_ids or not event_definitions(Event.VEHICLE_DELIVERED).exists():
+        return
+    ids = sorted(vehicle_ids)
+    transaction.on_commit(lambda: async_task("campaigns.tasks.delivered_issue", ids))

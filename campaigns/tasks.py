@@ -1,7 +1,7 @@
 """django-q2 tasks: thin interfaces that take ids and call services. Each is safe to run twice."""
 
 from members.models import Member
-from vehicles.models import Vehicle
+from vehicles.models import Ownership, Vehicle
 
 from .jobs import job_run
 from .services import event_vouchers_issue, notification_deliver, referral_record_success
@@ -32,6 +32,14 @@ def event_issue(event: str, vehicle_id: int | None, member_id: int | None) -> in
     if (vehicle_id and vehicle is None) or (member_id and member is None):
         return 0  # deleted since: nothing to issue
     return len(event_vouchers_issue(event=event, vehicle=vehicle, member=member))
+
+
+def delivered_issue(vehicle_ids: list[int]) -> int:
+    """The delivery event for vehicles an import delivered (the once-keys make a replay issue nothing)."""
+    owners = dict(
+        Ownership.objects.current().filter(vehicle_id__in=vehicle_ids).values_list("vehicle_id", "member_id")
+    )
+    return sum(event_issue(Event.VEHICLE_DELIVERED, pk, owners.get(pk)) for pk in vehicle_ids)
 
 
 def vehicle_bound(vehicle_id: int, member_id: int) -> int:

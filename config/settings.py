@@ -251,6 +251,7 @@ SPECTACULAR_SETTINGS = {
         "VoucherStatusEnum": "vouchers.models.Voucher.Status",
         "RedemptionStatusEnum": "redemption.models.Redemption.Status",
         "DeliveryStatusEnum": "redemption.partner_models.WebhookDelivery.Status",
+        "VisitKindEnum": "vehicles.models.Visit.Kind",
     },
 }
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from members.models import Member, Tier
 from vehicles.models import Ownership, Vehicle
-from vehicles.selectors import vehicles_of_member
+from vehicles.selectors import first_owned_vehicle_ids, vehicles_of_member
 from vouchers.models import VoucherDefinition
 from vouchers.presentation import Card, definition_card_preview, definition_validity_text, list_text
 
@@ -71,11 +71,12 @@ def claim_offers(member: Member, *, now: datetime) -> list[Offer]:
     definitions = [d for d in claimable_definitions(now=now) if d.holder_type != Holder.ORDER]
     vehicles = list(vehicles_of_member(member))
     owned = set(Ownership.objects.current().filter(member=member).values_list("vehicle_id", flat=True))
+    first_owned = first_owned_vehicle_ids(member.pk)
     counts = claimed_counts(member, [d.pk for d in definitions], [v.pk for v in vehicles])
-    return [_offer(d, member, vehicles, owned, counts, now) for d in definitions]
+    return [_offer(d, member, vehicles, owned, first_owned, counts, now) for d in definitions]
 
 
-def _offer(definition, member, vehicles, owned, counts, now) -> Offer:
+def _offer(definition, member, vehicles, owned, first_owned, counts, now) -> Offer:
     card = definition_card_preview(definition, now=now)
     card.validity = definition_validity_text(definition)
     card.left_badge = None
@@ -124,6 +125,7 @@ def _offer(definition, member, vehicles, owned, counts, now) -> Offer:
             v
             for v in vehicles
             if (not owners_only or v.pk in owned)
+            and (holder != Holder.MEMBER_VEHICLE or v.pk in first_owned)  # the claim service's rule too
             and (not claim_models or v.model_id in {m.pk for m in claim_models})
             and (holder == Holder.MEMBER or not _at_limit(definition, counts, member, v))
         ]

@@ -16,6 +16,7 @@ class ApiScope(models.TextChoices):
     READ = "read", _("Read vouchers and vehicles")
     ISSUE = "issue", _("Issue and activate vouchers")
     REDEEM = "redeem", _("Redeem and reverse vouchers")
+    VEHICLES = "vehicles", _("Send vehicles, deliveries, owners and workshop visits")
 
 
 class ApiKey(models.Model):

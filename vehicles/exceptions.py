@@ -59,3 +59,39 @@ class OdometerReplacementReasonMissing(DomainError):
     code = "odometer_replacement_reason_missing"
     default_message = _("Give the reason the odometer was replaced.")
     http_status = 400
+
+
+class PlateTaken(DomainError):
+    code = "plate_taken"
+    title = _("Licence plate on another vehicle")
+    default_message = _("This licence plate is already on another vehicle (VIN %(vin)s).")
+
+
+class DateInFuture(DomainError):
+    code = "date_in_future"
+    default_message = _("The date %(date)s is in the future.")
+    http_status = 400
+
+
+class OwnershipDateInvalid(DomainError):
+    code = "ownership_date_invalid"
+    title = _("Ownership date before the current ownership")
+    default_message = _("The new ownership cannot start before the current one (%(date)s).")
+
+
+class RepairOrderTaken(DomainError):
+    code = "repair_order_taken"
+    title = _("Repair order of another vehicle")
+    default_message = _("This dealer's repair order %(number)s belongs to another vehicle.")
+
+
+class UnknownModel(DomainError):
+    code = "unknown_model"
+    default_message = _("No vehicle model has the code or name %(model)s.")
+    http_status = 400
+
+
+class UnknownDealer(DomainError):
+    code = "unknown_dealer"
+    default_message = _("No dealer has the code %(dealer)s.")
+    http_status = 400

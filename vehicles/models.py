@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Dealer, Member
@@ -39,6 +39,7 @@ class Vehicle(models.Model):
         related_name="sold_vehicles",
         verbose_name=_("selling dealer"),
     )
+    model_year = models.PositiveSmallIntegerField(_("model year"), null=True, blank=True)
     delivery_date = models.DateField(_("delivery (invoice) date"), null=True, blank=True, db_index=True)
     last_mileage_km = models.PositiveIntegerField(_("last mileage (km)"), default=0)
     last_mileage_at = models.DateTimeField(_("last mileage recorded"), null=True, blank=True)
@@ -219,3 +220,165 @@ class BindingRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.vin} / {self.plate}"
+
+
+class Visit(models.Model):
+    """A workshop visit (repair order) at a dealer, from the DMS, the partner API or the back office."""
+
+    class Kind(models.TextChoices):
+        MAINTENANCE = "maintenance", _("Maintenance")
+        REPAIR = "repair", _("Repair")
+        BODYWORK = "bodywork", _("Bodywork")
+        INSPECTION = "inspection", _("Inspection")
+        WASH = "wash", _("Wash")
+        OTHER = "other", _("Other")
+
+    class Source(models.TextChoices):
+        IMPORT = "import", _("File import")
+        API = "api", _("Partner API")
+        BACK_OFFICE = "admin", _("Back office")
+
+    vehicle = models.ForeignKey(Vehicle, on_delete=models.CASCADE, related_name="visits")
+    dealer = models.ForeignKey(
+        Dealer, on_delete=models.PROTECT, related_name="visits", verbose_name=_("dealer")
+    )
+    visited_on = models.DateField(_("date"))
+    mileage_km = models.PositiveIntegerField(_("mileage (km)"), null=True, blank=True)
+    repair_order = models.CharField(_("repair-order number"), max_length=40)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.OTHER)
+    odometer_replaced = models.BooleanField(_("odometer replaced"), default=False)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["vehicle_id", "visited_on", "pk"]
+        verbose_name = _("workshop visit")
+        verbose_name_plural = _("workshop visits")
+        constraints = [
+            models.UniqueConstraint(fields=["dealer", "repair_order"], name="visit_repair_order_per_dealer"),
+            models.CheckConstraint(condition=~Q(repair_order=""), name="visit_repair_order_present"),
+        ]
+        indexes = [models.Index(fields=["vehicle", "visited_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.repair_order} ({self.visited_on})"
+
+
+class DataChange(models.Model):
+    """A value an import, the partner API or the back office changed: who, when, from where, old → new."""
+
+    class Entity(models.TextChoices):
+        VEHICLE = "vehicle", _("Vehicle")
+        MEMBER = "member", _("Member")
+        VISIT = "visit", _("Workshop visit")
+        OWNERSHIP = "ownership", _("Ownership")
+
+    entity = models.CharField(_("record"), max_length=10, choices=Entity.choices)
+    object_id = models.PositiveBigIntegerField(_("record id"))
+    vehicle = models.ForeignKey(
+        Vehicle, on_delete=models.CASCADE, null=True, blank=True, related_name="data_changes"
+    )
+    field = models.CharField(_("field"), max_length=40)
+    old_value = models.CharField(_("old value"), max_length=200, blank=True)
+    new_value = models.CharField(_("new value"), max_length=200, blank=True)
+    source = models.CharField(_("source"), max_length=10, choices=Visit.Source.choices)
+    source_label = models.CharField(_("file or caller"), max_length=200, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(_("changed"), db_index=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+        verbose_name = _("data change")
+        verbose_name_plural = _("data changes")
+        indexes = [models.Index(fields=["entity", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.entity} {self.object_id} {self.field}: {self.old_value} → {self.new_value}"
+
+
+class ImportBatch(models.Model):
+    """One uploaded DMS/CRM file: a dry run that checks every row, then chunked, resumable applying."""
+
+    class Kind(models.TextChoices):
+        VEHICLES = "vehicles", _("Vehicles")
+        OWNERS = "owners", _("Owners")
+        VISITS = "visits", _("Workshop visits")
+
+    class Status(models.TextChoices):
+        CHECKING = "checking", _("Checking the rows (dry run)")
+        PREPARED = "prepared", _("Checked, waiting for confirmation")
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+        FAILED = "failed", _("The file could not be read")
+
+    kind = models.CharField(_("records"), max_length=10, choices=Kind.choices)
+    file_name = models.CharField(_("file"), max_length=200)
+    dealer = models.ForeignKey(
+        Dealer, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("dealer")
+    )
+    create_models = models.BooleanField(_("create unknown models"), default=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.CHECKING, db_index=True
+    )
+    error = models.CharField(_("error"), max_length=300, blank=True)
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_valid = models.PositiveIntegerField(_("rows to import (dry run)"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows processed"), default=0)
+    rows_applied = models.PositiveIntegerField(_("rows that changed data"), default=0)
+    rows_unchanged = models.PositiveIntegerField(_("rows already up to date"), default=0)
+    rows_rejected = models.PositiveIntegerField(_("rows rejected"), default=0)
+    # The next row number to apply: chunks are row-number ranges, so a new task resumes here.
+    cursor = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created"))
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("data import")
+        verbose_name_plural = _("data imports")
+        constraints = [
+            models.CheckConstraint(condition=Q(rows_done__lte=F("rows_total")), name="import_done_le_total"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.file_name}"
+
+
+class ImportRow(models.Model):
+    class Status(models.TextChoices):
+        UNCHECKED = "unchecked", _("Not checked yet")
+        PENDING = "pending", _("To import")
+        APPLIED = "applied", _("Imported")
+        UNCHANGED = "unchanged", _("Already up to date")
+        REJECTED = "rejected", _("Rejected")
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows")
+    row_number = models.PositiveIntegerField(_("row"))
+    data = models.JSONField(_("values"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    reason = models.CharField(_("reason"), max_length=30, blank=True)
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["batch_id", "row_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "row_number"], name="import_row_number_unique"),
+        ]
+        # The next range of a status (dry run, import) and the rejected rows' list are index seeks.
+        indexes = [models.Index(fields=["batch", "status", "row_number"], name="import_row_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}:{self.row_number}"

@@ -8,7 +8,7 @@ from members.models import Member
 
 from .exceptions import InvalidVin
 from .identifiers import plate_search_key, vin_parse
-from .models import Ownership, Vehicle
+from .models import Ownership, Vehicle, Visit
 
 
 def vehicle_current_owner(vehicle: Vehicle) -> Member | None:
@@ -51,3 +51,19 @@ def vehicles_search(text: str, *, limit: int = 20) -> QuerySet[Vehicle]:
     if key is not None:
         condition |= Q(plate_key=key)
     return Vehicle.objects.filter(condition).select_related("model").order_by("pk")[:limit]
+
+
+def vehicle_visits(vehicle: Vehicle, *, limit: int = 50) -> list[Visit]:
+    """The vehicle's workshop visits (repair orders from the DMS), newest first."""
+    return list(
+        Visit.objects.filter(vehicle=vehicle).select_related("dealer").order_by("-visited_on", "-pk")[:limit]
+    )
+
+
+def first_owned_vehicle_ids(member_id: int) -> set[int]:
+    """Vehicles the member owns now as their first owner (bought new): first-owner benefits need it."""
+    return set(
+        Ownership.objects.current()
+        .filter(member_id=member_id, is_first_owner=True)
+        .values_list("vehicle_id", flat=True)
+    )

@@ -1,20 +1,28 @@
 """Use cases of the vehicles app: registration, ownership, drivers, mileage, visits, binding."""
 
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, time
 
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
-from config.stored_text import fit_to_column
+from config.stored_text import fit_to_column, stored_text
 from members.models import Dealer, Member
+from members.phones import phone_normalise
 
 from . import signals
 from .exceptions import (
     AlreadyOwner,
     BindingRequestClosed,
+    DateInFuture,
     DuplicateVehicle,
     MileageBelowLast,
     OdometerReplacementReasonMissing,
+    OwnershipDateInvalid,
+    PlateTaken,
+    RepairOrderTaken,
     VehicleNotFound,
 )
 from .identifiers import plate_normalise, vin_parse
@@ -25,7 +33,16 @@ from .locks import (
     vehicle_for_update,
 )
 from .mileage import MileageRefusal, OdometerReplacement, mileage_refusal
-from .models import AuthorisedDriver, BindingRequest, MileageReading, Ownership, Vehicle, VehicleModel
+from .models import (
+    AuthorisedDriver,
+    BindingRequest,
+    DataChange,
+    MileageReading,
+    Ownership,
+    Vehicle,
+    VehicleModel,
+    Visit,
+)
 
 
 def vehicle_register(
@@ -74,10 +91,20 @@ def vehicle_register(
 
 
 def vehicle_transfer_ownership(
-    *, vehicle: Vehicle, new_owner: Member, actor=None, reason: str = "", now: datetime | None = None
+    *,
+    vehicle: Vehicle,
+    new_owner: Member,
+    actor=None,
+    reason: str = "",
+    now: datetime | None = None,
+    effective_at: datetime | None = None,
 ) -> Ownership:
-    """End the current ownership and start `new_owner`'s. Receivers void first-owner vouchers."""
+    """End the current ownership and start `new_owner`'s. Receivers void first-owner vouchers.
+
+    `effective_at` dates the change of hands when it happened before now (a DMS says since when).
+    """
     now = now or timezone.now()
+    effective_at = effective_at or now
     with transaction.atomic():
         locked = vehicle_for_update(vehicle.pk)
         current = current_ownership_for_update(locked)
@@ -85,13 +112,13 @@ def vehicle_transfer_ownership(
             raise AlreadyOwner()
         previous_owner = None
         if current is not None:
-            current.ended_at = now
+            current.ended_at = effective_at
             current.save(update_fields=["ended_at"])
             previous_owner = current.member
             # The previous owner's drivers lose access along with the previous owner.
             AuthorisedDriver.objects.current().filter(vehicle=locked).update(ended_at=now)
         ownership = Ownership.objects.create(
-            vehicle=locked, member=new_owner, started_at=now, is_first_owner=current is None
+            vehicle=locked, member=new_owner, started_at=effective_at, is_first_owner=current is None
         )
         signals.ownership_transferred.send(
             Vehicle,
@@ -295,3 +322,352 @@ def vehicles_forget_registered_phone(*, phone: str) -> int:
         return 0
     with transaction.atomic():
         return Vehicle.objects.filter(registered_owner_phone=phone).update(registered_owner_phone="")
+
+
+# --- Data from other systems: upserts with a change log, visits, mileage, ownership from a date ----
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a change came from: the change log's who and from which file or caller."""
+
+    source: str  # Visit.Source
+    label: str = ""
+    actor: object = None
+
+    @property
+    def actor_id(self) -> int | None:
+        return self.actor.pk if getattr(self.actor, "is_authenticated", False) else None
+
+
+def local_start(day: date) -> datetime:
+    """The first moment of `day` in the site's time zone (imports give dates, history keeps moments)."""
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def date_not_future(day: date | None, *, now: datetime) -> None:
+    if day is not None and day > timezone.localdate(now):
+        raise DateInFuture(date=day.isoformat())
+
+
+def changes_build(
+    *,
+    entity: str,
+    object_id: int,
+    vehicle_id: int | None,
+    old: dict,
+    new: dict,
+    origin: Origin,
+    now: datetime,
+) -> list[DataChange]:
+    """One unsaved DataChange per field whose value differs (old → new, as text)."""
+    return [
+        DataChange(
+            entity=entity,
+            object_id=object_id,
+            vehicle_id=vehicle_id,
+            field=field,
+            old_value=_text(old.get(field)),
+            new_value=_text(value),
+            source=origin.source,
+            source_label=origin.label[:200],
+            actor_id=origin.actor_id,
+            changed_at=now,
+        )
+        for field, value in new.items()
+        if old.get(field) != value
+    ]
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)[:200]
+
+
+def mileage_assess(*, vehicle_id: int, km: int, at: datetime, odometer_replaced: bool = False) -> None:
+    """Refuse a reading below the last one taken at or before `at` (since the last odometer
+    replacement), unless this reading marks a replacement. The one place for this rule."""
+    if odometer_replaced:
+        return
+    readings = MileageReading.objects.filter(vehicle_id=vehicle_id, recorded_at__lte=at)
+    replaced_at = (
+        readings.filter(odometer_replaced=True).order_by("-recorded_at").values_list("recorded_at", flat=True)
+    ).first()
+    if replaced_at is not None:
+        readings = readings.filter(recorded_at__gte=replaced_at)
+    last = readings.aggregate(last=Max("km"))["last"]
+    if last is not None and mileage_refusal(last_km=last, km=km) == MileageRefusal.BELOW_LAST:
+        raise MileageBelowLast(km=km, last=last)
+
+
+def vehicle_upsert(
+    *,
+    vin: str,
+    plate: str,
+    model: VehicleModel,
+    model_year: int | None = None,
+    delivery_date: date | None = None,
+    selling_dealer: Dealer | None = None,
+    origin: Origin,
+    now: datetime | None = None,
+) -> tuple[Vehicle, bool]:
+    """Create or update the vehicle with this VIN; (vehicle, whether anything changed).
+
+    Every changed value is kept in the change log; a first delivery date announces vehicle_delivered
+    (event issuance is once per vehicle, however often the same date arrives again).
+    Raises InvalidVin, InvalidPlate, PlateTaken or DateInFuture.
+    """
+    now = now or timezone.now()
+    parsed = vin_parse(vin)
+    display_plate = plate_normalise(plate)
+    date_not_future(delivery_date, now=now)
+    values = {
+        "plate": display_plate,
+        "model_id": model.pk,
+        "model_year": model_year,
+        "delivery_date": delivery_date,
+        "selling_dealer_id": selling_dealer.pk if selling_dealer else None,
+    }
+    with transaction.atomic():
+        vehicle = Vehicle.objects.select_for_update(of=("self",)).filter(vin=parsed.vin).first()
+        other = (
+            Vehicle.objects.filter(plate_key=display_plate.replace("-", ""))
+            .exclude(vin=parsed.vin)
+            .values_list("vin", flat=True)
+            .first()
+        )
+        if other is not None:
+            raise PlateTaken(vin=other)
+        if vehicle is None:
+            vehicle = Vehicle.objects.create(
+                vin=parsed.vin,
+                vin_check_digit_ok=parsed.check_digit_ok,
+                plate_key=display_plate.replace("-", ""),
+                **values,
+            )
+            if delivery_date is not None:
+                signals.vehicle_delivered.send(Vehicle, vehicle=vehicle, now=now)
+            return vehicle, True
+        old = {field: getattr(vehicle, field) for field in values}
+        if delivery_date is None:
+            values["delivery_date"] = old["delivery_date"]  # a missing value never erases one
+        changes = changes_build(
+            entity=DataChange.Entity.VEHICLE,
+            object_id=vehicle.pk,
+            vehicle_id=vehicle.pk,
+            old=old,
+            new=values,
+            origin=origin,
+            now=now,
+        )
+        if not changes:
+            return vehicle, False
+        for field, value in values.items():
+            setattr(vehicle, field, value)
+        vehicle.plate_key = display_plate.replace("-", "")
+        vehicle.save(update_fields=[*values, "plate_key"])
+        DataChange.objects.bulk_create(changes)
+        if old["delivery_date"] is None and vehicle.delivery_date is not None:
+            signals.vehicle_delivered.send(Vehicle, vehicle=vehicle, now=now)
+    return vehicle, True
+
+
+def vehicle_record_delivery(
+    *, vehicle: Vehicle, delivery_date: date, origin: Origin, now: datetime | None = None
+) -> bool:
+    """Record (or correct) the delivery date; True when it changed. The event fires on the first one."""
+    now = now or timezone.now()
+    date_not_future(delivery_date, now=now)
+    with transaction.atomic():
+        locked = vehicle_for_update(vehicle.pk)
+        if locked.delivery_date == delivery_date:
+            return False
+        DataChange.objects.bulk_create(
+            changes_build(
+                entity=DataChange.Entity.VEHICLE,
+                object_id=locked.pk,
+                vehicle_id=locked.pk,
+                old={"delivery_date": locked.delivery_date},
+                new={"delivery_date": delivery_date},
+                origin=origin,
+                now=now,
+            )
+        )
+        vehicle_mark_delivered(vehicle=locked, delivery_date=delivery_date, now=now)
+    vehicle.delivery_date = delivery_date
+    return True
+
+
+def owner_upsert(
+    *,
+    phone: str,
+    name: str = "",
+    email: str = "",
+    birthday: date | None = None,
+    origin: Origin,
+    now: datetime | None = None,
+) -> tuple[Member, bool]:
+    """The member with this mobile number, created or updated; blank values never erase stored ones.
+
+    A member created here has no consent recorded: the source states none (consent is never invented).
+    """
+    now = now or timezone.now()
+    e164 = phone_normalise(phone)
+    date_not_future(birthday, now=now)
+    with transaction.atomic():
+        member = Member.objects.select_for_update().filter(phone=e164).first()
+        if member is None:
+            member = Member.objects.create(
+                phone=e164,
+                name=name,
+                email=email,
+                birthday=birthday,
+                consent_service=False,
+                consent_marketing=False,
+            )
+            return member, True
+        new = {
+            key: value
+            for key, value in {"name": name, "email": email, "birthday": birthday}.items()
+            if value not in ("", None)
+        }
+        changes = changes_build(
+            entity=DataChange.Entity.MEMBER,
+            object_id=member.pk,
+            vehicle_id=None,
+            old={key: getattr(member, key) for key in new},
+            new=new,
+            origin=origin,
+            now=now,
+        )
+        if not changes:
+            return member, False
+        for change in changes:
+            setattr(member, change.field, new[change.field])
+        member.save(update_fields=[change.field for change in changes])
+        DataChange.objects.bulk_create(changes)
+    return member, True
+
+
+def vehicle_owner_set(
+    *, vehicle: Vehicle, member: Member, since: date, origin: Origin, now: datetime | None = None
+) -> bool:
+    """Make `member` the owner from `since` (an ownership transfer with its rules when someone
+    else owns the car); False when they already own it. Raises DateInFuture, OwnershipDateInvalid."""
+    now = now or timezone.now()
+    date_not_future(since, now=now)
+    with transaction.atomic():
+        locked = vehicle_for_update(vehicle.pk)
+        current = Ownership.objects.current().filter(vehicle=locked).first()
+        if current is not None and current.member_id == member.pk:
+            return False
+        started_at = local_start(since)
+        if current is not None and started_at < current.started_at:
+            raise OwnershipDateInvalid(date=timezone.localdate(current.started_at).isoformat())
+        DataChange.objects.bulk_create(
+            changes_build(
+                entity=DataChange.Entity.OWNERSHIP,
+                object_id=locked.pk,
+                vehicle_id=locked.pk,
+                old={"owner": current.member_id if current else None},
+                new={"owner": member.pk},
+                origin=origin,
+                now=now,
+            )
+        )
+        vehicle_transfer_ownership(
+            vehicle=locked,
+            new_owner=member,
+            actor=origin.actor,
+            reason=f"{origin.source}: {origin.label}"[:200],
+            now=now,
+            effective_at=started_at,
+        )
+    return True
+
+
+def visit_record(
+    *,
+    vehicle: Vehicle,
+    dealer: Dealer,
+    visited_on: date,
+    repair_order: str,
+    kind: str = Visit.Kind.OTHER,
+    mileage_km: int | None = None,
+    odometer_replaced: bool = False,
+    origin: Origin,
+    now: datetime | None = None,
+) -> tuple[Visit, bool]:
+    """Record a workshop visit keyed on dealer + repair-order number; (visit, whether anything changed).
+
+    A new or changed mileage is a reading (refused below the last one unless the odometer was
+    replaced); the vehicle's last visit moves forward. Raises DateInFuture, MileageBelowLast,
+    RepairOrderTaken.
+    """
+    now = now or timezone.now()
+    date_not_future(visited_on, now=now)
+    repair_order = repair_order.strip()[:40]
+    if not repair_order:
+        raise ValueError("repair_order")
+    at = local_start(visited_on)
+    values = {
+        "visited_on": visited_on,
+        "mileage_km": mileage_km,
+        "kind": kind,
+        "odometer_replaced": odometer_replaced,
+    }
+    with transaction.atomic():
+        locked = vehicle_for_update(vehicle.pk)
+        visit = Visit.objects.select_for_update().filter(dealer=dealer, repair_order=repair_order).first()
+        if visit is not None and visit.vehicle_id != locked.pk:
+            raise RepairOrderTaken(number=repair_order)
+        old = {field: getattr(visit, field) for field in values} if visit else {}
+        if visit is not None and old == values:
+            return visit, False
+        if mileage_km is not None and (visit is None or old["mileage_km"] != mileage_km):
+            mileage_assess(vehicle_id=locked.pk, km=mileage_km, at=at, odometer_replaced=odometer_replaced)
+            MileageReading.objects.create(
+                vehicle=locked,
+                km=mileage_km,
+                recorded_at=at,
+                source="visit",
+                odometer_replaced=odometer_replaced,
+                # The dealer's system marked the replacement; its repair order is the record of why.
+                replacement_reason=stored_text(
+                    gettext_lazy("Odometer replacement reported by the dealer (repair order %(number)s)."),
+                    number=repair_order,
+                )
+                if odometer_replaced
+                else "",
+                actor_label=fit_to_column(MileageReading, "actor_label", origin.label),
+            )
+            if mileage_km > locked.last_mileage_km or (
+                odometer_replaced and (locked.last_mileage_at is None or at >= locked.last_mileage_at)
+            ):
+                locked.last_mileage_km, locked.last_mileage_at = mileage_km, at
+                locked.save(update_fields=["last_mileage_km", "last_mileage_at"])
+        if visit is None:
+            visit = Visit.objects.create(
+                vehicle=locked, dealer=dealer, repair_order=repair_order, source=origin.source, **values
+            )
+        else:
+            DataChange.objects.bulk_create(
+                changes_build(
+                    entity=DataChange.Entity.VISIT,
+                    object_id=visit.pk,
+                    vehicle_id=locked.pk,
+                    old=old,
+                    new=values,
+                    origin=origin,
+                    now=now,
+                )
+            )
+            for field, value in values.items():
+                setattr(visit, field, value)
+            visit.save(update_fields=list(values))
+        vehicle_record_visit(vehicle=locked, now=at)
+        signals.visit_recorded.send(Vehicle, vehicle=locked, visit=visit, now=now)
+    return visit, True

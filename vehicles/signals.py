@@ -8,3 +8,7 @@ vehicle_bound = Signal()
 vehicle_delivered = Signal()
 # vehicle, previous_owner (Member | None), new_owner, actor, reason, now
 ownership_transferred = Signal()
+# vehicle_ids (list[int], delivered for the first time by one import chunk), now
+vehicles_delivered = Signal()
+# vehicle, visit, now
+visit_recorded = Signal()

@@ -162,3 +162,10 @@ class RefundDecidedWithOrder(DomainError):
     default_message = _(
         "This voucher's refund is part of its order's refund: Finance decides it with the order."
     )
+
+
+class NotFirstOwner(HolderMissing):
+    code = "not_first_owner"
+    title = _("First-owner benefit")
+    default_message = _("This is a first-owner benefit: only the car's first owner can hold it.")
+    http_status = 409

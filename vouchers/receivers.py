@@ -8,7 +8,7 @@ from members.actors import Actor
 from vehicles import signals as vehicle_signals
 from vehicles.models import Vehicle
 
-from .models import Voucher, VoucherDefinition
+from .selectors import first_owner_vouchers_of
 from .services import voucher_void, vouchers_for_update
 
 
@@ -17,20 +17,7 @@ def void_first_owner_vouchers(sender, *, vehicle, previous_owner, new_owner, act
     """First-owner benefits end when the car changes hands; vehicle-held vouchers stay with the car."""
     if previous_owner is None:
         return
-    open_statuses = [
-        Voucher.Status.INACTIVE,
-        Voucher.Status.ACTIVE,
-        Voucher.Status.HELD,
-        Voucher.Status.LOCKED,
-    ]
-    vouchers = vouchers_for_update(
-        Voucher.objects.filter(
-            vehicle=vehicle,
-            member=previous_owner,
-            definition__holder_type=VoucherDefinition.HolderType.MEMBER_VEHICLE,
-            status__in=open_statuses,
-        )
-    )
+    vouchers = vouchers_for_update(first_owner_vouchers_of(vehicle, previous_owner))
     why = stored_text(_("Vehicle changed owner; first-owner benefit ends."))
     if reason:
         why = f"{why} {reason}"

@@ -99,3 +99,18 @@ def ledger_drift() -> QuerySet[Voucher]:
         | ~Q(ledger_issued=F("uses_total"))
         | ~Exists(LedgerEntry.objects.filter(voucher=OuterRef("pk"), kind=LedgerEntry.Kind.ISSUED))
     )
+
+
+def first_owner_vouchers_of(vehicle, member):
+    """The open first-owner benefits `member` holds for `vehicle`: what a change of owner voids."""
+    return Voucher.objects.filter(
+        vehicle=vehicle,
+        member=member,
+        definition__holder_type=VoucherDefinition.HolderType.MEMBER_VEHICLE,
+        status__in=[
+            Voucher.Status.INACTIVE,
+            Voucher.Status.ACTIVE,
+            Voucher.Status.HELD,
+            Voucher.Status.LOCKED,
+        ],
+    )

@@ -4,6 +4,7 @@ Deterministic (a fixed random seed) and all-or-nothing; `seed_demo` skips it whe
 already exist, so running it twice is safe.
 """
 
+import io
 import random
 import uuid
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from members.services import dealer_staff_assign
 from shop.models import Payment, PaymentNotification, ShopNotice
 from shop.services import order_refund_request
 from vehicles.identifiers import vin_check_digit
+from vehicles.imports.services import import_batch_submit
 from vehicles.models import Vehicle, VehicleModel
 from vehicles.services import vehicle_authorise_driver, vehicle_register
 from vouchers.exceptions import VoucherNotUsable
@@ -417,12 +419,27 @@ def seed(*, now: datetime | None = None, members: int = 220, vehicles: int = 320
         outreach_seed(
             definitions=definitions, dealers=dealers, models=models, owners=owners, cars=cars, now=now
         )
+        _workshop_file(dealers, cars, now)
     summary.dealers = len(dealers)
     summary.members = Member.objects.count()
     summary.vehicles = Vehicle.objects.count()
     summary.definitions = D.objects.count()
     summary.vouchers = Voucher.objects.count()
     return summary
+
+
+def _workshop_file(dealers: dict[str, Dealer], cars: list[Vehicle], now: datetime) -> None:
+    """A dealer's DMS export of recent workshop visits, checked (dry run) and waiting to be confirmed."""
+    dealer = next(iter(dealers.values()))
+    lines = ["車身號碼,進廠日,里程,工單號碼,類別"]
+    for n, car in enumerate(cars[:8]):
+        day = timezone.localdate(now) - timedelta(days=3 + n)
+        roc = f"{day.year - 1911}/{day.month:02d}/{day.day:02d}"  # Taiwanese systems write ROC dates
+        lines.append(f"{car.vin},{roc},{car.last_mileage_km + 500},RO-DEMO-{n:04d},保養")
+    stream = io.BytesIO("\n".join(lines).encode("utf-8-sig"))
+    import_batch_submit(
+        kind="visits", stream=stream, file_name="dms-visits-demo.csv", dealer_code=dealer.code, check_now=True
+    )
 
 
 def _bundles(definitions, owners, cars, now) -> None:

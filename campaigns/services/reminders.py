@@ -16,7 +16,7 @@ from django.db.models import Exists, Max, Min, OuterRef
 
 from members.models import Member
 from redemption.models import Redemption
-from vehicles.models import MileageReading, Vehicle
+from vehicles.models import MileageReading, Vehicle, Visit
 from vehicles.selectors import current_owner_id_subquery
 from vouchers.models import LedgerEntry, Voucher, VoucherDefinition
 from vouchers.validity import add_months, end_of_day, local_date
@@ -300,6 +300,15 @@ def service_reminders(*, now: datetime, cursor=None, deadline: float | None = No
             .values_list("vehicle_id", "completed_at", "mileage_km")
         ):
             last_service.setdefault(vehicle_id, (local_date(completed_at), km))
+        # A maintenance visit the DMS reported counts as a service too, voucher or not.
+        for vehicle_id, visited_on, km in (
+            Visit.objects.filter(vehicle_id__gte=ids[0], vehicle_id__lte=ids[-1], kind=Visit.Kind.MAINTENANCE)
+            .order_by("vehicle_id", "-visited_on")
+            .values_list("vehicle_id", "visited_on", "mileage_km")
+        ):
+            known = last_service.get(vehicle_id)
+            if known is None or known[0] < visited_on:
+                last_service[vehicle_id] = (visited_on, km)
         due_now = []
         for pk, plate, delivered, model_name, interval_km, interval_months, owner_id in vehicles:
             base = last_service.get(pk) or ((delivered, 0) if delivered else None)

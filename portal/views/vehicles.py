@@ -14,6 +14,7 @@ from members.exceptions import RateLimited
 from members.ratelimit import ratelimit_hit
 from vehicles.exceptions import InvalidPlate, InvalidVin
 from vehicles.models import BindingRequest
+from vehicles.selectors import vehicle_visits
 from vehicles.services import binding_request_submit
 from vouchers.presentation import voucher_card
 
@@ -88,9 +89,8 @@ def vehicle_history(request, vehicle_id: int):
     if vehicle is None:
         raise Http404
     page = Paginator(vehicle_service_history(vehicle), HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request, "portal/vehicle_history.html", {"vehicle": vehicle, "page": page, "nav": "vehicles"}
-    )
+    context = {"vehicle": vehicle, "page": page, "visits": vehicle_visits(vehicle), "nav": "vehicles"}
+    return render(request, "portal/vehicle_history.html", context)
 
 
 @owner_required

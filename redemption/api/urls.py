@@ -11,6 +11,7 @@ from .views.meta import (
     SwaggerView,
 )
 from .views.redemptions import RedemptionReverseView
+from .views.vehicle_data import VehicleDeliveryView, VehicleOwnershipView, VehiclePutView, VisitCreateView
 from .views.vehicles import VehicleVouchersView
 from .views.vouchers import VoucherActivateView, VoucherDetailView, VoucherIssueView, VoucherRedeemView
 from .views.webhooks import WebhookDeliveryListView, WebhookEndpointDetailView, WebhookEndpointListView
@@ -24,6 +25,10 @@ urlpatterns = [
     path("v1/vouchers/<str:code>/redeem", VoucherRedeemView.as_view(), name="voucher-redeem"),
     path("v1/redemptions/<int:pk>/reverse", RedemptionReverseView.as_view(), name="redemption-reverse"),
     path("v1/vehicles/<str:vin>/vouchers", VehicleVouchersView.as_view(), name="vehicle-vouchers"),
+    path("v1/vehicles/<str:vin>", VehiclePutView.as_view(), name="vehicle-put"),
+    path("v1/vehicles/<str:vin>/delivery", VehicleDeliveryView.as_view(), name="vehicle-delivery"),
+    path("v1/vehicles/<str:vin>/ownership", VehicleOwnershipView.as_view(), name="vehicle-ownership"),
+    path("v1/visits", VisitCreateView.as_view(), name="visits"),
     path("v1/webhooks", WebhookEndpointListView.as_view(), name="webhooks"),
     path("v1/webhooks/<int:pk>", WebhookEndpointDetailView.as_view(), name="webhook-detail"),
     path("v1/webhooks/<int:pk>/deliveries", WebhookDeliveryListView.as_view(), name="webhook-deliveries"),

@@ -158,6 +158,27 @@ def test_service_history_is_a_timeline_of_uses_with_dealer_and_mileage(owner, ca
     assert "12,345 km" in html and "15,000 km" in html and "台北內湖服務廠" in html and "Wash pack" in html
 
 
+def test_service_history_shows_workshop_visits_beside_the_redemptions(car, owner_client):
+    from datetime import date
+
+    from vehicles.models import Visit
+    from vehicles.services import Origin, visit_record
+
+    visit_record(
+        vehicle=car,
+        dealer=DealerFactory(name="台中服務廠"),
+        visited_on=date(2026, 3, 1),
+        repair_order="RO-4711",
+        kind=Visit.Kind.MAINTENANCE,
+        mileage_km=21000,
+        origin=Origin(source=Visit.Source.IMPORT, label="dms.csv"),
+    )
+
+    html = owner_client.get(reverse("portal:vehicle_history", args=[car.pk])).content.decode()
+
+    assert "RO-4711" in html and "台中服務廠" in html and "21,000 km" in html and "Maintenance" in html
+
+
 def test_service_history_is_paginated(owner, car, owner_client):
     definition = DefinitionFactory(uses_per_voucher=35)
     voucher = issue_voucher(definition, vehicle=car)

@@ -3,20 +3,30 @@ import contextlib
 from django import forms
 from django.contrib import admin
 from django.db.models import Q
-from django.urls import path
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from config.errors import DomainError
 from members.admin.tools import DealerScopedMixin, ReasonForm, require_permission, run_action
 from members.exceptions import InvalidPhone, MemberNotFound
-from members.models import Member
+from members.models import Dealer, Member
 from members.phones import phone_normalise
 
 from ..exceptions import InvalidVin
 from ..identifiers import plate_search_key, vin_parse
-from ..models import AuthorisedDriver, Ownership, Vehicle, VehicleModel
+from ..models import AuthorisedDriver, MileageReading, Ownership, Vehicle, VehicleModel, Visit
 from ..selectors import vehicle_current_owner
-from ..services import vehicle_transfer_ownership
+from ..services import (
+    Origin,
+    local_start,
+    vehicle_record_delivery,
+    vehicle_transfer_ownership,
+    vehicle_upsert,
+)
+from .extensions import TimelineEntry, timeline_sources, transfer_voids
 
 
 class OwnershipInline(admin.TabularInline):
@@ -62,6 +72,25 @@ class TransferOwnershipForm(ReasonForm):
         if member is None:
             raise forms.ValidationError(MemberNotFound().message)
         return member
+
+
+class VehicleAddForm(forms.Form):
+    vin = forms.CharField(label=_("VIN"), max_length=64)
+    plate = forms.CharField(label=_("licence plate"), max_length=40)
+    model = forms.ModelChoiceField(label=_("model"), queryset=VehicleModel.objects.all())
+    model_year = forms.IntegerField(label=_("model year"), required=False, min_value=1900, max_value=2100)
+    delivery_date = forms.DateField(
+        label=_("Delivery (invoice) date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    selling_dealer = forms.ModelChoiceField(
+        label=_("selling dealer"), queryset=Dealer.objects.filter(is_active=True), required=False
+    )
+
+
+class DeliveryForm(forms.Form):
+    delivery_date = forms.DateField(
+        label=_("Delivery (invoice) date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
 
 
 class VehicleForm(forms.ModelForm):
@@ -120,7 +149,38 @@ class VehicleAdmin(DealerScopedMixin, admin.ModelAdmin):
     change_form_template = "admin/vehicles/vehicle/change_form.html"
 
     def has_add_permission(self, request) -> bool:
-        return False  # vehicles are registered by the sales systems through vehicle_register
+        return request.user.has_perm("vehicles.add_vehicle")
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """Adding goes through vehicle_upsert (the change log, the delivery event), not a model form."""
+        require_permission(request, "vehicles.add_vehicle")
+        form = VehicleAddForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                vehicle, _changed = vehicle_upsert(
+                    vin=data["vin"],
+                    plate=data["plate"],
+                    model=data["model"],
+                    model_year=data["model_year"],
+                    delivery_date=data["delivery_date"],
+                    selling_dealer=data["selling_dealer"],
+                    origin=Origin(source=Visit.Source.BACK_OFFICE, label="admin", actor=request.user),
+                )
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.log_addition(request, vehicle, gettext("Vehicle added in the back office."))
+                self.message_user(request, gettext("Vehicle %(plate)s saved.") % {"plate": vehicle.plate})
+                return redirect(reverse("admin:vehicles_vehicle_change", args=[vehicle.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "app_label": self.opts.app_label,
+            "title": gettext("Add a vehicle"),
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/vehicles/vehicle/add.html", context)
 
     def get_search_results(self, request, queryset, search_term):
         """Plates match on their hyphen-free key (any case, dash or width); VINs on their 17 characters."""
@@ -141,11 +201,63 @@ class VehicleAdmin(DealerScopedMixin, admin.ModelAdmin):
         return owner or "—"
 
     def get_urls(self):
-        view = self.admin_site.admin_view(self.transfer_view)
+        wrap = self.admin_site.admin_view
         return [
-            path("<path:object_id>/transfer/", view, name="vehicles_vehicle_transfer"),
+            path("<path:object_id>/transfer/", wrap(self.transfer_view), name="vehicles_vehicle_transfer"),
+            path("<path:object_id>/delivery/", wrap(self.delivery_view), name="vehicles_vehicle_delivery"),
+            path("<path:object_id>/timeline/", wrap(self.timeline_view), name="vehicles_vehicle_timeline"),
             *super().get_urls(),
         ]
+
+    def delivery_view(self, request, object_id):
+        require_permission(request, "vehicles.change_vehicle")
+        vehicle = self.get_object(request, object_id)
+        if vehicle is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        form = DeliveryForm(request.POST or None, initial={"delivery_date": vehicle.delivery_date})
+
+        def perform(data):
+            vehicle_record_delivery(
+                vehicle=vehicle,
+                delivery_date=data["delivery_date"],
+                origin=Origin(source=Visit.Source.BACK_OFFICE, label="admin", actor=request.user),
+            )
+            return gettext("Delivery date of %(plate)s recorded.") % {"plate": vehicle.plate}
+
+        return run_action(
+            self,
+            request,
+            vehicle,
+            form=form,
+            title=gettext("Record delivery"),
+            perform=perform,
+            log_message=lambda d: gettext("Delivery date recorded: %(date)s") % {"date": d["delivery_date"]},
+            extra_context={
+                "summary": [(_("Vehicle"), vehicle), (_("VIN"), vehicle.vin)],
+                "note": _(
+                    "The first delivery date issues what definitions triggered by delivery ask for, "
+                    "once per vehicle."
+                ),
+            },
+        )
+
+    def timeline_view(self, request, object_id):
+        """One history of the car: ownerships, delivery, visits, mileage, vouchers and redemptions."""
+        vehicle = self.get_object(request, object_id)
+        if vehicle is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        entries = [entry for source in timeline_sources for entry in source(vehicle)]
+        entries.sort(key=lambda e: e.at, reverse=True)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "app_label": self.opts.app_label,
+            "original": vehicle,
+            "title": gettext("Timeline of %(plate)s") % {"plate": vehicle.plate},
+            "entries": entries,
+            "has_view_permission": True,
+        }
+        return TemplateResponse(request, "admin/vehicles/vehicle/timeline.html", context)
 
     def transfer_view(self, request, object_id):
         require_permission(request, "vehicles.change_vehicle")
@@ -180,6 +292,10 @@ class VehicleAdmin(DealerScopedMixin, admin.ModelAdmin):
                     (_("Vehicle"), vehicle),
                     (_("VIN"), vehicle.vin),
                     (_("Current owner"), owner or "—"),
+                    (
+                        _("Vouchers that will be voided"),
+                        "; ".join(line for hook in transfer_voids for line in hook(vehicle)) or _("None"),
+                    ),
                 ],
                 "note": _(
                     "First-owner benefits of the previous owner are voided; "
@@ -198,3 +314,28 @@ class VehicleAdmin(DealerScopedMixin, admin.ModelAdmin):
 class VehicleModelAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "service_interval_km", "service_interval_months")
     search_fields = ("code", "name")
+
+
+def _own_timeline(vehicle: Vehicle) -> list[TimelineEntry]:
+    entries = [
+        TimelineEntry(o.started_at, gettext("Owner from"), str(o.member))
+        for o in Ownership.objects.filter(vehicle=vehicle).select_related("member")
+    ]
+    if vehicle.delivery_date:
+        entries.append(TimelineEntry(local_start(vehicle.delivery_date), gettext("Delivered"), ""))
+    entries += [
+        TimelineEntry(
+            local_start(v.visited_on),
+            gettext("Workshop visit"),
+            f"{v.get_kind_display()} · {v.dealer.name} · {v.repair_order}",
+        )
+        for v in Visit.objects.filter(vehicle=vehicle).select_related("dealer")
+    ]
+    entries += [
+        TimelineEntry(r.recorded_at, gettext("Mileage reading"), f"{r.km:,} km")
+        for r in MileageReading.objects.filter(vehicle=vehicle)
+    ]
+    return entries
+
+
+timeline_sources.append(_own_timeline)

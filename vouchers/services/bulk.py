@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
+from config.bulk_insert import objects_insert, rows_insert
 from config.errors import DomainError
 from config.stored_text import fit_to_column
 from members.actors import Actor, ActorKind
@@ -35,7 +36,6 @@ from .. import signals
 from ..exceptions import HolderMissing
 from ..locks import definition_for_update, issue_batch_for_update, issue_batch_rows_for_update
 from ..models import IssueBatch, IssueBatchRow, LedgerEntry, Voucher, VoucherDefinition
-from ._copy import objects_insert, rows_insert
 from ._ledger import ledger_actor_columns, require_reason
 from .issuance import _require_issuable, voucher_build
 

@@ -11,7 +11,7 @@ from config.stored_text import fit_to_column
 from members.actors import Actor
 from members.models import Member
 from vehicles.models import Ownership, Vehicle
-from vehicles.selectors import member_can_use_vehicle
+from vehicles.selectors import first_owned_vehicle_ids, member_can_use_vehicle
 
 from .. import signals
 from ..codes import code_generate
@@ -21,6 +21,7 @@ from ..exceptions import (
     HolderLimitReached,
     HolderMissing,
     InvalidQuantity,
+    NotFirstOwner,
     OrderNotIssuable,
     StockExhausted,
 )
@@ -70,6 +71,8 @@ def _require_holder(
             raise HolderMissing(holder=label)
         if not Ownership.objects.current().filter(vehicle=vehicle, member=member).exists():
             raise HolderMissing(holder=label)
+        if vehicle.pk not in first_owned_vehicle_ids(member.pk):
+            raise NotFirstOwner()  # a used car's buyer owns it, but the benefit was the first owner's
 
 
 def _holder_filter(definition: VoucherDefinition, member, vehicle, order) -> Q:
@@ -251,7 +254,11 @@ def claim_refusals(
         refusals.append(str(_("Choose one of your own vehicles.")))
     elif needs_vehicle and vehicle is None:
         refusals.append(str(_("Choose the vehicle this voucher is for.")))
-    if definition.claim_owners_only:
+    first_owner_benefit = definition.holder_type == Definition.HolderType.MEMBER_VEHICLE
+    if first_owner_benefit and vehicle is not None and vehicle.pk not in first_owned_vehicle_ids(member.pk):
+        refusals.append(str(NotFirstOwner().message))
+    # A first-owner benefit is for owners only, as the claim centre page says.
+    if definition.claim_owners_only or first_owner_benefit:
         owns = Ownership.objects.current().filter(member=member)
         if vehicle is not None:
             owns = owns.filter(vehicle=vehicle)

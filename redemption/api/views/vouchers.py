@@ -65,6 +65,7 @@ class VoucherIssueView(PartnerView):
                     "definition_not_issuable",
                     "stock_exhausted",
                     "holder_limit_reached",
+                    "not_first_owner",
                     *IDEMPOTENCY["_409"],
                 ],
                 _422=IDEMPOTENCY["_422"],

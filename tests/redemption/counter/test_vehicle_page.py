@@ -235,8 +235,8 @@ def _vehicle_with_vouchers(count: int, *, dealer, other_dealer):
 
 
 # Session, user, staff and dealer, vehicle, owner, the car's people (2), vouchers, their allowed
-# models and dealers (2), the people's cars (2), open holds, history: 14 at most.
-MAX_VEHICLE_PAGE_QUERIES = 14
+# models and dealers (2), the people's cars (2), open holds, history, workshop visits: 15 at most.
+MAX_VEHICLE_PAGE_QUERIES = 15
 
 
 def test_the_vehicle_page_costs_the_same_queries_for_1_or_300_vouchers(
@@ -261,3 +261,26 @@ def test_the_vehicle_page_costs_the_same_queries_for_1_or_300_vouchers(
         body.count(f'data-testid="{kind}"') for kind in ("usable-voucher", "other-voucher", "held-voucher")
     )
     assert shown == 300
+
+
+def test_workshop_visits_from_the_dms_show_beside_the_redemptions(counter, vehicle, other_dealer):
+    from datetime import date
+
+    from vehicles.models import Visit
+    from vehicles.services import Origin, visit_record
+
+    visit_record(
+        vehicle=vehicle,
+        dealer=other_dealer,
+        visited_on=date(2026, 3, 1),
+        repair_order="RO-4711",
+        kind=Visit.Kind.BODYWORK,
+        mileage_km=21000,
+        origin=Origin(source=Visit.Source.IMPORT, label="dms.csv"),
+    )
+
+    visits = section(counter.get(vehicle_url(vehicle)).content.decode(), "visits")
+
+    assert visits.count('data-testid="visit-row"') == 1
+    for text in ("2026-03-01", other_dealer.name, "RO-4711", "21,000"):
+        assert text in visits

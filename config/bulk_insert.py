@@ -1,4 +1,4 @@
-"""Fast inserts for bulk issuance: PostgreSQL's COPY where available, bulk_create elsewhere.
+"""Fast inserts for bulk issuance and imports: PostgreSQL's COPY where available, bulk_create elsewhere.
 
 COPY skips building a model instance and an INSERT statement per row (DESIGN.md measured about
 112k rows/s against 43k for bulk_create). Only for rows whose primary key nobody needs back.

@@ -1,0 +1,80 @@
+"""First-owner benefits (member-and-vehicle vouchers) need first ownership, not only current ownership:
+the buyer of a used car can neither be issued nor claim one, and the claim centre page and the claim
+service agree."""
+
+import pytest
+from django.utils import timezone, translation
+
+from portal.claim_centre import claim_offers
+from tests.factories import DefinitionFactory, MemberFactory, OwnedVehicleFactory
+from vehicles.services import vehicle_transfer_ownership
+from vouchers.exceptions import ClaimRefused, NotFirstOwner
+from vouchers.models import Voucher, VoucherDefinition
+from vouchers.services import voucher_claim, voucher_issue
+
+pytestmark = pytest.mark.django_db
+Holder = VoucherDefinition.HolderType
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def used_car():
+    car = OwnedVehicleFactory()
+    buyer = MemberFactory()
+    vehicle_transfer_ownership(vehicle=car, new_owner=buyer)
+    return car, buyer
+
+
+def test_a_first_owner_benefit_is_issued_to_the_first_owner():
+    car = OwnedVehicleFactory()
+    first = car.ownerships.get().member
+    benefit = DefinitionFactory(holder_type=Holder.MEMBER_VEHICLE)
+
+    vouchers = voucher_issue(
+        definition=benefit, source=Voucher.Source.MANUAL, member=first, vehicle=car, reason="x"
+    )
+
+    assert len(vouchers) == 1
+
+
+def test_a_used_car_buyer_cannot_be_issued_a_first_owner_benefit(used_car):
+    car, buyer = used_car
+    benefit = DefinitionFactory(holder_type=Holder.MEMBER_VEHICLE)
+
+    with pytest.raises(NotFirstOwner):
+        voucher_issue(definition=benefit, source=Voucher.Source.MANUAL, member=buyer, vehicle=car, reason="x")
+
+    assert not Voucher.objects.filter(definition=benefit).exists()
+
+
+def test_a_used_car_buyer_cannot_claim_it_and_the_claim_centre_does_not_offer_the_car(used_car):
+    car, buyer = used_car
+    benefit = DefinitionFactory(holder_type=Holder.MEMBER_VEHICLE, channel_claim=True)
+
+    with pytest.raises(ClaimRefused) as refused:
+        voucher_claim(definition=benefit, member=buyer, vehicle=car)
+
+    assert "first owner" in refused.value.message
+    offer = next(o for o in claim_offers(buyer, now=timezone.now()) if o.definition == benefit)
+    assert car not in offer.vehicles
+
+
+def test_the_claim_service_like_the_page_keeps_first_owner_benefits_for_owners():
+    car = OwnedVehicleFactory()
+    driver = MemberFactory()
+    from vehicles.services import vehicle_authorise_driver
+
+    vehicle_authorise_driver(vehicle=car, member=driver)
+    benefit = DefinitionFactory(
+        holder_type=Holder.MEMBER_VEHICLE, channel_claim=True, claim_owners_only=False
+    )
+
+    with pytest.raises(ClaimRefused):
+        voucher_claim(definition=benefit, member=driver, vehicle=car)
+    offer = next(o for o in claim_offers(driver, now=timezone.now()) if o.definition == benefit)
+    assert car not in offer.vehicles

@@ -1,0 +1,1 @@
+"""Vehicles, owners and workshop visits from dealer DMS / brand CRM files (DESIGN.md §9)."""
