@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from config.errors import DomainError
+from config.spreadsheet import spreadsheet_safe
 from members.admin.tools import ReadOnlyAdminMixin
 from members.models import Dealer
 
@@ -193,7 +194,9 @@ class ImportBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         )
         for row in rows.iterator(chunk_size=2000):
             values = " | ".join(f"{k}={v}" for k, v in row.data.items())
-            writer.writerow([row.row_number, row.get_status_display(), row.reason, row.detail, _safe(values)])
+            writer.writerow(
+                [row.row_number, row.get_status_display(), row.reason, row.detail, spreadsheet_safe(values)]
+            )
         return response
 
     def _act(self, request, object_id, action, success: str):
@@ -235,8 +238,3 @@ def _percent(batch: ImportBatch) -> int:
     if not batch.rows_total:
         return 100 if batch.status == Status.DONE else 0
     return max(0, min(100, round(100 * batch.rows_done / batch.rows_total)))
-
-
-def _safe(value: str) -> str:
-    """A leading = + - @ would make a spreadsheet run uploaded text as a formula (CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
