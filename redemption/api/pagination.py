@@ -3,7 +3,18 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 
 
-class VoucherPagination(PageNumberPagination):
+class StrictPageNumberPagination(PageNumberPagination):
+    """Page numbers as the schema declares them: `page` is a whole number from 1; anything else
+    (empty, text, DRF's "last") is a 400 rather than silently the first page."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        raw = request.query_params.get(self.page_query_param)
+        if raw is not None and not (raw.isascii() and raw.isdigit() and int(raw) >= 1):
+            raise ValidationError({self.page_query_param: [gettext("A whole number from 1.")]})
+        return super().paginate_queryset(queryset, request, view)
+
+
+class VoucherPagination(StrictPageNumberPagination):
     """Page numbers; an unusable page_size is a 400 rather than silently the default."""
 
     page_size = 50

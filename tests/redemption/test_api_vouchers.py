@@ -612,6 +612,14 @@ def test_responses_are_json(partner):
     assert json.loads(response.content)["code"] == s.voucher.code
 
 
+@pytest.mark.parametrize("page", ["", "x", "0", "-1", "last", "1.5"])
+def test_an_unusable_page_number_is_400(partner, page):
+    vehicle = VehicleFactory()
+    response = partner.get(f"/api/v1/vehicles/{vehicle.vin}/vouchers", {"page": page})
+    assert response.status_code == 400
+    assert problem(response)["errors"][0]["parameter"] == "page"
+
+
 @pytest.mark.parametrize("page_size", ["false", "0", "-3", "x"])
 def test_an_unusable_page_size_is_400(partner, page_size):
     vehicle = VehicleFactory()

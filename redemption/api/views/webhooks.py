@@ -2,7 +2,6 @@
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from redemption.partner_models import WebhookEndpoint
@@ -12,6 +11,7 @@ from redemption.webhooks.endpoints import (
     webhook_endpoint_remove,
 )
 
+from ..pagination import StrictPageNumberPagination
 from ..schema import idempotency_header, problems
 from ..serializers import (
     WebhookDeliverySerializer,
@@ -26,7 +26,7 @@ from .base import PartnerView
 ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="the endpoint's id")
 
 
-class DeliveryPagination(PageNumberPagination):
+class DeliveryPagination(StrictPageNumberPagination):
     page_size = 50
 
 
