@@ -23,7 +23,7 @@ class VoucherPagination(StrictPageNumberPagination):
 
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)
-        if raw is not None and not (raw.isascii() and raw.isdigit() and int(raw) >= 1):
+        if raw is not None and not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= self.max_page_size):
             raise ValidationError(
                 {self.page_size_query_param: [gettext("A whole number from 1 to %s.") % self.max_page_size]}
             )

@@ -620,7 +620,7 @@ def test_an_unusable_page_number_is_400(partner, page):
     assert problem(response)["errors"][0]["parameter"] == "page"
 
 
-@pytest.mark.parametrize("page_size", ["false", "0", "-3", "x"])
+@pytest.mark.parametrize("page_size", ["false", "0", "-3", "x", "201"])
 def test_an_unusable_page_size_is_400(partner, page_size):
     vehicle = VehicleFactory()
     response = partner.get(f"/api/v1/vehicles/{vehicle.vin}/vouchers", {"page_size": page_size})
