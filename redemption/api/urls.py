@@ -37,5 +37,6 @@ urlpatterns = [
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", SwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("docs/redoc/", RedocView.as_view(url_name="api:schema"), name="redoc"),
-    re_path(r"^.*$", ApiNotFoundView.as_view(), name="not-found"),
+    # [\s\S], not ".": a path with an encoded newline (%0A) is still under /api/, still a problem 404.
+    re_path(r"^[\s\S]*$", ApiNotFoundView.as_view(), name="not-found"),
 ]

@@ -74,7 +74,14 @@ def test_the_problem_type_uri_describes_the_code():
 
 
 @pytest.mark.parametrize(
-    "path", ["/api/v1/nothing", "/api/v1/vouchers/a/b/c", "/api/", "/api/v2/vouchers/issue"]
+    "path",
+    [
+        "/api/v1/nothing",
+        "/api/v1/vouchers/a/b/c",
+        "/api/",
+        "/api/v2/vouchers/issue",
+        "/api/v1/webhooks/c%C3%B8%0A",  # an encoded newline: still under /api/, still a problem
+    ],
 )
 def test_unknown_paths_are_problem_404s(path):
     response = APIClient().get(path)
