@@ -73,6 +73,12 @@ class DateInFuture(DomainError):
     http_status = 400
 
 
+class DateTooEarly(DomainError):
+    code = "date_too_early"
+    default_message = _("The date %(date)s is before 1900: check the year.")
+    http_status = 400
+
+
 class OwnershipDateInvalid(DomainError):
     code = "ownership_date_invalid"
     title = _("Ownership date before the current ownership")

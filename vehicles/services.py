@@ -17,6 +17,7 @@ from .exceptions import (
     AlreadyOwner,
     BindingRequestClosed,
     DateInFuture,
+    DateTooEarly,
     DuplicateVehicle,
     MileageBelowLast,
     OdometerReplacementReasonMissing,
@@ -345,9 +346,17 @@ def local_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def date_not_future(day: date | None, *, now: datetime) -> None:
-    if day is not None and day > timezone.localdate(now):
+EARLIEST_DATE = date(1900, 1, 1)  # before any car or owner we hold; also keeps time-zone arithmetic in range
+
+
+def date_plausible(day: date | None, *, now: datetime) -> None:
+    """A date from another system: neither in the future nor before 1900 (a typing or export error)."""
+    if day is None:
+        return
+    if day > timezone.localdate(now):
         raise DateInFuture(date=day.isoformat())
+    if day < EARLIEST_DATE:
+        raise DateTooEarly(date=day.isoformat())
 
 
 def changes_build(
@@ -423,7 +432,7 @@ def vehicle_upsert(
     now = now or timezone.now()
     parsed = vin_parse(vin)
     display_plate = plate_normalise(plate)
-    date_not_future(delivery_date, now=now)
+    date_plausible(delivery_date, now=now)
     values = {
         "plate": display_plate,
         "model_id": model.pk,
@@ -480,7 +489,7 @@ def vehicle_record_delivery(
 ) -> bool:
     """Record (or correct) the delivery date; True when it changed. The event fires on the first one."""
     now = now or timezone.now()
-    date_not_future(delivery_date, now=now)
+    date_plausible(delivery_date, now=now)
     with transaction.atomic():
         locked = vehicle_for_update(vehicle.pk)
         if locked.delivery_date == delivery_date:
@@ -516,7 +525,7 @@ def owner_upsert(
     """
     now = now or timezone.now()
     e164 = phone_normalise(phone)
-    date_not_future(birthday, now=now)
+    date_plausible(birthday, now=now)
     with transaction.atomic():
         member = Member.objects.select_for_update().filter(phone=e164).first()
         if member is None:
@@ -558,7 +567,7 @@ def vehicle_owner_set(
     """Make `member` the owner from `since` (an ownership transfer with its rules when someone
     else owns the car); False when they already own it. Raises DateInFuture, OwnershipDateInvalid."""
     now = now or timezone.now()
-    date_not_future(since, now=now)
+    date_plausible(since, now=now)
     with transaction.atomic():
         locked = vehicle_for_update(vehicle.pk)
         current = Ownership.objects.current().filter(vehicle=locked).first()
@@ -608,7 +617,7 @@ def visit_record(
     RepairOrderTaken.
     """
     now = now or timezone.now()
-    date_not_future(visited_on, now=now)
+    date_plausible(visited_on, now=now)
     repair_order = repair_order.strip()[:40]
     if not repair_order:
         raise ValueError("repair_order")

@@ -177,3 +177,13 @@ def test_a_key_limited_to_other_dealers_may_not_record_their_visits():
 
     assert problem(response)["code"] == "permission_denied"
     assert not Visit.objects.exists()
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "1899-12-31"])
+def test_a_visit_dated_before_1900_is_a_400_not_a_500(dms, day):
+    VehicleFactory(vin=VIN)
+    DealerFactory(code="TPE01")
+    body = {"vin": VIN, "dealer": "TPE01", "date": day, "repair_order": "RO-1", "kind": "maintenance"}
+    response = post(dms, "/api/v1/visits", body)
+    assert response.status_code == 400
+    assert not Visit.objects.exists()

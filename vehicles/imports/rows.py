@@ -32,7 +32,7 @@ from ..models import DataChange, ImportBatch, ImportRow, Vehicle, VehicleModel, 
 from ..services import (
     Origin,
     changes_build,
-    date_not_future,
+    date_plausible,
     owner_upsert,
     vehicle_owner_set,
     vehicle_upsert,
@@ -132,7 +132,7 @@ def _vehicle_values(data: dict, ctx: Context, *, apply: bool) -> dict:
     plate = plate_normalise(text(data.get("plate")))
     model = ctx.model(data.get("model"), create=apply)
     delivery_date = date_parse(data.get("delivery_date"))
-    date_not_future(delivery_date, now=ctx.now)
+    date_plausible(delivery_date, now=ctx.now)
     dealer = ctx.dealer(data.get("dealer"), required=False)
     return {
         "vin": parsed.vin,
@@ -313,7 +313,7 @@ def _owner_values(data: dict, ctx: Context) -> dict:
         except ValidationError:
             raise InvalidEmail(value=email[:80]) from None
     birthday = date_parse(data.get("birthday"))
-    date_not_future(birthday, now=ctx.now)
+    date_plausible(birthday, now=ctx.now)
     values = {
         "phone": phone_normalise(text(data.get("phone"))),
         "name": text(data.get("name"))[:80],
@@ -322,7 +322,7 @@ def _owner_values(data: dict, ctx: Context) -> dict:
         "vehicle": _vehicle_by_vin(data["vin"]) if text(data.get("vin")) else None,
         "since": date_parse(data.get("owner_since")) or timezone.localdate(ctx.now),
     }
-    date_not_future(values["since"], now=ctx.now)
+    date_plausible(values["since"], now=ctx.now)
     return values
 
 
