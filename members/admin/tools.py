@@ -12,7 +12,7 @@ from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connections
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -176,3 +176,34 @@ class DealerScopedMixin:
         if scoped_dealer_id(request) is None:
             return filters
         return [f for f in filters if f != self.dealer_scope_field]
+
+
+class FileBatchAdminMixin:
+    """The page of an uploaded file worked through in the background (bulk issuance, DMS imports):
+    the batch, scoped by view permission, and its first rejected rows with their reasons."""
+
+    rejected_shown = 200
+
+    def batch_or_404(self, request, object_id):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        batch = self.get_object(request, object_id)
+        if batch is None:
+            raise Http404
+        return batch
+
+    def batch_context(self, request, batch, *, title: str, rejected_status: str) -> dict:
+        rejected = list(
+            batch.rows.filter(status=rejected_status).order_by("row_number")[: self.rejected_shown]
+        )
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "app_label": self.opts.app_label,
+            "original": batch,
+            "batch": batch,
+            "title": title,
+            "has_view_permission": True,
+            "rejected": rejected,
+            "rejected_more": batch.rows_rejected > len(rejected),
+        }

@@ -6,7 +6,7 @@ import csv
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from config.errors import DomainError
 from config.spreadsheet import spreadsheet_safe
-from members.admin.tools import ReadOnlyAdminMixin
+from members.admin.tools import FileBatchAdminMixin, ReadOnlyAdminMixin
 from members.models import Dealer
 
 from ..imports.files import mapping_read
@@ -29,7 +29,6 @@ from ..imports.services import (
 from ..models import ImportBatch, ImportRow
 
 Status = ImportBatch.Status
-REJECTED_SHOWN = 200
 PERMISSION = "vehicles.add_importbatch"
 
 
@@ -68,7 +67,7 @@ class ImportUploadForm(forms.Form):
 
 
 @admin.register(ImportBatch)
-class ImportBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ImportBatchAdmin(FileBatchAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "id",
         "kind",
@@ -133,29 +132,15 @@ class ImportBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/vehicles/importbatch/upload.html", context)
 
-    def _batch(self, request, object_id) -> ImportBatch:
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        batch = self.get_object(request, object_id)
-        if batch is None:
-            raise Http404
-        return batch
-
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        batch = self._batch(request, object_id)
-        rejected = list(
-            batch.rows.filter(status=ImportRow.Status.REJECTED).order_by("row_number")[:REJECTED_SHOWN]
-        )
+        batch = self.batch_or_404(request, object_id)
         context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "app_label": self.opts.app_label,
-            "original": batch,
-            "batch": batch,
-            "title": gettext("Import #%(id)s: %(file)s") % {"id": batch.pk, "file": batch.file_name},
-            "has_view_permission": True,
-            "rejected": rejected,
-            "rejected_more": batch.rows_rejected > len(rejected),
+            **self.batch_context(
+                request,
+                batch,
+                title=gettext("Import #%(id)s: %(file)s") % {"id": batch.pk, "file": batch.file_name},
+                rejected_status=ImportRow.Status.REJECTED,
+            ),
             "can_import": request.user.has_perm(PERMISSION),
             "active": batch.status in (Status.CHECKING, Status.QUEUED, Status.RUNNING),
             "percent": _percent(batch),
@@ -165,7 +150,7 @@ class ImportBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def progress_view(self, request, object_id):
         """The JSON that the shared progress script (batch_progress.js) polls."""
-        batch = self._batch(request, object_id)
+        batch = self.batch_or_404(request, object_id)
         return JsonResponse(
             {
                 "status": batch.status,
@@ -180,7 +165,7 @@ class ImportBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def results_csv_view(self, request, object_id):
         """Every row's outcome (or only the rejected ones with ?rejected=1), for a spreadsheet."""
-        batch = self._batch(request, object_id)
+        batch = self.batch_or_404(request, object_id)
         rows = batch.rows.order_by("row_number")
         suffix = "results"
         if request.GET.get("rejected"):
@@ -202,7 +187,7 @@ class ImportBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def _act(self, request, object_id, action, success: str):
         if not request.user.has_perm(PERMISSION):
             raise PermissionDenied
-        batch = self._batch(request, object_id)
+        batch = self.batch_or_404(request, object_id)
         try:
             action(batch)
         except DomainError as exc:

@@ -13,17 +13,16 @@ from django.views.decorators.http import require_POST
 
 from config.errors import DomainError
 from config.spreadsheet import spreadsheet_safe
-from members.admin.tools import ReadOnlyAdminMixin
+from members.admin.tools import FileBatchAdminMixin, ReadOnlyAdminMixin
 
 from ..models import IssueBatch, IssueBatchRow
 from ..services.bulk import issue_batch_cancel, issue_batch_confirm, issue_batch_resume
 
 Status = IssueBatch.Status
-REJECTED_SHOWN = 200
 
 
 @admin.register(IssueBatch)
-class IssueBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class IssueBatchAdmin(FileBatchAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "id",
         "definition",
@@ -68,32 +67,16 @@ class IssueBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    def _batch(self, request, object_id) -> IssueBatch:
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        batch = self.get_object(request, object_id)
-        if batch is None:
-            from django.http import Http404
-
-            raise Http404
-        return batch
-
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        batch = self._batch(request, object_id)
-        rejected = list(
-            batch.rows.filter(status=IssueBatchRow.Status.REJECTED).order_by("row_number")[:REJECTED_SHOWN]
-        )
+        batch = self.batch_or_404(request, object_id)
         context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "app_label": self.opts.app_label,
-            "original": batch,
-            "batch": batch,
-            "title": gettext("Bulk issuance #%(id)s: %(name)s")
-            % {"id": batch.pk, "name": batch.definition.name},
-            "has_view_permission": True,
-            "rejected": rejected,
-            "rejected_more": batch.rows_rejected > len(rejected),
+            **self.batch_context(
+                request,
+                batch,
+                title=gettext("Bulk issuance #%(id)s: %(name)s")
+                % {"id": batch.pk, "name": batch.definition.name},
+                rejected_status=IssueBatchRow.Status.REJECTED,
+            ),
             "can_issue": request.user.has_perm("vouchers.add_issuebatch"),
             "active": batch.status in (Status.CHECKING, Status.QUEUED, Status.RUNNING),
             "progress_url": reverse("admin:vouchers_issuebatch_progress", args=[batch.pk]),
@@ -101,7 +84,7 @@ class IssueBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return TemplateResponse(request, "admin/vouchers/issuebatch/batch.html", context)
 
     def progress_view(self, request, object_id):
-        batch = self._batch(request, object_id)
+        batch = self.batch_or_404(request, object_id)
         return JsonResponse(
             {
                 "status": batch.status,
@@ -120,7 +103,7 @@ class IssueBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         )
 
     def rejected_csv_view(self, request, object_id):
-        batch = self._batch(request, object_id)
+        batch = self.batch_or_404(request, object_id)
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="bulk-{batch.pk}-rejected.csv"'
         response.write("\ufeff")  # BOM: Excel opens UTF-8 Chinese text correctly
@@ -135,7 +118,7 @@ class IssueBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def _act(self, request, object_id, action, success: str):
         if not request.user.has_perm("vouchers.add_issuebatch"):
             raise PermissionDenied
-        batch = self._batch(request, object_id)
+        batch = self.batch_or_404(request, object_id)
         try:
             result = action(batch)
         except DomainError as exc:
