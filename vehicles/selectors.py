@@ -62,15 +62,6 @@ def vehicle_visits(vehicle: Vehicle, *, limit: int = 50) -> list[Visit]:
     )
 
 
-def first_owned_vehicle_ids(member_id: int) -> set[int]:
-    """Vehicles the member owns now as their first owner (bought new): first-owner benefits need it."""
-    return set(
-        Ownership.objects.current()
-        .filter(member_id=member_id, is_first_owner=True)
-        .values_list("vehicle_id", flat=True)
-    )
-
-
 @dataclass(frozen=True)
 class OwnershipFacts:
     """What a member's ownership history says about them, for the holder rules of vouchers."""
