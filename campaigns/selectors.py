@@ -14,13 +14,13 @@ from django.db.models import (
     Q,
     QuerySet,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.models import Member
 from redemption.models import Redemption
-from vehicles.models import Ownership, Vehicle
+from vehicles.models import Ownership, Vehicle, Visit
 from vehicles.selectors import current_owner_id_subquery
 from vouchers.models import Voucher
 
@@ -211,6 +211,7 @@ class CampaignResults:
     vouchers_issued: int
     vouchers_redeemed_30d: int
     recipients_redeemed_30d: int
+    recipients_returned_30d: int  # came back: a redemption or a workshop visit (from the DMS)
 
 
 REDEMPTION_WINDOW = timedelta(days=30)
@@ -221,7 +222,8 @@ def campaign_results(campaign: Campaign) -> CampaignResults:
 
     The 30 days start when the recipient's message was sent (or, without a message, when the
     recipient was served). `recipients_redeemed_30d` counts vehicles that redeemed any voucher in
-    that window, which measures an invitation without a voucher too.
+    that window; `recipients_returned_30d` those that came back at all, with a redemption or a
+    workshop visit (repair order) from the DMS, which measures an invitation without a voucher too.
     """
     recipients = CampaignRecipient.objects.filter(campaign=campaign)
     by_status = dict(recipients.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
@@ -238,6 +240,22 @@ def campaign_results(campaign: Campaign) -> CampaignResults:
         status=Redemption.Status.COMPLETED, completed_at__gte=OuterRef("anchor"), completed_at__lte=window_end
     )
     recipients_redeemed = served.filter(Exists(completed.filter(vehicle=OuterRef("vehicle_id")))).count()
+    # A workshop visit without a voucher is a return too: an invitation is measured by both.
+    local = timezone.get_current_timezone()
+    days = served.annotate(
+        first_day=TruncDate("anchor", tzinfo=local),
+        last_day=TruncDate(
+            ExpressionWrapper(F("anchor") + REDEMPTION_WINDOW, output_field=DateTimeField()), tzinfo=local
+        ),
+    )
+    visited = Visit.objects.filter(
+        vehicle=OuterRef("vehicle_id"),
+        visited_on__gte=OuterRef("first_day"),
+        visited_on__lte=OuterRef("last_day"),
+    )
+    recipients_returned = days.filter(
+        Exists(completed.filter(vehicle=OuterRef("vehicle_id"))) | Exists(visited)
+    ).count()
     issued = CampaignVoucher.objects.filter(campaign=campaign)
     vouchers_redeemed = (
         issued.annotate(anchor=Coalesce(F("recipient__notification__sent_at"), F("recipient__processed_at")))
@@ -257,4 +275,5 @@ def campaign_results(campaign: Campaign) -> CampaignResults:
         vouchers_issued=issued.count(),
         vouchers_redeemed_30d=vouchers_redeemed,
         recipients_redeemed_30d=recipients_redeemed,
+        recipients_returned_30d=recipients_returned,
     )

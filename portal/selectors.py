@@ -154,19 +154,3 @@ def claimable_definitions(*, now: datetime) -> QuerySet[VoucherDefinition]:
         .prefetch_related("claim_models", "allowed_models", "allowed_dealers")
         .order_by("claim_ends_at", "pk")
     )
-
-
-def claimed_counts(member: Member, definition_ids: list[int], vehicle_ids: list[int]) -> dict:
-    """{(definition_id, vehicle_id or None): vouchers held} for the member's own holders."""
-    rows = (
-        Voucher.objects.filter(definition_id__in=definition_ids)
-        .filter(Q(member=member, vehicle__isnull=True) | Q(vehicle_id__in=vehicle_ids))
-        .values("definition_id", "vehicle_id", "member_id")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    counts: dict = {}
-    for row in rows:
-        key = (row["definition_id"], row["vehicle_id"], row["member_id"])
-        counts[key] = counts.get(key, 0) + row["n"]
-    return counts

@@ -1,6 +1,8 @@
 """Read-side queries about vehicles shared by several interfaces."""
 
 import contextlib
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
@@ -60,10 +62,40 @@ def vehicle_visits(vehicle: Vehicle, *, limit: int = 50) -> list[Visit]:
     )
 
 
-def first_owned_vehicle_ids(member_id: int) -> set[int]:
-    """Vehicles the member owns now as their first owner (bought new): first-owner benefits need it."""
-    return set(
-        Ownership.objects.current()
-        .filter(member_id=member_id, is_first_owner=True)
-        .values_list("vehicle_id", flat=True)
-    )
+@dataclass(frozen=True)
+class OwnershipFacts:
+    """What a member's ownership history says about them, for the holder rules of vouchers."""
+
+    owned: frozenset[int] = frozenset()  # vehicles they own now
+    first_owned: frozenset[int] = frozenset()  # of those, the ones they bought new (first owner)
+    ever_owned: bool = False  # owned one of our cars at some time, now or in the past
+
+
+OWNERSHIP_LOOKUP_CHUNK = 2000
+
+
+def ownership_facts(member_ids: Iterable[int]) -> dict[int, OwnershipFacts]:
+    """{member id: OwnershipFacts} for every id given (members with no ownership get empty facts)."""
+    wanted = sorted({m for m in member_ids if m is not None})
+    rows: dict[int, list[tuple[int, bool, bool]]] = {m: [] for m in wanted}
+    for start in range(0, len(wanted), OWNERSHIP_LOOKUP_CHUNK):
+        chunk = wanted[start : start + OWNERSHIP_LOOKUP_CHUNK]
+        found = Ownership.objects.filter(member_id__in=chunk).values_list(
+            "member_id", "vehicle_id", "ended_at", "is_first_owner"
+        )
+        for member_id, vehicle_id, ended_at, first in found:
+            rows[member_id].append((vehicle_id, ended_at is None, first))
+    return {
+        member_id: OwnershipFacts(
+            owned=frozenset(v for v, current, _first in found if current),
+            first_owned=frozenset(v for v, current, first in found if current and first),
+            ever_owned=bool(found),
+        )
+        for member_id, found in rows.items()
+    }
+
+
+def member_ownership_facts(member_id: int | None) -> OwnershipFacts:
+    if member_id is None:
+        return OwnershipFacts()
+    return ownership_facts([member_id])[member_id]

@@ -169,3 +169,12 @@ class NotFirstOwner(HolderMissing):
     title = _("First-owner benefit")
     default_message = _("This is a first-owner benefit: only the car's first owner can hold it.")
     http_status = 409
+
+
+class NotPastOwner(HolderMissing):
+    code = "not_past_owner"
+    title = _("Repurchase benefit")
+    default_message = _(
+        "This is a repurchase benefit: only members who have owned one of our cars can hold it."
+    )
+    http_status = 409

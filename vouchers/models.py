@@ -11,6 +11,11 @@ from vehicles.models import Vehicle, VehicleModel
 
 from .codes import code_format
 
+HAS_OWNED_NEEDS_MEMBER = _(
+    "Only a voucher held by a member can require that the member has owned one of our cars: "
+    "choose the member holder type."
+)
+
 
 class VoucherDefinition(models.Model):
     """A voucher type: what it grants, to whom, for how long, how it is issued, and how it looks."""
@@ -78,6 +83,14 @@ class VoucherDefinition(models.Model):
     face_value_twd = models.PositiveIntegerField(_("face value (NT$)"), default=0)
     holder_type = models.CharField(
         _("holder type"), max_length=20, choices=HolderType.choices, default=HolderType.VEHICLE
+    )
+    holder_has_owned = models.BooleanField(
+        _("only members who have owned one of our cars"),
+        default=False,
+        help_text=_(
+            "A repurchase benefit: the member must have owned one of our cars at some time, whether or "
+            "not they own one now. Only for vouchers held by a member."
+        ),
     )
     validity_policy = models.CharField(
         _("validity policy"),
@@ -194,6 +207,12 @@ class VoucherDefinition(models.Model):
             ),
             models.CheckConstraint(condition=Q(uses_per_voucher__gte=1), name="definition_uses_positive"),
             models.CheckConstraint(condition=Q(series_count__gte=1), name="definition_series_positive"),
+            # "Has owned one of our cars" is a rule about a member; a car or an order has no such past.
+            models.CheckConstraint(
+                condition=Q(holder_has_owned=False) | Q(holder_type="member"),
+                name="definition_has_owned_needs_member_holder",
+                violation_error_message=HAS_OWNED_NEEDS_MEMBER,
+            ),
         ]
         indexes = [models.Index(fields=["kind", "category", "status"])]
 

@@ -103,6 +103,8 @@ def _tags(definition: VoucherDefinition) -> list[str]:
         tags.append(_("Only in %(cities)s") % {"cities": list_text(definition.cities_list)})
     if definition.holder_type == VoucherDefinition.HolderType.MEMBER_VEHICLE:
         tags.append(_("First owner only"))
+    if definition.holder_has_owned:
+        tags.append(_("Repurchase benefit"))
     return tags
 
 

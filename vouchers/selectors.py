@@ -4,11 +4,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from members.models import Member
 from vehicles.models import AuthorisedDriver, Ownership, Vehicle
+from vehicles.selectors import member_ownership_facts, vehicles_of_member
 
+from .claims import ClaimantFacts
 from .codes import code_parse
 from .exceptions import VoucherNotFound
 from .models import LedgerEntry, Voucher, VoucherDefinition
@@ -113,4 +116,32 @@ def first_owner_vouchers_of(vehicle, member):
             Voucher.Status.HELD,
             Voucher.Status.LOCKED,
         ],
+    )
+
+
+def claimant_facts(
+    member: Member, *, definition_ids: list[int], vehicle_ids: list[int] | None = None
+) -> ClaimantFacts:
+    """What `claim_assessment` needs about `member`: their tier, the vehicles they may use, their
+    ownership history and the vouchers of `definition_ids` held by them or by `vehicle_ids` (default:
+    every vehicle they may use). A constant number of queries however many definitions."""
+    usable = frozenset(vehicles_of_member(member).values_list("pk", flat=True))
+    wanted_vehicles = sorted(usable if vehicle_ids is None else set(vehicle_ids))
+    rows = (
+        Voucher.objects.filter(definition_id__in=definition_ids)
+        .filter(Q(member=member, vehicle__isnull=True) | Q(vehicle_id__in=wanted_vehicles))
+        .values("definition_id", "vehicle_id", "member_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    held: dict = {}
+    for row in rows:
+        key = (row["definition_id"], row["vehicle_id"], row["member_id"])
+        held[key] = held.get(key, 0) + row["n"]
+    return ClaimantFacts(
+        member_id=member.pk,
+        tier=member.tier,
+        usable_vehicle_ids=usable,
+        ownership=member_ownership_facts(member.pk),
+        held=held,
     )

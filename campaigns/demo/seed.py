@@ -25,7 +25,7 @@ from shop.services import order_refund_request
 from vehicles.identifiers import vin_check_digit
 from vehicles.imports.services import import_batch_submit
 from vehicles.models import Vehicle, VehicleModel
-from vehicles.services import vehicle_authorise_driver, vehicle_register
+from vehicles.services import vehicle_authorise_driver, vehicle_register, vehicle_transfer_ownership
 from vouchers.exceptions import VoucherNotUsable
 from vouchers.models import Bundle, BundleItem, Order, Voucher, VoucherDefinition
 from vouchers.services import (
@@ -258,6 +258,22 @@ def _definitions(dealers: dict[str, Dealer], models: dict[str, VehicleModel], to
             card_colour="#558B2F",
         ),
         dict(
+            code="repurchase-benefit",
+            name="再購禮遇：保養折抵",
+            kind=D.Kind.PROMOTIONAL,
+            category=D.Category.MAINTENANCE,
+            holder_type=D.HolderType.MEMBER,
+            holder_has_owned=True,
+            validity_policy=D.ValidityPolicy.DAYS_FROM_ISSUE,
+            validity_days=365,
+            channel_claim=True,
+            per_holder_limit=1,
+            card_title="再購禮遇",
+            card_subtitle="曾為車主，再次購車享保養折抵",
+            card_colour="#6A1B9A",
+            usage_rules="限曾經擁有本品牌車輛的會員領取，現在是否仍為車主皆可。",
+        ),
+        dict(
             code="suv-taipei-wash",
             name="台北限定休旅洗車",
             kind=D.Kind.PROMOTIONAL,
@@ -416,6 +432,7 @@ def seed(*, now: datetime | None = None, members: int = 220, vehicles: int = 320
 
         _bundles(definitions, owners, cars, now)
         summary.redemptions = _vouchers_and_history(rng, definitions, dealers, owners, cars, now, today)
+        _used_car_sales(definitions, owners, cars, now)
         outreach_seed(
             definitions=definitions, dealers=dealers, models=models, owners=owners, cars=cars, now=now
         )
@@ -426,6 +443,26 @@ def seed(*, now: datetime | None = None, members: int = 220, vehicles: int = 320
     summary.definitions = D.objects.count()
     summary.vouchers = Voucher.objects.count()
     return summary
+
+
+def _used_car_sales(definitions, owners, cars, now) -> None:
+    """A few owners sold their only car: the buyers' ownership voids the sellers' first-owner benefits,
+    and the sellers, owners no more, still hold the repurchase benefit (a past ownership is enough)."""
+    taken = set(Member.objects.values_list("phone", flat=True))
+    spare = [p for p in demo_owner_phones(len(owners) + 50) if p not in taken]
+    for n, car in enumerate(cars[100:103]):
+        seller = car.ownerships.current().get().member
+        buyer = Member.objects.create(phone=spare[n], name="二手車買家")
+        vehicle_transfer_ownership(
+            vehicle=car, new_owner=buyer, actor=DEMO, reason="二手車過戶", now=now - timedelta(days=40 - n)
+        )
+        voucher_issue(
+            definition=definitions["repurchase-benefit"],
+            source=Voucher.Source.DEMO,
+            member=seller,
+            actor=DEMO,
+            now=now - timedelta(days=30 - n),
+        )
 
 
 def _workshop_file(dealers: dict[str, Dealer], cars: list[Vehicle], now: datetime) -> None:

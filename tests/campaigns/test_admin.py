@@ -83,6 +83,7 @@ def test_a_refused_list_action_names_the_campaign_in_one_translatable_message(cl
 def test_results_page(client, operator, campaign):
     page = client.get(reverse("admin:campaigns_campaign_results", args=[campaign.pk])).content.decode()
     assert 'id="messages-sent">0<' in page and 'id="vouchers-redeemed">0<' in page
+    assert 'id="recipients-returned">0<' in page
 
 
 def test_a_running_campaign_cannot_be_edited(client, operator, campaign):

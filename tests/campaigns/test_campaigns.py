@@ -17,6 +17,8 @@ from campaigns.services import (
 )
 from redemption.services import redemption_redeem
 from tests.factories import DealerFactory, DefinitionFactory, MemberFactory, OwnedVehicleFactory
+from vehicles.models import Visit
+from vehicles.services import Origin, visit_record
 from vouchers.models import Voucher, VoucherDefinition
 
 pytestmark = pytest.mark.django_db
@@ -191,8 +193,25 @@ def test_results_count_sent_failed_issued_and_redeemed_within_30_days(
         idempotency_key="b",
         now=recipient.processed_at + timedelta(days=31),
     )
+    # Workshop visits without a voucher count as coming back (a KPI of visits, not only redemptions).
+    failed = Notification.objects.get(campaign=campaign, status="failed")
+    visited_car = failed.member.ownerships.get().vehicle
+    visited_in_time = CampaignRecipient.objects.get(vehicle=visited_car).processed_at + timedelta(days=5)
+    for car, day, number in (
+        (visited_car, timezone.localdate(visited_in_time), "RO-IN"),
+        (cars[2], timezone.localdate(recipient.processed_at + timedelta(days=40)), "RO-LATE"),
+    ):
+        visit_record(
+            vehicle=car,
+            dealer=dealer,
+            visited_on=day,
+            repair_order=number,
+            origin=Origin(source=Visit.Source.IMPORT, label="dms.csv"),
+            now=max(timezone.now(), recipient.processed_at + timedelta(days=41)),
+        )
     results = campaign_results(campaign)
     assert (results.messages_sent, results.messages_failed, results.messages_skipped) == (1, 1, 1)
     assert results.vouchers_issued == 3
     assert results.vouchers_redeemed_30d == 1
     assert results.recipients_redeemed_30d == 1
+    assert results.recipients_returned_30d == 2  # the redemption in time and the visit in time

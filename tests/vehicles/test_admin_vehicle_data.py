@@ -121,3 +121,91 @@ def test_add_a_vehicle_through_the_upsert_service(client, operator):
     assert (vehicle.plate, vehicle.model_year) == ("ABC-1234", 2025)
     assert "already on another vehicle" in str(taken.context["form"].non_field_errors())
     assert not Vehicle.objects.filter(vin="WBA5R1C00LF000099").exists()
+
+
+def test_edit_vehicle_data_through_the_upsert_and_keep_each_change(client, operator):
+    from django.contrib.admin.models import LogEntry
+
+    from tests.factories import VehicleModelFactory
+
+    vehicle = VehicleFactory(plate="OLD-0001", plate_key="OLD0001")
+    VehicleFactory(plate="TAK-0002", plate_key="TAK0002")
+    new_model = VehicleModelFactory(name="X7")
+    url = reverse("admin:vehicles_vehicle_edit", args=[vehicle.pk])
+    form = client.get(url).context["form"]
+    assert form.initial["plate"] == "OLD-0001" and form.initial["model"] == vehicle.model_id
+
+    saved = client.post(url, {"plate": "new 0001", "model": new_model.pk, "model_year": "2025"})
+    again = client.post(url, {"plate": "NEW-0001", "model": new_model.pk, "model_year": "2025"})
+    taken = client.post(url, {"plate": "TAK0002", "model": new_model.pk, "model_year": "2025"})
+
+    assert saved.status_code == again.status_code == 302
+    vehicle.refresh_from_db()
+    assert (vehicle.plate, vehicle.model, vehicle.model_year) == ("NEW-0001", new_model, 2025)
+    changes = {c.field: c for c in DataChange.objects.filter(vehicle=vehicle)}
+    assert set(changes) == {"plate", "model_id", "model_year"}  # the same values again add nothing
+    assert (changes["plate"].old_value, changes["plate"].new_value) == ("OLD-0001", "NEW-0001")
+    assert {(c.source, c.actor) for c in changes.values()} == {("admin", operator)}
+    assert LogEntry.objects.filter(object_id=str(vehicle.pk)).count() == 2
+    assert "already on another vehicle" in str(taken.context["form"].non_field_errors())
+    vehicle.refresh_from_db()
+    assert vehicle.plate == "NEW-0001"
+
+
+def test_the_change_form_does_not_edit_what_the_upsert_owns(client, operator):
+
+    vehicle = VehicleFactory()
+    page = client.get(reverse("admin:vehicles_vehicle_change", args=[vehicle.pk])).content.decode()
+    assert reverse("admin:vehicles_vehicle_edit", args=[vehicle.pk]) in page
+    assert reverse("admin:vehicles_vehicle_visit", args=[vehicle.pk]) in page
+    assert 'name="model"' not in page and 'name="selling_dealer"' not in page
+
+
+def test_record_a_workshop_visit_from_the_back_office(client, operator):
+    from vehicles.models import MileageReading
+
+    vehicle = OwnedVehicleFactory(last_mileage_km=10_000)
+    dealer = DealerFactory(code="TPE09")
+    url = reverse("admin:vehicles_vehicle_visit", args=[vehicle.pk])
+    body = {
+        "dealer": dealer.pk,
+        "visited_on": "2026-03-02",
+        "repair_order": "RO-77",
+        "kind": "maintenance",
+        "mileage_km": "12000",
+    }
+
+    first = client.post(url, body)
+    again = client.post(url, body)
+    lower = client.post(url, {**body, "repair_order": "RO-78", "mileage_km": "9000"})
+    replaced = client.post(
+        url, {**body, "repair_order": "RO-79", "mileage_km": "50", "odometer_replaced": "on"}
+    )
+
+    assert first.status_code == again.status_code == replaced.status_code == 302
+    visits = {v.repair_order: v for v in Visit.objects.filter(vehicle=vehicle)}
+    assert set(visits) == {"RO-77", "RO-79"}
+    assert (visits["RO-77"].source, visits["RO-77"].kind, visits["RO-77"].mileage_km) == (
+        "admin",
+        "maintenance",
+        12000,
+    )
+    assert "below" in str(lower.context["form"].non_field_errors())
+    vehicle.refresh_from_db()
+    assert vehicle.last_visit_at is not None and vehicle.last_mileage_km == 50
+    assert MileageReading.objects.filter(vehicle=vehicle).count() == 2
+    timeline = client.get(reverse("admin:vehicles_vehicle_timeline", args=[vehicle.pk])).content.decode()
+    assert "RO-77" in timeline
+
+
+def test_dealer_managers_only_view_vehicles_and_cannot_record_visits_or_edit(client):
+    own = DealerFactory(code="OWN01")
+    client.force_login(staff_user("Dealer manager", username="dealer-visits", dealer=own))
+    vehicle = OwnedVehicleFactory(selling_dealer=own)
+    body = {"dealer": own.pk, "visited_on": "2026-03-02", "repair_order": "R1", "kind": "repair"}
+
+    visit = client.post(reverse("admin:vehicles_vehicle_visit", args=[vehicle.pk]), body)
+    edit = client.post(reverse("admin:vehicles_vehicle_edit", args=[vehicle.pk]), {"plate": "ZZZ-9999"})
+
+    assert visit.status_code == edit.status_code == 403
+    assert not Visit.objects.exists() and not DataChange.objects.exists()

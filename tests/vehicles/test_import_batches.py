@@ -275,6 +275,33 @@ def test_owners_import_creates_members_and_first_ownership_then_changes_nothing(
     assert (batch.rows_applied, again.rows_applied, again.rows_unchanged) == (1, 0, 1)
 
 
+def test_owners_import_announces_the_new_owner_once_however_often_imported(
+    setup, django_capture_on_commit_callbacks
+):
+    """The other event imports cause: an owner bound to the car issues what "vehicle bound" asks for
+    once, whether the same file comes again or a later file only changes the owner's e-mail."""
+    from django_q.conf import Conf
+
+    car = VehicleFactory(vin=VIN1)
+    welcome = DefinitionFactory(
+        trigger_event=VoucherDefinition.TriggerEvent.VEHICLE_BOUND,
+        channel_event=True,
+        holder_type=VoucherDefinition.HolderType.VEHICLE,
+    )
+    first = f"vin,name,phone,email,owner_since\n{VIN1},王小明,0912-345-678,a@example.com,115/01/05\n"
+    changed = first.replace("a@example.com", "b@example.com")
+    Conf.SYNC, was = True, Conf.SYNC
+    try:
+        for text in (first, first, changed):
+            with django_capture_on_commit_callbacks(execute=True):
+                run("owners", text)
+    finally:
+        Conf.SYNC = was
+
+    assert Voucher.objects.filter(definition=welcome, vehicle=car).count() == 1
+    assert Ownership.objects.get(vehicle=car).member.email == "b@example.com"
+
+
 def test_owners_import_of_another_owner_is_a_transfer_with_its_rules(setup):
     seller = MemberFactory()
     car = OwnedVehicleFactory(vin=VIN1, owner=seller)

@@ -78,3 +78,52 @@ def test_the_claim_service_like_the_page_keeps_first_owner_benefits_for_owners()
         voucher_claim(definition=benefit, member=driver, vehicle=car)
     offer = next(o for o in claim_offers(driver, now=timezone.now()) if o.definition == benefit)
     assert car not in offer.vehicles
+
+
+def test_a_bulk_batch_rejects_a_used_car_and_issues_to_the_first_owner(used_car):
+    """Bulk issuance asks the same holder rule: the plate of a car sold on is a row with the reason."""
+    from vouchers.models import IssueBatch, IssueBatchRow
+    from vouchers.services.bulk import issue_batch_prepare, issue_batch_process
+
+    car, _buyer = used_car
+    new_car = OwnedVehicleFactory()
+    benefit = DefinitionFactory(holder_type=Holder.MEMBER_VEHICLE)
+    batch = issue_batch_prepare(
+        definition=benefit,
+        reason="first-owner gift",
+        source_kind="file",
+        source_label="list.csv",
+        values=[(1, car.plate), (2, new_car.plate)],
+    )
+    rows = {row.row_number: row for row in batch.rows.all()}
+    assert rows[1].reason == IssueBatchRow.Reason.NOT_ELIGIBLE and "first owner" in rows[1].detail
+    assert rows[2].status == IssueBatchRow.Status.PENDING
+
+    IssueBatch.objects.filter(pk=batch.pk).update(status=IssueBatch.Status.QUEUED)
+    issue_batch_process(batch_id=batch.pk)
+
+    assert list(Voucher.objects.values_list("vehicle_id", "member_id")) == [
+        (new_car.pk, new_car.ownerships.get().member_id)
+    ]
+
+
+def test_a_car_sold_between_the_dry_run_and_issuing_is_rejected_at_issue_time():
+    from vouchers.models import IssueBatch, IssueBatchRow
+    from vouchers.services.bulk import issue_batch_prepare, issue_batch_process
+
+    car = OwnedVehicleFactory()
+    benefit = DefinitionFactory(holder_type=Holder.MEMBER_VEHICLE)
+    batch = issue_batch_prepare(
+        definition=benefit,
+        reason="gift",
+        source_kind="file",
+        source_label="list.csv",
+        values=[(1, car.plate)],
+    )
+    vehicle_transfer_ownership(vehicle=car, new_owner=MemberFactory())
+    IssueBatch.objects.filter(pk=batch.pk).update(status=IssueBatch.Status.QUEUED)
+
+    issue_batch_process(batch_id=batch.pk)
+
+    assert batch.rows.get().status == IssueBatchRow.Status.REJECTED
+    assert not Voucher.objects.exists()

@@ -10,7 +10,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
-from members.admin.tools import DealerScopedMixin, ReasonForm, require_permission, run_action
+from members.admin.tools import (
+    DealerScopedMixin,
+    ReasonForm,
+    require_permission,
+    run_action,
+)
 from members.exceptions import InvalidPhone, MemberNotFound
 from members.models import Dealer, Member
 from members.phones import phone_normalise
@@ -25,6 +30,7 @@ from ..services import (
     vehicle_record_delivery,
     vehicle_transfer_ownership,
     vehicle_upsert,
+    visit_record,
 )
 from .extensions import TimelineEntry, timeline_sources, transfer_voids
 
@@ -87,6 +93,28 @@ class VehicleAddForm(forms.Form):
     )
 
 
+class VehicleEditForm(forms.Form):
+    """What other systems send about a car, edited through the same upsert (and its change log)."""
+
+    plate = VehicleAddForm.base_fields["plate"]
+    model = VehicleAddForm.base_fields["model"]
+    model_year = VehicleAddForm.base_fields["model_year"]
+    selling_dealer = VehicleAddForm.base_fields["selling_dealer"]
+
+
+class VisitForm(forms.Form):
+    """A workshop visit (repair order) typed in the back office, as a DMS would send it."""
+
+    dealer = forms.ModelChoiceField(label=_("dealer"), queryset=Dealer.objects.filter(is_active=True))
+    visited_on = forms.DateField(label=_("Visit date"), widget=forms.DateInput(attrs={"type": "date"}))
+    repair_order = forms.CharField(label=_("Repair order number"), max_length=40)
+    kind = forms.ChoiceField(label=_("kind"), choices=Visit.Kind.choices, initial=Visit.Kind.MAINTENANCE)
+    mileage_km = forms.IntegerField(label=_("Mileage (km)"), required=False, min_value=0, max_value=2_000_000)
+    odometer_replaced = forms.BooleanField(
+        label=_("The odometer was replaced (a lower reading is then accepted)"), required=False
+    )
+
+
 class DeliveryForm(forms.Form):
     delivery_date = forms.DateField(
         label=_("Delivery (invoice) date"), widget=forms.DateInput(attrs={"type": "date"})
@@ -133,11 +161,14 @@ class VehicleAdmin(DealerScopedMixin, admin.ModelAdmin):
         "last_visit_at",
         "created_at",
     )
-    # Identity, ownership and service history change only through the services.
+    # Identity, what other systems send, ownership and service history change only through the
+    # services (the edit, delivery, visit and transfer pages).
     readonly_fields = (
         "vin",
         "vin_check_digit_ok",
         "plate",
+        "model",
+        "selling_dealer",
         "delivery_date",
         "current_owner",
         "last_mileage_km",
@@ -206,6 +237,8 @@ class VehicleAdmin(DealerScopedMixin, admin.ModelAdmin):
             path("<path:object_id>/transfer/", wrap(self.transfer_view), name="vehicles_vehicle_transfer"),
             path("<path:object_id>/delivery/", wrap(self.delivery_view), name="vehicles_vehicle_delivery"),
             path("<path:object_id>/timeline/", wrap(self.timeline_view), name="vehicles_vehicle_timeline"),
+            path("<path:object_id>/edit/", wrap(self.edit_view), name="vehicles_vehicle_edit"),
+            path("<path:object_id>/visit/", wrap(self.visit_view), name="vehicles_vehicle_visit"),
             *super().get_urls(),
         ]
 
@@ -237,6 +270,93 @@ class VehicleAdmin(DealerScopedMixin, admin.ModelAdmin):
                 "note": _(
                     "The first delivery date issues what definitions triggered by delivery ask for, "
                     "once per vehicle."
+                ),
+            },
+        )
+
+    def edit_view(self, request, object_id):
+        """Plate, model, model year and selling dealer change through vehicle_upsert: each change is
+        kept (who, when, old → new) as for a DMS file or the API."""
+        require_permission(request, "vehicles.change_vehicle")
+        vehicle = self.get_object(request, object_id)
+        if vehicle is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        initial = {
+            "plate": vehicle.plate,
+            "model": vehicle.model_id,
+            "model_year": vehicle.model_year,
+            "selling_dealer": vehicle.selling_dealer_id,
+        }
+        form = VehicleEditForm(request.POST or None, initial=initial)
+
+        def perform(data):
+            saved, changed = vehicle_upsert(
+                vin=vehicle.vin,
+                plate=data["plate"],
+                model=data["model"],
+                model_year=data["model_year"],
+                selling_dealer=data["selling_dealer"],
+                origin=Origin(source=Visit.Source.BACK_OFFICE, label="admin", actor=request.user),
+            )
+            if not changed:
+                return gettext("Nothing changed.")
+            return gettext("Vehicle %(plate)s saved.") % {"plate": saved.plate}
+
+        return run_action(
+            self,
+            request,
+            vehicle,
+            form=form,
+            title=gettext("Edit vehicle data"),
+            perform=perform,
+            log_message=lambda d: gettext("Vehicle data edited in the back office."),
+            extra_context={"summary": [(_("Vehicle"), vehicle), (_("VIN"), vehicle.vin)]},
+        )
+
+    def visit_view(self, request, object_id):
+        """Record a workshop visit (repair order) as a DMS would: keyed on dealer + number."""
+        require_permission(request, "vehicles.change_vehicle")
+        vehicle = self.get_object(request, object_id)
+        if vehicle is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        form = VisitForm(request.POST or None)
+
+        def perform(data):
+            visit_record(
+                vehicle=vehicle,
+                dealer=data["dealer"],
+                visited_on=data["visited_on"],
+                repair_order=data["repair_order"],
+                kind=data["kind"],
+                mileage_km=data["mileage_km"],
+                odometer_replaced=data["odometer_replaced"],
+                origin=Origin(source=Visit.Source.BACK_OFFICE, label="admin", actor=request.user),
+            )
+            return gettext("Visit %(number)s of %(plate)s recorded.") % {
+                "number": data["repair_order"],
+                "plate": vehicle.plate,
+            }
+
+        return run_action(
+            self,
+            request,
+            vehicle,
+            form=form,
+            title=gettext("Record a workshop visit"),
+            perform=perform,
+            log_message=lambda d: (
+                gettext("Workshop visit recorded: %(dealer)s %(number)s")
+                % {"dealer": d["dealer"].code, "number": d["repair_order"]}
+            ),
+            extra_context={
+                "summary": [
+                    (_("Vehicle"), vehicle),
+                    (_("VIN"), vehicle.vin),
+                    (_("Last mileage (km)"), vehicle.last_mileage_km),
+                ],
+                "note": _(
+                    "The same dealer and repair-order number again updates that visit; "
+                    "a mileage below the last reading is refused unless the odometer was replaced."
                 ),
             },
         )

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
-from ..models import VoucherDefinition
+from ..models import HAS_OWNED_NEEDS_MEMBER, VoucherDefinition
 from ..services.definition_edit import STEP_FIELDS
 from ..validity import POLICY_FIELDS, VALIDITY_FIELDS
 
@@ -109,6 +109,8 @@ class BasicInformationForm(StepForm):
             self.add_error(
                 "holder_type", _("A window after delivery needs a vehicle: choose a vehicle holder type.")
             )
+        if data.get("holder_has_owned") and data.get("holder_type") != Definition.HolderType.MEMBER:
+            self.add_error("holder_has_owned", HAS_OWNED_NEEDS_MEMBER)
         if data.get("kind") == Definition.Kind.PAID and not data.get("face_value_twd"):
             self.add_error("face_value_twd", _("A paid voucher needs its face value."))
         if (data.get("series_count") or 1) > 1 and policy != Policy.DELIVERY_WINDOW:

@@ -31,9 +31,11 @@ from members.models import Member
 from members.phones import phone_normalise
 from vehicles.identifiers import plate_key, vin_parse
 from vehicles.models import Ownership, Vehicle
+from vehicles.selectors import OwnershipFacts, ownership_facts
 
 from .. import signals
 from ..exceptions import HolderMissing
+from ..holder_rules import holder_refusal, needs_ownership_facts
 from ..locks import definition_for_update, issue_batch_for_update, issue_batch_rows_for_update
 from ..models import IssueBatch, IssueBatchRow, LedgerEntry, Voucher, VoucherDefinition
 from ._ledger import ledger_actor_columns, require_reason
@@ -177,6 +179,7 @@ def _plan(
     extra_vehicles = {v for vs in owned.values() for v in vs} - set(models_by_vehicle)
     if extra_vehicles:
         models_by_vehicle.update(_lookup(Vehicle, "pk", extra_vehicles, ("model_id", "delivery_date")))
+    facts = ownership_facts(member_ids | set(owners.values())) if needs_ownership_facts(definition) else None
     allowed_models = set(definition.allowed_models.values_list("pk", flat=True))
     needs_delivery = definition.validity_policy == Definition.ValidityPolicy.DELIVERY_WINDOW
 
@@ -191,6 +194,8 @@ def _plan(
             definition, vehicle_id=vehicle_id, member_id=member_id, owners=owners, owned=owned
         )
         item.vehicle_id, item.member_id = holder_vehicle, holder_member
+        if not why and facts is not None:
+            why = _holder_problem(definition, holder_vehicle, holder_member, facts)
         if why:
             item.reason, item.detail = Reason.NOT_ELIGIBLE, why
             continue
@@ -209,6 +214,19 @@ def _plan(
                 item.detail = _("The vehicle has no delivery date; this voucher is valid relative to it.")
     _apply_limits(definition, planned)
     return planned
+
+
+def _holder_problem(
+    definition: Definition, vehicle_id: int | None, member_id: int | None, facts: dict[int, OwnershipFacts]
+) -> str:
+    """The issuing rule's refusal for this holder (first owner, repurchase), as a row's detail."""
+    problem = holder_refusal(
+        definition,
+        member_id=member_id,
+        vehicle_id=vehicle_id,
+        ownership=facts.get(member_id, OwnershipFacts()) if member_id is not None else OwnershipFacts(),
+    )
+    return problem.message if problem is not None else ""
 
 
 def _apply_limits(definition: Definition, planned: list[_Planned], *, stock_left: int | None = None) -> None:
@@ -541,6 +559,14 @@ def _issue_rows(batch: IssueBatch, definition: Definition, rows: list[IssueBatch
         _Planned(row_number=r.row_number, raw=r.raw, vehicle_id=r.vehicle_id, member_id=r.member_id)
         for r in rows
     ]
+    if needs_ownership_facts(definition):
+        # Owners may have changed since the dry run: the holder rule is asked again, as issuing does.
+        facts = ownership_facts({p.member_id for p in planned if p.member_id is not None})
+        for item in planned:
+            item.reason = Reason.NOT_ELIGIBLE
+            item.detail = _holder_problem(definition, item.vehicle_id, item.member_id, facts)
+            if not item.detail:
+                item.reason = ""
     _apply_limits(definition, planned, stock_left=definition.stock_left)
     by_number = {r.row_number: r for r in rows}
     issued_rows, rejected_rows, vouchers, origins = [], [], [], []

@@ -10,24 +10,25 @@ from django.utils.translation import gettext_lazy as _
 from config.stored_text import fit_to_column
 from members.actors import Actor
 from members.models import Member
-from vehicles.models import Ownership, Vehicle
-from vehicles.selectors import first_owned_vehicle_ids, member_can_use_vehicle
+from vehicles.models import Vehicle
+from vehicles.selectors import member_ownership_facts
 
 from .. import signals
+from ..claims import ClaimRefusal, claim_assessment, claim_refusal_error
 from ..codes import code_generate
 from ..exceptions import (
-    ClaimRefused,
     DefinitionNotIssuable,
     HolderLimitReached,
     HolderMissing,
     InvalidQuantity,
-    NotFirstOwner,
     OrderNotIssuable,
     StockExhausted,
 )
+from ..holder_rules import holder_refusal, needs_ownership_facts
 from ..locks import definition_for_update, order_for_update
 from ..models import LedgerEntry, Order, Voucher, VoucherDefinition
 from ..money import amount_split
+from ..selectors import claimant_facts
 from ..validity import MissingDeliveryDate, validity_window
 from ._ledger import ledger_actor_columns
 
@@ -66,13 +67,16 @@ def _require_holder(
         raise HolderMissing(holder=label)
     if holder == Definition.HolderType.ORDER and order is None:
         raise HolderMissing(holder=label)
-    if holder == Definition.HolderType.MEMBER_VEHICLE:
-        if member is None or vehicle is None:
-            raise HolderMissing(holder=label)
-        if not Ownership.objects.current().filter(vehicle=vehicle, member=member).exists():
-            raise HolderMissing(holder=label)
-        if vehicle.pk not in first_owned_vehicle_ids(member.pk):
-            raise NotFirstOwner()  # a used car's buyer owns it, but the benefit was the first owner's
+    if needs_ownership_facts(definition):
+        member_id = member.pk if member is not None else None
+        problem = holder_refusal(
+            definition,
+            member_id=member_id,
+            vehicle_id=vehicle.pk if vehicle is not None else None,
+            ownership=member_ownership_facts(member_id),
+        )
+        if problem is not None:
+            raise problem
 
 
 def _holder_filter(definition: VoucherDefinition, member, vehicle, order) -> Q:
@@ -84,6 +88,19 @@ def _holder_filter(definition: VoucherDefinition, member, vehicle, order) -> Q:
     if holder == Definition.HolderType.ORDER:
         return Q(order=order)
     return Q(member=member, vehicle=vehicle)
+
+
+def _replayed(definition: VoucherDefinition, idempotency_key: str | None) -> list[Voucher]:
+    """The vouchers an earlier call with this idempotency key issued (none without a key)."""
+    if not idempotency_key:
+        return []
+    return list(
+        Voucher.objects.filter(
+            definition=definition,
+            ledger__kind=LedgerEntry.Kind.ISSUED,
+            ledger__idempotency_key=idempotency_key,
+        ).order_by("pk")
+    )
 
 
 def voucher_issue(
@@ -110,16 +127,9 @@ def voucher_issue(
         raise InvalidQuantity(maximum=MAX_QUANTITY)
     with transaction.atomic():
         locked = definition_for_update(definition.pk)
-        if idempotency_key:
-            earlier = list(
-                Voucher.objects.filter(
-                    definition=locked,
-                    ledger__kind=LedgerEntry.Kind.ISSUED,
-                    ledger__idempotency_key=idempotency_key,
-                ).order_by("pk")
-            )
-            if earlier:
-                return earlier
+        earlier = _replayed(locked, idempotency_key)
+        if earlier:
+            return earlier
         _require_issuable(locked, source)
         # A voucher held by the car is nobody's in particular; a member's voucher follows the member.
         if locked.holder_type == Definition.HolderType.VEHICLE:
@@ -235,41 +245,15 @@ def _create_vouchers(
 
 def claim_refusals(
     definition: VoucherDefinition, *, member: Member, vehicle: Vehicle | None, now: datetime
-) -> list[str]:
-    """Why `member` may not claim `definition` now (translated messages); empty when they may."""
-    refusals = []
-    if definition.status != Definition.Status.PUBLISHED or not definition.channel_claim:
-        refusals.append(str(_("This voucher is not open for claiming.")))
-    if definition.claim_starts_at and now < definition.claim_starts_at:
-        refusals.append(str(_("Claiming has not started yet.")))
-    if definition.claim_ends_at and now > definition.claim_ends_at:
-        refusals.append(str(_("Claiming has ended.")))
-    if definition.claim_min_tier and member.tier < definition.claim_min_tier:
-        refusals.append(str(_("Your membership tier is too low for this voucher.")))
-    needs_vehicle = definition.holder_type in (
-        Definition.HolderType.VEHICLE,
-        Definition.HolderType.MEMBER_VEHICLE,
+) -> list[ClaimRefusal]:
+    """Why `member` may not claim `definition` for `vehicle` now; empty when they may.
+
+    The claim centre page asks the same `claim_assessment`, with facts fetched for all its offers.
+    """
+    facts = claimant_facts(
+        member, definition_ids=[definition.pk], vehicle_ids=[vehicle.pk] if vehicle is not None else []
     )
-    if vehicle is not None and not member_can_use_vehicle(member.pk, vehicle.pk):
-        refusals.append(str(_("Choose one of your own vehicles.")))
-    elif needs_vehicle and vehicle is None:
-        refusals.append(str(_("Choose the vehicle this voucher is for.")))
-    first_owner_benefit = definition.holder_type == Definition.HolderType.MEMBER_VEHICLE
-    if first_owner_benefit and vehicle is not None and vehicle.pk not in first_owned_vehicle_ids(member.pk):
-        refusals.append(str(NotFirstOwner().message))
-    # A first-owner benefit is for owners only, as the claim centre page says.
-    if definition.claim_owners_only or first_owner_benefit:
-        owns = Ownership.objects.current().filter(member=member)
-        if vehicle is not None:
-            owns = owns.filter(vehicle=vehicle)
-        if not owns.exists():
-            refusals.append(str(_("Only vehicle owners can claim this voucher.")))
-    claim_models = definition.claim_models.all()
-    if claim_models:
-        allowed = {m.pk for m in claim_models}
-        if vehicle is None or vehicle.model_id not in allowed:
-            refusals.append(str(_("This voucher is only for certain vehicle models.")))
-    return refusals
+    return claim_assessment(definition, facts=facts, vehicle=vehicle, now=now)
 
 
 def voucher_claim(
@@ -288,9 +272,12 @@ def voucher_claim(
     now = now or timezone.now()
     with transaction.atomic():
         locked = definition_for_update(definition.pk)
+        earlier = _replayed(locked, idempotency_key)
+        if earlier:
+            return earlier  # a double tap answers the first claim, not "already claimed"
         refusals = claim_refusals(locked, member=member, vehicle=vehicle, now=now)
         if refusals:
-            raise ClaimRefused(refusals[0])
+            raise claim_refusal_error(refusals[0])
         vouchers = voucher_issue(
             definition=locked,
             source=Source.CLAIM,

@@ -66,6 +66,7 @@ class VoucherIssueView(PartnerView):
                     "stock_exhausted",
                     "holder_limit_reached",
                     "not_first_owner",
+                    "not_past_owner",
                     *IDEMPOTENCY["_409"],
                 ],
                 _422=IDEMPOTENCY["_422"],
