@@ -118,6 +118,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "counter:login"
+# ModelBackend that reads the advisor's dealer with the user (one query per request, not two).
+# Sessions signed in under another backend path are signed out once when this changes.
+AUTHENTICATION_BACKENDS = ["members.auth_backends.StaffModelBackend"]
 
 # --- Language, time, money ---------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hant"

@@ -1,12 +1,11 @@
 """Read-side queries of redemption: what the counter shows. Every query here has a bounded cost."""
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import FilteredRelation, Q, QuerySet
 from django.utils import timezone
 
 from members.models import Dealer
@@ -14,6 +13,7 @@ from vehicles.identifiers import plate_search_key
 from vehicles.models import AuthorisedDriver, Ownership, Vehicle
 from vehicles.selectors import vehicles_of_member, vehicles_search
 from vouchers.models import Voucher
+from vouchers.selectors import definitions_load_restrictions, vouchers_presentable_with
 
 from .models import Redemption
 
@@ -82,17 +82,25 @@ def open_holds_by_voucher(voucher_ids: Iterable[int]) -> dict[int, Redemption]:
     return {hold.voucher_id: hold for hold in holds}
 
 
-def member_vehicle_ids(member_ids: Iterable[int]) -> dict[int, set[int]]:
-    """For each member, the vehicles they currently own or may drive (two queries for any number)."""
-    ids = set(member_ids)
-    result: dict[int, set[int]] = defaultdict(set)
-    if not ids:
-        return result
-    for model in (Ownership, AuthorisedDriver):
-        rows = model.objects.current().filter(member_id__in=ids).values_list("member_id", "vehicle_id")
-        for member_id, vehicle_id in rows:
-            result[member_id].add(vehicle_id)
-    return result
+def counter_vehicle_vouchers(vehicle: Vehicle, *, people_ids: Iterable[int]) -> list[Voucher]:
+    """The vouchers the counter's vehicle page lists (`vouchers_presentable_with`), with what
+    eligibility and the cards need and each held voucher's open hold (`voucher.open_hold`, with its
+    dealer and advisor), in two queries however many vouchers: a voucher has at most one open hold
+    (a database constraint), so joining it adds no rows."""
+    vouchers = list(
+        vouchers_presentable_with(vehicle, people_ids=people_ids)
+        .annotate(open_hold=FilteredRelation("redemptions", condition=Q(redemptions__status=Status.HELD)))
+        .select_related(
+            "definition",
+            "vehicle",
+            "vehicle__model",
+            "member",
+            "open_hold__dealer",
+            "open_hold__advisor__dealer_staff",
+        )
+    )
+    definitions_load_restrictions(v.definition for v in vouchers)
+    return vouchers
 
 
 def vehicle_voucher(*, vehicle: Vehicle, voucher_id: int) -> Voucher | None:

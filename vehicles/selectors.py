@@ -2,18 +2,41 @@
 
 import contextlib
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import FilteredRelation, OuterRef, Q, QuerySet, Subquery
 
 from members.models import Member
 
 from .exceptions import InvalidVin
 from .identifiers import plate_search_key, vin_parse
-from .models import Ownership, Vehicle, Visit
+from .models import AuthorisedDriver, Ownership, Vehicle, Visit
 
 
 def vehicle_current_owner(vehicle: Vehicle) -> Member | None:
+    """The current owner; no query for a vehicle read by `vehicle_with_owner`."""
+    if hasattr(vehicle, "current_ownership"):
+        return vehicle.current_ownership.member if vehicle.current_ownership else None
     ownership = Ownership.objects.select_related("member").current().filter(vehicle=vehicle).first()
     return ownership.member if ownership else None
+
+
+def vehicle_with_owner(vehicle_id: int) -> Vehicle | None:
+    """The vehicle, its model and its current ownership with the owner (`vehicle.current_ownership`,
+    None when nobody owns it) in one query: a vehicle has at most one current ownership (a
+    database constraint), so the join adds no rows."""
+    return (
+        Vehicle.objects.annotate(
+            current_ownership=FilteredRelation("ownerships", condition=Q(ownerships__ended_at__isnull=True))
+        )
+        .select_related("model", "current_ownership__member")
+        .filter(pk=vehicle_id)
+        .first()
+    )
+
+
+def vehicle_driver_ids(vehicle: Vehicle) -> list[int]:
+    """The members currently authorised to drive the vehicle."""
+    drivers = AuthorisedDriver.objects.current().filter(vehicle=vehicle)
+    return list(drivers.values_list("member_id", flat=True))
 
 
 def current_owner_id_subquery(vehicle_ref: str = "pk") -> Subquery:

@@ -234,9 +234,10 @@ def _vehicle_with_vouchers(count: int, *, dealer, other_dealer):
     return car
 
 
-# Session, user, staff and dealer, vehicle, owner, the car's people (2), vouchers, their allowed
-# models and dealers (2), the people's cars (2), open holds, history, workshop visits: 15 at most.
-MAX_VEHICLE_PAGE_QUERIES = 15
+# Session; the user with their dealer role; the vehicle with its model and owner; its drivers; the
+# vouchers with their definitions and open holds; the definitions' allowed models and dealers;
+# the service history; the workshop visits. Issue 15's target for the counter's vehicle page.
+MAX_VEHICLE_PAGE_QUERIES = 8
 
 
 def test_the_vehicle_page_costs_the_same_queries_for_1_or_300_vouchers(
