@@ -15,7 +15,7 @@ from vehicles.models import Vehicle
 from vehicles.selectors import vehicle_current_owner, vehicle_driver_ids
 from vouchers.eligibility import Reason, voucher_ineligibility
 from vouchers.models import Voucher
-from vouchers.presentation import Card, voucher_card
+from vouchers.presentation import Card, CardMaker
 
 from .models import Redemption
 from .selectors import (
@@ -113,6 +113,7 @@ def vehicle_page(
     # car is among the cars their member may use them with: no query for the members' other cars.
     this_car = {vehicle.pk}
 
+    cards = CardMaker(now=now)
     usable, in_service_here, other = [], [], []
     highlighted = None
     for voucher in vouchers:
@@ -131,7 +132,7 @@ def vehicle_page(
         texts = unusable_reason_texts(reasons, hold=hold)
         row = VoucherRow(
             voucher=voucher,
-            card=voucher_card(voucher, now=now),
+            card=cards.card(voucher),
             reasons=texts,
             hold=hold,
             hold_here=hold_here,
