@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 
 from django.conf import settings
-from django.db.models import FilteredRelation, Q, QuerySet
+from django.db.models import FilteredRelation, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from members.models import Dealer
@@ -103,15 +103,29 @@ def counter_vehicle_vouchers(vehicle: Vehicle, *, people_ids: Iterable[int]) -> 
     return vouchers
 
 
-def vehicle_voucher(*, vehicle: Vehicle, voucher_id: int) -> Voucher | None:
-    """A voucher that can be presented with this vehicle (the same set `vouchers_for_vehicle` lists:
-    its own, and member-held ones of its current owner and drivers) in one query; None otherwise."""
-    people = Q(member_id__in=Ownership.objects.current().filter(vehicle=vehicle).values("member_id")) | Q(
-        member_id__in=AuthorisedDriver.objects.current().filter(vehicle=vehicle).values("member_id")
+def vehicle_with_voucher(*, vehicle_id: int, voucher_id: int) -> tuple[Vehicle | None, Voucher | None]:
+    """The vehicle, and the voucher if it can be presented with it (the set `vouchers_for_vehicle`
+    lists: the car's own, and member-held ones of its current owner and drivers), in one query;
+    None for an unknown vehicle, or a voucher that is unknown or not presentable with it.
+
+    The voucher comes with its id and code only (the rest loads on first use, one query): a
+    redemption locks and reads it again anyway, so the page's scope check costs no second query.
+    """
+    vehicle_ref = OuterRef(OuterRef("pk"))
+    people = Q(
+        member_id__in=Ownership.objects.current().filter(vehicle_id=vehicle_ref).values("member_id")
+    ) | Q(member_id__in=AuthorisedDriver.objects.current().filter(vehicle_id=vehicle_ref).values("member_id"))
+    presentable = Voucher.objects.filter(
+        Q(vehicle_id=OuterRef("pk")) | (Q(vehicle__isnull=True) & people), pk=voucher_id
     )
-    return Voucher.objects.filter(
-        Q(vehicle=vehicle) | (Q(vehicle__isnull=True) & people), pk=voucher_id
-    ).first()
+    vehicle = (
+        Vehicle.objects.annotate(voucher_code=Subquery(presentable.values("code")[:1]))
+        .filter(pk=vehicle_id)
+        .first()
+    )
+    if vehicle is None or vehicle.voucher_code is None:
+        return vehicle, None
+    return vehicle, Voucher.from_db(vehicle._state.db, ["id", "code"], [voucher_id, vehicle.voucher_code])
 
 
 def voucher_vehicles(voucher: Voucher) -> list[Vehicle]:

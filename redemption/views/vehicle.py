@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -24,7 +24,7 @@ from ..presentation import (
     use_target,
     vehicle_page,
 )
-from ..selectors import open_holds_by_voucher, vehicle_voucher
+from ..selectors import open_holds_by_voucher, vehicle_with_voucher
 from ..services import redemption_redeem, redemption_start
 from ..tokens import form_token_posted
 from ._common import counter_render, form_token_refusals, int_or_none, receipt_url, vehicle_url
@@ -91,10 +91,9 @@ def _not_usable_message(voucher, error: VoucherNotUsable) -> str:
 @counter_view
 @form_token_refusals(back=lambda vehicle_id, voucher_id: vehicle_url(vehicle_id, voucher_id=voucher_id))
 def voucher_use(request, vehicle_id: int, voucher_id: int):
-    # Only the row: the redemption needs no more, and a form sent back with errors (rare) reads
-    # what the page shows when it renders.
-    vehicle = get_object_or_404(Vehicle, pk=vehicle_id)
-    voucher = vehicle_voucher(vehicle=vehicle, voucher_id=voucher_id)
+    # The rows only, in one query: the redemption locks and reads both again, and a form sent back
+    # with errors (rare) reads what the page shows when it renders.
+    vehicle, voucher = vehicle_with_voucher(vehicle_id=vehicle_id, voucher_id=voucher_id)
     if voucher is None:
         raise Http404
     back = vehicle_url(vehicle.pk, voucher_id=voucher.pk)
