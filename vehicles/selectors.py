@@ -10,20 +10,22 @@ from .exceptions import InvalidVin
 from .identifiers import plate_search_key, vin_parse
 from .models import AuthorisedDriver, Ownership, Vehicle, Visit
 
+_LOADED_OWNER = "_loaded_current_owner"
+
 
 def vehicle_current_owner(vehicle: Vehicle) -> Member | None:
     """The current owner; no query for a vehicle read by `vehicle_with_owner`."""
-    if hasattr(vehicle, "current_ownership"):
-        return vehicle.current_ownership.member if vehicle.current_ownership else None
+    if _LOADED_OWNER in vehicle.__dict__:
+        return vehicle.__dict__[_LOADED_OWNER]
     ownership = Ownership.objects.select_related("member").current().filter(vehicle=vehicle).first()
     return ownership.member if ownership else None
 
 
 def vehicle_with_owner(vehicle_id: int) -> Vehicle | None:
-    """The vehicle, its model and its current ownership with the owner (`vehicle.current_ownership`,
-    None when nobody owns it) in one query: a vehicle has at most one current ownership (a
-    database constraint), so the join adds no rows."""
-    return (
+    """The vehicle, its model and its current owner (`vehicle_current_owner` then costs nothing)
+    in one query: a vehicle has at most one current ownership (a database constraint), so the join
+    adds no rows."""
+    vehicle = (
         Vehicle.objects.annotate(
             current_ownership=FilteredRelation("ownerships", condition=Q(ownerships__ended_at__isnull=True))
         )
@@ -31,6 +33,11 @@ def vehicle_with_owner(vehicle_id: int) -> Vehicle | None:
         .filter(pk=vehicle_id)
         .first()
     )
+    if vehicle is not None:
+        # Django sets no attribute when the joined row is missing (nobody owns the car).
+        ownership = getattr(vehicle, "current_ownership", None)
+        vehicle.__dict__[_LOADED_OWNER] = ownership.member if ownership is not None else None
+    return vehicle
 
 
 def vehicle_driver_ids(vehicle: Vehicle) -> list[int]:

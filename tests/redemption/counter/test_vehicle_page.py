@@ -240,6 +240,17 @@ def _vehicle_with_vouchers(count: int, *, dealer, other_dealer):
 MAX_VEHICLE_PAGE_QUERIES = 8
 
 
+def test_the_vehicle_page_of_a_car_nobody_owns_costs_the_same(counter, django_assert_max_num_queries):
+    from tests.factories import VehicleFactory
+
+    car = VehicleFactory()
+    issue_voucher(DefinitionFactory(), vehicle=car)
+    counter.get(vehicle_url(car))  # the first request of a session also writes the session
+    with django_assert_max_num_queries(MAX_VEHICLE_PAGE_QUERIES):
+        response = counter.get(vehicle_url(car))
+    assert response.context["page"].owner is None
+
+
 def test_the_vehicle_page_costs_the_same_queries_for_1_or_300_vouchers(
     counter, dealer, other_dealer, django_assert_max_num_queries
 ):
