@@ -1,21 +1,28 @@
-"""Counter redemption throughput through the real HTTP form flow, against a minimal view, in one run.
+"""The counter's two requests (vehicle page GET, redeem POST) against the raw-SQL baseline view,
+served by one gunicorn in one run.
 
 What it does:
-1. creates its own PostgreSQL database (default `vouchers_bench3`), migrates it, collects static
-   files, and seeds one dealer, one advisor per client, and per client a set of cars each holding a
-   voucher with many uses (through the services, so the ledger is right);
-2. starts gunicorn from the virtualenv (`config/gunicorn.conf.py`, production settings: DEBUG off,
-   persistent database connections) on 127.0.0.1;
-3. phase "minimal": the clients GET `/counter/health/` (no database, no session) as fast as they can;
-4. phase "redeem": each client signs in once through the log-in form, then loops: GET a car's
-   counter page, read the redeem form's one-time token, POST the form (mileage, work order) and
-   check that it answers with the redirect to the receipt;
-5. prints throughput, p50 and p99 latency of both phases and their ratios; checks that exactly one
-   redemption and one ledger entry exist per successful POST and that the ledger reconciles; stops
+1. creates its own PostgreSQL database (default `h_perfread_counter`), migrates it, collects static
+   files, and seeds one dealer, one advisor per client and per client a few cars, each holding a
+   voucher with many uses (through the services, so the ledger is right), plus the baseline's table
+   rows (bench/baseline.py);
+2. counts the SQL statements of one vehicle page GET and one redeem POST in this process (Django's
+   test client on the bench database; the whole request: session, user, page or redemption);
+3. starts gunicorn (`config/gunicorn.conf.py`, production settings: DEBUG off, persistent database
+   connections) with `bench.baseline_settings`, so the same workers serve the project's URLs and the
+   baseline view; every client signs in once through the log-in form (before the clock starts);
+4. phase "baseline": the clients POST `/bench/baseline/<client>/` (lock a row, update it, insert a
+   row, in one transaction, raw SQL); phase "vehicle page": the clients GET their cars' counter
+   pages in turn and keep each page's redeem form (its one-time token); phase "redeem POST": the
+   clients POST those forms in the order they got them (rising mileage, a work order each), and each
+   must answer with the redirect to its receipt;
+5. prints requests per second, p50 and p99 of each phase and each counter request's ratio to the
+   baseline (issue 15's target: >= 0.4), the non-2xx/3xx count (must be 0), and checks that every
+   POST made exactly one redemption and one ledger use and that the ledger reconciles. Stops
    gunicorn and drops the database (unless --keep).
 
-Run from the repository root:
-    .venv/bin/python bench/counter_redeem.py [--clients 8] [--redemptions 1200] [--minimal 6000]
+Run from the repository root (PostgreSQL on 127.0.0.1:5432):
+    .venv/bin/python bench/counter_redeem.py [--clients 16] [--baseline 4000] [--requests 1600]
 """
 
 import argparse
@@ -36,41 +43,59 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
+SETTINGS = "bench.baseline_settings"
 PASSWORD = "bench-pass-" + secrets.token_hex(8)
 
 
-# --- HTTP client: one cookie jar per simulated terminal ------------------------------------------
+# --- HTTP client: one keep-alive connection and one cookie jar per simulated terminal ------------
 
 
 class Terminal:
-    """A browser-like HTTP client: keeps cookies (also the Secure ones: the bench talks plain HTTP
-    to 127.0.0.1, as a load balancer terminating TLS would), never follows redirects."""
+    """A browser-like client: keeps cookies (also the Secure ones: the bench talks plain HTTP to
+    127.0.0.1, as a load balancer terminating TLS would), never follows redirects, and keeps its
+    connection open while the server does (gunicorn's sync workers close it after each answer; the
+    next request then opens a new one, in every phase alike)."""
 
     def __init__(self, host: str, port: int):
         self.host, self.port = host, port
         self.cookies: dict[str, str] = {}
+        self.connection: http.client.HTTPConnection | None = None
 
     def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, dict, str]:
-        headers = {"Host": f"{self.host}:{self.port}", "Accept-Language": "zh-TW"}
+        headers = {"Host": f"{self.host}:{self.port}", "Accept-Language": "zh-TW", "Connection": "keep-alive"}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
         if form is not None:
             body = urlencode(form)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
-        try:
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            text = response.read().decode("utf-8", "replace")
+        for attempt in range(2):
+            if self.connection is None:
+                self.connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
+            try:
+                self.connection.request(method, path, body=body, headers=headers)
+                response = self.connection.getresponse()
+                text = response.read().decode("utf-8", "replace")
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                # A kept-alive connection the server had already closed: only before any answer.
+                self.close()
+                if attempt:
+                    raise
+                continue
             for raw in response.headers.get_all("Set-Cookie") or []:
                 cookie = SimpleCookie()
                 cookie.load(raw)
                 for name, morsel in cookie.items():
                     self.cookies[name] = morsel.value
+            if response.will_close:
+                self.close()
             return response.status, dict(response.headers.items()), text
-        finally:
-            connection.close()
+        raise RuntimeError("unreachable")
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
 
 
 def _hidden(html: str, name: str, after: str = "") -> str:
@@ -95,24 +120,16 @@ def server_environment(args) -> dict:
         GUNICORN_BIND=f"127.0.0.1:{args.port}",
         GUNICORN_WORKERS=str(args.workers),
         LOG_LEVEL="WARNING",
-        DJANGO_SETTINGS_MODULE="config.settings",
+        DJANGO_SETTINGS_MODULE=SETTINGS,
     )
     return env
 
 
-def recreate_database(name: str) -> None:
+def _postgres(sql: str) -> None:
     import psycopg
 
     with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(sql)
 
 
 def manage(env: dict, *command: str) -> None:
@@ -124,6 +141,8 @@ class Seeded:
     usernames: list[str]
     # per client: [(vehicle id, voucher id), ...]
     cars: list[list[tuple[int, int]]]
+    # a car of the first advisor's dealer kept for counting statements in this process
+    probe: tuple[int, int]
 
 
 def seed(env: dict, *, clients: int, cars_per_client: int, uses: int) -> Seeded:
@@ -134,8 +153,8 @@ def seed(env: dict, *, clients: int, cars_per_client: int, uses: int) -> Seeded:
 
     django.setup()
     from django.contrib.auth import get_user_model
-    from django.db import connections
 
+    from bench.baseline import setup_tables
     from members.models import Dealer
     from members.services import dealer_staff_assign
     from vehicles.identifiers import vin_check_digit
@@ -144,6 +163,7 @@ def seed(env: dict, *, clients: int, cars_per_client: int, uses: int) -> Seeded:
     from vouchers.models import Voucher, VoucherDefinition
     from vouchers.services import definition_publish, voucher_issue
 
+    setup_tables(rows=clients)
     dealer = Dealer.objects.create(code="BENCH", name="Bench 服務廠", city="台北市")
     model = VehicleModel.objects.create(code="BENCH", name="Bench model")
     definition = VoucherDefinition.objects.create(
@@ -157,26 +177,68 @@ def seed(env: dict, *, clients: int, cars_per_client: int, uses: int) -> Seeded:
     )
     definition_publish(definition=definition)
     user_model = get_user_model()
-    usernames, cars = [], []
+    letters = "ABCDEFGHJKLMNPQRSTUVWXYZ"
     serial = 0
+
+    def car() -> tuple[int, int]:
+        nonlocal serial
+        serial += 1
+        body = f"WBABENCH0{serial:08d}"
+        vin = body[:8] + vin_check_digit(body) + body[9:]
+        plate = f"B{letters[serial // 24 % 24]}{letters[serial % 24]}-{serial % 10000:04d}"
+        vehicle = vehicle_register(vin=vin, plate=plate, model=model)
+        voucher = voucher_issue(definition=definition, source=Voucher.Source.MANUAL, vehicle=vehicle)[0]
+        return vehicle.pk, voucher.pk
+
+    usernames, cars = [], []
     for c in range(clients):
         username = f"bench-sa-{c}"
         user = user_model.objects.create_user(username=username, password=PASSWORD)
         dealer_staff_assign(user=user, dealer=dealer, display_name=f"SA {c}")
         usernames.append(username)
-        own = []
-        for _n in range(cars_per_client):
-            serial += 1
-            body = f"WBABENCH0{serial:08d}"
-            vin = body[:8] + vin_check_digit(body) + body[9:]
-            letters = "ABCDEFGHJKLMNPQRSTUVWXYZ"
-            plate = f"B{letters[serial // 24 % 24]}{letters[serial % 24]}-{serial % 10000:04d}"
-            vehicle = vehicle_register(vin=vin, plate=plate, model=model)
-            voucher = voucher_issue(definition=definition, source=Voucher.Source.MANUAL, vehicle=vehicle)[0]
-            own.append((vehicle.pk, voucher.pk))
-        cars.append(own)
-    connections.close_all()
-    return Seeded(usernames=usernames, cars=cars)
+        cars.append([car() for _n in range(cars_per_client)])
+    return Seeded(usernames=usernames, cars=cars, probe=car())
+
+
+def use_path(vehicle_id: int, voucher_id: int) -> str:
+    return f"/counter/vehicles/{vehicle_id}/vouchers/{voucher_id}/use/"
+
+
+def count_statements(seeded: Seeded, *, show: bool = False) -> tuple[tuple[int, int], tuple[int, int]]:
+    """SQL statements of one vehicle page GET and one redeem POST (the second of each, so nothing
+    is counted that only a session's first request does), through Django's test client."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client as DjangoClient
+    from django.test.utils import CaptureQueriesContext
+
+    client = DjangoClient(SERVER_NAME="127.0.0.1")
+    client.force_login(get_user_model().objects.get(username=seeded.usernames[0]))
+    vehicle_id, voucher_id = seeded.probe
+    page, action = f"/counter/vehicles/{vehicle_id}/", use_path(vehicle_id, voucher_id)
+    for n in range(2):
+        with CaptureQueriesContext(connection) as got:
+            response = client.get(page)
+        if response.status_code != 200:
+            raise RuntimeError(f"in-process vehicle page answered {response.status_code}")
+        token = _hidden(response.content.decode(), "token", after=f'action="{action}"')
+        form = {"token": token, "mileage": str(1000 + n), "work_order": f"WO-sql-{n}", "action": "redeem"}
+        with CaptureQueriesContext(connection) as posted:
+            response = client.post(action, form)
+        if response.status_code != 302:
+            raise RuntimeError(f"in-process redeem answered {response.status_code}")
+    if show:
+        for label, queries in (("vehicle page GET", got), ("redeem POST", posted)):
+            print(label)
+            for number, query in enumerate(queries.captured_queries, 1):
+                print(f"  {number:2}. {query['sql'][:220]}")
+    return _statements(got), _statements(posted)
+
+
+def _statements(captured) -> tuple[int, int]:
+    """(every statement, of which transaction control: BEGIN, COMMIT)."""
+    sql = [query["sql"] for query in captured.captured_queries]
+    return len(sql), sum(1 for text in sql if text in ("BEGIN", "COMMIT"))
 
 
 def start_gunicorn(env: dict, port: int, log_path: Path) -> subprocess.Popen:
@@ -190,14 +252,15 @@ def start_gunicorn(env: dict, port: int, log_path: Path) -> subprocess.Popen:
         start_new_session=True,
     )
     probe = Terminal("127.0.0.1", port)
-    for _attempt in range(100):
+    for _attempt in range(150):
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn exited; see {log_path}")
         try:
             if probe.request("GET", "/counter/health/")[0] == 200:
+                probe.close()
                 return process
         except OSError:
-            pass
+            probe.close()
         time.sleep(0.2)
     raise RuntimeError(f"gunicorn did not answer; see {log_path}")
 
@@ -212,40 +275,44 @@ def stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
-# --- The two phases ------------------------------------------------------------------------------
+# --- Phases --------------------------------------------------------------------------------------
 
 
 @dataclass
 class Phase:
     name: str
-    latencies: list[float] = field(default_factory=list)  # the measured request, seconds
-    flows: list[float] = field(default_factory=list)  # whole GET+POST flow (redeem phase)
-    errors: list[str] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, latency: float, flow: float | None = None) -> None:
+    def add(self, latency: float) -> None:
         with self.lock:
             self.latencies.append(latency)
-            if flow is not None:
-                self.flows.append(flow)
 
     def fail(self, message: str) -> None:
         with self.lock:
-            self.errors.append(message)
+            self.failures.append(message)
+
+    @property
+    def ok(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def per_second(self) -> float:
+        return self.ok / self.seconds if self.seconds else 0.0
 
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     if not ordered:
         return float("nan")
-    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return ordered[index]
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-def run_threads(count: int, target) -> float:
+def run_clients(count: int, work) -> float:
     barrier = threading.Barrier(count + 1)
-    threads = [threading.Thread(target=target, args=(i, barrier)) for i in range(count)]
+    threads = [threading.Thread(target=work, args=(i, barrier)) for i in range(count)]
     for thread in threads:
         thread.start()
     barrier.wait()
@@ -255,23 +322,25 @@ def run_threads(count: int, target) -> float:
     return time.perf_counter() - started
 
 
-def minimal_phase(port: int, clients: int, total: int) -> Phase:
-    phase = Phase("minimal view GET /counter/health/")
-    per_client = total // clients
+def baseline_phase(port: int, clients: int, per_client: int) -> Phase:
+    from bench.baseline import url
 
-    def work(_index, barrier):
+    phase = Phase("baseline: raw-SQL lock + update + insert")
+
+    def work(index, barrier):
         terminal = Terminal("127.0.0.1", port)
+        path = url(index + 1)  # each client its own row, as each terminal has its own cars
         barrier.wait()
         for _n in range(per_client):
             began = time.perf_counter()
-            status, _headers, _body = terminal.request("GET", "/counter/health/")
-            elapsed = time.perf_counter() - began
+            status, _headers, body = terminal.request("POST", path, {})
             if status == 200:
-                phase.add(elapsed)
+                phase.add(time.perf_counter() - began)
             else:
-                phase.fail(f"health answered {status}")
+                phase.fail(f"baseline answered {status} {body[:200]!r}")
+        terminal.close()
 
-    phase.seconds = run_threads(clients, work)
+    phase.seconds = run_clients(clients, work)
     return phase
 
 
@@ -290,143 +359,209 @@ def sign_in(terminal: Terminal, username: str) -> None:
         raise RuntimeError(f"log-in of {username} failed: {status}")
 
 
-def redeem_phase(port: int, seeded: Seeded, total: int) -> Phase:
-    phase = Phase("redeem: GET vehicle page + POST the redeem form")
-    clients = len(seeded.usernames)
-    per_client = total // clients
-    terminals = []
-    for username in seeded.usernames:  # sign in before the clock starts
-        terminal = Terminal("127.0.0.1", port)
-        sign_in(terminal, username)
-        terminals.append(terminal)
+@dataclass
+class PendingForm:
+    """A redeem form as a page rendered it, waiting to be posted."""
 
-    def work(index, barrier):
-        terminal, cars = terminals[index], seeded.cars[index]
-        barrier.wait()
-        for n in range(per_client):
-            vehicle_id, voucher_id = cars[n % len(cars)]
-            action = f"/counter/vehicles/{vehicle_id}/vouchers/{voucher_id}/use/"
-            began = time.perf_counter()
-            status, _headers, html = terminal.request("GET", f"/counter/vehicles/{vehicle_id}/")
-            if status != 200:
-                phase.fail(f"vehicle page answered {status}")
-                continue
-            form = {
-                "csrfmiddlewaretoken": _hidden(html, "csrfmiddlewaretoken", after=f'action="{action}"'),
-                "token": _hidden(html, "token", after=f'action="{action}"'),
-                "mileage": str(10000 + n),
-                "work_order": f"WO-{index}-{n}",
-                "action": "redeem",
-            }
-            posted = time.perf_counter()
-            status, headers, _body = terminal.request("POST", action, form)
-            done = time.perf_counter()
-            if status == 302 and headers.get("Location", "").startswith("/counter/redemptions/"):
-                phase.add(done - posted, done - began)
-            else:
-                phase.fail(f"redeem answered {status} {headers.get('Location', '')}")
-
-    phase.seconds = run_threads(clients, work)
-    return phase
+    action: str
+    fields: dict
 
 
-def verify(expected: int) -> list[str]:
-    """Exactly one redemption and one ledger entry per successful POST; the ledger reconciles."""
+class Counter:
+    """The signed-in terminals and, per terminal, the forms its pages rendered (posted in order:
+    the readings rise with the order the pages were fetched)."""
+
+    def __init__(self, port: int, seeded: Seeded):
+        self.port, self.seeded = port, seeded
+        self.terminals = []
+        for username in seeded.usernames:
+            terminal = Terminal("127.0.0.1", port)
+            sign_in(terminal, username)
+            self.terminals.append(terminal)
+        self.pending: list[list[PendingForm]] = [[] for _ in seeded.usernames]
+        self.fetched = [0] * len(seeded.usernames)
+
+    def page_phase(self, per_client: int, name: str = "vehicle page GET /counter/vehicles/{id}/") -> Phase:
+        phase = Phase(name)
+
+        def work(index, barrier):
+            terminal, cars = self.terminals[index], self.seeded.cars[index]
+            barrier.wait()
+            for _n in range(per_client):
+                serial = self.fetched[index]
+                self.fetched[index] += 1
+                vehicle_id, voucher_id = cars[serial % len(cars)]
+                began = time.perf_counter()
+                status, _headers, html = terminal.request("GET", f"/counter/vehicles/{vehicle_id}/")
+                elapsed = time.perf_counter() - began
+                if status != 200:
+                    phase.fail(f"vehicle page answered {status}")
+                    continue
+                phase.add(elapsed)
+                action = use_path(vehicle_id, voucher_id)
+                fields = {
+                    "csrfmiddlewaretoken": _hidden(html, "csrfmiddlewaretoken", after=f'action="{action}"'),
+                    "token": _hidden(html, "token", after=f'action="{action}"'),
+                    "mileage": str(10_000 + serial),
+                    "work_order": f"WO-{index}-{serial}",
+                    "action": "redeem",
+                }
+                self.pending[index].append(PendingForm(action, fields))
+
+        phase.seconds = run_clients(len(self.terminals), work)
+        return phase
+
+    def post_phase(self, name: str = "redeem POST /counter/vehicles/{id}/vouchers/{id}/use/") -> Phase:
+        phase = Phase(name)
+
+        def work(index, barrier):
+            terminal, forms = self.terminals[index], self.pending[index]
+            self.pending[index] = []
+            barrier.wait()
+            for form in forms:
+                began = time.perf_counter()
+                status, headers, _body = terminal.request("POST", form.action, form.fields)
+                elapsed = time.perf_counter() - began
+                if status == 302 and headers.get("Location", "").startswith("/counter/redemptions/"):
+                    phase.add(elapsed)
+                else:
+                    phase.fail(f"redeem answered {status} {headers.get('Location', '')}")
+
+        phase.seconds = run_clients(len(self.terminals), work)
+        return phase
+
+    def close(self) -> None:
+        for terminal in self.terminals:
+            terminal.close()
+
+
+def verify(expected_redemptions: int, expected_baseline: int) -> list[str]:
+    from bench.baseline import counts
     from redemption.models import Redemption
     from vouchers.models import LedgerEntry
     from vouchers.selectors import ledger_drift
 
     problems = []
     redemptions = Redemption.objects.count()
-    redeemed = LedgerEntry.objects.filter(kind=LedgerEntry.Kind.REDEEMED).count()
-    if redemptions != expected or redeemed != expected:
-        problems.append(f"{expected} successful POSTs but {redemptions} redemptions, {redeemed} ledger uses")
+    uses = LedgerEntry.objects.filter(kind=LedgerEntry.Kind.REDEEMED).count()
+    if redemptions != expected_redemptions or uses != expected_redemptions:
+        problems.append(
+            f"{expected_redemptions} redeem POSTs answered but {redemptions} redemptions, {uses} ledger uses"
+        )
     drift = ledger_drift().count()
     if drift:
         problems.append(f"{drift} vouchers disagree with their ledger")
+    baseline_uses, baseline_events = counts()
+    if baseline_uses != expected_baseline or baseline_events != expected_baseline:
+        problems.append(
+            f"baseline: {expected_baseline} answers but {baseline_uses} uses, {baseline_events} rows"
+        )
     return problems
 
 
-def report(minimal: Phase, redeem: Phase, args) -> None:
+def report(baseline: Phase, page: Phase, post: Phase, statements, args) -> None:
     def ms(value: float) -> str:
-        return f"{value * 1000:7.1f} ms"
+        return f"{value * 1000:8.1f} ms"
 
-    minimal_rps = len(minimal.latencies) / minimal.seconds
-    redeem_rps = len(redeem.latencies) / redeem.seconds
     print()
     print(
-        f"gunicorn {args.workers} sync workers, {args.clients} concurrent clients, PostgreSQL, DEBUG off, "
-        f"{os.cpu_count()} CPUs (clients, server and database share them)"
+        f"gunicorn {args.workers} sync workers, {args.clients} clients, PostgreSQL, production settings, "
+        f"{os.cpu_count()} CPUs shared by clients, server and database"
     )
-    print(f"{'phase':<50} {'count':>6} {'per second':>11} {'p50':>10} {'p99':>10}")
-    print(
-        f"{minimal.name:<50} {len(minimal.latencies):>6} {minimal_rps:>11.1f} "
-        f"{ms(percentile(minimal.latencies, 0.5))} {ms(percentile(minimal.latencies, 0.99))}"
-    )
-    print(
-        f"{'redeem POST (the redemption request)':<50} {len(redeem.latencies):>6} {redeem_rps:>11.1f} "
-        f"{ms(percentile(redeem.latencies, 0.5))} {ms(percentile(redeem.latencies, 0.99))}"
-    )
-    print(
-        f"{'redeem flow (GET page + POST form)':<50} {len(redeem.flows):>6} {redeem_rps:>11.1f} "
-        f"{ms(percentile(redeem.flows, 0.5))} {ms(percentile(redeem.flows, 0.99))}"
-    )
+    print(f"{'phase':<56} {'ok':>6} {'failed':>7} {'req/s':>8} {'p50':>11} {'p99':>11}")
+    for phase in (baseline, page, post):
+        print(
+            f"{phase.name:<56} {phase.ok:>6} {len(phase.failures):>7} {phase.per_second:>8.1f} "
+            f"{ms(percentile(phase.latencies, 0.5))} {ms(percentile(phase.latencies, 0.99))}"
+        )
     print()
-    print(f"throughput ratio  minimal GET / redemptions      : {minimal_rps / redeem_rps:6.1f} x")
     print(
-        f"latency ratio     redeem POST p50 / minimal p50  : "
-        f"{percentile(redeem.latencies, 0.5) / percentile(minimal.latencies, 0.5):6.1f} x"
+        f"ratio  vehicle page GET req/s / baseline req/s : {page.per_second / baseline.per_second:6.3f}"
+        "  (target >= 0.4)"
     )
     print(
-        f"latency ratio     redeem POST p99 / minimal p99  : "
-        f"{percentile(redeem.latencies, 0.99) / percentile(minimal.latencies, 0.99):6.1f} x"
+        f"ratio  redeem POST req/s / baseline req/s      : {post.per_second / baseline.per_second:6.3f}"
+        "  (target >= 0.4)"
     )
-    print(
-        f"latency ratio     redeem flow p50 / minimal p50  : "
-        f"{percentile(redeem.flows, 0.5) / percentile(minimal.latencies, 0.5):6.1f} x"
-    )
+    for label, (count, control), target in (
+        ("vehicle page GET", statements[0], 8),
+        ("redeem POST     ", statements[1], 10),
+    ):
+        print(
+            f"SQL statements per {label}            : {count:6d}  "
+            f"({count - control} without BEGIN/COMMIT; target <= {target})"
+        )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--clients", type=int, default=8, help="concurrent terminals (default 8)")
-    parser.add_argument("--redemptions", type=int, default=1200, help="redemptions in total (default 1200)")
+    parser.add_argument("--clients", type=int, default=16, help="concurrent terminals (default 16)")
+    parser.add_argument("--baseline", type=int, default=4000, help="baseline requests (default 4000)")
     parser.add_argument(
-        "--minimal", type=int, default=6000, help="minimal-view requests in total (default 6000)"
+        "--requests",
+        type=int,
+        default=1600,
+        help="vehicle page GETs, and as many redeem POSTs (default 1600)",
     )
-    parser.add_argument("--cars", type=int, default=10, help="cars per terminal (default 10)")
+    parser.add_argument("--cars", type=int, default=4, help="cars per terminal (default 4)")
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1, help="gunicorn workers")
-    parser.add_argument("--port", type=int, default=18310)
-    parser.add_argument("--database", default="vouchers_bench3")
+    parser.add_argument("--port", type=int, default=8130)
+    parser.add_argument("--database", default="h_perfread_counter")
+    parser.add_argument("--show-sql", action="store_true", help="print the statements of both requests")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
 
-    uses = min(32000, args.redemptions // (args.clients * args.cars) + 10)
+    per_client = args.requests // args.clients
+    warm = 3
+    uses = min(32000, per_client // args.cars + warm + 10)
     env = server_environment(args)
     print(f"setting up database {args.database} ...", flush=True)
-    recreate_database(args.database)
-    process = None
+    _postgres(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+    _postgres(f'CREATE DATABASE "{args.database}"')
+    process = counter = None
     try:
         manage(env, "migrate", "--noinput", "-v", "0")
         manage(env, "collectstatic", "--noinput", "-v", "0")
         seeded = seed(env, clients=args.clients, cars_per_client=args.cars, uses=uses)
+        statements = count_statements(seeded, show=args.show_sql)
+        from django.db import connections
+
+        connections.close_all()
         log_path = ROOT / "test-artifacts" / "bench-counter-redeem-gunicorn.log"
         log_path.parent.mkdir(exist_ok=True)
         process = start_gunicorn(env, args.port, log_path)
-        print(f"gunicorn pid {process.pid} on 127.0.0.1:{args.port}; warming up ...", flush=True)
-        minimal_phase(args.port, args.clients, args.clients * 50)  # warm every worker and connection
-        minimal = minimal_phase(args.port, args.clients, args.minimal)
-        redeem = redeem_phase(args.port, seeded, args.redemptions)
-        report(minimal, redeem, args)
-        problems = minimal.errors[:5] + redeem.errors[:5] + verify(len(redeem.latencies))
+        print(
+            f"gunicorn pid {process.pid} on 127.0.0.1:{args.port}; signing in and warming up ...", flush=True
+        )
+        counter = Counter(args.port, seeded)
+        warm_phases = [
+            baseline_phase(args.port, args.clients, 20),
+            counter.page_phase(warm, "warm-up GET"),
+            counter.post_phase("warm-up POST"),
+        ]
+        print("measuring ...", flush=True)
+        baseline = baseline_phase(args.port, args.clients, args.baseline // args.clients)
+        page = counter.page_phase(per_client)
+        post = counter.post_phase()
+        report(baseline, page, post, statements, args)
+        problems = [
+            f"{phase.name}: {phase.failures[:3]}"
+            for phase in (*warm_phases, baseline, page, post)
+            if phase.failures
+        ]
+        problems += verify(2 + warm_phases[2].ok + post.ok, warm_phases[0].ok + baseline.ok)
         if problems:
             print("\nPROBLEMS:\n  " + "\n  ".join(problems))
             return 1
-        print("\ncheck: one redemption and one ledger entry per successful POST; the ledger reconciles.")
+        print(
+            "\ncheck: no failed request; one redemption and one ledger use per POST; the ledger reconciles."
+        )
         return 0
     finally:
+        if counter is not None:
+            counter.close()
         if process is not None:
             stop(process)
         from django.conf import settings
@@ -436,7 +571,7 @@ def main() -> int:
 
             connections.close_all()
         if not args.keep:
-            drop_database(args.database)
+            _postgres(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """Owner portal wallet page: queries and render time for 1 to 300 vouchers on one car.
 
 Run: .venv/bin/python bench/portal_wallet.py   (uses a throw-away test database; DATABASE_URL picks
-the engine). Prints, per voucher count, the queries the page issues and the median time of a GET
-through Django's test client, and the ratios to the 1-voucher page.
+the engine). Prints, per voucher count, the queries the page issues, the median wall-clock time of
+a GET through Django's test client and the median CPU time of this process for it (the Python side:
+less sensitive to other work on the machine than wall-clock time, but without the database server's
+time), and the ratios to the 1-voucher page.
 """
 
 import os
@@ -33,12 +35,16 @@ def main() -> None:
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
     base_queries, base_ms = rows[0][1], rows[0][2]
-    print(f"{'vouchers':>8} {'queries':>8} {'median ms':>10} {'queries x':>10} {'time x':>7}")
-    for count, queries, ms in rows:
-        print(f"{count:>8} {queries:>8} {ms:>10.1f} {queries / base_queries:>10.2f} {ms / base_ms:>7.2f}")
+    print(f"{connection.vendor}, {RUNS} GETs per size")
+    print(f"{'vouchers':>8} {'queries':>8} {'median ms':>10} {'cpu ms':>7} {'queries x':>10} {'time x':>7}")
+    for count, queries, ms, cpu in rows:
+        print(
+            f"{count:>8} {queries:>8} {ms:>10.1f} {cpu:>7.1f} "
+            f"{queries / base_queries:>10.2f} {ms / base_ms:>7.2f}"
+        )
 
 
-def measure() -> list[tuple[int, int, float]]:
+def measure() -> list[tuple[int, int, float, float]]:
     from django.conf import settings
     from django.test import Client
     from django.urls import reverse
@@ -67,18 +73,19 @@ def measure() -> list[tuple[int, int, float]]:
             issued += batch
         executed: list[str] = []
 
-        def count(execute, sql, params, many, context, executed=executed):
+        def record(execute, sql, params, many, context, executed=executed):
             executed.append(sql)
             return execute(sql, params, many, context)
 
-        with connection.execute_wrapper(count):
+        with connection.execute_wrapper(record):
             assert client.get(url).status_code == 200
-        timings = []
+        timings, cpu = [], []
         for _ in range(RUNS):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             client.get(url)
             timings.append((time.perf_counter() - start) * 1000)
-        rows.append((count, len(executed), statistics.median(timings)))
+            cpu.append((time.process_time() - start_cpu) * 1000)
+        rows.append((count, len(executed), statistics.median(timings), statistics.median(cpu)))
     return rows
 
 

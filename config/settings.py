@@ -118,6 +118,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "counter:login"
+# ModelBackend that reads the advisor's dealer with the user (one query per request, not two).
+# Sessions signed in under another backend path are signed out once when this changes.
+AUTHENTICATION_BACKENDS = ["members.auth_backends.StaffModelBackend"]
 
 # --- Language, time, money ---------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hant"
@@ -306,6 +309,11 @@ VOUCHERS_BULK_MAX_ROWS = env.int("VOUCHERS_BULK_MAX_ROWS", default=200_000)
 # stored idempotent responses are kept (at least 24 h); after how long a request that never finished
 # stops blocking retries with its Idempotency-Key.
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
+# Where the partner API's per-key limit counts (members.ratelimit.ratelimit_take): Redis when set
+# (e.g. redis://127.0.0.1:6379/1; exact across web nodes, no database work per request), else a few
+# rows per key and minute in the database. Keys are prefixed so several sites may share a Redis.
+RATELIMIT_REDIS_URL = env.str("RATELIMIT_REDIS_URL", default="")
+RATELIMIT_REDIS_PREFIX = env.str("RATELIMIT_REDIS_PREFIX", default="vouchers:ratelimit:")
 API_IDEMPOTENCY_RETENTION_HOURS = max(24, env.int("API_IDEMPOTENCY_RETENTION_HOURS", default=48))
 API_IDEMPOTENCY_LOCK_SECONDS = env.int("API_IDEMPOTENCY_LOCK_SECONDS", default=120)
 # Outbound webhooks: request timeout, attempts before giving up (back-off in redemption/webhooks).

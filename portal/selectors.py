@@ -18,7 +18,7 @@ from redemption.models import Redemption
 from vehicles.models import Ownership, Vehicle
 from vehicles.selectors import vehicles_of_member
 from vouchers.models import RefundRequest, Voucher, VoucherDefinition
-from vouchers.selectors import vouchers_for_vehicle, vouchers_of_member, vouchers_with_rules
+from vouchers.selectors import vouchers_with_definitions, vouchers_with_rules
 
 Status = Voucher.Status
 OPEN_STATUSES = (Status.ACTIVE, Status.INACTIVE, Status.HELD)
@@ -54,13 +54,16 @@ def owner_voucher(member: Member, voucher_id: int) -> Voucher | None:
 
 
 def vehicle_wallet(member: Member, vehicle: Vehicle) -> list[Voucher]:
-    """The vouchers an owner can present with this car: the car's own and their member-held ones."""
-    queryset = vouchers_for_vehicle(vehicle).filter(_visible(member, [vehicle.pk]))
-    return list(queryset)
+    """The vouchers an owner can present with this car (one they own or drive, `owner_vehicle`):
+    the car's own they may see and their member-held ones. `_visible` for this one car says
+    exactly that, so the car's other people need no look-up."""
+    queryset = Voucher.objects.filter(_visible(member, [vehicle.pk])).order_by("valid_until", "pk")
+    return vouchers_with_definitions(queryset)
 
 
 def member_wallet(member: Member) -> list[Voucher]:
-    return list(vouchers_of_member(member.pk).order_by("valid_until", "pk"))
+    queryset = Voucher.objects.filter(member_id=member.pk, vehicle__isnull=True)
+    return vouchers_with_definitions(queryset.order_by("valid_until", "pk"))
 
 
 def usable_now(now: datetime) -> Q:

@@ -36,8 +36,13 @@ def counter_staff_of(user) -> DealerStaff | None:
     """The user's counter role, if they have one at an active dealer."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
-    staff = DealerStaff.objects.select_related("dealer").filter(user=user).first()
-    if staff is None or not staff.dealer.is_active:
+    try:
+        # Loaded with the user by `members.auth_backends.StaffModelBackend` (no query); a user
+        # loaded otherwise (a log-in form) costs one query here.
+        staff = user.dealer_staff
+    except DealerStaff.DoesNotExist:
+        return None
+    if not staff.dealer.is_active:
         return None
     return staff
 

@@ -1,8 +1,38 @@
 """Row locks of the redemption app. The rule (strength, order, short blocks): docs/architecture.md,
 "Concurrency rules". Call inside `transaction.atomic()`."""
 
+from django.db.models import Exists, OuterRef, Subquery
+
+from members.models import Dealer
+from vehicles.models import Vehicle
+from vouchers.locks import voucher_for_use
+from vouchers.models import Voucher
+
 from .models import Redemption
 from .partner_models import ApiKey, WebhookEndpoint
+
+
+def voucher_for_redemption(
+    voucher_id: int, *, idempotency_key: str, vehicle: Vehicle, dealer: Dealer
+) -> Voucher:
+    """Lock a voucher to redeem it (after its vehicle), reading in the same statement what the use
+    checks (`vouchers.locks.voucher_for_use`), the redemption an earlier call with this key made
+    (`replay_redemption_id`) and whether any webhook endpoint could hear of it
+    (`webhook_endpoints_exist`: when none does, the redemption announces it without looking)."""
+    return voucher_for_use(
+        voucher_id,
+        idempotency_key=idempotency_key,
+        vehicle_model_id=vehicle.model_id,
+        dealer_id=dealer.pk,
+        replay_redemption_id=Subquery(
+            Redemption.objects.filter(voucher_id=OuterRef("pk"), idempotency_key=idempotency_key).values(
+                "pk"
+            )[:1]
+        ),
+        webhook_endpoints_exist=Exists(
+            WebhookEndpoint.objects.filter(is_active=True, api_key__revoked_at__isnull=True)
+        ),
+    )
 
 
 def redemption_for_update(redemption_id: int) -> Redemption:

@@ -12,18 +12,16 @@ from django.utils.translation import pgettext
 
 from members.models import Dealer, Member
 from vehicles.models import Vehicle
-from vehicles.selectors import vehicle_current_owner
+from vehicles.selectors import vehicle_current_owner, vehicle_driver_ids
 from vouchers.eligibility import Reason, voucher_ineligibility
 from vouchers.models import Voucher
-from vouchers.presentation import Card, voucher_card
-from vouchers.selectors import vouchers_for_vehicle
+from vouchers.presentation import Card, CardMaker
 
 from .models import Redemption
 from .selectors import (
     advisor_label,
+    counter_vehicle_vouchers,
     hold_is_stale,
-    member_vehicle_ids,
-    open_holds_by_voucher,
     vehicle_service_history,
 )
 from .tokens import form_token_issue
@@ -108,17 +106,20 @@ def unusable_reason_texts(reasons: Iterable[Reason], *, hold: Redemption | None 
 def vehicle_page(
     *, vehicle: Vehicle, dealer: Dealer, user, now: datetime, highlight_voucher_id: int | None = None
 ) -> VehiclePage:
-    vouchers = list(vouchers_for_vehicle(vehicle))
-    portable_members = {v.member_id for v in vouchers if v.vehicle_id is None and v.member_id is not None}
-    vehicles_by_member = member_vehicle_ids(portable_members)
-    holds = open_holds_by_voucher(v.pk for v in vouchers if v.status == Voucher.Status.HELD)
+    owner = vehicle_current_owner(vehicle)
+    people_ids = ([owner.pk] if owner else []) + vehicle_driver_ids(vehicle)
+    vouchers = counter_vehicle_vouchers(vehicle, people_ids=people_ids)
+    # The member-held vouchers listed are those of this car's current owner and drivers, so this
+    # car is among the cars their member may use them with: no query for the members' other cars.
+    this_car = {vehicle.pk}
 
+    cards = CardMaker(now=now)
     usable, in_service_here, other = [], [], []
     highlighted = None
     for voucher in vouchers:
         member_held = voucher.vehicle_id is None
-        member_vehicles = vehicles_by_member.get(voucher.member_id, set()) if member_held else None
-        hold = holds.get(voucher.pk)
+        member_vehicles = this_car if member_held else None
+        hold = voucher.open_hold if voucher.status == Voucher.Status.HELD else None
         hold_here = hold is not None and hold.dealer_id == dealer.pk and hold.vehicle_id == vehicle.pk
         reasons = voucher_ineligibility(
             voucher,
@@ -131,7 +132,7 @@ def vehicle_page(
         texts = unusable_reason_texts(reasons, hold=hold)
         row = VoucherRow(
             voucher=voucher,
-            card=voucher_card(voucher, now=now),
+            card=cards.card(voucher),
             reasons=texts,
             hold=hold,
             hold_here=hold_here,
@@ -157,7 +158,7 @@ def vehicle_page(
             highlighted = row
     return VehiclePage(
         vehicle=vehicle,
-        owner=vehicle_current_owner(vehicle),
+        owner=owner,
         usable=usable,
         in_service_here=in_service_here,
         other=other,

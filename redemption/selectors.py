@@ -1,12 +1,11 @@
 """Read-side queries of redemption: what the counter shows. Every query here has a bounded cost."""
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import FilteredRelation, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from members.models import Dealer
@@ -14,6 +13,7 @@ from vehicles.identifiers import plate_search_key
 from vehicles.models import AuthorisedDriver, Ownership, Vehicle
 from vehicles.selectors import vehicles_of_member, vehicles_search
 from vouchers.models import Voucher
+from vouchers.selectors import definitions_load_restrictions, vouchers_presentable_with
 
 from .models import Redemption
 
@@ -82,28 +82,50 @@ def open_holds_by_voucher(voucher_ids: Iterable[int]) -> dict[int, Redemption]:
     return {hold.voucher_id: hold for hold in holds}
 
 
-def member_vehicle_ids(member_ids: Iterable[int]) -> dict[int, set[int]]:
-    """For each member, the vehicles they currently own or may drive (two queries for any number)."""
-    ids = set(member_ids)
-    result: dict[int, set[int]] = defaultdict(set)
-    if not ids:
-        return result
-    for model in (Ownership, AuthorisedDriver):
-        rows = model.objects.current().filter(member_id__in=ids).values_list("member_id", "vehicle_id")
-        for member_id, vehicle_id in rows:
-            result[member_id].add(vehicle_id)
-    return result
-
-
-def vehicle_voucher(*, vehicle: Vehicle, voucher_id: int) -> Voucher | None:
-    """A voucher that can be presented with this vehicle (the same set `vouchers_for_vehicle` lists:
-    its own, and member-held ones of its current owner and drivers) in one query; None otherwise."""
-    people = Q(member_id__in=Ownership.objects.current().filter(vehicle=vehicle).values("member_id")) | Q(
-        member_id__in=AuthorisedDriver.objects.current().filter(vehicle=vehicle).values("member_id")
+def counter_vehicle_vouchers(vehicle: Vehicle, *, people_ids: Iterable[int]) -> list[Voucher]:
+    """The vouchers the counter's vehicle page lists (`vouchers_presentable_with`), with what
+    eligibility and the cards need and each held voucher's open hold (`voucher.open_hold`, with its
+    dealer and advisor), in two queries however many vouchers: a voucher has at most one open hold
+    (a database constraint), so joining it adds no rows."""
+    vouchers = list(
+        vouchers_presentable_with(vehicle, people_ids=people_ids)
+        .annotate(open_hold=FilteredRelation("redemptions", condition=Q(redemptions__status=Status.HELD)))
+        .select_related(
+            "definition",
+            "vehicle",
+            "vehicle__model",
+            "member",
+            "open_hold__dealer",
+            "open_hold__advisor__dealer_staff",
+        )
     )
-    return Voucher.objects.filter(
-        Q(vehicle=vehicle) | (Q(vehicle__isnull=True) & people), pk=voucher_id
-    ).first()
+    definitions_load_restrictions(v.definition for v in vouchers)
+    return vouchers
+
+
+def vehicle_with_voucher(*, vehicle_id: int, voucher_id: int) -> tuple[Vehicle | None, Voucher | None]:
+    """The vehicle, and the voucher if it can be presented with it (the set `vouchers_for_vehicle`
+    lists: the car's own, and member-held ones of its current owner and drivers), in one query;
+    None for an unknown vehicle, or a voucher that is unknown or not presentable with it.
+
+    The voucher comes with its id and code only (the rest loads on first use, one query): a
+    redemption locks and reads it again anyway, so the page's scope check costs no second query.
+    """
+    vehicle_ref = OuterRef(OuterRef("pk"))
+    people = Q(
+        member_id__in=Ownership.objects.current().filter(vehicle_id=vehicle_ref).values("member_id")
+    ) | Q(member_id__in=AuthorisedDriver.objects.current().filter(vehicle_id=vehicle_ref).values("member_id"))
+    presentable = Voucher.objects.filter(
+        Q(vehicle_id=OuterRef("pk")) | (Q(vehicle__isnull=True) & people), pk=voucher_id
+    )
+    vehicle = (
+        Vehicle.objects.annotate(voucher_code=Subquery(presentable.values("code")[:1]))
+        .filter(pk=vehicle_id)
+        .first()
+    )
+    if vehicle is None or vehicle.voucher_code is None:
+        return vehicle, None
+    return vehicle, Voucher.from_db(vehicle._state.db, ["id", "code"], [voucher_id, vehicle.voucher_code])
 
 
 def voucher_vehicles(voucher: Voucher) -> list[Vehicle]:

@@ -20,13 +20,18 @@ from members.models import Dealer
 from vehicles.locks import vehicle_for_update
 from vehicles.mileage import OdometerReplacement
 from vehicles.models import Vehicle
-from vehicles.services import vehicle_mileage_check, vehicle_record_mileage, vehicle_record_visit
+from vehicles.services import (
+    vehicle_mileage_check,
+    vehicle_record_mileage,
+    vehicle_record_use,
+    vehicle_record_visit,
+)
 from vouchers.models import Voucher
 from vouchers.services import (
     voucher_complete_hold,
     voucher_for_update,
     voucher_hold,
-    voucher_redeem,
+    voucher_redeem_locked,
     voucher_release_hold,
     voucher_reverse_use,
 )
@@ -39,7 +44,7 @@ from .exceptions import (
     RedemptionNotReversible,
     ReversalWindowPassed,
 )
-from .locks import redemption_for_update
+from .locks import redemption_for_update, voucher_for_redemption
 from .models import Redemption
 
 MAX_MILEAGE_KM = 2_000_000
@@ -128,15 +133,19 @@ def redemption_redeem(
     now = now or timezone.now()
     mileage_km = _clean_mileage(mileage_km)
     work_order = fit_to_column(Redemption, "work_order", work_order)
+    # One transaction, each row locked once (vehicle, then voucher), the replay checks and the
+    # definition's rules read with the voucher's lock, no nested atomic blocks.
     with transaction.atomic():
-        vehicle_for_update(vehicle.pk)
-        locked = voucher_for_update(voucher.pk)
-        if replay := _replay(locked, idempotency_key):
-            return _replayed(replay)
+        locked_vehicle = vehicle_for_update(vehicle.pk)
+        locked = voucher_for_redemption(
+            voucher.pk, idempotency_key=idempotency_key, vehicle=locked_vehicle, dealer=dealer
+        )
+        if locked.replay_redemption_id is not None:
+            return _replayed(Redemption.objects.get(pk=locked.replay_redemption_id))
         actor = _who(advisor, actor)
-        entry = voucher_redeem(
+        entry = voucher_redeem_locked(
             voucher=locked,
-            vehicle=vehicle,
+            vehicle=locked_vehicle,
             dealer=dealer,
             actor=actor,
             idempotency_key=idempotency_key,
@@ -159,8 +168,20 @@ def redemption_redeem(
             completed_at=now,
             redeemed_entry=entry,
         )
-        _after_use(redemption, now, replacement=odometer_replacement, advisor=advisor, actor=actor)
-        signals.voucher_redeemed.send(Redemption, redemption=redemption)
+        vehicle_record_use(
+            vehicle=locked_vehicle,
+            km=mileage_km,
+            source="redemption",
+            replacement=odometer_replacement,
+            recorded_by=advisor,
+            actor_label=actor.label if actor else "",
+            now=now,
+        )
+        for name in ("last_mileage_km", "last_mileage_at", "last_visit_at"):
+            setattr(vehicle, name, getattr(locked_vehicle, name))
+        signals.voucher_redeemed.send(
+            Redemption, redemption=redemption, webhook_endpoints_exist=locked.webhook_endpoints_exist
+        )
     return redemption
 
 

@@ -4,18 +4,48 @@ import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import FilteredRelation, OuterRef, Q, QuerySet, Subquery
 
 from members.models import Member
 
 from .exceptions import InvalidVin
 from .identifiers import plate_search_key, vin_parse
-from .models import Ownership, Vehicle, Visit
+from .models import AuthorisedDriver, Ownership, Vehicle, Visit
+
+_LOADED_OWNER = "_loaded_current_owner"
 
 
 def vehicle_current_owner(vehicle: Vehicle) -> Member | None:
+    """The current owner; no query for a vehicle read by `vehicle_with_owner`."""
+    if _LOADED_OWNER in vehicle.__dict__:
+        return vehicle.__dict__[_LOADED_OWNER]
     ownership = Ownership.objects.select_related("member").current().filter(vehicle=vehicle).first()
     return ownership.member if ownership else None
+
+
+def vehicle_with_owner(vehicle_id: int) -> Vehicle | None:
+    """The vehicle, its model and its current owner (`vehicle_current_owner` then costs nothing)
+    in one query: a vehicle has at most one current ownership (a database constraint), so the join
+    adds no rows."""
+    vehicle = (
+        Vehicle.objects.annotate(
+            current_ownership=FilteredRelation("ownerships", condition=Q(ownerships__ended_at__isnull=True))
+        )
+        .select_related("model", "current_ownership__member")
+        .filter(pk=vehicle_id)
+        .first()
+    )
+    if vehicle is not None:
+        # Django sets no attribute when the joined row is missing (nobody owns the car).
+        ownership = getattr(vehicle, "current_ownership", None)
+        vehicle.__dict__[_LOADED_OWNER] = ownership.member if ownership is not None else None
+    return vehicle
+
+
+def vehicle_driver_ids(vehicle: Vehicle) -> list[int]:
+    """The members currently authorised to drive the vehicle."""
+    drivers = AuthorisedDriver.objects.current().filter(vehicle=vehicle)
+    return list(drivers.values_list("member_id", flat=True))
 
 
 def current_owner_id_subquery(vehicle_ref: str = "pk") -> Subquery:

@@ -212,6 +212,49 @@ def vehicle_record_mileage(
     return reading
 
 
+def vehicle_record_use(
+    *,
+    vehicle: Vehicle,
+    km: int | None,
+    source: str,
+    replacement: OdometerReplacement | None = None,
+    recorded_by=None,
+    actor_label: str = "",
+    now: datetime,
+) -> MileageReading | None:
+    """A service used on the car: record the reading, if any (the rules of `vehicle_record_mileage`),
+    and the visit, with one UPDATE of the car. For a caller that holds the vehicle's lock
+    (`vehicle_for_update`) in its own transaction and passes that locked instance."""
+    reading = None
+    changes = {}
+    if km is not None:
+        if km < 0:
+            raise ValueError("km")
+        vehicle_mileage_check(vehicle=vehicle, km=km, replacement=replacement)
+        reading = MileageReading.objects.create(
+            vehicle=vehicle,
+            km=km,
+            recorded_at=now,
+            source=source,
+            odometer_replaced=replacement is not None,
+            replacement_reason=fit_to_column(MileageReading, "replacement_reason", replacement.reason.strip())
+            if replacement
+            else "",
+            recorded_by=recorded_by if getattr(recorded_by, "is_authenticated", False) else None,
+            actor_label=fit_to_column(MileageReading, "actor_label", actor_label),
+        )
+        if replacement is not None or km > vehicle.last_mileage_km:
+            changes.update(last_mileage_km=km, last_mileage_at=now)
+    # The lock is held, so the stored last visit is the one read with it: no conditional UPDATE.
+    if vehicle.last_visit_at is None or vehicle.last_visit_at < now:
+        changes["last_visit_at"] = now
+    if changes:
+        for name, value in changes.items():
+            setattr(vehicle, name, value)
+        vehicle.save(update_fields=list(changes))
+    return reading
+
+
 def vehicle_record_visit(*, vehicle: Vehicle, now: datetime | None = None) -> None:
     now = now or timezone.now()
     Vehicle.objects.filter(pk=vehicle.pk).exclude(last_visit_at__gte=now).update(last_visit_at=now)

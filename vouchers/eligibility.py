@@ -6,6 +6,7 @@ a member-held voucher may be used with.
 """
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import models
@@ -39,6 +40,16 @@ class Reason(models.TextChoices):
     DEALER_NOT_ALLOWED = "dealer_not_allowed", _("Not valid at this dealer")
 
 
+@dataclass(frozen=True)
+class ListedAt:
+    """Whether the vehicle's model and the dealer pass the definition's lists (an empty list lets
+    everyone through), when the caller read that with the voucher in one query
+    (`vouchers.locks.voucher_for_use`) instead of loading the lists."""
+
+    model: bool
+    dealer: bool
+
+
 # The reason each stored state other than active gives by itself (held: unless held here).
 STATE_REASONS = {
     Status.INACTIVE: Reason.NOT_ACTIVE,
@@ -59,11 +70,13 @@ def voucher_ineligibility(
     now: datetime,
     member_vehicle_ids: Collection[int] | None = None,
     allow_held: bool = False,
+    listed: ListedAt | None = None,
 ) -> list[Reason]:
     """Every reason `voucher` cannot be used now; an empty list means usable.
 
     `member_vehicle_ids`: the vehicles the voucher's member may use it with (owner or driver);
-    needed for member-held vouchers, ignored otherwise.
+    needed for member-held vouchers, ignored otherwise. `listed`: the definition's model and dealer
+    lists already checked for this vehicle and dealer (else they are read from the definition).
     """
     reasons: list[Reason] = []
     status = voucher.status
@@ -94,14 +107,20 @@ def voucher_ineligibility(
             )
         if wrong_vehicle:
             reasons.append(Reason.WRONG_VEHICLE)
-        allowed_models = definition.allowed_models.all()
-        if allowed_models and vehicle.model_id not in {m.pk for m in allowed_models}:
+        if listed is not None:
+            model_listed = listed.model
+        else:
+            allowed_models = definition.allowed_models.all()
+            model_listed = not allowed_models or vehicle.model_id in {m.pk for m in allowed_models}
+        if not model_listed:
             reasons.append(Reason.MODEL_NOT_ALLOWED)
     if dealer is not None:
-        allowed_dealers = definition.allowed_dealers.all()
+        if listed is not None:
+            dealer_listed = listed.dealer
+        else:
+            allowed_dealers = definition.allowed_dealers.all()
+            dealer_listed = not allowed_dealers or dealer.pk in {d.pk for d in allowed_dealers}
         cities = definition.cities_list
-        if (allowed_dealers and dealer.pk not in {d.pk for d in allowed_dealers}) or (
-            cities and dealer.city not in cities
-        ):
+        if not dealer_listed or (cities and dealer.city not in cities):
             reasons.append(Reason.DEALER_NOT_ALLOWED)
     return reasons

@@ -1,9 +1,9 @@
 """Row locks of the vouchers app. The rule (strength, order, short blocks): docs/architecture.md,
 "Concurrency rules". Call inside `transaction.atomic()`."""
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
-from .models import IssueBatch, IssueBatchRow, Order, RefundRequest, Voucher, VoucherDefinition
+from .models import IssueBatch, IssueBatchRow, LedgerEntry, Order, RefundRequest, Voucher, VoucherDefinition
 
 
 def voucher_for_update(voucher_id: int) -> Voucher:
@@ -11,6 +11,43 @@ def voucher_for_update(voucher_id: int) -> Voucher:
     return (
         Voucher.objects.select_for_update(no_key=True, of=("self",))
         .select_related("definition")
+        .get(pk=voucher_id)
+    )
+
+
+def voucher_for_use(
+    voucher_id: int,
+    *,
+    idempotency_key: str | None,
+    vehicle_model_id: int | None,
+    dealer_id: int | None,
+    **annotations,
+) -> Voucher:
+    """Lock one voucher to use it, and read in the same statement what its use checks: the ledger
+    entry an earlier call with `idempotency_key` wrote (`key_entry_id`, `key_entry_kind`) and
+    whether the vehicle's model and the dealer pass the definition's lists (`model_listed_any`,
+    `model_in_list`, `dealers_listed_any`, `dealer_in_list`; see `ledger_replay_locked` and
+    `eligibility.ListedAt`). A caller in a higher app adds its own `annotations` (e.g. its own replay
+    check), so one round trip serves the whole use."""
+    models_through = VoucherDefinition.allowed_models.through
+    dealers_through = VoucherDefinition.allowed_dealers.through
+    of_definition = {"voucherdefinition_id": OuterRef("definition_id")}
+    if idempotency_key:
+        entries = LedgerEntry.objects.filter(voucher_id=OuterRef("pk"), idempotency_key=idempotency_key)
+        annotations["key_entry_id"] = Subquery(entries.values("pk")[:1])
+        annotations["key_entry_kind"] = Subquery(entries.values("kind")[:1])
+    return (
+        Voucher.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("definition")
+        .annotate(
+            model_listed_any=Exists(models_through.objects.filter(**of_definition)),
+            model_in_list=Exists(
+                models_through.objects.filter(**of_definition, vehiclemodel_id=vehicle_model_id)
+            ),
+            dealers_listed_any=Exists(dealers_through.objects.filter(**of_definition)),
+            dealer_in_list=Exists(dealers_through.objects.filter(**of_definition, dealer_id=dealer_id)),
+            **annotations,
+        )
         .get(pk=voucher_id)
     )
 

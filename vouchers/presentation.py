@@ -74,14 +74,14 @@ def _date(moment: datetime | None) -> str:
     return formats.date_format(timezone.localtime(moment), "Y-m-d") if moment else ""
 
 
-def _validity_text(voucher: Voucher) -> str:
+def _validity_text(voucher: Voucher, date=_date) -> str:
     if voucher.valid_until is None and voucher.valid_from is None:
         if voucher.definition.validity_policy == VoucherDefinition.ValidityPolicy.DAYS_FROM_ACTIVATION:
             return _("Valid for %(days)s days after activation") % {"days": voucher.definition.validity_days}
         return _("No expiry")
     if voucher.valid_until is None:
         return _("No expiry")
-    return _("%(start)s – %(end)s") % {"start": _date(voucher.valid_from), "end": _date(voucher.valid_until)}
+    return _("%(start)s – %(end)s") % {"start": date(voucher.valid_from), "end": date(voucher.valid_until)}
 
 
 def list_text(names) -> str:
@@ -108,42 +108,101 @@ def _tags(definition: VoucherDefinition) -> list[str]:
     return tags
 
 
-def voucher_card(voucher: Voucher, *, now: datetime | None = None) -> Card:
-    now = now or timezone.now()
-    definition = voucher.definition
-    labels = voucher_labels(voucher, now=now)
-    left = None
-    if labels.expiring_soon and definition.show_expiring_badge:
-        left = ("expiring", _("Expiring soon"))
-    elif labels.new and definition.show_new_badge:
-        left = ("new", _("New"))
-    elif labels.not_yet_valid:
-        left = ("upcoming", _("Not yet valid"))
-    right = _STATE_BADGES.get(voucher.status)
-    # Past its end but not yet swept by the nightly job: already unusable, so show it as expired.
-    past_end = (
-        voucher.status in (Status.ACTIVE, Status.INACTIVE)
-        and voucher.valid_until is not None
-        and now > voucher.valid_until
-    )
-    if past_end:
-        left, right = None, _STATE_BADGES[Status.EXPIRED]
-    return Card(
+@dataclass(frozen=True)
+class _Face:
+    """What a card takes from its definition alone."""
+
+    title: str
+    subtitle: str
+    colour: str
+    image_url: str
+    category: str
+    notice: str
+    usage_rules: str
+    tags: tuple[str, ...]
+    ink: str
+
+
+def _face(definition: VoucherDefinition) -> _Face:
+    return _Face(
         title=definition.title,
         subtitle=definition.card_subtitle,
         colour=definition.card_colour,
         image_url=definition.card_image.url if definition.card_image else "",
         category=definition.get_category_display(),
-        uses=f"{voucher.uses_left} / {voucher.uses_total}",
-        validity=_validity_text(voucher),
         notice=definition.notice,
         usage_rules=definition.usage_rules,
-        left_badge=left,
-        right_badge=right,
-        tags=_tags(definition),
-        muted=past_end or voucher.status in (Status.USED, Status.EXPIRED, Status.VOIDED, Status.REFUNDED),
+        tags=tuple(_tags(definition)),
         ink=readable_ink(definition.card_colour),
     )
+
+
+class CardMaker:
+    """Cards of many vouchers (a wallet, the counter's vehicle page): what depends only on a
+    definition (texts, tags, ink) or on a date is worked out once per maker, not once per voucher.
+    Make one per page; a definition changed afterwards needs a new maker."""
+
+    def __init__(self, *, now: datetime | None = None):
+        self.now = now or timezone.now()
+        self._faces: dict[int, tuple[VoucherDefinition, _Face]] = {}
+        self._dates: dict[datetime, str] = {}
+
+    def _date(self, moment: datetime | None) -> str:
+        if moment is None:
+            return ""
+        text = self._dates.get(moment)
+        if text is None:
+            text = self._dates[moment] = _date(moment)
+        return text
+
+    def card(self, voucher: Voucher) -> Card:
+        now = self.now
+        definition = voucher.definition
+        # Keyed by instance (the wizard's preview shows an unsaved definition, without a pk); the
+        # instance is kept with its face, so a reused id() of a freed instance never matches.
+        known = self._faces.get(id(definition))
+        if known is not None and known[0] is definition:
+            face = known[1]
+        else:
+            face = _face(definition)
+            self._faces[id(definition)] = (definition, face)
+        labels = voucher_labels(voucher, now=now)
+        left = None
+        if labels.expiring_soon and definition.show_expiring_badge:
+            left = ("expiring", _("Expiring soon"))
+        elif labels.new and definition.show_new_badge:
+            left = ("new", _("New"))
+        elif labels.not_yet_valid:
+            left = ("upcoming", _("Not yet valid"))
+        right = _STATE_BADGES.get(voucher.status)
+        # Past its end but not yet swept by the nightly job: already unusable, so show it as expired.
+        past_end = (
+            voucher.status in (Status.ACTIVE, Status.INACTIVE)
+            and voucher.valid_until is not None
+            and now > voucher.valid_until
+        )
+        if past_end:
+            left, right = None, _STATE_BADGES[Status.EXPIRED]
+        return Card(
+            title=face.title,
+            subtitle=face.subtitle,
+            colour=face.colour,
+            image_url=face.image_url,
+            category=face.category,
+            uses=f"{voucher.uses_left} / {voucher.uses_total}",
+            validity=_validity_text(voucher, date=self._date),
+            notice=face.notice,
+            usage_rules=face.usage_rules,
+            left_badge=left,
+            right_badge=right,
+            tags=list(face.tags),
+            muted=past_end or voucher.status in (Status.USED, Status.EXPIRED, Status.VOIDED, Status.REFUNDED),
+            ink=face.ink,
+        )
+
+
+def voucher_card(voucher: Voucher, *, now: datetime | None = None) -> Card:
+    return CardMaker(now=now).card(voucher)
 
 
 def definition_validity_text(definition: VoucherDefinition) -> str:

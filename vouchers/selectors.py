@@ -1,5 +1,6 @@
 """Read-side queries about vouchers shared by the counter, the portal, the API and the back office."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -7,8 +8,8 @@ from django.conf import settings
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from members.models import Member
-from vehicles.models import AuthorisedDriver, Ownership, Vehicle
+from members.models import Dealer, Member
+from vehicles.models import AuthorisedDriver, Ownership, Vehicle, VehicleModel
 from vehicles.selectors import member_ownership_facts, vehicles_of_member
 
 from .claims import ClaimantFacts
@@ -38,15 +39,96 @@ def vouchers_with_rules(queryset: QuerySet[Voucher]) -> QuerySet[Voucher]:
     )
 
 
-def vouchers_for_vehicle(vehicle: Vehicle) -> QuerySet[Voucher]:
-    """Vouchers that can be presented with this car: its own, and member-held ones of its people."""
-    member_ids = list(
+def definitions_load_restrictions(definitions: Iterable[VoucherDefinition]) -> None:
+    """Load the allowed models and dealers of many definitions in one query (a `prefetch_related`
+    of both costs two), so `definition.allowed_models.all()` and `definition.allowed_dealers.all()`
+    then cost nothing. Every instance of one definition (each `select_related` row has its own)
+    gets the lists, in the order the prefetch gives (the models' own ordering)."""
+    definitions = [d for d in definitions if d is not None]
+    ids = {d.pk for d in definitions}
+    if not ids:
+        return
+    model_fields = [f.attname for f in VehicleModel._meta.concrete_fields]
+    dealer_fields = [f.attname for f in Dealer._meta.concrete_fields]
+
+    def columns(prefix: str, fields: list[str], own: str, model) -> dict:
+        # Each part fills its own columns and NULLs the other part's, so each column keeps one type.
+        return {
+            f"{prefix}{name}": F(f"{own}__{name}")
+            if own
+            else Value(None, output_field=model._meta.get_field(name))
+            for name in fields
+        }
+
+    def part(through, kind: int, own_model: str, own_dealer: str):
+        return (
+            through.objects.filter(voucherdefinition_id__in=ids)
+            .values(
+                definition_ref=F("voucherdefinition_id"),
+                kind=Value(kind),
+                **columns("m_", model_fields, own_model, VehicleModel),
+                **columns("d_", dealer_fields, own_dealer, Dealer),
+            )
+            .order_by()
+        )
+
+    models_part = part(VoucherDefinition.allowed_models.through, 0, "vehiclemodel", "")
+    dealers_part = part(VoucherDefinition.allowed_dealers.through, 1, "", "dealer")
+    ordering = [f"m_{name}" for name in VehicleModel._meta.ordering] + [
+        f"d_{name}" for name in Dealer._meta.ordering
+    ]
+    allowed: dict[int, dict[str, list]] = {pk: {"allowed_models": [], "allowed_dealers": []} for pk in ids}
+    db = models_part.db
+    for row in models_part.union(dealers_part, all=True).order_by("kind", *ordering, "m_id", "d_id"):
+        if row["kind"] == 0:
+            found = VehicleModel.from_db(db, model_fields, [row[f"m_{name}"] for name in model_fields])
+            allowed[row["definition_ref"]]["allowed_models"].append(found)
+        else:
+            found = Dealer.from_db(db, dealer_fields, [row[f"d_{name}"] for name in dealer_fields])
+            allowed[row["definition_ref"]]["allowed_dealers"].append(found)
+    for definition in definitions:
+        cache = definition.__dict__.setdefault("_prefetched_objects_cache", {})
+        for name, found in allowed[definition.pk].items():
+            # What `prefetch_related` stores: the related manager's queryset holding its results.
+            queryset = getattr(definition, name).all()
+            queryset._result_cache = list(found)
+            queryset._prefetch_done = True
+            cache[name] = queryset
+
+
+def vouchers_with_definitions(queryset: QuerySet[Voucher]) -> list[Voucher]:
+    """The vouchers with their definitions and the definitions' restrictions (what cards and
+    eligibility read) in three queries however many vouchers. The vouchers of one definition share
+    one instance of it: a `select_related` builds one per voucher, with every column of the
+    definition, which costs more than the query for a wallet of hundreds."""
+    vouchers = list(queryset)
+    ids = {voucher.definition_id for voucher in vouchers}
+    if not ids:
+        return vouchers
+    definitions = VoucherDefinition.objects.in_bulk(ids)
+    definitions_load_restrictions(definitions.values())
+    for voucher in vouchers:
+        voucher.definition = definitions[voucher.definition_id]
+    return vouchers
+
+
+def vehicle_people_ids(vehicle: Vehicle) -> list[int]:
+    """The members who may present member-held vouchers with this car: its owner and drivers."""
+    return list(
         Ownership.objects.current().filter(vehicle=vehicle).values_list("member_id", flat=True)
     ) + list(AuthorisedDriver.objects.current().filter(vehicle=vehicle).values_list("member_id", flat=True))
-    portable = Q(vehicle__isnull=True, member_id__in=member_ids)
-    return vouchers_with_rules(Voucher.objects.filter(Q(vehicle=vehicle) | portable)).order_by(
-        "valid_until", "pk"
-    )
+
+
+def vouchers_presentable_with(vehicle: Vehicle, *, people_ids: Iterable[int]) -> QuerySet[Voucher]:
+    """Vouchers that can be presented with this car: its own, and member-held ones of `people_ids`
+    (the car's current owner and drivers, `vehicle_people_ids`)."""
+    portable = Q(vehicle__isnull=True, member_id__in=list(people_ids))
+    return Voucher.objects.filter(Q(vehicle=vehicle) | portable).order_by("valid_until", "pk")
+
+
+def vouchers_for_vehicle(vehicle: Vehicle) -> QuerySet[Voucher]:
+    """Vouchers that can be presented with this car: its own, and member-held ones of its people."""
+    return vouchers_with_rules(vouchers_presentable_with(vehicle, people_ids=vehicle_people_ids(vehicle)))
 
 
 def vouchers_of_member(member_id: int) -> QuerySet[Voucher]:

@@ -16,7 +16,7 @@ from vehicles.exceptions import InvalidPlate, InvalidVin
 from vehicles.models import BindingRequest
 from vehicles.selectors import vehicle_visits
 from vehicles.services import binding_request_submit
-from vouchers.presentation import voucher_card
+from vouchers.presentation import CardMaker
 
 from ..auth import owner_required
 from ..forms import BindForm
@@ -32,11 +32,12 @@ from ..selectors import (
 HISTORY_PAGE_SIZE = 30
 
 
-def wallet_entries(vouchers, *, now) -> tuple[list[dict], list[dict]]:
+def wallet_entries(vouchers, *, now, cards: CardMaker | None = None) -> tuple[list[dict], list[dict]]:
     """(current, past) cards with their links; past: used, expired, voided or refunded."""
+    cards = cards or CardMaker(now=now)
     current, past = [], []
     for voucher in vouchers:
-        card = voucher_card(voucher, now=now)
+        card = cards.card(voucher)
         entry = {"card": card, "href": reverse("portal:voucher", args=[voucher.pk]), "voucher": voucher}
         (past if card.muted else current).append(entry)
     return current, past
@@ -67,8 +68,13 @@ def vehicle_detail(request, vehicle_id: int):
         raise Http404
     now = timezone.now()
     vouchers = vehicle_wallet(request.owner, vehicle)
-    car_current, car_past = wallet_entries([v for v in vouchers if v.vehicle_id == vehicle.pk], now=now)
-    member_current, member_past = wallet_entries([v for v in vouchers if v.vehicle_id is None], now=now)
+    cards = CardMaker(now=now)
+    car_current, car_past = wallet_entries(
+        [v for v in vouchers if v.vehicle_id == vehicle.pk], now=now, cards=cards
+    )
+    member_current, member_past = wallet_entries(
+        [v for v in vouchers if v.vehicle_id is None], now=now, cards=cards
+    )
     return render(
         request,
         "portal/vehicle.html",

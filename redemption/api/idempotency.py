@@ -75,18 +75,26 @@ def idempotency_begin(
 ) -> IdempotencyRecord | Replay:
     """Claim `key` for this request, or return the stored response of the request that claimed it."""
     now = now or timezone.now()
+
+    def claim() -> IdempotencyRecord:
+        return IdempotencyRecord.objects.create(
+            api_key=api_key,
+            key=key,
+            fingerprint=fingerprint,
+            method=method,
+            path=fit_to_column(IdempotencyRecord, "path", path),
+            created_at=now,
+            locked_at=now,
+        )
+
     for _attempt in range(3):
         try:
+            # Outside a transaction the INSERT commits by itself (and a duplicate key breaks nothing):
+            # BEGIN and COMMIT around it would be two more round trips on every request.
+            if not transaction.get_connection().in_atomic_block:
+                return claim()
             with transaction.atomic():
-                return IdempotencyRecord.objects.create(
-                    api_key=api_key,
-                    key=key,
-                    fingerprint=fingerprint,
-                    method=method,
-                    path=fit_to_column(IdempotencyRecord, "path", path),
-                    created_at=now,
-                    locked_at=now,
-                )
+                return claim()
         except IntegrityError:
             record = IdempotencyRecord.objects.filter(api_key=api_key, key=key).first()
         if record is None:  # released between our insert and our read: try to claim again

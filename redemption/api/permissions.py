@@ -23,9 +23,14 @@ class HasScope(BasePermission):
 
 
 def require_dealer(api_key: ApiKey, dealer: Dealer) -> None:
-    """403 unless the key may act at `dealer` (a key without a dealer list may act at every dealer)."""
-    allowed = {d.pk for d in api_key.dealers.all()}
-    if allowed and dealer.pk not in allowed:
+    """403 unless the key may act at `dealer` (a key without a dealer list may act at every dealer).
+    A dealer found with `lookups.dealer_from_code(..., api_key=api_key)` carries the answer."""
+    if hasattr(dealer, "key_allows"):
+        refused = dealer.key_limited and not dealer.key_allows
+    else:
+        allowed = {d.pk for d in api_key.dealers.all()}
+        refused = bool(allowed) and dealer.pk not in allowed
+    if refused:
         raise PermissionDenied(
             gettext("This API key may not act for dealer %(dealer)s.") % {"dealer": dealer.code}
         )

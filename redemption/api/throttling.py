@@ -1,10 +1,11 @@
-"""Per-key rate limit: a fixed one-minute window in the database, shared by every web node."""
+"""Per-key rate limit: a fixed one-minute window shared by every web node (Redis where configured,
+else the database; see members.ratelimit.ratelimit_take)."""
 
 from django.conf import settings
 from rest_framework.throttling import BaseThrottle
 
 from members.exceptions import RateLimited
-from members.ratelimit import ratelimit_hit
+from members.ratelimit import ratelimit_take
 from redemption.partner_models import ApiKey
 
 WINDOW_SECONDS = 60
@@ -26,7 +27,7 @@ class ApiKeyRateThrottle(BaseThrottle):
             return True
         limit = key_limit(api_key)
         try:
-            count = ratelimit_hit(key=f"api-key:{api_key.pk}", limit=limit, window_seconds=WINDOW_SECONDS)
+            count = ratelimit_take(key=f"api-key:{api_key.pk}", limit=limit, window_seconds=WINDOW_SECONDS)
         except RateLimited as exc:
             self._wait = exc.retry_after
             request.rate_limit = (limit, 0)

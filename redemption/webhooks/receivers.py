@@ -22,7 +22,10 @@ def on_vouchers_expired(sender, *, voucher_ids, **kwargs):
 
 
 @receiver(redemption_signals.voucher_redeemed, sender=Redemption, dispatch_uid="redemption.webhooks.redeemed")
-def on_voucher_redeemed(sender, *, redemption, **kwargs):
+def on_voucher_redeemed(sender, *, redemption, webhook_endpoints_exist: bool = True, **kwargs):
+    # The redemption read with its lock whether any endpoint exists; none: nothing to look up.
+    if not webhook_endpoints_exist:
+        return
     webhook_events_for_redemption(event=WebhookEvent.VOUCHER_REDEEMED, redemption=redemption)
 
 

@@ -231,6 +231,22 @@ def test_wallet_page_issues_the_same_number_of_queries_for_1_and_300_vouchers(
         owner_client.get(url)
 
 
+# Session, member, vehicle, vouchers, their definitions (one instance each), the definitions'
+# allowed models and dealers (one query for both).
+MAX_WALLET_QUERIES = 6
+
+
+def test_the_wallet_of_300_vouchers_costs_six_queries(
+    owner, car, owner_client, django_assert_max_num_queries
+):
+    _fill_wallet(owner, car, 300)
+    url = reverse("portal:vehicle", args=[car.pk])
+    owner_client.get(url)  # the first request of a session may also write the session
+    with django_assert_max_num_queries(MAX_WALLET_QUERIES):
+        response = owner_client.get(url)
+    assert len(response.context["car_current"]) + len(response.context["member_current"]) == 300
+
+
 def test_member_wallet_and_my_vehicles_issue_constant_queries(
     owner, owner_client, django_assert_max_num_queries
 ):

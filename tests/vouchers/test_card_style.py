@@ -54,3 +54,32 @@ def test_an_image_url_cannot_close_the_string_the_rule_or_the_element():
     assert "<" not in rule and '"' not in rule.split('url("', 1)[1].rsplit('")', 1)[0]
     assert "}" not in rule[:-1] and "</style>" not in rule
     assert 'url("/media/x\\22 \\29 \\3b \\7d \\3c /style\\3e ' in rule
+
+
+def test_a_card_list_renders_exactly_what_one_include_per_card_renders():
+    from django.utils import translation
+
+    from vouchers.presentation import _STATE_BADGES, Status
+
+    request = RequestFactory().get("/")
+    request.csp_nonce = "n0nce"
+    used = replace(CARD, right_badge=_STATE_BADGES[Status.USED], muted=True, tags=["Only 內湖", "A & B"])
+    entries = [
+        {"card": CARD, "href": "/my/vouchers/1/"},
+        {"card": CARD, "href": "/my/vouchers/2/?a=1&b=<2>"},  # equal card, another (escaped) link
+        {"card": replace(CARD), "href": ""},  # equal card without a link
+        {"card": used, "href": "/my/vouchers/3/"},
+        {"card": replace(used, uses="0 / 5"), "href": "/my/vouchers/4/"},
+        {"card": CARD, "href": "/my/vouchers/5/"},
+    ]
+    each = Template(
+        "{% for entry in entries %}<li>"
+        '{% include "vouchers/card.html" with card=entry.card href=entry.href %}'
+        "</li>{% endfor %}"
+    )
+    listed = Template("{% load voucher_cards %}{% voucher_card_items entries %}")
+    with translation.override("zh-hant"):
+        expected = each.render(Context({"entries": entries, "request": request}))
+        got = listed.render(Context({"entries": entries, "request": request}))
+    assert got == expected
+    assert got.count("<li>") == 6 and "?a=1&amp;b=&lt;2&gt;" in got

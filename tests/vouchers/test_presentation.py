@@ -83,3 +83,28 @@ def test_a_valid_voucher_has_no_state_badge_and_its_ink():
 def test_definition_validity_text(fields, text):
     with translation.override("en"):
         assert definition_validity_text(VoucherDefinition(**fields)) == text
+
+
+@pytest.mark.django_db
+def test_a_card_maker_makes_the_same_cards_as_one_card_at_a_time():
+    from dataclasses import asdict
+
+    from tests.factories import DealerFactory
+    from vouchers.presentation import CardMaker
+    from vouchers.selectors import vouchers_with_definitions
+
+    car = OwnedVehicleFactory()
+    now = timezone.now()
+    restricted = DefinitionFactory(card_colour="#f0f0f0", allowed_cities="台北市")
+    restricted.allowed_dealers.add(DealerFactory(name="內湖廠"))
+    restricted.allowed_models.add(car.model)
+    for definition, days_ago in ((restricted, 0), (DefinitionFactory(), 3), (restricted, 40)):
+        issue_voucher(definition, vehicle=car, now=now - timedelta(days=days_ago))
+    vouchers = vouchers_with_definitions(car.vouchers.order_by("pk"))
+    with translation.override("zh-hant"):
+        maker = CardMaker(now=now)
+        together = [asdict(maker.card(v)) for v in vouchers]
+        one_by_one = [asdict(voucher_card(v, now=now)) for v in vouchers]
+    assert together == one_by_one
+    assert together[0]["tags"] and together[0]["ink"] != together[1]["ink"]
+    assert together[2]["right_badge"] and together[0]["validity"] != together[2]["validity"]

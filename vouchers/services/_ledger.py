@@ -24,6 +24,18 @@ def ledger_replay(voucher: Voucher, idempotency_key: str | None, kind: str) -> L
     return entry
 
 
+def ledger_replay_locked(voucher: Voucher, idempotency_key: str | None, kind: str) -> LedgerEntry | None:
+    """`ledger_replay` for a voucher locked with `voucher_for_use`, which already read whether an
+    entry with this key exists: the entry is loaded only when there is one."""
+    if not idempotency_key or getattr(voucher, "key_entry_id", None) is None:
+        return None
+    if voucher.key_entry_kind != kind:
+        raise IdempotencyKeyReused()
+    entry = LedgerEntry.objects.get(pk=voucher.key_entry_id)
+    entry.replayed = True
+    return entry
+
+
 def require_status(voucher: Voucher, *allowed: str) -> None:
     if voucher.status not in allowed:
         raise InvalidTransition(status=voucher.get_status_display())

@@ -17,7 +17,7 @@ from vehicles.models import Vehicle
 from vehicles.selectors import vehicles_of_member
 
 from .. import signals
-from ..eligibility import Reason, voucher_ineligibility
+from ..eligibility import ListedAt, Reason, voucher_ineligibility
 from ..exceptions import (
     ActivationNotAllowed,
     AlreadyReversed,
@@ -26,12 +26,14 @@ from ..exceptions import (
     InvalidValidity,
     VoucherNotUsable,
 )
+from ..locks import voucher_for_use
 from ..models import LedgerEntry, RefundRequest, Voucher, VoucherDefinition
 from ..validity import validity_window
 from ._ledger import (
     ledger_actor_columns,
     ledger_append,
     ledger_replay,
+    ledger_replay_locked,
     require_reason,
     require_status,
     voucher_for_update,
@@ -55,6 +57,7 @@ def _require_usable(
     dealer: Dealer | None,
     now: datetime,
     allow_held: bool = False,
+    listed: ListedAt | None = None,
 ) -> None:
     reasons = voucher_ineligibility(
         voucher,
@@ -63,6 +66,7 @@ def _require_usable(
         now=now,
         member_vehicle_ids=_member_vehicle_ids(voucher),
         allow_held=allow_held,
+        listed=listed,
     )
     if reasons:
         raise VoucherNotUsable(reasons)
@@ -236,13 +240,15 @@ def voucher_redeem(
     """Redeem one use in one step (`reason`: why operations redeemed it on a dealer's behalf)."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = voucher_for_update(voucher.pk)
-        if replay := ledger_replay(locked, idempotency_key, Kind.REDEEMED):
-            return replay
-        _require_usable(locked, vehicle=vehicle, dealer=dealer, now=now)
-        return _consume(
-            locked,
-            before=locked.status,
+        locked = voucher_for_use(
+            voucher.pk,
+            idempotency_key=idempotency_key,
+            vehicle_model_id=vehicle.model_id,
+            dealer_id=dealer.pk,
+        )
+        return voucher_redeem_locked(
+            voucher=locked,
+            vehicle=vehicle,
             dealer=dealer,
             actor=actor,
             idempotency_key=idempotency_key,
@@ -250,6 +256,39 @@ def voucher_redeem(
             data=data,
             reason=reason,
         )
+
+
+def voucher_redeem_locked(
+    *,
+    voucher: Voucher,
+    vehicle: Vehicle,
+    dealer: Dealer,
+    actor: Actor | None = None,
+    idempotency_key: str | None = None,
+    now: datetime,
+    data: dict | None = None,
+    reason: str = "",
+) -> LedgerEntry:
+    """`voucher_redeem` for a caller that already holds the voucher's lock, taken with
+    `voucher_for_use` for this vehicle, dealer and key, inside its own transaction (a redemption
+    locks the vehicle first): no second lock, no savepoint, no second read of the rules."""
+    if replay := ledger_replay_locked(voucher, idempotency_key, Kind.REDEEMED):
+        return replay
+    listed = ListedAt(
+        model=not voucher.model_listed_any or voucher.model_in_list,
+        dealer=not voucher.dealers_listed_any or voucher.dealer_in_list,
+    )
+    _require_usable(voucher, vehicle=vehicle, dealer=dealer, now=now, listed=listed)
+    return _consume(
+        voucher,
+        before=voucher.status,
+        dealer=dealer,
+        actor=actor,
+        idempotency_key=idempotency_key,
+        now=now,
+        data=data,
+        reason=reason,
+    )
 
 
 def _consume(

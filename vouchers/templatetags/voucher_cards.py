@@ -8,9 +8,11 @@ string with every character outside a small safe set escaped.
 
 import hashlib
 import re
+import secrets
+from dataclasses import astuple
 
 from django import template
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 
 from vouchers.presentation import Card
@@ -52,3 +54,29 @@ def card_style(context, card: Card) -> str:
         # CSS-escaped URL characters, so it can neither close the element nor the rule.
         mark_safe(_declarations(card)),  # noqa: S308
     )
+
+
+def _card_key(card: Card, linked: bool) -> tuple:
+    return (*(tuple(value) if isinstance(value, list) else value for value in astuple(card)), linked)
+
+
+@register.simple_tag(takes_context=True)
+def voucher_card_items(context, entries) -> str:
+    """`<li>` + vouchers/card.html + `</li>` for each wallet entry ({card, href}), exactly as an
+    `{% include %}` per entry renders it, but each distinct card only once: the vouchers of a
+    pack or a bulk issue usually have equal cards, so a wallet of hundreds renders a few. The link
+    is rendered as a random marker and put in afterwards, escaped the way the template escapes it.
+    """
+    template = context.template.engine.get_template("vouchers/card.html")
+    marker = secrets.token_hex(16)
+    rendered: dict[tuple, str] = {}
+    parts = []
+    for entry in entries:
+        card, href = entry["card"], entry["href"]
+        key = _card_key(card, bool(href))
+        html = rendered.get(key)
+        if html is None:
+            with context.push(card=card, href=marker if href else ""):
+                html = rendered[key] = template.render(context)
+        parts.append("<li>" + html.replace(marker, str(conditional_escape(href))) + "</li>")
+    return mark_safe("".join(parts))  # noqa: S308 - each part rendered (and escaped) by the template

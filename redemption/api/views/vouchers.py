@@ -39,6 +39,20 @@ def _fresh(voucher: Voucher) -> Voucher:
     return voucher_by_code(voucher.code)
 
 
+def _after_redeeming(looked_up: Voucher, redemption) -> Voucher:
+    """The voucher as the redemption left it: the instance the service locked and wrote, holding the
+    holder rows read before (a voucher's holder does not change by a redemption), so the answer
+    needs no second read. A replay changed nothing now: it answers the voucher as it is."""
+    if redemption.replayed:
+        return _fresh(looked_up)
+    written = redemption.voucher
+    if written.vehicle_id == looked_up.vehicle_id:
+        written.vehicle = looked_up.vehicle
+    if written.member_id == looked_up.member_id:
+        written.member = looked_up.member
+    return written
+
+
 class VoucherIssueView(PartnerView):
     required_scope = ApiScope.ISSUE
     idempotency_required = True
@@ -185,7 +199,7 @@ class VoucherRedeemView(PartnerView):
         data.is_valid(raise_exception=True)
         body = data.validated_data
         voucher = voucher_from_path(code)
-        dealer = dealer_from_code(body["dealer"], pointer="#/dealer")
+        dealer = dealer_from_code(body["dealer"], pointer="#/dealer", api_key=self.api_key)
         require_dealer(self.api_key, dealer)
         pointer = "#/vehicle" if "vehicle" in self.request.data else "#"
         vehicle = vehicle_from_ref(body["vehicle"], pointer=pointer)
@@ -204,5 +218,5 @@ class VoucherRedeemView(PartnerView):
             ),
             work_order=body["work_order"],
         )
-        result = {"redemption": redemption, "voucher": _fresh(voucher)}
+        result = {"redemption": redemption, "voucher": _after_redeeming(voucher, redemption)}
         return Response(RedemptionResultSerializer(result).data)

@@ -151,3 +151,32 @@ def test_health_answers_without_a_session(django_assert_num_queries):
 
 def test_the_home_page_links_to_the_counter():
     assert reverse("counter:home") in Client().get("/").content.decode()
+
+
+def test_a_role_removed_while_signed_in_counts_on_the_next_request(counter, advisor):
+    # The role is read with the user on every request (members.auth_backends), never kept.
+    assert counter.get(HOME).status_code == 200
+    advisor.dealer_staff.delete()
+    assert counter.get(HOME).status_code == 403
+
+
+def test_a_dealer_deactivated_while_its_advisor_is_signed_in_counts_on_the_next_request(counter, dealer):
+    assert counter.get(HOME).status_code == 200
+    dealer.is_active = False
+    dealer.save(update_fields=["is_active"])
+    assert counter.get(HOME).status_code == 403
+
+
+def test_a_move_to_another_dealer_counts_on_the_next_request(counter, advisor, other_dealer):
+    assert counter.get(HOME).context["counter"].dealer != other_dealer
+    staff = advisor.dealer_staff
+    staff.dealer = other_dealer
+    staff.save(update_fields=["dealer"])
+    assert counter.get(HOME).context["counter"].dealer == other_dealer
+
+
+def test_a_counter_page_reads_the_user_and_their_role_in_one_query(counter, django_assert_num_queries):
+    counter.get(HOME)  # the first request of a session also writes the session
+    with django_assert_num_queries(2) as captured:  # the session, then the user with their role
+        assert counter.get(reverse("counter:search"), {"q": ""}).status_code == 302
+    assert "members_dealerstaff" in captured.captured_queries[1]["sql"]

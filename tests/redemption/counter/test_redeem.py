@@ -361,3 +361,47 @@ def test_redemptions_made_elsewhere_are_not_replayed_by_a_counter_token(counter,
     redemption_redeem(voucher=voucher, vehicle=vehicle, dealer=dealer, idempotency_key="counter:abc")
     assert redeem(counter, vehicle, voucher, page_token(counter, vehicle, voucher)).status_code == 302
     assert Redemption.objects.count() == 2
+
+
+# What the redeem view adds to the service's own statements: the session, the user with their
+# dealer role, the vehicle with the voucher's scope check (one query). Nothing is rendered.
+REDEEM_VIEW_OVERHEAD_QUERIES = 3
+# Issue 15's target for the whole POST, counted as production runs it: the test's outer
+# transaction turns the service's transaction into a savepoint, which production does not issue.
+MAX_REDEEM_POST_STATEMENTS = 10
+
+
+def _statements(captured) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+
+
+def test_the_redeem_post_costs_ten_statements_three_more_than_the_service(
+    counter, advisor, dealer, wash_pack
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    posted_car, direct_car = OwnedVehicleFactory(), OwnedVehicleFactory()
+    posted = issue_voucher(wash_pack, vehicle=posted_car)
+    direct = issue_voucher(wash_pack, vehicle=direct_car)
+    for car, voucher in ((posted_car, posted), (direct_car, direct)):  # the same first use on both
+        redemption_redeem(
+            voucher=voucher, vehicle=car, dealer=dealer, advisor=advisor, idempotency_key="first"
+        )
+    token = page_token(counter, posted_car, posted)
+    with CaptureQueriesContext(connection) as service:
+        redemption_redeem(
+            voucher=direct,
+            vehicle=direct_car,
+            dealer=dealer,
+            advisor=advisor,
+            idempotency_key="direct",
+            mileage_km=15000,
+            work_order="WO-1",
+        )
+    with CaptureQueriesContext(connection) as whole:
+        response = redeem(counter, posted_car, posted, token, work_order="WO-1")
+    assert response.status_code == 302
+    assert Redemption.objects.filter(voucher=posted, work_order="WO-1").exists()
+    assert len(whole.captured_queries) == len(service.captured_queries) + REDEEM_VIEW_OVERHEAD_QUERIES
+    assert len(_statements(whole)) <= MAX_REDEEM_POST_STATEMENTS, "\n".join(_statements(whole))

@@ -1,0 +1,22 @@
+"""How Django loads the signed-in user on every request."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+
+
+class StaffModelBackend(ModelBackend):
+    """Django's ModelBackend, loading the user's dealer role (`DealerStaff` and its dealer) in the
+    same query as the user.
+
+    Every counter request needs the role to scope its work to the advisor's dealer; read with the
+    user it costs a join instead of a second query, and it is as fresh as the user row itself (read
+    on every request, never cached), so a role removed or a dealer deactivated counts at once.
+    """
+
+    def get_user(self, user_id):
+        user_model = get_user_model()
+        try:
+            user = user_model._default_manager.select_related("dealer_staff__dealer").get(pk=user_id)
+        except user_model.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
