@@ -15,6 +15,7 @@ from .lifecycle import (
     voucher_reverse_use,
     voucher_unlock,
     voucher_void,
+    vouchers_expire_batch,
     vouchers_expire_due,
 )
 from .refunds import (
@@ -57,6 +58,7 @@ __all__ = [
     "voucher_reverse_use",
     "voucher_unlock",
     "voucher_void",
+    "vouchers_expire_batch",
     "vouchers_expire_due",
     "vouchers_for_update",
 ]
