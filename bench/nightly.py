@@ -324,6 +324,7 @@ def main() -> None:
         f"send_reminders again, same night: {t_again:8.2f} s  "
         f"new rows: {Notification.objects.count() - written}"
     )
+    print(f"ratio second run / first run: {t_again / t_rem:.2f}")
 
 
 if __name__ == "__main__":

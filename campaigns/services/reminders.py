@@ -172,6 +172,7 @@ def unused_value_reminders(
         )
         .filter(~Exists(used_lately))
         .annotate(owner_id=_current_owner())
+        .order_by()
         .values_list("member_id", "owner_id", "uses_left", "uses_total", "definition__face_value_twd")
     )
     # This period's keys were written since the period began.
@@ -283,21 +284,24 @@ def _maybe_due(today: date) -> Q:
     """
     reach = max(settings.REMINDER_SERVICE_OFFSETS) + settings.REMINDER_SERVICE_WINDOW_DAYS
     margin = timedelta(days=7)  # month-end clamping in add_months moves a date by at most 3 days
-    maintenance = VoucherDefinition.Category.MAINTENANCE
-    condition = Q(pk__in=[])
-    for model_id, months in VehicleModel.objects.values_list("pk", "service_interval_months"):
-        since = add_months(today - timedelta(days=reach), -months) - margin
-        served = Redemption.objects.filter(
-            vehicle=OuterRef("pk"),
-            status=Redemption.Status.COMPLETED,
-            voucher__definition__category=maintenance,
-            completed_at__gte=start_of_day(since),
-        )
-        visited = Visit.objects.filter(
-            vehicle=OuterRef("pk"), kind=Visit.Kind.MAINTENANCE, visited_on__gte=since
-        )
-        condition |= Q(model_id=model_id) & (Q(delivery_date__gte=since) | Exists(served) | Exists(visited))
-    return condition
+    since = {
+        model_id: add_months(today - timedelta(days=reach), -months) - margin
+        for model_id, months in VehicleModel.objects.values_list("pk", "service_interval_months")
+    }
+    if not since:
+        return Q(pk__in=[])
+    delivered = Q(pk__in=[])
+    for model_id, day in since.items():
+        delivered |= Q(model_id=model_id, delivery_date__gte=day)
+    # Serviced since the earliest of the bounds: a wider net, read once as a set (not per vehicle).
+    earliest = min(since.values())
+    served = Redemption.objects.filter(
+        status=Redemption.Status.COMPLETED,
+        voucher__definition__category=VoucherDefinition.Category.MAINTENANCE,
+        completed_at__gte=start_of_day(earliest),
+    ).values("vehicle_id")
+    visited = Visit.objects.filter(kind=Visit.Kind.MAINTENANCE, visited_on__gte=earliest).values("vehicle_id")
+    return delivered | Q(pk__in=served) | Q(pk__in=visited)
 
 
 def service_reminders(*, now: datetime, cursor=None, deadline: float | None = None) -> tuple[int, object]:
