@@ -24,6 +24,7 @@ from vouchers.bulk_csv import WhitelistUnreadable, whitelist_decode, whitelist_v
 from vouchers.exceptions import DefinitionNotIssuable
 from vouchers.models import IssueBatch, IssueBatchRow, LedgerEntry, Voucher, VoucherDefinition
 from vouchers.services.bulk import issue_batch_confirm, issue_batch_prepare, issue_batch_process
+from vouchers.services.issuance import voucher_terms
 
 pytestmark = pytest.mark.django_db
 Reason = IssueBatchRow.Reason
@@ -304,8 +305,8 @@ def test_issued_vouchers_and_entries_name_their_batch_row_and_are_announced_by_i
 
 def test_a_delivery_date_gone_after_the_dry_run_rejects_the_row_at_issue_time(sync_tasks):
     definition = DefinitionFactory(validity_policy="delivery_window", validity_days=None, stock_total=5)
-    kept, lost = (OwnedVehicleFactory(delivery_date=date(2025, 3, 1)) for _ in range(2))
-    batch = prepare(definition, [kept.plate, lost.plate])
+    lost, kept = (OwnedVehicleFactory(delivery_date=date(2025, 3, 1 + n)) for n in range(2))
+    batch = prepare(definition, [lost.plate, kept.plate])
     assert batch.rows_valid == 2
     Vehicle.objects.filter(pk=lost.pk).update(delivery_date=None)
     with sync_tasks():
@@ -313,10 +314,34 @@ def test_a_delivery_date_gone_after_the_dry_run_rejects_the_row_at_issue_time(sy
     batch.refresh_from_db()
     assert (batch.rows_issued, batch.rows_rejected, batch.vouchers_issued) == (1, 1, 1)
     rejected = batch.rows.get(status="rejected")
-    assert rejected.row_number == 2 and rejected.reason == Reason.NOT_ELIGIBLE and rejected.detail
+    assert rejected.row_number == 1 and rejected.reason == Reason.NOT_ELIGIBLE and rejected.detail
     assert list(Voucher.objects.values_list("vehicle_id", flat=True)) == [kept.pk]
     definition.refresh_from_db()
     assert definition.stock_issued == 1
+
+
+@pytest.mark.parametrize(
+    ("policy", "activation"),
+    [("no_expiry", "automatic"), ("days_from_activation", "holder"), ("fixed", "operations")],
+)
+def test_every_validity_policy_and_activation_mode_issues_in_bulk(sync_tasks, policy, activation):
+    definition = DefinitionFactory(
+        validity_policy=policy,
+        activation_mode=activation,
+        validity_days=30 if policy == "days_from_activation" else None,
+        valid_from_date=date(2026, 1, 1) if policy == "fixed" else None,
+        valid_until_date=date(2026, 12, 31) if policy == "fixed" else None,
+    )
+    cars = [OwnedVehicleFactory() for _ in range(2)]
+    batch = prepare(definition, [c.plate for c in cars])
+    with sync_tasks():
+        issue_batch_confirm(batch=batch)
+    vouchers = list(Voucher.objects.filter(definition=definition))
+    assert len(vouchers) == 2
+    expected = voucher_terms(definition, now=vouchers[0].issued_at, delivery_date=None, series_index=0)
+    for voucher in vouchers:
+        assert (voucher.status, voucher.activated_at, voucher.valid_from, voucher.valid_until) == expected
+        assert voucher.ledger.get().status_after == voucher.status
 
 
 # --- through the admin ----------------------------------------------------------------------------

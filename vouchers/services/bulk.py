@@ -591,7 +591,8 @@ def _issue_rows(batch: IssueBatch, definition: Definition, rows: list[tuple], no
     if not new:
         return issued, rejected, []
     new = [(code, *rest) for code, (_none, *rest) in zip(codes_generate(len(new)), new, strict=True)]
-    status, activated_at, _from, _until = terms[next(iter(terms))]
+    # Status and activation time are the definition's, whatever the window: any computed terms say them.
+    status, activated_at, _from, _until = next(t for t in terms.values() if not isinstance(t, HolderMissing))
     template = Voucher(
         definition_id=definition.pk,
         status=status,
