@@ -6,6 +6,9 @@
 Works in a throw-away database (`test_<name>`, created and migrated here, dropped at the end), so the
 database named in DATABASE_URL is never touched. Prints rows per second for each phase and checks
 that every row was issued exactly once (vouchers, ISSUED ledger entries and stock all equal N).
+In the same run it times a hand-written baseline (the same vouchers and ledger rows, one plain
+INSERT ... SELECT per chunk, nothing checked) and prints the ratio, which the machine's load
+changes far less than the absolute figures.
 Not part of the test suite.
 """
 
@@ -67,10 +70,55 @@ def make_fleet(rows: int):
     return definition, ("\r\n".join(lines) + "\r\n").encode("big5")
 
 
+# The floor the issue phase is compared with: the same vouchers and ISSUED entries (codes from
+# md5, no checks, no batch rows) by one hand-written statement per chunk, each chunk committed.
+HAND_WRITTEN_CHUNK = """
+WITH v AS (
+    INSERT INTO vouchers_voucher (code, definition_id, vehicle_id, status, amount_paid_twd, uses_total,
+        uses_left, valid_from, valid_until, series_index, source, external_ref, issued_at, activated_at,
+        status_changed_at)
+    SELECT upper(substr(md5(random()::text || id::text), 1, 16)), %(definition)s, id, 'active', 0, 1, 1,
+        %(now)s, %(until)s, 0, 'bulk', 'raw:' || id, %(now)s, %(now)s, %(now)s
+    FROM vehicles_vehicle WHERE id > %(after)s ORDER BY id LIMIT %(chunk)s
+    RETURNING id, vehicle_id
+)
+INSERT INTO vouchers_ledgerentry (voucher_id, kind, delta, status_before, status_after, uses_left_after,
+    actor_label, reason, data, created_at)
+SELECT id, 'issued', 1, '', 'active', 1, 'bench', 'bench', jsonb_build_object('row', vehicle_id), %(now)s
+FROM v
+RETURNING (SELECT max(vehicle_id) FROM v)
+"""
+
+
+def hand_written(definition, chunk: int) -> float:
+    from datetime import timedelta
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from vouchers.models import VoucherDefinition
+
+    raw = VoucherDefinition.objects.create(
+        name="Raw", code="bench-raw", category=definition.category, status=definition.status
+    )
+    now = timezone.now()
+    started = time.perf_counter()
+    after = 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            params = {"definition": raw.pk, "now": now, "until": now + timedelta(days=90)}
+            cursor.execute(HAND_WRITTEN_CHUNK, {**params, "after": after, "chunk": chunk})
+            rows = cursor.fetchall()
+        if not rows:
+            return time.perf_counter() - started
+        after = rows[0][0]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--chunk", type=int, default=settings.VOUCHERS_BULK_CHUNK_ROWS)
+    parser.add_argument("--explain", action="store_true", help="print the plans of one chunk (auto_explain)")
     parser.add_argument("--profile", action="store_true", help="print where the issue phase spends its time")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
@@ -111,19 +159,46 @@ def main() -> int:
         assert batch.rows_valid == args.rows, (batch.rows_valid, batch.rows_rejected)
         issue_batch_confirm(batch=batch)
         profiler = None
+        statements: dict[str, list[float]] = {}
+
+        def timed(execute, sql, params, many, context):
+            began = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                spent = statements.setdefault(" ".join(str(sql).split())[:70], [0, 0.0])
+                spent[0] += 1
+                spent[1] += time.perf_counter() - began
+
+        if args.explain:
+            # auto_explain's plans (with trigger times: the foreign key checks) of one chunk's statements
+            with connection.cursor() as cursor:
+                cursor.execute("LOAD 'auto_explain'")
+                for setting in ("log_min_duration = 0", "log_analyze = on", "log_triggers = on"):
+                    cursor.execute(f"SET auto_explain.{setting}")
+                cursor.execute("SET client_min_messages = log")
+            connection.connection.add_notice_handler(lambda d: print(d.message_primary))
+            issue_batch_process(batch_id=batch.pk, chunk_size=args.chunk, time_budget=0)
+            with connection.cursor() as cursor:
+                cursor.execute("SET client_min_messages = notice")
+                cursor.execute("SET auto_explain.log_min_duration = -1")
         if args.profile:
             import cProfile
 
             profiler = cProfile.Profile()
             profiler.enable()
         started = time.perf_counter()
-        batch = issue_batch_process(batch_id=batch.pk, chunk_size=args.chunk)
+        with connection.execute_wrapper(timed):
+            batch = issue_batch_process(batch_id=batch.pk, chunk_size=args.chunk)
         issue_s = time.perf_counter() - started
         if profiler is not None:
             import pstats
 
             profiler.disable()
             pstats.Stats(profiler).sort_stats("tottime").print_stats(12)
+            print("SQL of the issue phase (count, seconds):")
+            for sql, (count, spent) in sorted(statements.items(), key=lambda kv: -kv[1][1])[:12]:
+                print(f"  {count:6d} {spent:7.2f} s  {sql}")
 
         definition.refresh_from_db()
         vouchers = Voucher.objects.filter(definition=definition).count()
@@ -131,6 +206,7 @@ def main() -> int:
         assert batch.status == IssueBatch.Status.DONE
         assert vouchers == entries == definition.stock_issued == args.rows, (vouchers, entries)
 
+        raw_s = hand_written(definition, args.chunk)
         total = read_s + store_s + dry_s + issue_s
         print(f"PostgreSQL {connection.pg_version // 10000}, {args.rows:,} rows, chunk {args.chunk:,} rows")
         print(f"  fleet set-up (not measured) {fleet_s:8.1f} s")
@@ -139,7 +215,9 @@ def main() -> int:
         print(f"  dry run (task)              {dry_s:8.2f} s  {args.rows / dry_s:>10,.0f} rows/s")
         print(f"  issue (vouchers + ledger)   {issue_s:8.2f} s  {args.rows / issue_s:>10,.0f} rows/s")
         print(f"  end to end                  {total:8.2f} s  {args.rows / total:>10,.0f} rows/s")
+        print(f"  hand-written SQL, same rows {raw_s:8.2f} s  {args.rows / raw_s:>10,.0f} rows/s")
         print(f"  issue / dry run time ratio  {issue_s / dry_s:8.2f}")
+        print(f"  issue / hand-written ratio  {issue_s / raw_s:8.2f}")
         stock = definition.stock_issued
         print(f"  checked: {vouchers:,} vouchers, {entries:,} ISSUED entries, stock_issued {stock:,}")
     finally:

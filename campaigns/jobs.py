@@ -30,7 +30,7 @@ from django_q.tasks import async_task
 from members.ratelimit import ratelimit_prune
 from redemption.services import holds_release_stale
 from vouchers.selectors import ledger_drift
-from vouchers.services import vouchers_expire_due
+from vouchers.services import vouchers_expire_batch
 
 from .models import JobRun
 from .services.campaigns import campaigns_run_due
@@ -46,15 +46,14 @@ FREQUENT = {"dispatch_notifications", "start_due_campaigns"}
 
 
 def _expire_step(*, now, cursor=None, deadline=None):
-    batch = settings.JOBS_BATCH_SIZE
-    total = 0
-    while True:
-        done = vouchers_expire_due(now=now, batch_size=batch, max_batches=1)
+    """Keyset-paged: the cursor is the last voucher id done, so a continued slice goes on from it."""
+    total, after = 0, cursor or 0
+    while after is not None:
+        done, after = vouchers_expire_batch(now=now, after=after, batch_size=settings.JOBS_BATCH_SIZE)
         total += done
-        if done < batch:
-            return total, None
-        if deadline is not None and time.monotonic() > deadline:
-            return total, "more"
+        if after is not None and deadline is not None and time.monotonic() > deadline:
+            return total, after
+    return total, None
 
 
 def _holds_step(*, now, cursor=None, deadline=None):

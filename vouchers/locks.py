@@ -73,13 +73,23 @@ def issue_batch_for_update(batch_id: int) -> IssueBatch:
     )
 
 
-def issue_batch_rows_for_update(queryset: QuerySet[IssueBatchRow], limit: int) -> list[IssueBatchRow]:
-    """Lock the next `limit` rows of a batch, in row order (unique per batch: one order for all)."""
-    return list(
-        queryset.select_for_update(no_key=True, of=("self",))
-        .select_related("vehicle")
-        .order_by("row_number")[:limit]
+def issue_batch_pending_for_update(batch_id: int, limit: int, *, with_delivery_date: bool) -> list[tuple]:
+    """Lock the batch's next `limit` pending rows, in row order (unique per batch: one order for all).
+
+    Tuples, not rows: (pk, row number, vehicle id, member id, the vehicle's delivery date or None);
+    the date is read (not locked) only when asked for.
+    """
+    delivery = "vehicle__delivery_date" if with_delivery_date else None
+    rows = (
+        IssueBatchRow.objects.filter(batch_id=batch_id, status=IssueBatchRow.Status.PENDING)
+        .select_for_update(no_key=True, of=("self",))
+        .order_by("row_number")
     )
+    if delivery is None:
+        return [
+            (*row, None) for row in rows.values_list("pk", "row_number", "vehicle_id", "member_id")[:limit]
+        ]
+    return list(rows.values_list("pk", "row_number", "vehicle_id", "member_id", delivery)[:limit])
 
 
 def refund_request_for_update(refund_id: int) -> RefundRequest:

@@ -385,8 +385,14 @@ class Voucher(models.Model):
         DEMO = "demo", _("Demo data")
 
     code = models.CharField(_("code"), max_length=16, unique=True)
+    # The holder and definition foreign keys lead the composite indexes below, which serve every
+    # lookup by them: their own indexes only cost inserts (bulk issuance).
     definition = models.ForeignKey(
-        VoucherDefinition, on_delete=models.PROTECT, related_name="vouchers", verbose_name=_("definition")
+        VoucherDefinition,
+        on_delete=models.PROTECT,
+        related_name="vouchers",
+        verbose_name=_("definition"),
+        db_index=False,
     )
     member = models.ForeignKey(
         Member,
@@ -395,6 +401,7 @@ class Voucher(models.Model):
         blank=True,
         related_name="vouchers",
         verbose_name=_("member"),
+        db_index=False,
     )
     vehicle = models.ForeignKey(
         Vehicle,
@@ -403,6 +410,7 @@ class Voucher(models.Model):
         blank=True,
         related_name="vouchers",
         verbose_name=_("vehicle"),
+        db_index=False,
     )
     order = models.ForeignKey(
         Order,
@@ -504,8 +512,9 @@ class LedgerEntry(models.Model):
         EXPIRED = "expired", _("Expired")
         EXTENDED = "extended", _("Validity extended")
 
+    # Indexed by (voucher, kind) below.
     voucher = models.ForeignKey(
-        Voucher, verbose_name=_("voucher"), on_delete=models.PROTECT, related_name="ledger"
+        Voucher, verbose_name=_("voucher"), on_delete=models.PROTECT, related_name="ledger", db_index=False
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     delta = models.SmallIntegerField(_("change in uses"), default=0, help_text=_("change of uses left"))
@@ -723,8 +732,13 @@ class IssueBatchRow(models.Model):
         NOT_ELIGIBLE = "not_eligible", _("Not eligible")
         STOCK_EXHAUSTED = "stock_exhausted", _("Stock exhausted")
 
+    # Indexed by the unique (batch, row_number) below.
     batch = models.ForeignKey(
-        IssueBatch, verbose_name=_("bulk issuance"), on_delete=models.CASCADE, related_name="rows"
+        IssueBatch,
+        verbose_name=_("bulk issuance"),
+        on_delete=models.CASCADE,
+        related_name="rows",
+        db_index=False,
     )
     row_number = models.PositiveIntegerField(_("row"))
     raw = models.CharField(_("value"), max_length=200)

@@ -5,7 +5,8 @@ Receivers that do work which can fail must enqueue it with transaction.on_commit
 
 from django.dispatch import Signal
 
-# vouchers: list[Voucher], source: str
+# voucher_ids: list[int], source: str; vouchers: list[Voucher], or None from bulk issuance (which
+# inserts its rows set-based and builds no instances)
 voucher_issued = Signal()
 # voucher: Voucher, entry: LedgerEntry
 voucher_activated = Signal()

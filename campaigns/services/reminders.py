@@ -12,14 +12,16 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Exists, Max, Min, OuterRef
+from django.db.models import Exists, Max, Min, OuterRef, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from members.models import Member
 from redemption.models import Redemption
-from vehicles.models import MileageReading, Vehicle, Visit
+from vehicles.models import MileageReading, Vehicle, VehicleModel, Visit
 from vehicles.selectors import current_owner_id_subquery
 from vouchers.models import LedgerEntry, Voucher, VoucherDefinition
-from vouchers.validity import add_months, end_of_day, local_date
+from vouchers.validity import add_months, end_of_day, local_date, start_of_day
 
 from ..messages import date_text
 from ..models import Notification
@@ -39,6 +41,24 @@ def _members(ids) -> dict[int, Member]:
 
 def _flush(drafts: list[Draft], now: datetime) -> int:
     return notifications_bulk_queue(drafts, now=now) if drafts else 0
+
+
+def _keys_written(purpose: str, since: datetime) -> set[str]:
+    """De-duplication keys of `purpose` written since `since`, in one query.
+
+    Checked before anything is built for a candidate: a second run the same night finds every key
+    here and loads no member, formats no date and renders no message.
+    """
+    return set(
+        Notification.objects.filter(purpose=purpose, created_at__gte=since)
+        .order_by()
+        .values_list("dedup_key", flat=True)
+    )
+
+
+def _local_day(field: str) -> TruncDate:
+    """The Asia/Taipei date of a timestamp, computed by the database (no timestamp parsed in Python)."""
+    return TruncDate(field, tzinfo=timezone.get_default_timezone())
 
 
 def _expiry_stage(days_left: int, issued_on: date, until: date, stages: list[int]) -> int | None:
@@ -71,27 +91,28 @@ def expiry_reminders(*, now: datetime, cursor=None, deadline: float | None = Non
             valid_until__lte=end_of_day(today + timedelta(days=longest)),
             uses_left__gt=0,
         )
-        .annotate(owner_id=_current_owner())
+        .annotate(
+            owner_id=_current_owner(), until=_local_day("valid_until"), issued_on=_local_day("issued_at")
+        )
+        .order_by()
         .values_list(
-            "pk", "member_id", "owner_id", "definition_id", "valid_until", "issued_at", "uses_left", "code"
+            "pk", "member_id", "owner_id", "definition_id", "until", "issued_on", "uses_left", "code"
         )
     )
     titles = {
         pk: card or name
         for pk, card, name in VoucherDefinition.objects.values_list("pk", "card_title", "name")
     }
+    # A key names an expiry day (today or later) and a stage at most `longest` days before it, so it
+    # was written in the last `longest` days.
+    sent = _keys_written(Purpose.EXPIRY_REMINDER, now - timedelta(days=longest + 2))
     groups: dict[tuple[int, date, int], list] = defaultdict(list)
-    for pk, member_id, owner_id, definition_id, valid_until, issued_at, uses_left, code in rows.iterator(
-        2000
-    ):
+    for pk, member_id, owner_id, definition_id, until, issued_on, uses_left, code in rows.iterator(5000):
         recipient = member_id or owner_id
         if recipient is None or (cursor is not None and recipient <= cursor):
             continue
-        until = local_date(valid_until)
-        stage = _expiry_stage(
-            (until - today).days, local_date(issued_at), until, stages_of.get(definition_id, [])
-        )
-        if stage is None:
+        stage = _expiry_stage((until - today).days, issued_on, until, stages_of.get(definition_id, []))
+        if stage is None or f"expiry:{recipient}:{until.isoformat()}:{stage}" in sent:
             continue
         groups[(recipient, until, stage)].append((pk, definition_id, uses_left, code))
     by_member: dict[int, list] = defaultdict(list)
@@ -140,7 +161,8 @@ def unused_value_reminders(
     """Vouchers without expiry that nobody used for REMINDER_UNUSED_AFTER_DAYS: one message per member
     per REMINDER_UNUSED_EVERY_DAYS period. Cursor: the last member id done."""
     quiet_since = now - timedelta(days=settings.REMINDER_UNUSED_AFTER_DAYS)
-    period = local_date(now).toordinal() // settings.REMINDER_UNUSED_EVERY_DAYS
+    every = settings.REMINDER_UNUSED_EVERY_DAYS
+    period = local_date(now).toordinal() // every
     used_lately = LedgerEntry.objects.filter(
         voucher=OuterRef("pk"), kind=LedgerEntry.Kind.REDEEMED, created_at__gte=quiet_since
     )
@@ -150,12 +172,17 @@ def unused_value_reminders(
         )
         .filter(~Exists(used_lately))
         .annotate(owner_id=_current_owner())
+        .order_by()
         .values_list("member_id", "owner_id", "uses_left", "uses_total", "definition__face_value_twd")
     )
+    # This period's keys were written since the period began.
+    sent = _keys_written(Purpose.UNUSED_VALUE, start_of_day(date.fromordinal(period * every)))
     totals: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for member_id, owner_id, left, total, face in rows.iterator(2000):
+    for member_id, owner_id, left, total, face in rows.iterator(5000):
         recipient = member_id or owner_id
         if recipient is None or (cursor is not None and recipient <= cursor):
+            continue
+        if f"unused:{recipient}:{period}" in sent:
             continue
         entry = totals[recipient]
         entry[0] += 1
@@ -247,6 +274,36 @@ def service_stage(due_on: date, today: date) -> int | None:
     return stage
 
 
+def _maybe_due(today: date) -> Q:
+    """Vehicles whose service can be in a reminder stage today; a superset, decided in the database.
+
+    A stage is current only while today < due date + offset + window, and the due date is never
+    later than the time-based one (last service, or delivery, + the model's interval). So a vehicle
+    whose last service (or delivery, without one) is older than that bound, per model, cannot be
+    due: it is not read, nor computed, on any run (most of the fleet on a given night).
+    """
+    reach = max(settings.REMINDER_SERVICE_OFFSETS) + settings.REMINDER_SERVICE_WINDOW_DAYS
+    margin = timedelta(days=7)  # month-end clamping in add_months moves a date by at most 3 days
+    since = {
+        model_id: add_months(today - timedelta(days=reach), -months) - margin
+        for model_id, months in VehicleModel.objects.values_list("pk", "service_interval_months")
+    }
+    if not since:
+        return Q(pk__in=[])
+    delivered = Q(pk__in=[])
+    for model_id, day in since.items():
+        delivered |= Q(model_id=model_id, delivery_date__gte=day)
+    # Serviced since the earliest of the bounds: a wider net, read once as a set (not per vehicle).
+    earliest = min(since.values())
+    served = Redemption.objects.filter(
+        status=Redemption.Status.COMPLETED,
+        voucher__definition__category=VoucherDefinition.Category.MAINTENANCE,
+        completed_at__gte=start_of_day(earliest),
+    ).values("vehicle_id")
+    visited = Visit.objects.filter(kind=Visit.Kind.MAINTENANCE, visited_on__gte=earliest).values("vehicle_id")
+    return delivered | Q(pk__in=served) | Q(pk__in=visited)
+
+
 def service_reminders(*, now: datetime, cursor=None, deadline: float | None = None) -> tuple[int, object]:
     """Vehicles with a current owner, in id order; cursor: the last vehicle id done."""
     today = local_date(now)
@@ -254,10 +311,12 @@ def service_reminders(*, now: datetime, cursor=None, deadline: float | None = No
     batch = settings.JOBS_BATCH_SIZE
     written = 0
     after = cursor or 0
+    maybe_due = _maybe_due(today)
     while True:
         vehicles = list(
-            Vehicle.objects.filter(pk__gt=after)
+            Vehicle.objects.filter(maybe_due, pk__gt=after)
             .annotate(owner_id=current_owner_id_subquery("pk"))
+            .filter(owner_id__isnull=False)
             .order_by("pk")
             .values_list(
                 "pk",
@@ -273,23 +332,21 @@ def service_reminders(*, now: datetime, cursor=None, deadline: float | None = No
             return written, None
         ids = [v[0] for v in vehicles]
         readings = {
-            row["vehicle_id"]: (
-                local_date(row["first_at"]),
-                row["first_km"],
-                local_date(row["last_at"]),
-                row["last_km"],
-            )
+            row["vehicle_id"]: (row["first_at"], row["first_km"], row["last_at"], row["last_km"])
             # A pk range, not IN (2,000 ids): the batch is consecutive in pk order, and far cheaper to send.
             for row in MileageReading.objects.filter(
                 vehicle_id__gte=ids[0], vehicle_id__lte=ids[-1], recorded_at__gte=history_from
             )
             .values("vehicle_id")
             .annotate(
-                first_at=Min("recorded_at"), last_at=Max("recorded_at"), first_km=Min("km"), last_km=Max("km")
+                first_at=Min(_local_day("recorded_at")),
+                last_at=Max(_local_day("recorded_at")),
+                first_km=Min("km"),
+                last_km=Max("km"),
             )
         }
         last_service: dict[int, tuple[date, int | None]] = {}
-        for vehicle_id, completed_at, km in (
+        for vehicle_id, completed_on, km in (
             Redemption.objects.filter(
                 vehicle_id__gte=ids[0],
                 vehicle_id__lte=ids[-1],
@@ -297,9 +354,9 @@ def service_reminders(*, now: datetime, cursor=None, deadline: float | None = No
                 voucher__definition__category=VoucherDefinition.Category.MAINTENANCE,
             )
             .order_by("vehicle_id", "-completed_at")
-            .values_list("vehicle_id", "completed_at", "mileage_km")
+            .values_list("vehicle_id", _local_day("completed_at"), "mileage_km")
         ):
-            last_service.setdefault(vehicle_id, (local_date(completed_at), km))
+            last_service.setdefault(vehicle_id, (completed_on, km))
         # A maintenance visit the DMS reported counts as a service too, voucher or not.
         for vehicle_id, visited_on, km in (
             Visit.objects.filter(vehicle_id__gte=ids[0], vehicle_id__lte=ids[-1], kind=Visit.Kind.MAINTENANCE)
@@ -323,17 +380,26 @@ def service_reminders(*, now: datetime, cursor=None, deadline: float | None = No
             )
             stage = service_stage(due_on, today)
             if stage is not None:
-                due_now.append((pk, plate, model_name, owner_id, base[0], due_on, by_mileage, due_km, stage))
+                key = f"service:{pk}:{base[0].isoformat()}:{stage}"
+                due_now.append((key, plate, model_name, owner_id, due_on, by_mileage, due_km))
+        # Reminded already (this night or an earlier one): one query for the batch, before any
+        # member is loaded or any message rendered.
+        sent = set(
+            Notification.objects.filter(dedup_key__in=[row[0] for row in due_now]).values_list(
+                "dedup_key", flat=True
+            )
+        )
+        due_now = [row for row in due_now if row[0] not in sent]
         members = _members(row[3] for row in due_now)
         drafts = []
-        for pk, plate, model_name, owner_id, base_on, due_on, by_mileage, due_km, stage in due_now:
+        for key, plate, model_name, owner_id, due_on, by_mileage, due_km in due_now:
             member = members[owner_id]
             drafts.append(
                 Draft(
                     member=member,
                     purpose=Purpose.SERVICE_REMINDER,
                     template_key="service_reminder",
-                    dedup_key=f"service:{pk}:{base_on.isoformat()}:{stage}",
+                    dedup_key=key,
                     context={
                         "plate": plate,
                         "model": model_name,

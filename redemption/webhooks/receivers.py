@@ -12,8 +12,8 @@ from .events import webhook_events_for_redemption, webhook_events_for_vouchers
 
 
 @receiver(voucher_signals.voucher_issued, sender=Voucher, dispatch_uid="redemption.webhooks.issued")
-def on_vouchers_issued(sender, *, vouchers, **kwargs):
-    webhook_events_for_vouchers(event=WebhookEvent.VOUCHER_ISSUED, voucher_ids=[v.pk for v in vouchers])
+def on_vouchers_issued(sender, *, voucher_ids, **kwargs):
+    webhook_events_for_vouchers(event=WebhookEvent.VOUCHER_ISSUED, voucher_ids=list(voucher_ids))
 
 
 @receiver(voucher_signals.vouchers_expired, sender=Voucher, dispatch_uid="redemption.webhooks.expired")

@@ -4,6 +4,8 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from campaigns.models import Notification
 from campaigns.services.reminders import (
@@ -22,7 +24,7 @@ from tests.factories import (
     OwnedVehicleFactory,
     issue_voucher,
 )
-from vehicles.models import MileageReading
+from vehicles.models import MileageReading, Visit
 from vouchers.models import VoucherDefinition
 
 TPE = ZoneInfo("Asia/Taipei")
@@ -231,3 +233,47 @@ def test_service_reminders_resume_from_the_cursor(settings):
     assert (written, cursor) == (2, cars[1].pk)
     written, cursor = service_reminders(now=at(date(2025, 12, 25)), cursor=cursor)
     assert (written, cursor) == (3, None)
+
+
+def test_service_reminder_counts_from_a_workshop_visit_long_after_delivery():
+    """A car delivered years ago but serviced lately is still read (the database's pre-filter keeps
+    vehicles whose last service, not only their delivery, is recent enough)."""
+    member = MemberFactory()
+    car = OwnedVehicleFactory(owner=member, delivery_date=date(2020, 1, 1))
+    Visit.objects.create(
+        vehicle=car,
+        dealer=DealerFactory(),
+        visited_on=date(2025, 1, 1),
+        repair_order="RO-1",
+        kind=Visit.Kind.MAINTENANCE,
+        source=Visit.Source.choices[0][0],
+    )
+    service_reminders(now=at(date(2025, 12, 25)))  # due 1 Jan 2026 by time: the -7 stage
+    assert keys("service_reminder") == [f"service:{car.pk}:2025-01-01:-7"]
+
+
+def test_a_second_run_the_same_night_loads_no_member_and_renders_nothing():
+    owners = [MemberFactory() for _ in range(3)]
+    expiring = DefinitionFactory(validity_days=10, reminder_days="7")
+    paid = DefinitionFactory(
+        kind=VoucherDefinition.Kind.PAID,
+        validity_policy=VoucherDefinition.ValidityPolicy.NO_EXPIRY,
+        validity_days=None,
+        holder_type=VoucherDefinition.HolderType.MEMBER,
+    )
+    night = at(date(2026, 1, 4))
+    for owner in owners:
+        car = OwnedVehicleFactory(owner=owner, delivery_date=date(2025, 1, 8))  # service due 8 Jan
+        issue_voucher(expiring, vehicle=car, now=ISSUED)
+        issue_voucher(paid, member=owner, now=night - timedelta(days=200))
+    steps = (expiry_reminders, unused_value_reminders, service_reminders)
+    assert [step(now=night)[0] for step in steps] == [3, 3, 3]
+    with CaptureQueriesContext(connection) as again:
+        assert [step(now=night + timedelta(hours=1))[0] for step in steps] == [0, 0, 0]
+    assert Notification.objects.count() == 9
+    read = [q["sql"] for q in again.captured_queries]
+    assert not [sql for sql in read if 'FROM "members_member"' in sql]
+    assert not [sql for sql in read if "campaigns_messagetemplate" in sql]
+    # expiry: definitions, titles, sent keys, candidates; unused: sent keys, candidates; service:
+    # models, one batch (vehicles, readings, services, visits, sent keys), the empty next batch
+    assert len(read) <= 13

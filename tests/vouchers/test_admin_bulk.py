@@ -1,5 +1,7 @@
 """Bulk issuance: whitelist reading, the dry run's reasons, confirmation, idempotent chunked issuance."""
 
+from datetime import date
+
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -16,11 +18,13 @@ from tests.factories import (
     issue_voucher,
 )
 from tests.factories.staff import staff_user, use_english
-from vouchers import tasks
+from vehicles.models import Vehicle
+from vouchers import signals, tasks
 from vouchers.bulk_csv import WhitelistUnreadable, whitelist_decode, whitelist_values
 from vouchers.exceptions import DefinitionNotIssuable
 from vouchers.models import IssueBatch, IssueBatchRow, LedgerEntry, Voucher, VoucherDefinition
 from vouchers.services.bulk import issue_batch_confirm, issue_batch_prepare, issue_batch_process
+from vouchers.services.issuance import voucher_terms
 
 pytestmark = pytest.mark.django_db
 Reason = IssueBatchRow.Reason
@@ -260,6 +264,84 @@ def test_series_definitions_issue_every_voucher_of_the_series(sync_tasks):
     assert Voucher.objects.filter(vehicle=car).count() == 3
     batch.refresh_from_db()
     assert batch.vouchers_issued == 3
+
+
+def test_issued_vouchers_and_entries_name_their_batch_row_and_are_announced_by_id(sync_tasks):
+    definition = DefinitionFactory(validity_policy="delivery_window", series_count=2, validity_days=None)
+    cars = [OwnedVehicleFactory(delivery_date=date(2025, 3, d)) for d in (1, 1, 20)]
+    batch = prepare(definition, [c.plate for c in cars])
+    announced = []
+
+    def listen(sender, *, voucher_ids, source, **kwargs):
+        announced.extend(voucher_ids)
+
+    signals.voucher_issued.connect(listen, sender=Voucher)
+    try:
+        with sync_tasks():
+            issue_batch_confirm(batch=batch)
+    finally:
+        signals.voucher_issued.disconnect(listen, sender=Voucher)
+    vouchers = Voucher.objects.filter(definition=definition).order_by("vehicle_id", "series_index")
+    assert sorted(announced) == sorted(v.pk for v in vouchers) and len(announced) == 6
+    for row_number, car in enumerate(cars, start=1):
+        series = [v for v in vouchers if v.vehicle_id == car.pk]
+        assert [v.series_index for v in series] == [0, 1]
+        assert {v.external_ref for v in series} == {f"batch:{batch.pk}:{row_number}"}
+        # each voucher of a series its own window, counted from the vehicle's delivery date
+        assert series[0].valid_until < series[1].valid_from
+        assert timezone.localtime(series[0].valid_from).date() == car.delivery_date
+        for voucher in series:
+            entry = voucher.ledger.get()
+            assert (entry.kind, entry.delta, entry.status_after, entry.uses_left_after) == (
+                "issued",
+                voucher.uses_total,
+                voucher.status,
+                voucher.uses_left,
+            )
+            assert entry.data == {"source": "bulk", "batch": batch.pk, "row": row_number}
+            assert entry.actor_label == f"system:bulk:{batch.pk}"
+    assert len({v.code for v in vouchers}) == 6
+
+
+def test_a_delivery_date_gone_after_the_dry_run_rejects_the_row_at_issue_time(sync_tasks):
+    definition = DefinitionFactory(validity_policy="delivery_window", validity_days=None, stock_total=5)
+    lost, kept = (OwnedVehicleFactory(delivery_date=date(2025, 3, 1 + n)) for n in range(2))
+    batch = prepare(definition, [lost.plate, kept.plate])
+    assert batch.rows_valid == 2
+    Vehicle.objects.filter(pk=lost.pk).update(delivery_date=None)
+    with sync_tasks():
+        issue_batch_confirm(batch=batch)
+    batch.refresh_from_db()
+    assert (batch.rows_issued, batch.rows_rejected, batch.vouchers_issued) == (1, 1, 1)
+    rejected = batch.rows.get(status="rejected")
+    assert rejected.row_number == 1 and rejected.reason == Reason.NOT_ELIGIBLE and rejected.detail
+    assert list(Voucher.objects.values_list("vehicle_id", flat=True)) == [kept.pk]
+    definition.refresh_from_db()
+    assert definition.stock_issued == 1
+
+
+@pytest.mark.parametrize(
+    ("policy", "activation"),
+    [("no_expiry", "automatic"), ("days_from_activation", "holder"), ("fixed", "operations")],
+)
+def test_every_validity_policy_and_activation_mode_issues_in_bulk(sync_tasks, policy, activation):
+    definition = DefinitionFactory(
+        validity_policy=policy,
+        activation_mode=activation,
+        validity_days=30 if policy == "days_from_activation" else None,
+        valid_from_date=date(2026, 1, 1) if policy == "fixed" else None,
+        valid_until_date=date(2026, 12, 31) if policy == "fixed" else None,
+    )
+    cars = [OwnedVehicleFactory() for _ in range(2)]
+    batch = prepare(definition, [c.plate for c in cars])
+    with sync_tasks():
+        issue_batch_confirm(batch=batch)
+    vouchers = list(Voucher.objects.filter(definition=definition))
+    assert len(vouchers) == 2
+    expected = voucher_terms(definition, now=vouchers[0].issued_at, delivery_date=None, series_index=0)
+    for voucher in vouchers:
+        assert (voucher.status, voucher.activated_at, voucher.valid_from, voucher.valid_until) == expected
+        assert voucher.ledger.get().status_after == voucher.status
 
 
 # --- through the admin ----------------------------------------------------------------------------

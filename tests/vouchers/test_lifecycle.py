@@ -52,6 +52,7 @@ from vouchers.services import (
     voucher_reverse_use,
     voucher_unlock,
     voucher_void,
+    vouchers_expire_batch,
     vouchers_expire_due,
 )
 
@@ -1017,6 +1018,20 @@ def test_the_sweep_works_through_batches(vehicle):
 
     assert vouchers_expire_due(now=T0 + timedelta(days=10), batch_size=2) == 5
     assert Voucher.objects.filter(status=Status.EXPIRED).count() == 5
+    assert reconciled()
+
+
+def test_the_sweep_pages_by_voucher_id_and_says_when_it_is_done(vehicle):
+    vouchers = sorted((voucher_for(vehicle, validity_days=5) for _ in range(5)), key=lambda v: v.pk)
+    voucher_for(vehicle, validity_days=50)  # not due
+    later = T0 + timedelta(days=10)
+
+    assert vouchers_expire_batch(now=later, after=0, batch_size=2) == (2, vouchers[1].pk)
+    # resumed after the last id done: the first two are not read again
+    assert vouchers_expire_batch(now=later, after=vouchers[1].pk, batch_size=2) == (2, vouchers[3].pk)
+    assert vouchers_expire_batch(now=later, after=vouchers[3].pk, batch_size=2) == (1, None)
+    assert [fresh(v).status for v in vouchers] == [Status.EXPIRED] * 5
+    assert LedgerEntry.objects.filter(kind=Kind.EXPIRED).count() == 5
     assert reconciled()
 
 

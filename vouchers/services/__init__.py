@@ -16,6 +16,7 @@ from .lifecycle import (
     voucher_reverse_use,
     voucher_unlock,
     voucher_void,
+    vouchers_expire_batch,
     vouchers_expire_due,
 )
 from .refunds import (
@@ -59,6 +60,7 @@ __all__ = [
     "voucher_reverse_use",
     "voucher_unlock",
     "voucher_void",
+    "vouchers_expire_batch",
     "vouchers_expire_due",
     "vouchers_for_update",
 ]

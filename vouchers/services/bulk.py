@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
-from config.bulk_insert import objects_insert, rows_insert
+from config.bulk_insert import rows_insert
 from config.errors import DomainError
 from config.stored_text import fit_to_column
 from members.actors import Actor, ActorKind
@@ -34,12 +34,14 @@ from vehicles.models import Ownership, Vehicle
 from vehicles.selectors import OwnershipFacts, ownership_facts
 
 from .. import signals
+from ..codes import codes_generate
 from ..exceptions import HolderMissing
 from ..holder_rules import holder_refusal, needs_ownership_facts
-from ..locks import definition_for_update, issue_batch_for_update, issue_batch_rows_for_update
+from ..locks import definition_for_update, issue_batch_for_update, issue_batch_pending_for_update
 from ..models import IssueBatch, IssueBatchRow, LedgerEntry, Voucher, VoucherDefinition
 from ._ledger import ledger_actor_columns, require_reason
-from .issuance import _require_issuable, voucher_build
+from ._sql import array_type, insert_columns
+from .issuance import _require_issuable, voucher_terms
 
 Definition = VoucherDefinition
 Holder = Definition.HolderType
@@ -512,29 +514,24 @@ def _process_chunk(batch_id: int, chunk_size: int, now: datetime | None) -> tupl
         if batch.status == BatchStatus.QUEUED:
             batch.status = BatchStatus.RUNNING
             batch.started_at = batch.started_at or now
-        rows = issue_batch_rows_for_update(
-            IssueBatchRow.objects.filter(batch=batch, status=Row.Status.PENDING), chunk_size
-        )
+        needs_delivery = definition.validity_policy == Definition.ValidityPolicy.DELIVERY_WINDOW
+        rows = issue_batch_pending_for_update(batch.pk, chunk_size, with_delivery_date=needs_delivery)
         if not rows:
             batch.status = BatchStatus.DONE
             batch.finished_at = now
             batch.progress_at = now
             batch.save(update_fields=["status", "started_at", "finished_at", "progress_at"])
             return batch, False
-        issued_rows, rejected_rows, vouchers = _issue_rows(batch, definition, rows, now)
-        if issued_rows:
+        issued, rejected, voucher_ids = _issue_rows(batch, definition, rows, now)
+        _mark_rows(batch, rows, issued=issued, rejected=rejected, now=now)
+        if issued:
             VoucherDefinition.objects.filter(pk=definition.pk).update(
-                stock_issued=F("stock_issued") + len(issued_rows)
+                stock_issued=F("stock_issued") + len(issued)
             )
-            IssueBatchRow.objects.filter(pk__in=[r.pk for r in issued_rows]).update(
-                status=Row.Status.ISSUED, issued_at=now
-            )
-        if rejected_rows:
-            IssueBatchRow.objects.bulk_update(rejected_rows, ["status", "reason", "detail"])
         batch.rows_done = F("rows_done") + len(rows)
-        batch.rows_issued = F("rows_issued") + len(issued_rows)
-        batch.rows_rejected = F("rows_rejected") + len(rejected_rows)
-        batch.vouchers_issued = F("vouchers_issued") + len(vouchers)
+        batch.rows_issued = F("rows_issued") + len(issued)
+        batch.rows_rejected = F("rows_rejected") + len(rejected)
+        batch.vouchers_issued = F("vouchers_issued") + len(voucher_ids)
         batch.progress_at = now
         batch.save(
             update_fields=[
@@ -547,18 +544,43 @@ def _process_chunk(batch_id: int, chunk_size: int, now: datetime | None) -> tupl
                 "progress_at",
             ]
         )
-        if vouchers:
-            signals.voucher_issued.send(Voucher, vouchers=vouchers, source=Voucher.Source.BULK)
+        if voucher_ids:
+            signals.voucher_issued.send(
+                Voucher, vouchers=None, voucher_ids=voucher_ids, source=Voucher.Source.BULK
+            )
     batch.refresh_from_db()
     return batch, True
 
 
-def _issue_rows(batch: IssueBatch, definition: Definition, rows: list[IssueBatchRow], now: datetime):
-    """Decide each pending row again under the definition's lock (stock and limits may have moved)."""
-    planned = [
-        _Planned(row_number=r.row_number, raw=r.raw, vehicle_id=r.vehicle_id, member_id=r.member_id)
-        for r in rows
-    ]
+def _mark_rows(batch: IssueBatch, rows: list[tuple], *, issued: list[int], rejected: list, now) -> None:
+    """Rejected rows get their reason; then every other pending row of the chunk's row range is
+    ours (the first pending rows in row order, locked, under the batch's lock) and is issued."""
+    by_reason: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for pk, reason, detail in rejected:
+        by_reason[(reason, fit_to_column(IssueBatchRow, "detail", detail))].append(pk)
+    for (reason, detail), pks in by_reason.items():
+        for chunk in _chunks(pks):
+            IssueBatchRow.objects.filter(pk__in=chunk).update(
+                status=Row.Status.REJECTED, reason=reason, detail=detail
+            )
+    if not issued:
+        return
+    marked = IssueBatchRow.objects.filter(
+        batch=batch,
+        status=Row.Status.PENDING,
+        row_number__gte=rows[0][1],
+        row_number__lte=rows[-1][1],
+    ).update(status=Row.Status.ISSUED, issued_at=now)
+    if marked != len(issued):  # would mean a row issued without its mark: undo the chunk
+        raise RuntimeError(f"batch {batch.pk}: {marked} rows marked for {len(issued)} issued")
+
+
+def _issue_rows(batch: IssueBatch, definition: Definition, rows: list[tuple], now: datetime):
+    """Decide each pending row again under the definition's lock (stock and limits may have moved),
+    then create the vouchers and their ISSUED entries. `rows`: (pk, row number, vehicle id,
+    member id, delivery date) in row order. Returns (issued row pks, rejected (pk, reason, detail),
+    voucher ids)."""
+    planned = [_Planned(row_number=n, raw="", vehicle_id=v, member_id=m) for _pk, n, v, m, _d in rows]
     if needs_ownership_facts(definition):
         # Owners may have changed since the dry run: the holder rule is asked again, as issuing does.
         facts = ownership_facts({p.member_id for p in planned if p.member_id is not None})
@@ -568,82 +590,162 @@ def _issue_rows(batch: IssueBatch, definition: Definition, rows: list[IssueBatch
             if not item.detail:
                 item.reason = ""
     _apply_limits(definition, planned, stock_left=definition.stock_left)
-    by_number = {r.row_number: r for r in rows}
-    issued_rows, rejected_rows, vouchers, origins = [], [], [], []
-    members = {}
-    member_ids = {r.member_id for r in rows if r.member_id}
-    if member_ids:
-        members = Member.objects.in_bulk(member_ids)
-    for item in planned:
-        row = by_number[item.row_number]
+    terms: dict[tuple, tuple | HolderMissing] = {}
+    issued: list[int] = []
+    rejected: list[tuple[int, str, str]] = []
+    new: list[tuple] = []  # (code, member id, vehicle id, valid_from, valid_until, series index, row number)
+    for (pk, row_number, vehicle_id, member_id, delivered), item in zip(rows, planned, strict=True):
         if item.reason:
-            row.status, row.reason, row.detail = (
-                Row.Status.REJECTED,
-                item.reason,
-                fit_to_column(IssueBatchRow, "detail", item.detail),
-            )
-            rejected_rows.append(row)
+            rejected.append((pk, item.reason, item.detail))
             continue
-        try:
-            built = [
-                voucher_build(
-                    definition,
-                    member=members.get(row.member_id),
-                    vehicle=row.vehicle,
-                    order=None,
-                    series_index=k,
-                    source=Voucher.Source.BULK,
-                    now=now,
-                    external_ref=f"batch:{batch.pk}:{row.row_number}",
-                )
-                for k in range(definition.series_count)
-            ]
-        except HolderMissing as exc:
-            row.status, row.reason, row.detail = (
-                Row.Status.REJECTED,
-                Reason.NOT_ELIGIBLE,
-                fit_to_column(IssueBatchRow, "detail", exc.message),
+        series = []
+        for k in range(definition.series_count):
+            key = (delivered, k)
+            if key not in terms:
+                try:
+                    terms[key] = voucher_terms(definition, now=now, delivery_date=delivered, series_index=k)
+                except HolderMissing as exc:
+                    terms[key] = exc
+            found = terms[key]
+            if isinstance(found, HolderMissing):
+                rejected.append((pk, Reason.NOT_ELIGIBLE, found.message))
+                break
+            series.append((None, member_id, vehicle_id, found[2], found[3], k, row_number))
+        else:
+            new += series
+            issued.append(pk)
+    if not new:
+        return issued, rejected, []
+    new = [(code, *rest) for code, (_none, *rest) in zip(codes_generate(len(new)), new, strict=True)]
+    # Status and activation time are the definition's, whatever the window: any computed terms say them.
+    status, activated_at, _from, _until = next(t for t in terms.values() if not isinstance(t, HolderMissing))
+    template = Voucher(
+        definition_id=definition.pk,
+        status=status,
+        uses_total=definition.uses_per_voucher,
+        uses_left=definition.uses_per_voucher,
+        source=Voucher.Source.BULK,
+        issued_at=now,
+        activated_at=activated_at,
+        status_changed_at=now,
+    )
+    who = ledger_actor_columns(
+        Actor(ActorKind.SYSTEM, name=f"bulk:{batch.pk}", user_id=batch.confirmed_by_id)
+    )
+    entry = LedgerEntry(
+        kind=LedgerEntry.Kind.ISSUED,
+        delta=template.uses_total,
+        status_before="",
+        status_after=status,
+        uses_left_after=template.uses_left,
+        **who,
+        reason=fit_to_column(LedgerEntry, "reason", batch.reason),
+        created_at=now,
+    )
+    insert = _insert_postgresql if connection.vendor == "postgresql" else _insert_objects
+    return issued, rejected, insert(batch, template, entry, new)
+
+
+def _insert_postgresql(
+    batch: IssueBatch, template: Voucher, entry: LedgerEntry, new: list[tuple]
+) -> list[int]:
+    """The chunk's vouchers and their ledger entries in one statement: the varying values travel as
+    arrays (one parameter each), everything else is the template's."""
+    codes, members, vehicles, starts, ends, series, numbers = zip(*new, strict=True)
+    # The windows are few (one per delivery date and series index): each row names its own by number.
+    windows = list(dict.fromkeys(zip(starts, ends, strict=True)))
+    number_of = {w: n for n, w in enumerate(windows, start=1)}
+    window_numbers = [number_of[w] for w in zip(starts, ends, strict=True)]
+    ref = f"batch:{batch.pk}:"
+    v_columns, v_select, v_params = insert_columns(
+        template,
+        {
+            "code": "t.code",
+            "member_id": "t.member_id",
+            "vehicle_id": "t.vehicle_id",
+            "valid_from": ("(%s::timestamptz[])[t.w]", [[w[0] for w in windows]]),
+            "valid_until": ("(%s::timestamptz[])[t.w]", [[w[1] for w in windows]]),
+            "series_index": "t.series_index",
+            "external_ref": ("%s || t.row_number", [ref]),
+        },
+    )
+    l_columns, l_select, l_params = insert_columns(
+        entry,
+        {
+            "voucher_id": "v.id",
+            "data": (
+                "jsonb_build_object('source', %s::text, 'batch', %s::bigint, 'row', t.row_number)",
+                [Voucher.Source.BULK, batch.pk],
+            ),
+        },
+    )
+    # Only model metadata is formatted in; every value is a parameter.
+    statement = f"""
+        WITH t AS (
+            SELECT * FROM unnest(
+                %s::{array_type(Voucher, "code")}, %s::bigint[], %s::bigint[],
+                %s::smallint[], %s::smallint[], %s::integer[]
+            ) AS t(code, member_id, vehicle_id, w, series_index, row_number)
+        ), v AS (
+            INSERT INTO {Voucher._meta.db_table} ({v_columns}) SELECT {v_select} FROM t RETURNING id, code
+        )
+        INSERT INTO {LedgerEntry._meta.db_table} ({l_columns})
+        SELECT {l_select} FROM v JOIN t ON t.code = v.code ORDER BY v.id
+        RETURNING voucher_id
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(
+            statement,
+            [
+                *(_array_literal(c) for c in (codes, members, vehicles, window_numbers, series, numbers)),
+                *v_params,
+                *l_params,
+            ],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _array_literal(values) -> str:
+    """An array parameter as PostgreSQL's text form ({1,2,NULL}): one string instead of a list
+    psycopg adapts element by element. Only for numbers and codes (no quoting needed)."""
+    return "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
+
+
+def _insert_objects(batch: IssueBatch, template: Voucher, entry: LedgerEntry, new: list[tuple]) -> list[int]:
+    """The same rows through the ORM (SQLite: development and tests)."""
+    fields = {
+        f.attname: getattr(template, f.attname) for f in Voucher._meta.concrete_fields if not f.primary_key
+    }
+    vouchers = Voucher.objects.bulk_create(
+        [
+            Voucher(
+                **{
+                    **fields,
+                    "code": code,
+                    "member_id": member_id,
+                    "vehicle_id": vehicle_id,
+                    "valid_from": starts,
+                    "valid_until": ends,
+                    "series_index": k,
+                    "external_ref": f"batch:{batch.pk}:{row_number}",
+                }
             )
-            rejected_rows.append(row)
-            continue
-        vouchers += built
-        origins += [row.row_number] * len(built)
-        issued_rows.append(row)
-    if vouchers:
-        objects_insert(vouchers)
-        who = ledger_actor_columns(
-            Actor(ActorKind.SYSTEM, name=f"bulk:{batch.pk}", user_id=batch.confirmed_by_id)
-        )
-        rows_insert(
-            LedgerEntry,
-            (
-                "voucher",
-                "kind",
-                "delta",
-                "status_before",
-                "status_after",
-                "uses_left_after",
-                "actor",
-                "actor_label",
-                "reason",
-                "data",
-                "created_at",
-            ),
-            (
-                (
-                    voucher.pk,
-                    LedgerEntry.Kind.ISSUED,
-                    voucher.uses_total,
-                    "",
-                    voucher.status,
-                    voucher.uses_left,
-                    who["actor_id"],
-                    who["actor_label"],
-                    batch.reason,
-                    {"source": Voucher.Source.BULK, "batch": batch.pk, "row": row_number},
-                    now,
-                )
-                for voucher, row_number in zip(vouchers, origins, strict=True)
-            ),
-        )
-    return issued_rows, rejected_rows, vouchers
+            for code, member_id, vehicle_id, starts, ends, k, row_number in new
+        ]
+    )
+    columns = {
+        f.attname: getattr(entry, f.attname) for f in LedgerEntry._meta.concrete_fields if not f.primary_key
+    }
+    LedgerEntry.objects.bulk_create(
+        [
+            LedgerEntry(
+                **{
+                    **columns,
+                    "voucher_id": voucher.pk,
+                    "data": {"source": Voucher.Source.BULK, "batch": batch.pk, "row": row[6]},
+                }
+            )
+            for voucher, row in zip(vouchers, new, strict=True)
+        ]
+    )
+    return [v.pk for v in vouchers]

@@ -172,9 +172,34 @@ def voucher_issue(
             )
             for v in vouchers
         )
-        signals.voucher_issued.send(Voucher, vouchers=vouchers, source=source)
+        signals.voucher_issued.send(
+            Voucher, vouchers=vouchers, voucher_ids=[v.pk for v in vouchers], source=source
+        )
     definition.stock_issued = locked.stock_issued + quantity
     return vouchers
+
+
+def voucher_terms(
+    definition: VoucherDefinition, *, now: datetime, delivery_date, series_index: int
+) -> tuple[str, datetime | None, datetime | None, datetime | None]:
+    """(status, activated_at, valid_from, valid_until) of a voucher issued now; HolderMissing when the
+    validity counts from a delivery date the vehicle lacks. Bulk issuance computes it once per date."""
+    automatic = definition.activation_mode == Definition.ActivationMode.AUTOMATIC
+    activated_at = now if automatic else None
+    try:
+        valid_from, valid_until = validity_window(
+            definition,
+            issued_at=now,
+            activated_at=activated_at,
+            delivery_date=delivery_date,
+            series_index=series_index,
+        )
+    except MissingDeliveryDate as exc:
+        raise HolderMissing(
+            _("This voucher is valid relative to the delivery date; the vehicle has none.")
+        ) from exc
+    status = Voucher.Status.ACTIVE if automatic else Voucher.Status.INACTIVE
+    return status, activated_at, valid_from, valid_until
 
 
 def voucher_build(
@@ -188,28 +213,20 @@ def voucher_build(
     now: datetime,
     external_ref: str = "",
 ) -> Voucher:
-    """An unsaved voucher with its code, status and validity window (shared by bulk issuance)."""
-    automatic = definition.activation_mode == Definition.ActivationMode.AUTOMATIC
-    activated_at = now if automatic else None
-    try:
-        valid_from, valid_until = validity_window(
-            definition,
-            issued_at=now,
-            activated_at=activated_at,
-            delivery_date=vehicle.delivery_date if vehicle is not None else None,
-            series_index=series_index,
-        )
-    except MissingDeliveryDate as exc:
-        raise HolderMissing(
-            _("This voucher is valid relative to the delivery date; the vehicle has none.")
-        ) from exc
+    """An unsaved voucher with its code, status and validity window."""
+    status, activated_at, valid_from, valid_until = voucher_terms(
+        definition,
+        now=now,
+        delivery_date=vehicle.delivery_date if vehicle is not None else None,
+        series_index=series_index,
+    )
     return Voucher(
         code=code_generate(),
         definition=definition,
         member=member,
         vehicle=vehicle,
         order=order,
-        status=Voucher.Status.ACTIVE if automatic else Voucher.Status.INACTIVE,
+        status=status,
         uses_total=definition.uses_per_voucher,
         uses_left=definition.uses_per_voucher,
         valid_from=valid_from,

@@ -6,7 +6,7 @@ idempotency key instead of acting twice.
 
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -38,6 +38,7 @@ from ._ledger import (
     require_status,
     voucher_for_update,
 )
+from ._sql import insert_columns
 
 Status = Voucher.Status
 Kind = LedgerEntry.Kind
@@ -478,45 +479,104 @@ def voucher_unlock(
 def vouchers_expire_due(
     *, now: datetime | None = None, batch_size: int = 2000, max_batches: int | None = None
 ) -> int:
-    """Mark every voucher past its validity as expired, in set-based batches; returns how many.
+    """Mark every voucher past its validity as expired, batch by batch; returns how many.
 
-    Held vouchers wait for their hold to end and locked ones for the refund decision. Each batch is
-    its own short transaction and skips rows another job has locked, so the sweep can run beside
-    the counter and be killed and restarted at any point. `max_batches` bounds one call (a
-    time-boxed job slice calls again until fewer than `batch_size` rows come back).
+    See `vouchers_expire_batch`. `max_batches` bounds one call.
     """
     now = now or timezone.now()
-    total = 0
-    batches = 0
-    expirable = [Status.INACTIVE, Status.ACTIVE]
-    while max_batches is None or batches < max_batches:
+    total, after, batches = 0, 0, 0
+    while after is not None and (max_batches is None or batches < max_batches):
+        done, after = vouchers_expire_batch(now=now, after=after, batch_size=batch_size)
+        total += done
         batches += 1
-        with transaction.atomic():
-            batch = list(
-                Voucher.objects.filter(status__in=expirable, valid_until__lt=now)
-                .order_by("pk")
-                .select_for_update(skip_locked=True, of=("self",))
-                .values_list("pk", "status", "uses_left")[:batch_size]
-            )
-            if not batch:
-                break
-            ids = [pk for pk, _status, _left in batch]
-            Voucher.objects.filter(pk__in=ids).update(status=Status.EXPIRED, status_changed_at=now)
-            LedgerEntry.objects.bulk_create(
-                [
-                    LedgerEntry(
-                        voucher_id=pk,
-                        kind=Kind.EXPIRED,
-                        status_before=status,
-                        status_after=Status.EXPIRED,
-                        uses_left_after=left,
-                        **ledger_actor_columns(Actor.system("expire")),
-                        created_at=now,
-                    )
-                    for pk, status, left in batch
-                ],
-                batch_size=1000,
-            )
-            signals.vouchers_expired.send(Voucher, voucher_ids=ids, now=now)
-        total += len(batch)
     return total
+
+
+def vouchers_expire_batch(*, now: datetime, after: int, batch_size: int = 2000) -> tuple[int, int | None]:
+    """Expire the next `batch_size` vouchers past their validity with an id above `after`, each with
+    its EXPIRED ledger entry; returns (how many, the id to go on after, or None when none is left).
+
+    Keyset-paged in id order, so a sweep reads the table once instead of restarting its scan for
+    every batch, and the id is the job's checkpoint. Held vouchers wait for their hold to end and
+    locked ones for the refund decision. Each batch is its own short transaction and skips rows
+    another transaction has locked (such a voucher, past its validity, is refused by every use and
+    expired by the next sweep), so the sweep can run beside the counter and be killed and resumed
+    at any point.
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            ids = _expire_postgresql(now=now, after=after, batch_size=batch_size)
+        else:
+            ids = _expire_objects(now=now, after=after, batch_size=batch_size)
+        if ids:
+            signals.vouchers_expired.send(Voucher, voucher_ids=ids, now=now)
+    return len(ids), (ids[-1] if len(ids) == batch_size else None)
+
+
+def _expired_entry(now: datetime) -> LedgerEntry:
+    """The columns every EXPIRED entry of a sweep shares."""
+    return LedgerEntry(
+        kind=Kind.EXPIRED,
+        delta=0,
+        status_after=Status.EXPIRED,
+        **ledger_actor_columns(Actor.system("expire")),
+        created_at=now,
+    )
+
+
+def _expire_postgresql(*, now: datetime, after: int, batch_size: int) -> list[int]:
+    """One statement: lock the batch, expire it, and append its ledger entries from the rows the
+    UPDATE returned (the status each voucher had before)."""
+    columns, select, params = insert_columns(
+        _expired_entry(now),
+        {"voucher_id": "id", "status_before": "status_before", "uses_left_after": "uses_left"},
+    )
+    voucher_table = Voucher._meta.db_table
+    statement = f"""
+        WITH due AS (
+            SELECT id, status, uses_left FROM {voucher_table}
+            WHERE id > %s AND status IN (%s, %s) AND valid_until < %s
+            ORDER BY id
+            LIMIT %s
+            FOR NO KEY UPDATE SKIP LOCKED
+        ), changed AS (
+            UPDATE {voucher_table} AS v SET status = %s, status_changed_at = %s
+            FROM due WHERE v.id = due.id
+            RETURNING v.id, due.status AS status_before, due.uses_left
+        )
+        INSERT INTO {LedgerEntry._meta.db_table} ({columns})
+        SELECT {select} FROM changed ORDER BY id
+        RETURNING voucher_id
+    """  # noqa: S608  (only model metadata is formatted in; every value is a parameter)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            statement,
+            [after, Status.INACTIVE, Status.ACTIVE, now, batch_size, Status.EXPIRED, now, *params],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def _expire_objects(*, now: datetime, after: int, batch_size: int) -> list[int]:
+    """The same batch through the ORM (SQLite: development and tests)."""
+    batch = list(
+        Voucher.objects.filter(pk__gt=after, status__in=[Status.INACTIVE, Status.ACTIVE], valid_until__lt=now)
+        .order_by("pk")
+        .select_for_update(skip_locked=True, of=("self",))
+        .values_list("pk", "status", "uses_left")[:batch_size]
+    )
+    ids = [pk for pk, _status, _left in batch]
+    if not ids:
+        return ids
+    Voucher.objects.filter(pk__in=ids).update(status=Status.EXPIRED, status_changed_at=now)
+    entry = _expired_entry(now)
+    shared = {
+        f.attname: getattr(entry, f.attname) for f in LedgerEntry._meta.concrete_fields if not f.primary_key
+    }
+    LedgerEntry.objects.bulk_create(
+        [
+            LedgerEntry(**{**shared, "voucher_id": pk, "status_before": status, "uses_left_after": left})
+            for pk, status, left in batch
+        ],
+        batch_size=1000,
+    )
+    return ids
