@@ -110,7 +110,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("members", "0005_dealer_code_format"),
         ("vehicles", "0006_import_batch_created_by_label"),
-        ("vouchers", "0008_order_refund_fields"),
+        ("vouchers", "0009_repurchase_benefit_holder_rule"),
     ]
 
     operations = [
