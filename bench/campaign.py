@@ -161,7 +161,7 @@ def expected(owners: int) -> dict:
     }
 
 
-def measure(owners: int, profile: bool) -> None:
+def measure(owners: int, profile: bool, args_sql: bool = False) -> None:
     from django.db import connection
     from django.utils import timezone
 
@@ -196,11 +196,18 @@ def measure(owners: int, profile: bool) -> None:
     campaign_schedule(campaign=campaign)
 
     statements = 0
+    by_statement: dict[str, list] = {}
 
     def count(execute, sql, params, many, context):
         nonlocal statements
         statements += 1
-        return execute(sql, params, many, context)
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            spent = by_statement.setdefault(" ".join(sql.split())[:90], [0, 0.0])
+            spent[0] += 1
+            spent[1] += time.perf_counter() - started
 
     profiler = None
     if profile:
@@ -209,14 +216,14 @@ def measure(owners: int, profile: bool) -> None:
         profiler = cProfile.Profile()
         profiler.enable()
     with connection.execute_wrapper(count):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         served, more = campaigns_run_due(now=timezone.now())
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     if profiler is not None:
         import pstats
 
         profiler.disable()
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(35)
 
     campaign.refresh_from_db()
     definition.refresh_from_db()
@@ -261,8 +268,13 @@ def measure(owners: int, profile: bool) -> None:
     }
     print(f"PostgreSQL {connection.pg_version // 10000}, {owners:,} owners, {want['vehicles']:,} vehicles")
     print(f"  campaign run            {seconds:8.2f} s  {want['vehicles'] / seconds:>10,.0f} recipients/s")
+    print(f"  of which this process   {cpu:8.2f} s CPU (the rest: PostgreSQL, and waiting for a core)")
     print(f"  SQL statements          {statements:8,}    {statements / want['vehicles']:10.3f} per recipient")
     print(f"  unfinished              {more!r}")
+    if args_sql:
+        print("  statements taking the most time (count, seconds):")
+        for sql, (n, spent) in sorted(by_statement.items(), key=lambda kv: -kv[1][1])[:12]:
+            print(f"    {n:5} {spent:7.2f} s  {sql}")
     bad = {k: (got[k], wanted[k]) for k in wanted if got[k] != wanted[k]}
     for key in wanted:
         print(f"  {key:24} {got[key]!s:>12}  {'ok' if key not in bad else 'WANTED ' + str(wanted[key])}")
@@ -277,6 +289,7 @@ def main() -> int:
     parser.add_argument("--owners", type=int, default=200_000)
     parser.add_argument("--reuse", action="store_true", help=f"start again from {DB}_base")
     parser.add_argument("--profile", action="store_true", help="print where the run spends its time")
+    parser.add_argument("--sql", action="store_true", help="print the statements that took the most time")
     args = parser.parse_args()
     if args.owners <= BUDGET_SHORT_BY * 2:
         parser.error(f"--owners must be above {BUDGET_SHORT_BY * 2}")
@@ -296,7 +309,7 @@ def main() -> int:
         admin_sql(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
         admin_sql(f'CREATE DATABASE "{DB}" TEMPLATE "{DB}_base"')
         django.setup()
-    measure(args.owners, args.profile)
+    measure(args.owners, args.profile, args.sql)
     return 0
 
 

@@ -7,6 +7,8 @@ from django.dispatch import Signal
 
 # vouchers: list[Voucher], source: str
 voucher_issued = Signal()
+# voucher_ids: list[int], source: str (set-based issuance, which builds no Voucher objects)
+vouchers_issued_in_bulk = Signal()
 # voucher: Voucher, entry: LedgerEntry
 voucher_activated = Signal()
 # voucher_ids: list[int], now
