@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from config.bulk_insert import rows_insert
 from config.stored_text import fit_to_column
 from members.actors import Actor
-from members.models import Member
+from members.locks import members_read_for_update
 from vouchers.models import Voucher
 from vouchers.services.set_issue import HolderRequest, vouchers_issue_each
 
@@ -163,7 +163,8 @@ def _message(campaign: Campaign, recipients: list[_Recipient], issued: dict, now
     note it on each recipient it is for."""
     definition = campaign.definition
     chosen = [r for r in recipients if definition is None or issued.get(r.pk)]
-    members = Member.objects.in_bulk({r.member_id for r in chosen})
+    # Locked now, read once: the weekly cap is counted under these locks (notifications_queue_keyed).
+    members = members_read_for_update({r.member_id for r in chosen})
     links = opt_out_urls(members)
     drafts, keys = [], {}
     for recipient in chosen:
@@ -192,7 +193,7 @@ def _message(campaign: Campaign, recipients: list[_Recipient], issued: dict, now
                 },
             )
         )
-    ids = notifications_queue_keyed(drafts, now=now)
+    ids = notifications_queue_keyed(drafts, now=now, members_locked=True)
     for recipient in chosen:
         recipient.notification_id = ids[keys[recipient.pk]]
 

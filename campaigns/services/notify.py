@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, override
 
+import config.lookups  # noqa: F401  (field__any_of)
 from config.bulk_insert import ids_reserve, rows_insert
 from config.stored_text import fit_to_column
 from members.locks import members_for_update
@@ -186,24 +187,31 @@ def _promotional_counts_locked(member_ids: set[int], now: datetime) -> Counter:
     return promotional_sent_this_week(member_ids, now)
 
 
-def notifications_queue_keyed(drafts: list[Draft], *, now: datetime) -> dict[str, int]:
+def notifications_queue_keyed(
+    drafts: list[Draft], *, now: datetime, members_locked: bool = False
+) -> dict[str, int]:
     """Write many messages (COPY on PostgreSQL) and return every draft's key → its outbox row id,
     the rows already there included. In the caller's transaction; not enqueued (the dispatcher
     sends due rows).
 
     For a caller that owns its de-duplication keys under a lock it holds (a campaign batch under
     the campaign's lock), so no one else writes them meanwhile: a duplicate key fails the batch.
-    `draft.member` may be any object with a member's fields (a batch reads them without models).
+    `members_locked`: the caller holds the drafts' members' locks already (taken in primary-key
+    order, as `_promotional_counts_locked` takes them), so the weekly cap is counted under them.
     """
     keys = {draft.dedup_key for draft in drafts}
-    ids = dict(Notification.objects.filter(dedup_key__in=keys).values_list("dedup_key", "pk"))
+    ids = dict(Notification.objects.filter(dedup_key__any_of=list(keys)).values_list("dedup_key", "pk"))
     fresh: dict[str, Draft] = {}
     for draft in drafts:
         if draft.dedup_key not in ids:
             fresh.setdefault(draft.dedup_key, draft)
     if not fresh:
         return ids
-    sent = _promotional_counts_locked({d.member.pk for d in fresh.values() if d.promotional}, now)
+    promotional = {d.member.pk for d in fresh.values() if d.promotional}
+    if members_locked:
+        sent = promotional_sent_this_week(promotional, now) if promotional else Counter()
+    else:
+        sent = _promotional_counts_locked(promotional, now)
     send_at = {}
     rows = []
     for pk, draft in zip(ids_reserve(Notification, len(fresh)), fresh.values(), strict=True):
