@@ -58,4 +58,32 @@ class Migration(migrations.Migration):
                 fields=("recipient", "series_index"), name="campaign_voucher_one_series_per_recipient"
             ),
         ),
+        migrations.AlterField(
+            model_name='campaignvoucher',
+            name='recipient',
+            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='vouchers', to='campaigns.campaignrecipient'),
+        ),
+        migrations.AlterField(
+            model_name='notification',
+            name='dedup_key',
+            field=models.CharField(help_text='unique per purpose and period', max_length=200, verbose_name='de-duplication key'),
+        ),
+        migrations.AlterField(
+            model_name='notification',
+            name='member',
+            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to='members.member', verbose_name='member'),
+        ),
+        migrations.AlterField(
+            model_name='notification',
+            name='purpose',
+            field=models.CharField(choices=[('login_code', 'Sign-in code'), ('expiry_reminder', 'Expiry reminder'), ('unused_value', 'Unused value reminder'), ('service_reminder', 'Service reminder'), ('lifecycle', 'Lifecycle programme'), ('campaign', 'Campaign'), ('voucher_issued', 'Voucher issued')], max_length=30, verbose_name='purpose'),
+        ),
+        migrations.AddIndex(
+            model_name='notification',
+            index=models.Index(fields=['purpose'], name='notification_purpose'),
+        ),
+        migrations.AddConstraint(
+            model_name='notification',
+            constraint=models.UniqueConstraint(fields=('dedup_key',), name='notification_dedup_key_unique'),
+        ),
     ]

@@ -131,7 +131,10 @@ class CampaignVoucher(models.Model):
     """A voucher a campaign issued, to count what came of it."""
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="issued")
-    recipient = models.ForeignKey(CampaignRecipient, on_delete=models.CASCADE, related_name="vouchers")
+    # Indexed by the unique (recipient, series_index) constraint below.
+    recipient = models.ForeignKey(
+        CampaignRecipient, on_delete=models.CASCADE, related_name="vouchers", db_index=False
+    )
     voucher = models.OneToOneField(Voucher, on_delete=models.CASCADE, related_name="+")
     # The voucher's place in its series: with the constraint below, a recipient can be issued one
     # series only, whatever a re-run after a crash or two workers at once may try.
