@@ -1,20 +1,11 @@
 """Row locks of the campaigns app. The rule (strength, order, short blocks): docs/architecture.md,
 "Concurrency rules". Call inside `transaction.atomic()`."""
 
-from .models import Campaign, CampaignRecipient, Notification
+from .models import Campaign, Notification
 
 
 def campaign_for_update(campaign_id: int) -> Campaign:
     return Campaign.objects.select_for_update(no_key=True, of=("self",)).get(pk=campaign_id)
-
-
-def recipient_for_update(recipient_id: int) -> CampaignRecipient:
-    """Lock one recipient of a campaign (after the campaign)."""
-    return (
-        CampaignRecipient.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("member", "vehicle__model")
-        .get(pk=recipient_id)
-    )
 
 
 def notification_for_update(notification_id: int, *, with_member: bool = False) -> Notification:

@@ -92,6 +92,8 @@ def template_check(source: str) -> None:
 
 
 def render_text(source: str, context: dict) -> str:
+    if "{" not in source:
+        return source.strip()  # no tag, variable or comment: the template renders as itself
     try:
         return _compile(source).render(Context(context, autoescape=False)).strip()
     except TemplateSyntaxError as exc:

@@ -66,3 +66,29 @@ def objects_insert(objects: list, *, batch_size: int = 1000) -> list:
         obj._state.adding = False
         obj._state.db = connection.alias
     return objects
+
+
+def ids_reserve(model, count: int) -> list[int]:
+    """`count` primary keys for rows of `model` about to be inserted with them (`rows_insert`), so
+    related rows can name them without reading them back.
+
+    PostgreSQL takes them from the table's sequence. SQLite allows one writer at a time (the
+    project's transactions start IMMEDIATE), so inside the caller's transaction the keys after the
+    largest used one are free; the AUTOINCREMENT counter moves past them as they are inserted.
+    """
+    if count <= 0:
+        return []
+    opts = model._meta
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [opts.db_table, opts.pk.column, count],
+            )
+            return [row[0] for row in cursor.fetchall()]
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [opts.db_table])
+        row = cursor.fetchone()
+        table, pk = connection.ops.quote_name(opts.db_table), connection.ops.quote_name(opts.pk.column)
+        cursor.execute(f"SELECT MAX({pk}) FROM {table}")  # noqa: S608 (names from the model)
+        top = max(row[0] if row else 0, cursor.fetchone()[0] or 0)
+    return list(range(top + 1, top + 1 + count))

@@ -3,6 +3,8 @@
 
 from collections.abc import Iterable
 
+import config.lookups  # noqa: F401  (field__any_of)
+
 from .models import ErasureRequest, Member
 
 
@@ -18,3 +20,9 @@ def members_for_update(member_ids: Iterable[int]) -> list[int]:
 
 def erasure_request_for_update(request_id: int) -> ErasureRequest:
     return ErasureRequest.objects.select_for_update(no_key=True, of=("self",)).get(pk=request_id)
+
+
+def members_read_for_update(member_ids: Iterable[int]) -> dict[int, Member]:
+    """Lock several members in primary-key order (as `members_for_update`) and read them too."""
+    locked = Member.objects.select_for_update(no_key=True, of=("self",)).filter(pk__any_of=list(member_ids))
+    return {member.pk: member for member in locked.order_by("pk")}

@@ -95,7 +95,11 @@ class CampaignRecipient(models.Model):
         DONE = "done", _("Done")
         SKIPPED = "skipped", _("Skipped")
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="recipients")
+    # No index of its own: the unique (campaign, vehicle) index serves look-ups by campaign, and
+    # every index costs each of a large campaign's rows on insert and again when it is served.
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="recipients", db_index=False
+    )
     vehicle = models.ForeignKey(Vehicle, on_delete=models.CASCADE, related_name="+")
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
@@ -112,7 +116,12 @@ class CampaignRecipient(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["campaign", "vehicle"], name="campaign_recipient_once"),
         ]
-        indexes = [models.Index(fields=["campaign", "status"])]
+        indexes = [
+            # The next batch to serve, in order; a served recipient leaves this index.
+            models.Index(
+                fields=["campaign", "id"], condition=Q(status="pending"), name="campaign_recipient_pending"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.campaign} → {self.vehicle}"
@@ -122,12 +131,23 @@ class CampaignVoucher(models.Model):
     """A voucher a campaign issued, to count what came of it."""
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="issued")
-    recipient = models.ForeignKey(CampaignRecipient, on_delete=models.CASCADE, related_name="vouchers")
+    # Indexed by the unique (recipient, series_index) constraint below.
+    recipient = models.ForeignKey(
+        CampaignRecipient, on_delete=models.CASCADE, related_name="vouchers", db_index=False
+    )
     voucher = models.OneToOneField(Voucher, on_delete=models.CASCADE, related_name="+")
+    # The voucher's place in its series: with the constraint below, a recipient can be issued one
+    # series only, whatever a re-run after a crash or two workers at once may try.
+    series_index = models.PositiveSmallIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("campaign voucher")
         verbose_name_plural = _("campaign vouchers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "series_index"], name="campaign_voucher_one_series_per_recipient"
+            ),
+        ]
 
     def __str__(self) -> str:
         return str(self.voucher_id)

@@ -4,6 +4,7 @@
 writes many in one statement per batch for the nightly jobs, which the dispatcher then sends.
 """
 
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,6 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, override
 
+import config.lookups  # noqa: F401  (field__any_of)
+from config.bulk_insert import ids_reserve, rows_insert
 from config.stored_text import fit_to_column
 from members.locks import members_for_update
 from members.models import Member
@@ -47,11 +50,20 @@ class Draft:
     campaign: object = None
     # (subject, body) template source overriding the stored template (campaign texts)
     source: tuple[str, str] | None = None
+    # The member's opt-out link when the caller made it already (`opt_out_urls`, for batches)
+    opt_out_url: str = ""
 
 
-def _build(
-    draft: Draft, *, now: datetime, sent_this_week: int, templates: dict | None = None
-) -> Notification:
+def _fields(
+    draft: Draft,
+    *,
+    now: datetime,
+    sent_this_week: int,
+    templates: dict | None = None,
+    not_before: datetime | None = None,
+) -> dict:
+    """The outbox row's values for `draft` (without member, campaign and key): the rules applied,
+    the text rendered. `not_before`: the send time when the caller computed it for a whole batch."""
     member = draft.member
     channel, recipient = member_address(member, draft.channel)
     language = member.language
@@ -60,27 +72,28 @@ def _build(
         skip = str(NO_ADDRESS)
     if not skip and draft.promotional and sent_this_week >= settings.NOTIFY_PROMOTIONAL_WEEKLY_CAP:
         skip = str(WEEKLY_CAP)
-    notification = Notification(
-        member=member,
-        channel=channel or member.preferred_channel,
-        recipient=recipient,
-        purpose=draft.purpose,
-        template_key=draft.template_key,
-        language=language,
-        promotional=draft.promotional,
-        dedup_key=fit_to_column(Notification, "dedup_key", draft.dedup_key),
-        not_before=send_time(now, purpose=draft.purpose),
-        created_at=now,
-        campaign=draft.campaign,
-    )
+    fields = {
+        "channel": channel or member.preferred_channel,
+        "recipient": recipient,
+        "purpose": draft.purpose,
+        "template_key": draft.template_key,
+        "language": language,
+        "promotional": draft.promotional,
+        "dedup_key": fit_to_column(Notification, "dedup_key", draft.dedup_key),
+        "not_before": not_before or send_time(now, purpose=draft.purpose),
+        "created_at": now,
+        "status": Status.PENDING,
+        "skip_reason": "",
+        "subject": "",
+    }
     if skip:
-        notification.status = Status.SKIPPED
-        notification.skip_reason = fit_to_column(Notification, "skip_reason", skip)
-        notification.body = "—"
-        return notification
+        fields["status"] = Status.SKIPPED
+        fields["skip_reason"] = fit_to_column(Notification, "skip_reason", skip)
+        fields["body"] = "—"
+        return fields
     context = {"name": member.name, **draft.context}
     if draft.promotional:
-        context["opt_out_url"] = opt_out_url(member)
+        context["opt_out_url"] = draft.opt_out_url or opt_out_url(member)
     source = draft.source
     if source is None and templates is not None:
         source = template_source(templates, draft.template_key, language)
@@ -89,9 +102,16 @@ def _build(
     if draft.promotional and context["opt_out_url"] not in body:
         with override(language):
             body = f"{body}\n{gettext('Stop marketing messages')}: {context['opt_out_url']}"
-    notification.subject = fit_to_column(Notification, "subject", rendered.subject)
-    notification.body = body
-    return notification
+    fields["subject"] = fit_to_column(Notification, "subject", rendered.subject)
+    fields["body"] = body
+    return fields
+
+
+def _build(
+    draft: Draft, *, now: datetime, sent_this_week: int, templates: dict | None = None
+) -> Notification:
+    fields = _fields(draft, now=now, sent_this_week=sent_this_week, templates=templates)
+    return Notification(member=draft.member, campaign=draft.campaign, **fields)
 
 
 def member_notify(draft: Draft, *, now: datetime | None = None) -> tuple[Notification, bool]:
@@ -165,3 +185,68 @@ def _promotional_counts_locked(member_ids: set[int], now: datetime) -> Counter:
     # transactions' inserts that reference these members.
     members_for_update(member_ids)
     return promotional_sent_this_week(member_ids, now)
+
+
+def notifications_queue_keyed(
+    drafts: list[Draft], *, now: datetime, members_locked: bool = False
+) -> dict[str, int]:
+    """Write many messages (COPY on PostgreSQL) and return every draft's key → its outbox row id,
+    the rows already there included. In the caller's transaction; not enqueued (the dispatcher
+    sends due rows).
+
+    For a caller that owns its de-duplication keys under a lock it holds (a campaign batch under
+    the campaign's lock), so no one else writes them meanwhile: a duplicate key fails the batch.
+    `members_locked`: the caller holds the drafts' members' locks already (taken in primary-key
+    order, as `_promotional_counts_locked` takes them), so the weekly cap is counted under them.
+    """
+    keys = {draft.dedup_key for draft in drafts}
+    ids = dict(Notification.objects.filter(dedup_key__any_of=list(keys)).values_list("dedup_key", "pk"))
+    fresh: dict[str, Draft] = {}
+    for draft in drafts:
+        if draft.dedup_key not in ids:
+            fresh.setdefault(draft.dedup_key, draft)
+    if not fresh:
+        return ids
+    promotional = {d.member.pk for d in fresh.values() if d.promotional}
+    if members_locked:
+        sent = promotional_sent_this_week(promotional, now) if promotional else Counter()
+    else:
+        sent = _promotional_counts_locked(promotional, now)
+    send_at = {}
+    rows = []
+    for pk, draft in zip(ids_reserve(Notification, len(fresh)), fresh.values(), strict=True):
+        if draft.purpose not in send_at:
+            send_at[draft.purpose] = send_time(now, purpose=draft.purpose)
+        member_id = draft.member.pk
+        f = _fields(draft, now=now, sent_this_week=sent[member_id], not_before=send_at[draft.purpose])
+        if f["promotional"] and f["status"] == Status.PENDING:
+            sent[member_id] += 1
+        campaign_id = draft.campaign.pk if draft.campaign is not None else None
+        rows.append((pk, member_id, campaign_id, uuid.uuid4(), *(f[name] for name in _ROW_FIELDS)))
+        ids[f["dedup_key"]] = pk
+    rows_insert(
+        Notification,
+        ("id", "member", "campaign", "retry_key", *_ROW_FIELDS, *_UNSET),
+        ((*row, *_UNSET_VALUES) for row in rows),
+    )
+    return ids
+
+
+_ROW_FIELDS = (
+    "channel",
+    "recipient",
+    "purpose",
+    "template_key",
+    "language",
+    "promotional",
+    "dedup_key",
+    "not_before",
+    "created_at",
+    "status",
+    "skip_reason",
+    "subject",
+    "body",
+)
+# A new row's other columns: nothing tried, nothing sent.
+_UNSET = ("attempts", "last_error", "sent_at", "lease_until", "provider_message_id")
+_UNSET_VALUES = (0, "", None, None, "")

@@ -8,6 +8,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+import config.lookups  # noqa: F401  (field__any_of)
 from members.models import Channel, Member
 
 from ..models import Notification
@@ -69,7 +70,7 @@ def promotional_sent_this_week(member_ids, now: datetime) -> Counter:
     """Promotional messages written (and not skipped or failed) in the last 7 days, per member."""
     rows = (
         Notification.objects.filter(
-            member_id__in=member_ids,
+            member_id__any_of=list(member_ids),
             promotional=True,
             created_at__gte=now - timedelta(days=7),
             status__in=[Notification.Status.PENDING, Notification.Status.SENDING, Notification.Status.SENT],

@@ -60,3 +60,17 @@ def test_token_of_one_member_cannot_be_edited_into_another():
     Client().post(f"/notifications/opt-out/{forged}/")
     second.refresh_from_db()
     assert second.consent_marketing is True
+
+
+def test_links_made_for_a_batch_are_the_links_made_one_by_one(monkeypatch):
+    import time
+
+    from campaigns.services.optout import opt_out_member, opt_out_urls
+
+    members = [MemberFactory(), MemberFactory()]
+    monkeypatch.setattr(time, "time", lambda: 1_800_000_000.0)  # both made in the same second
+    batch = opt_out_urls([m.pk for m in members])
+    assert batch == {m.pk: opt_out_url(m) for m in members}
+    token = batch[members[1].pk].rstrip("/").rsplit("/", 1)[-1]
+    monkeypatch.undo()
+    assert opt_out_member(token) == members[1]

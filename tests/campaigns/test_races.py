@@ -113,3 +113,39 @@ def test_two_runs_of_a_campaign_at_once_serve_each_vehicle_once(no_quiet_hours):
     assert CampaignRecipient.objects.filter(campaign=campaign, status="done").count() == 8
     campaign.refresh_from_db()
     assert (campaign.status, campaign.spent_twd) == ("completed", 800)
+
+
+def test_budget_and_stock_stay_exact_when_batches_race_each_other_and_claims(no_quiet_hours, monkeypatch):
+    import campaigns.services.campaign_send as campaign_send
+    from vouchers.services import voucher_claim
+
+    monkeypatch.setattr(campaign_send, "SERVE_BATCH", 3)
+    cars = [OwnedVehicleFactory(owner=MemberFactory(consent_marketing=True)) for _ in range(10)]
+    definition = DefinitionFactory(face_value_twd=100, stock_total=8)
+    campaign = Campaign.objects.create(
+        name="race",
+        segment=Segment.objects.create(name="all"),
+        definition=definition,
+        budget_twd=600,
+        message_zh_hant="{{ name }}",
+    )
+    campaign_schedule(campaign=campaign)
+
+    def work(i):
+        if i < 3:
+            return campaigns_run_due(now=timezone.now())
+        car = cars[i]  # an owner claims one for their car meanwhile (the same stock)
+        member = car.ownerships.get().member
+        return voucher_claim(definition=definition, member=member, vehicle=car, idempotency_key=f"claim-{i}")
+
+    together(5, work)
+    definition.refresh_from_db()
+    campaign.refresh_from_db()
+    from_campaign = Voucher.objects.filter(definition=definition, source="campaign").count()
+    claimed = Voucher.objects.filter(definition=definition, source="claim").count()
+    # Stock (8) covers the budget's 6 and both claims whatever the order: all of them, exactly.
+    assert (from_campaign, claimed, definition.stock_issued) == (6, 2, 8)
+    assert campaign.spent_twd == 600
+    assert CampaignRecipient.objects.filter(campaign=campaign, status="pending").count() == 0
+    issued_to = CampaignRecipient.objects.filter(campaign=campaign, status="done")
+    assert issued_to.count() == from_campaign == Notification.objects.filter(campaign=campaign).count()

@@ -542,3 +542,20 @@ def test_https_deliveries_verify_the_certificate_for_the_host_name(
             assert "hostname" in delivery.last_error.lower() or "certificate" in delivery.last_error.lower()
     finally:
         tls.close()
+
+
+def test_vouchers_a_campaign_issues_in_a_batch_are_announced(partner, receiver):
+    from campaigns.models import Campaign, Segment
+    from campaigns.services import campaign_schedule, campaigns_run_due
+
+    WebhookEndpoint.objects.update(all_vouchers=True)
+    cars = [OwnedVehicleFactory(), OwnedVehicleFactory()]
+    definition = DefinitionFactory()
+    campaign = Campaign.objects.create(
+        name="batch", segment=Segment.objects.create(name="all"), definition=definition, send_message=False
+    )
+    campaign_schedule(campaign=campaign)
+    campaigns_run_due(now=timezone.now())
+    deliveries = WebhookDelivery.objects.filter(event="voucher.issued")
+    codes = {d.payload["data"]["voucher"]["code"] for d in deliveries}
+    assert codes == set(Voucher.objects.filter(vehicle__in=cars).values_list("code", flat=True))
