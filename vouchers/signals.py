@@ -5,11 +5,9 @@ Receivers that do work which can fail must enqueue it with transaction.on_commit
 
 from django.dispatch import Signal
 
-# voucher_ids: list[int], source: str; vouchers: list[Voucher], or None from bulk issuance (which
-# inserts its rows set-based and builds no instances)
+# voucher_ids: list[int], source: str; vouchers: list[Voucher], or None from set-based issuance
+# (bulk batches, campaign batches), which inserts its rows and builds no instances
 voucher_issued = Signal()
-# voucher_ids: list[int], source: str (set-based issuance, which builds no Voucher objects)
-vouchers_issued_in_bulk = Signal()
 # voucher: Voucher, entry: LedgerEntry
 voucher_activated = Signal()
 # voucher_ids: list[int], now

@@ -16,13 +16,6 @@ def on_vouchers_issued(sender, *, voucher_ids, **kwargs):
     webhook_events_for_vouchers(event=WebhookEvent.VOUCHER_ISSUED, voucher_ids=list(voucher_ids))
 
 
-@receiver(
-    voucher_signals.vouchers_issued_in_bulk, sender=Voucher, dispatch_uid="redemption.webhooks.issued_bulk"
-)
-def on_vouchers_issued_in_bulk(sender, *, voucher_ids, **kwargs):
-    webhook_events_for_vouchers(event=WebhookEvent.VOUCHER_ISSUED, voucher_ids=list(voucher_ids))
-
-
 @receiver(voucher_signals.vouchers_expired, sender=Voucher, dispatch_uid="redemption.webhooks.expired")
 def on_vouchers_expired(sender, *, voucher_ids, **kwargs):
     webhook_events_for_vouchers(event=WebhookEvent.VOUCHER_EXPIRED, voucher_ids=list(voucher_ids))

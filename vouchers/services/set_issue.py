@@ -219,7 +219,7 @@ def vouchers_issue_each(
         )
         for pk, (i, _values) in zip(ids, planned, strict=True):
             outcomes[i].voucher_ids.append(pk)
-        signals.vouchers_issued_in_bulk.send(Voucher, voucher_ids=ids, source=source)
+        signals.voucher_issued.send(Voucher, vouchers=None, voucher_ids=ids, source=source)
     definition.stock_issued = locked.stock_issued + issued_units
     return outcomes
 
