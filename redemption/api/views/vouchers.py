@@ -197,7 +197,9 @@ class VoucherRedeemView(PartnerView):
         data = self.get_serializer(data=self.request.data)
         data.is_valid(raise_exception=True)
         body = data.validated_data
-        voucher = voucher_from_path(code)
+        # The service locks and reads the voucher with its definition; the answer takes the holder
+        # from here (see _after_redeeming).
+        voucher = voucher_from_path(code, related=("vehicle", "member"))
         dealer = dealer_from_code(body["dealer"], pointer="#/dealer", api_key=self.api_key)
         require_dealer(self.api_key, dealer)
         pointer = "#/vehicle" if "vehicle" in self.request.data else "#"
