@@ -95,6 +95,8 @@ def server_environment(args) -> dict:
         GUNICORN_WORKERS=str(args.workers),
         LOG_LEVEL="WARNING",
         DJANGO_SETTINGS_MODULE=SETTINGS,
+        RATELIMIT_REDIS_URL=args.ratelimit_redis,
+        RATELIMIT_REDIS_PREFIX=f"{args.database}:ratelimit:{secrets.token_hex(4)}:",
     )
     return env
 
@@ -365,7 +367,8 @@ def report(baseline: Phase, redeem: Phase, statements: int, in_process_ms: float
     print()
     print(
         f"gunicorn {args.workers} sync workers, {args.clients} clients, PostgreSQL, production settings, "
-        f"{os.cpu_count()} CPUs shared by clients, server and database"
+        f"{os.cpu_count()} CPUs shared by clients, server and database; per-key limit counted in "
+        f"{'Redis' if args.ratelimit_redis else 'the database'}"
     )
     print(f"{'phase':<48} {'2xx':>6} {'non-2xx':>8} {'req/s':>8} {'p50':>11} {'p99':>11}")
     for phase in (baseline, redeem):
@@ -393,6 +396,11 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1, help="gunicorn workers")
     parser.add_argument("--port", type=int, default=8121)
     parser.add_argument("--database", default="h_perfapi_bench")
+    parser.add_argument(
+        "--ratelimit-redis",
+        default="",
+        help="count the per-key limit in this Redis (e.g. redis://127.0.0.1:6379/2); default: the database",
+    )
     parser.add_argument("--show-sql", action="store_true", help="print the statements of one redeem")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()

@@ -171,30 +171,44 @@ def _take_from_shards(*, key: str, limit: int, window_start: datetime, now: date
     read and created, and the others tried. A shard only fills up within a window, so once every
     shard was seen full the budget is spent."""
     caps = _shard_caps(limit)
-    keys = [f"{key[:190]}#{i}" for i in range(len(caps))]  # the column has 200 characters
+    all_keys = [f"{key[:190]}#{i}" for i in range(SHARDS)]  # the column has 200 characters
+    keys = all_keys[: len(caps)]
     quote = connection.ops.quote_name
     table, key_col, count_col = quote(RateLimitBucket._meta.db_table), quote("key"), quote("count")
     window_col, hit_col = quote("window_start"), quote("last_hit_at")
     # Raw SQL (an UPDATE that returns what it counted), so values go in as the ORM stores them.
     db_window = connection.ops.adapt_datetimefield_value(window_start)
     db_now = connection.ops.adapt_datetimefield_value(now)
-    others = ", ".join(["%s"] * (len(keys) - 1))
+    others = ", ".join(["%s"] * (SHARDS - 1))
+    # What the key's other shards counted in this window (every shard a limit may use): in the
+    # answer, for the Remaining header, and in the condition, so that a limit lowered within a
+    # window holds too (a shard's own share keeps a constant limit exact even under concurrency).
+    other_shards = (
+        f"(SELECT COALESCE(SUM(b.{count_col}), 0) FROM {table} b"  # noqa: S608
+        f" WHERE b.{window_col} = %s AND b.{key_col} IN ({others}))"
+    )
+    # On PostgreSQL, outside a transaction, the UPDATE's own commit does not wait for the disk: a
+    # crash may forget the last fraction of a second of counts (a few more requests pass after a
+    # restart), and no request waits for a flush to be counted. Never inside a caller's transaction,
+    # whose commit must stay durable.
+    no_flush = ""
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        no_flush = " AND set_config('synchronous_commit', 'off', true) IS NOT NULL"
+    # Quoted identifiers only; every value is a parameter.
+    sql = (
+        f"UPDATE {table} SET {count_col} = {count_col} + 1, {hit_col} = %s"  # noqa: S608
+        f" WHERE {key_col} = %s AND {window_col} = %s AND {count_col} < %s"
+        f" AND {count_col} + {other_shards} < %s{no_flush}"
+        f" RETURNING {count_col}, {other_shards}"
+    )
     first = random.randrange(len(caps))
     order = [first] + [i for i in random.sample(range(len(caps)), len(caps)) if i != first]
     read = False
     for index in order:
-        other_keys = [k for i, k in enumerate(keys) if i != index]
-        # The other shards' sum, for the Remaining header only (PostgreSQL reads it as of the
-        # statement's start, SQLite after): the shard's own count comes from the UPDATE itself.
-        # Quoted identifiers only; every value is a parameter.
-        sql = (
-            f"UPDATE {table} SET {count_col} = {count_col} + 1, {hit_col} = %s"  # noqa: S608
-            f" WHERE {key_col} = %s AND {window_col} = %s AND {count_col} < %s RETURNING {count_col}, "
-            f"(SELECT COALESCE(SUM(b.{count_col}), 0) FROM {table} b WHERE b.{window_col} = %s"
-            + (f" AND b.{key_col} IN ({others}))" if other_keys else " AND 1 = 0)")
-        )
+        other_keys = [k for k in all_keys if k != keys[index]]
         with connection.cursor() as cursor:
-            cursor.execute(sql, [db_now, keys[index], db_window, caps[index], db_window, *other_keys])
+            where = [keys[index], db_window, caps[index], db_window, *other_keys, limit]
+            cursor.execute(sql, [db_now, *where, db_window, *other_keys])
             row = cursor.fetchone()
         if row is not None:
             return int(row[0]) + int(row[1])

@@ -1,11 +1,13 @@
 """Row locks of the redemption app. The rule (strength, order, short blocks): docs/architecture.md,
 "Concurrency rules". Call inside `transaction.atomic()`."""
 
-from django.db.models import Exists, OuterRef, Subquery
+from django.db import connection
+from django.db.models import BigIntegerField, BooleanField
+from django.db.models.expressions import RawSQL
 
 from members.models import Dealer
 from vehicles.models import Vehicle
-from vouchers.locks import voucher_for_use
+from vouchers.locks import correlated, outer_column, voucher_for_use
 from vouchers.models import Voucher
 
 from .models import Redemption
@@ -19,19 +21,28 @@ def voucher_for_redemption(
     checks (`vouchers.locks.voucher_for_use`), the redemption an earlier call with this key made
     (`replay_redemption_id`) and whether any webhook endpoint could hear of it
     (`webhook_endpoints_exist`: when none does, the redemption announces it without looking)."""
+    quote = connection.ops.quote_name
+    keys = quote(ApiKey._meta.db_table)
+    endpoints_of_live_keys = RawSQL(  # noqa: S611 - quoted identifiers only
+        f"EXISTS(SELECT 1 FROM {quote(WebhookEndpoint._meta.db_table)} e JOIN {keys} k"  # noqa: S608
+        f" ON k.{quote('id')} = e.{quote('api_key_id')}"
+        f" WHERE e.{quote('is_active')} AND k.{quote('revoked_at')} IS NULL)",
+        [],
+        output_field=BooleanField(),
+    )
     return voucher_for_use(
         voucher_id,
         idempotency_key=idempotency_key,
         vehicle_model_id=vehicle.model_id,
         dealer_id=dealer.pk,
-        replay_redemption_id=Subquery(
-            Redemption.objects.filter(voucher_id=OuterRef("pk"), idempotency_key=idempotency_key).values(
-                "pk"
-            )[:1]
+        replay_redemption_id=correlated(
+            Redemption,
+            select="{table}.id",
+            where={"idempotency_key": idempotency_key},
+            outer={"voucher": outer_column(Voucher, "id")},
+            output_field=BigIntegerField(),
         ),
-        webhook_endpoints_exist=Exists(
-            WebhookEndpoint.objects.filter(is_active=True, api_key__revoked_at__isnull=True)
-        ),
+        webhook_endpoints_exist=endpoints_of_live_keys,
     )
 
 

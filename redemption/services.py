@@ -7,6 +7,7 @@ The voucher's ledger entry and the Redemption row are written in one transaction
 idempotency key of an earlier call returns that call's redemption and changes nothing.
 """
 
+from collections.abc import Callable
 from datetime import datetime
 
 from django.conf import settings
@@ -126,10 +127,15 @@ def redemption_redeem(
     work_order: str = "",
     now: datetime | None = None,
     reason: str = "",
+    before_commit: Callable[[Redemption], object] | None = None,
 ) -> Redemption:
     """Redeem one use in one step and record where, by whom, at what mileage (and, from the back
     office, why). A mileage below the car's last reading refuses the whole redemption unless
-    `odometer_replacement` says why (`vehicles.mileage`)."""
+    `odometer_replacement` says why (`vehicles.mileage`).
+
+    `before_commit(redemption)` runs inside the transaction, also for a replay: what it writes (the
+    partner API's stored answer) commits with the redemption or not at all, and what it raises
+    rolls the redemption back."""
     now = now or timezone.now()
     mileage_km = _clean_mileage(mileage_km)
     work_order = fit_to_column(Redemption, "work_order", work_order)
@@ -141,7 +147,10 @@ def redemption_redeem(
             voucher.pk, idempotency_key=idempotency_key, vehicle=locked_vehicle, dealer=dealer
         )
         if locked.replay_redemption_id is not None:
-            return _replayed(Redemption.objects.get(pk=locked.replay_redemption_id))
+            replay = _replayed(Redemption.objects.get(pk=locked.replay_redemption_id))
+            if before_commit is not None:
+                before_commit(replay)
+            return replay
         actor = _who(advisor, actor)
         entry = voucher_redeem_locked(
             voucher=locked,
@@ -182,6 +191,8 @@ def redemption_redeem(
         signals.voucher_redeemed.send(
             Redemption, redemption=redemption, webhook_endpoints_exist=locked.webhook_endpoints_exist
         )
+        if before_commit is not None:
+            before_commit(redemption)
     return redemption
 
 

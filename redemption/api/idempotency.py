@@ -96,23 +96,68 @@ def idempotency_begin(
             with transaction.atomic():
                 return claim()
         except IntegrityError:
-            record = IdempotencyRecord.objects.filter(api_key=api_key, key=key).first()
-        if record is None:  # released between our insert and our read: try to claim again
+            taken = idempotency_taken(api_key=api_key, key=key, fingerprint=fingerprint, now=now)
+        if taken is None:  # released between our insert and our read: try to claim again
             continue
-        if record.fingerprint != fingerprint:
-            raise IdempotencyKeyReused()
-        if record.status == Status.COMPLETED:
-            return Replay(record.response_status, record.response_content_type, record.response_body)
-        stale_before = now - timedelta(seconds=settings.API_IDEMPOTENCY_LOCK_SECONDS)
-        if record.locked_at < stale_before:
-            taken = IdempotencyRecord.objects.filter(
-                pk=record.pk, status=Status.PROCESSING, locked_at=record.locked_at
-            ).update(locked_at=now)
-            if taken:
-                record.locked_at = now
-                return record
-        raise IdempotencyRequestInProgress()
+        return taken
     raise IdempotencyRequestInProgress()
+
+
+def idempotency_taken(
+    *, api_key: ApiKey, key: str, fingerprint: str, now: datetime
+) -> IdempotencyRecord | Replay | None:
+    """What a request whose key is already taken answers: the stored response (Replay); 422 for a
+    different request under the key; 409 while the first still runs; once that one has stopped
+    blocking (API_IDEMPOTENCY_LOCK_SECONDS), its record, claimed for this request. None: no record."""
+    record = IdempotencyRecord.objects.filter(api_key=api_key, key=key).first()
+    if record is None:
+        return None
+    if record.fingerprint != fingerprint:
+        raise IdempotencyKeyReused()
+    if record.status == Status.COMPLETED:
+        return Replay(record.response_status, record.response_content_type, record.response_body)
+    stale_before = now - timedelta(seconds=settings.API_IDEMPOTENCY_LOCK_SECONDS)
+    if record.locked_at < stale_before:
+        taken = IdempotencyRecord.objects.filter(
+            pk=record.pk, status=Status.PROCESSING, locked_at=record.locked_at
+        ).update(locked_at=now)
+        if taken:
+            record.locked_at = now
+            return record
+    raise IdempotencyRequestInProgress()
+
+
+def idempotency_store(
+    *,
+    api_key: ApiKey,
+    key: str,
+    fingerprint: str,
+    method: str,
+    path: str,
+    status: int,
+    content_type: str,
+    body: str,
+    now: datetime | None = None,
+) -> None:
+    """Store the response of a request that claimed nothing beforehand, in the caller's transaction:
+    called inside the service's transaction it commits with the change, or not at all. A key already
+    taken raises IntegrityError (then ask `idempotency_taken`); a concurrent first request holding
+    the key makes this wait until it ends."""
+    now = now or timezone.now()
+    IdempotencyRecord.objects.create(
+        api_key=api_key,
+        key=key,
+        fingerprint=fingerprint,
+        method=method,
+        path=fit_to_column(IdempotencyRecord, "path", path),
+        status=Status.COMPLETED,
+        response_status=status,
+        response_content_type=fit_to_column(IdempotencyRecord, "response_content_type", content_type),
+        response_body=body,
+        created_at=now,
+        locked_at=now,
+        completed_at=now,
+    )
 
 
 def idempotency_complete(

@@ -22,9 +22,9 @@ from vouchers.selectors import voucher_by_code
 from .problems import invalid
 
 
-def voucher_from_path(code: str) -> Voucher:
+def voucher_from_path(code: str, *, related: tuple[str, ...] | None = None) -> Voucher:
     try:
-        return voucher_by_code(code)
+        return voucher_by_code(code) if related is None else voucher_by_code(code, related=related)
     except (CodeMalformed, CodeMistyped) as exc:
         raise invalid(exc.message, parameter="code", code=exc.code) from exc
 

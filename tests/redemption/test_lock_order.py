@@ -50,16 +50,21 @@ def _counter_and_transfer(monkeypatch, vehicle, new_owner, counter_work):
     """Run `counter_work()` and a transfer of `vehicle`; the transfer starts once the counter holds
     the voucher's lock, and the counter waits a moment so the transfer takes whatever it can."""
     voucher_locked = threading.Event()
-    original = redemption_services.voucher_for_update
 
-    def lock_then_pause(voucher_id):
-        locked = original(voucher_id)
-        if threading.current_thread().name == "counter":
-            voucher_locked.set()
-            time.sleep(1.5)  # longer than PostgreSQL's deadlock_timeout (1 s)
-        return locked
+    def pausing(original):
+        def lock_then_pause(*args, **kwargs):
+            locked = original(*args, **kwargs)
+            if threading.current_thread().name == "counter":
+                voucher_locked.set()
+                time.sleep(1.5)  # longer than PostgreSQL's deadlock_timeout (1 s)
+            return locked
 
-    monkeypatch.setattr(redemption_services, "voucher_for_update", lock_then_pause)
+        return lock_then_pause
+
+    # One-step redemptions lock the voucher with voucher_for_redemption, the others with
+    # voucher_for_update: whichever the service takes, the counter pauses holding it.
+    for name in ("voucher_for_update", "voucher_for_redemption"):
+        monkeypatch.setattr(redemption_services, name, pausing(getattr(redemption_services, name)))
     outcomes = {}
 
     def run(name, work):

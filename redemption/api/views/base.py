@@ -4,11 +4,14 @@ problem+json errors, and idempotent POSTs."""
 from collections.abc import Callable
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
 
 from redemption.partner_models import ApiKey
 
@@ -20,6 +23,8 @@ from ..idempotency import (
     idempotency_begin,
     idempotency_complete,
     idempotency_release,
+    idempotency_store,
+    idempotency_taken,
     key_refusal,
     service_key,
     should_store,
@@ -75,8 +80,8 @@ class PartnerView(ProblemView):
             response["RateLimit-Remaining"] = str(rate[1])
         return response
 
-    def idempotent(self, request, run: Callable[[str | None], HttpResponse]) -> HttpResponse:
-        """Run `run(service_idempotency_key)` at most once per Idempotency-Key; replay its response."""
+    def _idempotency_key(self, request) -> str | None:
+        """The request's Idempotency-Key; 400 when it is malformed, or missing where required."""
         key = request.headers.get(HEADER)
         if key is None:
             if self.idempotency_required:
@@ -85,10 +90,28 @@ class PartnerView(ProblemView):
                     header=HEADER,
                     code="required",
                 )
-            return run(None)
+            return None
         refusal = key_refusal(key)
         if refusal:
             raise invalid(refusal, header=HEADER, code="invalid")
+        return key
+
+    @staticmethod
+    def _replay(claim: Replay) -> HttpResponse:
+        replay = HttpResponse(claim.body, status=claim.status, content_type=claim.content_type)
+        replay["Idempotent-Replayed"] = "true"
+        return replay
+
+    def _rendered(self, request, response) -> HttpResponse:
+        response = self.finalize_response(request, response)
+        response.render()
+        return response
+
+    def idempotent(self, request, run: Callable[[str | None], HttpResponse]) -> HttpResponse:
+        """Run `run(service_idempotency_key)` at most once per Idempotency-Key; replay its response."""
+        key = self._idempotency_key(request)
+        if key is None:
+            return run(None)
         path = request.get_full_path()
         claim = idempotency_begin(
             api_key=self.api_key,
@@ -98,16 +121,16 @@ class PartnerView(ProblemView):
             path=path,
         )
         if isinstance(claim, Replay):
-            replay = HttpResponse(claim.body, status=claim.status, content_type=claim.content_type)
-            replay["Idempotent-Replayed"] = "true"
-            return replay
+            return self._replay(claim)
+        return self._run_claimed(request, claim, key, run)
+
+    def _run_claimed(self, request, claim, key: str, run) -> HttpResponse:
         try:
             try:
                 response = run(service_key(self.api_key, key))
             except Exception as exc:
                 response = self.handle_exception(exc)
-            response = self.finalize_response(request, response)
-            response.render()
+            response = self._rendered(request, response)
         except BaseException:
             idempotency_release(claim)
             raise
@@ -121,3 +144,72 @@ class PartnerView(ProblemView):
         else:
             idempotency_release(claim)
         return response
+
+    def idempotent_in_service(
+        self, request, run: Callable[[str, Callable[[Response], HttpResponse]], HttpResponse]
+    ) -> HttpResponse:
+        """`idempotent` for a view whose service runs a hook inside its transaction (the hot paths):
+        `run(service_idempotency_key, keep)` calls the service and, inside its transaction, `keep`
+        with the answer, which stores it there. So the response commits with the change, and no
+        claim needs its own transaction first. A retry while the first request runs waits for it on
+        the key and answers its stored response; any other use of a taken key answers as
+        `idempotent` does (replay, 422, 409). Required key (POST only)."""
+        key = self._idempotency_key(request)
+        assert key is not None, "idempotent_in_service needs idempotency_required"
+        path = request.get_full_path()
+        body_fingerprint = fingerprint(method=request.method, path=path, body=request.data)
+        now = timezone.now()
+
+        def store(response: HttpResponse) -> None:
+            idempotency_store(
+                api_key=self.api_key,
+                key=key,
+                fingerprint=body_fingerprint,
+                method=request.method,
+                path=path,
+                status=response.status_code,
+                content_type=response["Content-Type"],
+                body=response.content.decode(),
+                now=now,
+            )
+
+        def keep(response: Response) -> HttpResponse:
+            rendered = self._rendered(request, response)
+            store(rendered)
+            return rendered
+
+        try:
+            try:
+                return run(service_key(self.api_key, key), keep)
+            except IntegrityError as exc:
+                conflict = exc
+            except Exception as exc:
+                response = self._rendered(request, self.handle_exception(exc))
+                if not should_store(response.status_code):
+                    return response
+                try:
+                    # A refusal changed nothing: stored on its own (one INSERT outside a transaction).
+                    if transaction.get_connection().in_atomic_block:
+                        with transaction.atomic():
+                            store(response)
+                    else:
+                        store(response)
+                    return response
+                except IntegrityError as exc:
+                    conflict = exc
+            # The key was taken (the change, if any, rolled back with the failed INSERT).
+            taken = idempotency_taken(api_key=self.api_key, key=key, fingerprint=body_fingerprint, now=now)
+        except Exception as exc:  # 409 in progress, 422 reused
+            return self._rendered(request, self.handle_exception(exc))
+        if taken is None:
+            raise conflict  # not the key's: another constraint refused the change
+        if isinstance(taken, Replay):
+            return self._replay(taken)
+        # A first request that died without finishing: this one claimed its record; run as
+        # `idempotent` does (the service itself replays what the first one committed).
+        return self._run_claimed(
+            request,
+            taken,
+            key,
+            lambda service_idempotency_key: run(service_idempotency_key, lambda response: response),
+        )

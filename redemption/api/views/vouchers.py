@@ -192,18 +192,27 @@ class VoucherRedeemView(PartnerView):
         },
     )
     def post(self, request, code: str):
-        return self.idempotent(request, lambda key: self._redeem(code, key))
+        return self.idempotent_in_service(request, lambda key, keep: self._redeem(code, key, keep))
 
-    def _redeem(self, code: str, idempotency_key: str) -> Response:
+    def _redeem(self, code: str, idempotency_key: str, keep) -> Response:
         data = self.get_serializer(data=self.request.data)
         data.is_valid(raise_exception=True)
         body = data.validated_data
-        voucher = voucher_from_path(code)
+        # The service locks and reads the voucher with its definition; the answer takes the holder
+        # from here (see _after_redeeming).
+        voucher = voucher_from_path(code, related=("vehicle", "member"))
         dealer = dealer_from_code(body["dealer"], pointer="#/dealer", api_key=self.api_key)
         require_dealer(self.api_key, dealer)
         pointer = "#/vehicle" if "vehicle" in self.request.data else "#"
         vehicle = vehicle_from_ref(body["vehicle"], pointer=pointer)
-        redemption = redemption_redeem(
+        answered = {}
+
+        def answer(redemption) -> None:
+            # Inside the redemption's transaction: the stored answer commits with it.
+            result = {"redemption": redemption, "voucher": _after_redeeming(voucher, redemption)}
+            answered["response"] = keep(Response(RedemptionResultSerializer(result).data))
+
+        redemption_redeem(
             voucher=voucher,
             vehicle=vehicle,
             dealer=dealer,
@@ -217,6 +226,6 @@ class VoucherRedeemView(PartnerView):
                 else None
             ),
             work_order=body["work_order"],
+            before_commit=answer,
         )
-        result = {"redemption": redemption, "voucher": _after_redeeming(voucher, redemption)}
-        return Response(RedemptionResultSerializer(result).data)
+        return answered["response"]

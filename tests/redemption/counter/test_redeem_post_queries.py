@@ -1,0 +1,36 @@
+"""The counter's redeem POST: its service part is the API's lean transaction (issue 15), and the
+whole POST issues a constant number of statements (the session, the advisor and the dealer are
+perf work of the counter's own; this test holds the total where it stands)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from redemption.models import Redemption
+
+from .conftest import page_token, use_url
+
+pytestmark = pytest.mark.django_db
+TRANSACTION = 9  # BEGIN, vehicle lock, voucher lock (rules, replays), voucher, ledger, redemption,
+#                  reading, the car's mileage and visit, COMMIT
+WHOLE_POST = 14  # + the session, the advisor, the advisor's dealer, the car, its voucher (was 25)
+
+
+def _transaction(statements: list[str]) -> list[str]:
+    """The statements from the service's BEGIN (a SAVEPOINT inside the test) to its COMMIT."""
+    start = next(i for i, sql in enumerate(statements) if sql.startswith(("SAVEPOINT", "BEGIN")))
+    end = next(i for i, sql in enumerate(statements) if sql.startswith(("RELEASE", "COMMIT")))
+    return statements[start : end + 1]
+
+
+def test_redeem_post_statements(counter, vehicle, voucher):
+    token = page_token(counter, vehicle, voucher)
+    data = {"token": token, "mileage": "15000", "work_order": "WO-7", "action": "redeem"}
+    with CaptureQueriesContext(connection) as queries:
+        response = counter.post(use_url(vehicle, voucher), data)
+    assert response.status_code == 302
+    assert Redemption.objects.filter(voucher=voucher).count() == 1
+    statements = [q["sql"] for q in queries.captured_queries]
+    listing = "\n".join(statements)
+    assert len(_transaction(statements)) == TRANSACTION, listing
+    assert len(statements) == WHOLE_POST, listing
