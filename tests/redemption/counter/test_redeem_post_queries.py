@@ -1,6 +1,6 @@
 """The counter's redeem POST: its service part is the API's lean transaction (issue 15), and the
-whole POST issues a constant number of statements (the session, the advisor and the dealer are
-perf work of the counter's own; this test holds the total where it stands)."""
+whole POST issues a constant number of statements (the view adds the session, the advisor with
+their dealer role, and the car with the voucher's scope check; this test holds the total)."""
 
 import pytest
 from django.db import connection
@@ -13,7 +13,7 @@ from .conftest import page_token, use_url
 pytestmark = pytest.mark.django_db
 TRANSACTION = 9  # BEGIN, vehicle lock, voucher lock (rules, replays), voucher, ledger, redemption,
 #                  reading, the car's mileage and visit, COMMIT
-WHOLE_POST = 14  # + the session, the advisor, the advisor's dealer, the car, its voucher (was 25)
+WHOLE_POST = 12  # + the session, the advisor with their dealer role, the car with the voucher's scope (was 25)
 
 
 def _transaction(statements: list[str]) -> list[str]:
