@@ -1,0 +1,31 @@
+from .earning import (
+    points_earn_for_order,
+    points_earn_for_visit,
+    points_reverse_for_redemption,
+    points_reverse_for_refund,
+)
+from .ledger import (
+    account_of,
+    points_adjust,
+    points_credit,
+    points_debit,
+    points_debit_locked,
+    points_expire_due,
+    points_return,
+    points_reverse,
+)
+
+__all__ = [
+    "account_of",
+    "points_adjust",
+    "points_credit",
+    "points_debit",
+    "points_debit_locked",
+    "points_earn_for_order",
+    "points_earn_for_visit",
+    "points_expire_due",
+    "points_return",
+    "points_reverse",
+    "points_reverse_for_redemption",
+    "points_reverse_for_refund",
+]
