@@ -34,6 +34,8 @@ JOBS = [
     Job("reconcile_ledger", "campaigns.jobs.reconcile_ledger", "30 3 * * *", "reconcile_ledger"),
     # Loyalty: points past their date expire (a debit also expires an account's due lots first).
     Job("expire_points", "loyalty.tasks.expire_points", "10 0 * * *", ""),
+    # Loyalty: tiers re-evaluated on the last 12 months (upgrades at once, downgrades at anniversaries).
+    Job("evaluate_tiers", "loyalty.tasks.evaluate_tiers", "40 0 * * *", ""),
     # Partner API (docs/api.md): webhook retries with back-off, and idempotency records past 24 h+.
     Job("webhooks_retry_due", "redemption.webhooks.tasks.webhooks_retry_due", "* * * * *", ""),
     Job("prune_idempotency_records", "redemption.api.idempotency.prune", "15 4 * * *", ""),

@@ -17,8 +17,23 @@ from members.models import Member
 class Programme(models.Model):
     """The programme's settings, one row (pk 1), set by Operations."""
 
+    class Measure(models.TextChoices):
+        SPEND = "spend", _("Spend")
+        VISITS = "visits", _("Visits")
+        EITHER = "either", _("Spend or visits")
+        BOTH = "both", _("Spend and visits")
+
     expiry_months = models.PositiveSmallIntegerField(
         _("points expire after (months)"), default=24, help_text=_("counted from the day they are earned")
+    )
+    tier_measure = models.CharField(
+        _("tiers are earned by"),
+        max_length=10,
+        choices=Measure.choices,
+        default=Measure.EITHER,
+        help_text=_(
+            "what a member must reach in the last 12 months: a tier's spend, its visits, either or both"
+        ),
     )
 
     class Meta:
@@ -210,3 +225,74 @@ class LotUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lot_id}: {self.points:+d}"
+
+
+# --- tiers ----------------------------------------------------------------------------------------
+
+
+class TierLevel(models.Model):
+    """A tier Operations define: its name, its rank (1 is the entry tier) and what earns it over the
+    last 12 months. `members.Member.tier` keeps the member's rank for the apps below (claim rules,
+    segments); this app sets it."""
+
+    name = models.CharField(_("name"), max_length=40)
+    rank = models.PositiveSmallIntegerField(_("rank"), unique=True, help_text=_("1 is the entry tier"))
+    spend_twd = models.PositiveIntegerField(_("spend in 12 months (NT$)"), default=0)
+    visits = models.PositiveSmallIntegerField(_("visits in 12 months"), default=0)
+
+    class Meta:
+        ordering = ["rank"]
+        verbose_name = _("tier")
+        verbose_name_plural = _("tiers")
+        constraints = [models.CheckConstraint(condition=Q(rank__gte=1), name="tier_rank_positive")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TierStanding(models.Model):
+    """A member's tier now, and when a downgrade may next happen (their membership anniversary)."""
+
+    account = models.OneToOneField(
+        PointsAccount, verbose_name=_("points account"), on_delete=models.PROTECT, related_name="standing"
+    )
+    tier = models.ForeignKey(TierLevel, verbose_name=_("tier"), on_delete=models.PROTECT, related_name="+")
+    since = models.DateTimeField(_("since"))
+    review_on = models.DateField(_("next anniversary review"))
+
+    class Meta:
+        verbose_name = _("tier standing")
+        verbose_name_plural = _("tier standings")
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.tier}"
+
+
+class TierChange(models.Model):
+    """Tier history: every change of a member's tier, with what was measured. Never updated."""
+
+    class Kind(models.TextChoices):
+        MIGRATED = "migrated", _("Carried over from the former tier label")
+        JOINED = "joined", _("Joined")
+        UPGRADED = "upgraded", _("Upgraded")
+        DOWNGRADED = "downgraded", _("Downgraded")
+
+    account = models.ForeignKey(
+        PointsAccount, verbose_name=_("points account"), on_delete=models.PROTECT, related_name="tier_changes"
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    from_tier = models.ForeignKey(
+        TierLevel, verbose_name=_("from"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    to_tier = models.ForeignKey(TierLevel, verbose_name=_("to"), on_delete=models.PROTECT, related_name="+")
+    spend_twd = models.PositiveIntegerField(_("spend in 12 months (NT$)"), default=0)
+    visits = models.PositiveIntegerField(_("visits in 12 months"), default=0)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        ordering = ["account_id", "pk"]
+        verbose_name = _("tier change")
+        verbose_name_plural = _("tier history")
+
+    def __str__(self) -> str:
+        return f"{self.from_tier} → {self.to_tier}"

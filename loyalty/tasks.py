@@ -39,3 +39,7 @@ def redemption_reverse(redemption_id: int) -> int:
 
 def expire_points() -> int:
     return services.points_expire_due()
+
+
+def evaluate_tiers() -> dict:
+    return services.tiers_evaluate_all()

@@ -14,6 +14,7 @@ from .ledger import (
     points_return,
     points_reverse,
 )
+from .tiers import tier_evaluate, tiers_evaluate_all
 
 __all__ = [
     "account_of",
@@ -28,4 +29,6 @@ __all__ = [
     "points_reverse",
     "points_reverse_for_redemption",
     "points_reverse_for_refund",
+    "tier_evaluate",
+    "tiers_evaluate_all",
 ]
