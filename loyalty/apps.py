@@ -8,4 +8,6 @@ class LoyaltyConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401  (purchases, visits and redemptions earn points)
+        from . import counter, receivers  # noqa: F401  (purchases, visits and redemptions earn points)
+
+        counter.register()  # tier and points in the counter's owner panel

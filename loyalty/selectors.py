@@ -1,9 +1,15 @@
 """Reads of the loyalty app shared by pages, commands and reports."""
 
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
 from django.db.models import F, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
-from .models import LotUse, PointsAccount, PointsEntry, PointsLot
+from .activity import member_activity
+from .models import LotUse, PointsAccount, PointsEntry, PointsLot, Programme, TierLevel
+from .tiers import tier_next
 
 
 def _total(queryset, group: str, field: str):
@@ -28,3 +34,98 @@ def points_drift() -> tuple:
         used=_total(LotUse.objects.filter(lot=OuterRef("pk")), "lot", "points")
     ).filter(~Q(remaining=F("points") - F("used")))
     return accounts.select_related("member").order_by("pk"), lots.order_by("pk")
+
+
+# --- a member's points and tier -------------------------------------------------------------------
+
+EXPIRY_WARNING_DAYS = 60  # points expiring within this many days are shown as "about to expire"
+
+
+@dataclass(frozen=True)
+class Expiring:
+    on: date
+    points: int
+
+
+@dataclass(frozen=True)
+class Progress:
+    next_tier: TierLevel
+    spend_needed: int  # NT$ still to spend (0 when met or not a way in)
+    visits_needed: int
+    measure: str
+
+
+@dataclass
+class Overview:
+    balance: int
+    tier: TierLevel | None
+    since: datetime | None
+    progress: Progress | None
+    expiring: list[Expiring] = field(default_factory=list)
+    history: list[PointsEntry] = field(default_factory=list)
+
+    @property
+    def expiring_total(self) -> int:
+        return sum(item.points for item in self.expiring)
+
+
+def points_expiring(account_id: int, *, now: datetime, days: int = EXPIRY_WARNING_DAYS) -> list[Expiring]:
+    """Points that expire in the next `days`, by day, soonest first."""
+    per_day: dict[date, int] = {}
+    lots = PointsLot.objects.filter(
+        account_id=account_id, remaining__gt=0, expires_at__gt=now, expires_at__lte=now + timedelta(days=days)
+    ).order_by("expires_at")
+    for expires_at, remaining in lots.values_list("expires_at", "remaining"):
+        day = timezone.localdate(expires_at)
+        per_day[day] = per_day.get(day, 0) + remaining
+    return [Expiring(on=day, points=points) for day, points in per_day.items()]
+
+
+def tier_progress(*, member_id: int, tier: TierLevel, now: datetime) -> Progress | None:
+    """What is still needed for the next tier, measured as the nightly evaluation measures."""
+    levels = list(TierLevel.objects.all())
+    upcoming = tier_next(levels, tier)
+    if upcoming is None:
+        return None
+    activity = member_activity(member_id=member_id, now=now)
+    measure = Programme.current().tier_measure
+    spend = max(0, upcoming.spend_twd - activity.spend_twd)
+    visits = max(0, upcoming.visits - activity.visits)
+    if measure == Programme.Measure.SPEND or (measure == Programme.Measure.EITHER and not upcoming.visits):
+        visits = 0
+    if measure == Programme.Measure.VISITS or (
+        measure == Programme.Measure.EITHER and not upcoming.spend_twd
+    ):
+        spend = 0
+    return Progress(next_tier=upcoming, spend_needed=spend, visits_needed=visits, measure=measure)
+
+
+def points_overview(member, *, now: datetime | None = None, history: int = 50) -> Overview:
+    now = now or timezone.now()
+    account = PointsAccount.objects.filter(member=member).select_related("standing__tier").first()
+    if account is None:
+        return Overview(balance=0, tier=None, since=None, progress=None)
+    standing = getattr(account, "standing", None)
+    tier = standing.tier if standing else None
+    return Overview(
+        balance=account.balance,
+        tier=tier,
+        since=standing.since if standing else None,
+        progress=tier_progress(member_id=member.pk, tier=tier, now=now) if tier else None,
+        expiring=points_expiring(account.pk, now=now),
+        history=list(account.entries.order_by("-pk")[:history]),
+    )
+
+
+def counter_facts(member) -> tuple[str | None, int]:
+    """(tier name, balance) for the counter's owner panel, in one query."""
+    account = (
+        PointsAccount.objects.filter(member=member)
+        .select_related("standing__tier")
+        .only("balance", "standing__tier__name")
+        .first()
+    )
+    if account is None:
+        return None, 0
+    standing = getattr(account, "standing", None)
+    return (standing.tier.name if standing else None), account.balance
