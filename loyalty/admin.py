@@ -10,7 +10,18 @@ from django.utils.translation import gettext_lazy as _
 from members.actors import Actor
 from members.admin.tools import FastListMixin, ReadOnlyAdminMixin, ReasonForm, require_permission, run_action
 
-from .models import EarnRule, PointsAccount, PointsEntry, Programme, TierChange, TierLevel
+from .models import (
+    BenefitGrant,
+    EarnRule,
+    Exchange,
+    ExchangeOffer,
+    PointsAccount,
+    PointsEntry,
+    Programme,
+    TierBenefit,
+    TierChange,
+    TierLevel,
+)
 from .services import points_adjust
 
 
@@ -198,4 +209,40 @@ class TierChangeAdmin(FastListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "account", "kind", "from_tier", "to_tier", "spend_twd", "visits"]
     list_select_related = ["account__member", "from_tier", "to_tier"]
     list_filter = ["kind", "to_tier"]
+    search_fields = ["account__member__phone"]
+
+
+@admin.register(ExchangeOffer)
+class ExchangeOfferAdmin(admin.ModelAdmin):
+    list_display = ["definition", "points_price", "per_member_limit", "active"]
+    list_filter = ["active"]
+    raw_id_fields = ["definition"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # switch it off instead: exchanges refer to it
+
+
+@admin.register(Exchange)
+class ExchangeAdmin(FastListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "account", "offer", "voucher", "status", "cancelled_at"]
+    list_select_related = ["account__member", "offer__definition", "voucher"]
+    list_filter = ["status"]
+    search_fields = ["account__member__phone"]
+
+
+@admin.register(TierBenefit)
+class TierBenefitAdmin(admin.ModelAdmin):
+    list_display = ["tier", "definition", "active"]
+    list_filter = ["tier", "active"]
+    raw_id_fields = ["definition"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # switch it off instead: grants refer to it
+
+
+@admin.register(BenefitGrant)
+class BenefitGrantAdmin(FastListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "account", "benefit", "period", "voucher"]
+    list_select_related = ["account__member", "benefit__tier", "benefit__definition", "voucher"]
+    list_filter = ["period"]
     search_fields = ["account__member__phone"]

@@ -23,3 +23,18 @@ class ReasonRequired(DomainError):
 class AlreadyReturned(DomainError):
     code = "points_already_returned"
     default_message = _("These points have been given back already.")
+
+
+class OfferClosed(DomainError):
+    code = "exchange_offer_closed"
+    default_message = _("This offer is no longer available.")
+
+
+class ExchangeLimitReached(DomainError):
+    code = "exchange_limit_reached"
+    default_message = _("You have exchanged this voucher as many times as allowed.")
+
+
+class ExchangeNotCancellable(DomainError):
+    code = "exchange_not_cancellable"
+    default_message = _("This exchange cannot be cancelled: its voucher has been used or cancelled.")

@@ -296,3 +296,155 @@ class TierChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_tier} → {self.to_tier}"
+
+
+# --- exchange -----------------------------------------------------------------------------------------
+
+
+class ExchangeOffer(models.Model):
+    """A voucher members may take for points in the claim centre (the definition's stock applies)."""
+
+    definition = models.ForeignKey(
+        "vouchers.VoucherDefinition",
+        verbose_name=_("voucher definition"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"holder_type": "member"},
+        help_text=_("a member-held voucher: it follows the member, whichever car they bring"),
+    )
+    points_price = models.PositiveIntegerField(_("price in points"))
+    per_member_limit = models.PositiveSmallIntegerField(
+        _("limit per member"), null=True, blank=True, help_text=_("empty: no limit")
+    )
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["points_price", "pk"]
+        verbose_name = _("points exchange offer")
+        verbose_name_plural = _("points exchange offers")
+        constraints = [
+            models.CheckConstraint(condition=Q(points_price__gte=1), name="exchange_offer_price_positive"),
+            models.CheckConstraint(
+                condition=Q(per_member_limit__isnull=True) | Q(per_member_limit__gte=1),
+                name="exchange_offer_limit_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.definition} ({self.points_price})"
+
+
+class Exchange(models.Model):
+    """Points exchanged for a voucher: the debit and the voucher, made in one transaction."""
+
+    class Status(models.TextChoices):
+        DONE = "done", _("Exchanged")
+        CANCELLED = "cancelled", _("Cancelled, points returned")
+
+    offer = models.ForeignKey(
+        ExchangeOffer, verbose_name=_("offer"), on_delete=models.PROTECT, related_name="exchanges"
+    )
+    account = models.ForeignKey(
+        PointsAccount, verbose_name=_("points account"), on_delete=models.PROTECT, related_name="exchanges"
+    )
+    entry = models.OneToOneField(
+        PointsEntry, verbose_name=_("points entry"), on_delete=models.PROTECT, related_name="exchange"
+    )
+    voucher = models.OneToOneField(
+        "vouchers.Voucher", verbose_name=_("voucher"), on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DONE)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        verbose_name = _("points exchange")
+        verbose_name_plural = _("points exchanges")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="done", cancelled_at__isnull=True)
+                | Q(status="cancelled", cancelled_at__isnull=False),
+                name="exchange_cancelled_has_time",
+            ),
+            models.UniqueConstraint(
+                fields=["account", "idempotency_key"], name="exchange_key_unique_per_account"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.offer} → {self.voucher_id}"
+
+    @property
+    def points(self) -> int:
+        return -self.entry.delta
+
+    @property
+    def cancellable(self) -> bool:
+        """Done, and its voucher untouched (not used, held, locked, voided or expired)."""
+        voucher = self.voucher
+        return (
+            self.status == self.Status.DONE
+            and voucher.status in ("inactive", "active")
+            and voucher.uses_left == voucher.uses_total
+        )
+
+
+# --- tier benefits ------------------------------------------------------------------------------------
+
+
+class TierBenefit(models.Model):
+    """A voucher each member of a tier receives once a year, and on reaching the tier."""
+
+    tier = models.ForeignKey(
+        TierLevel, verbose_name=_("tier"), on_delete=models.PROTECT, related_name="benefits"
+    )
+    definition = models.ForeignKey(
+        "vouchers.VoucherDefinition",
+        verbose_name=_("voucher definition"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"holder_type": "member"},
+        help_text=_("a member-held voucher: it follows the member, whichever car they bring"),
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["tier__rank", "pk"]
+        verbose_name = _("tier benefit")
+        verbose_name_plural = _("tier benefits")
+        constraints = [
+            models.UniqueConstraint(fields=["tier", "definition"], name="tier_benefit_once_per_tier")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tier}: {self.definition}"
+
+
+class BenefitGrant(models.Model):
+    """A benefit given to a member for a calendar year: at most once per period (constraint)."""
+
+    benefit = models.ForeignKey(
+        TierBenefit, verbose_name=_("tier benefit"), on_delete=models.PROTECT, related_name="grants"
+    )
+    account = models.ForeignKey(
+        PointsAccount, verbose_name=_("points account"), on_delete=models.PROTECT, related_name="grants"
+    )
+    period = models.PositiveSmallIntegerField(_("year"))
+    voucher = models.OneToOneField(
+        "vouchers.Voucher", verbose_name=_("voucher"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("issued"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-pk"]
+        verbose_name = _("tier benefit issued")
+        verbose_name_plural = _("tier benefits issued")
+        constraints = [
+            models.UniqueConstraint(fields=["benefit", "account", "period"], name="benefit_once_per_period")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.benefit} {self.period}"

@@ -15,7 +15,8 @@ from redemption.models import Redemption
 from shop import signals as shop_signals
 from vehicles import signals as vehicle_signals
 from vehicles.models import Ownership, Vehicle
-from vouchers.models import Order
+from vouchers import signals as voucher_signals
+from vouchers.models import Order, Voucher
 
 
 def _later(func: str, *args) -> None:
@@ -66,3 +67,10 @@ def on_voucher_redeemed(sender, *, redemption, **kwargs):
 )
 def on_redemption_reversed(sender, *, redemption, **kwargs):
     _later("loyalty.tasks.redemption_reverse", redemption.pk)
+
+
+@receiver(voucher_signals.voucher_voided, sender=Voucher, dispatch_uid="loyalty.voucher_voided")
+def on_voucher_voided(sender, *, voucher, **kwargs):
+    """A voucher bought with points and voided in the back office gives the points back."""
+    if voucher.source == Voucher.Source.POINTS:
+        _later("loyalty.tasks.exchange_voided", voucher.pk)

@@ -3,12 +3,24 @@
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import F, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from vouchers.exceptions import StockExhausted
+
 from .activity import member_activity
-from .models import LotUse, PointsAccount, PointsEntry, PointsLot, Programme, TierLevel
+from .exchange import exchange_refusals
+from .models import (
+    Exchange,
+    ExchangeOffer,
+    LotUse,
+    PointsAccount,
+    PointsEntry,
+    PointsLot,
+    Programme,
+    TierLevel,
+)
 from .tiers import tier_next
 
 
@@ -129,3 +141,47 @@ def counter_facts(member) -> tuple[str | None, int]:
         return None, 0
     standing = getattr(account, "standing", None)
     return (standing.tier.name if standing else None), account.balance
+
+
+@dataclass
+class OfferView:
+    offer: ExchangeOffer
+    refusals: list = field(default_factory=list)
+    used: int = 0
+
+    @property
+    def exchangeable(self) -> bool:
+        return not self.refusals
+
+
+def exchange_offers(member, *, now: datetime) -> tuple[int, list[OfferView]]:
+    """(balance, active offers with why each cannot be taken now) for the claim centre."""
+    account = PointsAccount.objects.filter(member=member).first()
+    balance = account.balance if account else 0
+    used: dict[int, int] = {}
+    if account is not None:
+        rows = (
+            Exchange.objects.filter(account=account, status=Exchange.Status.DONE)
+            .values("offer_id")
+            .annotate(n=Count("pk"))
+        )
+        used = {row["offer_id"]: row["n"] for row in rows}
+    offers = ExchangeOffer.objects.filter(active=True, definition__status="published").select_related(
+        "definition"
+    )
+    views = []
+    for offer in offers:
+        refusals = exchange_refusals(offer, balance=balance, used=used.get(offer.pk, 0))
+        definition = offer.definition
+        if definition.stock_total is not None and definition.stock_issued >= definition.stock_total:
+            refusals.append(StockExhausted())
+        views.append(OfferView(offer=offer, refusals=refusals, used=used.get(offer.pk, 0)))
+    return balance, views
+
+
+def member_exchanges(member, *, limit: int = 20) -> list[Exchange]:
+    return list(
+        Exchange.objects.filter(account__member=member)
+        .select_related("offer__definition", "voucher", "entry")
+        .order_by("-pk")[:limit]
+    )

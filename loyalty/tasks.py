@@ -43,3 +43,16 @@ def expire_points() -> int:
 
 def evaluate_tiers() -> dict:
     return services.tiers_evaluate_all()
+
+
+def exchange_voided(voucher_id: int) -> str:
+    exchange = services.exchange_voided(voucher_id=voucher_id)
+    return exchange.status if exchange else ""
+
+
+def benefits_grant(account_id: int) -> int:
+    return len(services.benefits_grant(account_id=account_id))
+
+
+def grant_benefits() -> int:
+    return services.benefits_grant_all()

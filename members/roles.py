@@ -68,6 +68,10 @@ ROLES = (
             *_crud("loyalty", "pointsaccount", "change", "view"),
             *_crud("loyalty", "pointsentry", "view"),
             *_crud("loyalty", "tierchange", "view"),
+            *_crud("loyalty", "exchangeoffer", "add", "change", "view"),
+            *_crud("loyalty", "exchange", "view"),
+            *_crud("loyalty", "tierbenefit", "add", "change", "view"),
+            *_crud("loyalty", "benefitgrant", "view"),
             # Campaigns, programmes, the outbox and its templates, nightly job runs.
             *_crud("campaigns", "campaign", "add", "change", "view"),
             *_crud("campaigns", "campaignrecipient", "view"),

@@ -7,12 +7,15 @@ from datetime import datetime, timedelta
 from django.contrib.auth import get_user_model
 
 from loyalty.dates import add_months
-from loyalty.models import EarnRule, PointsEntry, Programme, TierLevel
+from loyalty.models import EarnRule, ExchangeOffer, PointsEntry, Programme, TierBenefit, TierLevel
 from loyalty.services import (
+    benefits_grant_all,
+    exchange_cancel,
     points_adjust,
     points_credit,
     points_earn_for_order,
     points_earn_for_visit,
+    points_exchange,
     points_expire_due,
     tiers_evaluate_all,
 )
@@ -28,7 +31,7 @@ DEMO = Actor.system("demo")
 TIERS = [(1, "一般會員", 0, 0), (2, "銀卡", 3_000, 3), (3, "金卡", 10_000, 6), (4, "白金卡", 30_000, 12)]
 
 
-def loyalty_seed(*, owners: list[Member], now: datetime) -> None:
+def loyalty_seed(*, owners: list[Member], definitions: dict, now: datetime) -> None:
     Programme.objects.update_or_create(
         pk=1, defaults={"expiry_months": 24, "tier_measure": Programme.Measure.EITHER}
     )
@@ -89,5 +92,18 @@ def loyalty_seed(*, owners: list[Member], now: datetime) -> None:
         (owners[2], 80, "系統異常補點"),
     ]:
         points_adjust(member=member, points=points, reason=reason, actor=Actor.operations(ops), now=now)
+    gold = TierLevel.objects.get(rank=3)
+    TierBenefit.objects.create(tier=gold, definition=definitions["vip-detailing"])
     tiers_evaluate_all(now=now - timedelta(days=60))
     tiers_evaluate_all(now=now)
+    benefits_grant_all(now=now)
+    # Points for vouchers in the claim centre: one exchange kept, one cancelled (points returned).
+    wash = ExchangeOffer.objects.create(
+        definition=definitions["birthday-wash"], points_price=300, per_member_limit=2
+    )
+    ExchangeOffer.objects.create(
+        definition=definitions["vip-detailing"], points_price=1_500, per_member_limit=1
+    )
+    points_exchange(offer=wash, member=first, idempotency_key="demo-exchange-1", now=now)
+    second = points_exchange(offer=wash, member=first, idempotency_key="demo-exchange-2", now=now)
+    exchange_cancel(exchange=second, actor=Actor.owner(first), reason="改兌換其他票券", now=now)

@@ -421,7 +421,7 @@ def seed(*, now: datetime | None = None, members: int = 220, vehicles: int = 320
             definitions=definitions, dealers=dealers, models=models, owners=owners, cars=cars, now=now
         )
         _workshop_file(dealers, cars, now)
-        loyalty_seed(owners=owners, now=now)
+        loyalty_seed(owners=owners, definitions=definitions, now=now)
     summary.dealers = len(dealers)
     summary.members = Member.objects.count()
     summary.vehicles = Vehicle.objects.count()

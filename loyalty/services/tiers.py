@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from members.models import Member
 from members.services import member_tier_set
@@ -64,6 +65,9 @@ def tier_evaluate(
             member_tier_set(member_id=member.pk, rank=change.to_tier.rank)
             if change.kind in (Kind.UPGRADED, Kind.DOWNGRADED):
                 signals.tier_changed.send(TierChange, change=change)
+            if change.kind == Kind.UPGRADED:  # the new tier's benefits at once, not next night
+                account_id = account.pk
+                transaction.on_commit(lambda: async_task("loyalty.tasks.benefits_grant", account_id))
     return change
 
 

@@ -1,13 +1,22 @@
 """The owner's points: balance, tier and progress to the next, points about to expire, history."""
 
-from django.shortcuts import render
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from loyalty.selectors import EXPIRY_WARNING_DAYS, Progress, points_overview
+from config.errors import DomainError
+from loyalty.models import Exchange, ExchangeOffer
+from loyalty.selectors import EXPIRY_WARNING_DAYS, Progress, member_exchanges, points_overview
+from loyalty.services import exchange_cancel, points_exchange
+from members.actors import Actor
 
 from ..auth import owner_required
+from ..idempotency import idempotency_key
+from ._common import show_error
 
 
 def progress_sentence(progress: Progress | None) -> str:
@@ -40,6 +49,39 @@ def points(request):
             "overview": overview,
             "progress": progress_sentence(overview.progress),
             "warning_days": EXPIRY_WARNING_DAYS,
+            "exchanges": member_exchanges(request.owner),
             "nav": "points",
         },
     )
+
+
+@owner_required
+@require_POST
+def exchange(request, offer_id: int):
+    offer = ExchangeOffer.objects.filter(pk=offer_id, active=True).first()
+    if offer is None:
+        raise Http404
+    try:
+        made = points_exchange(offer=offer, member=request.owner, idempotency_key=idempotency_key(request))
+    except DomainError as exc:
+        show_error(request, exc)
+        return redirect(reverse("portal:claim_centre") + f"#exchange-{offer.pk}")
+    messages.success(request, _("Exchanged! The voucher is in your wallet."))
+    return redirect("portal:voucher", voucher_id=made.voucher_id)
+
+
+@owner_required
+@require_POST
+def exchange_cancel_view(request, exchange_id: int):
+    made = Exchange.objects.filter(pk=exchange_id, account__member=request.owner).first()
+    if made is None:
+        raise Http404
+    try:
+        exchange_cancel(
+            exchange=made, actor=Actor.owner(request.owner), reason=_("Cancelled by the owner in the portal")
+        )
+    except DomainError as exc:
+        show_error(request, exc)
+    else:
+        messages.success(request, _("Cancelled: your points are back."))
+    return redirect("portal:points")
