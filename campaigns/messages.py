@@ -47,6 +47,8 @@ VARIABLES = {
     "birthday": ["vouchers (title)"],
     "purchase_anniversary": ["plate", "model", "years", "vouchers (title)"],
     "win_back": ["plate", "model", "months", "vouchers (title)"],
+    "tier_upgraded": ["tier"],
+    "tier_downgraded": ["tier"],
 }
 
 

@@ -8,6 +8,8 @@ from django.db import transaction
 from django.dispatch import receiver
 from django_q.tasks import async_task
 
+from loyalty import signals as loyalty_signals
+from loyalty.models import TierChange
 from vehicles import signals as vehicle_signals
 from vehicles.models import Ownership, Vehicle
 
@@ -38,3 +40,10 @@ def on_vehicles_delivered(sender, *, vehicle_ids, now, **kwargs):
         return
     ids = sorted(vehicle_ids)
     transaction.on_commit(lambda: async_task("campaigns.tasks.delivered_issue", ids))
+
+
+@receiver(loyalty_signals.tier_changed, sender=TierChange, dispatch_uid="campaigns.tier_changed")
+def on_tier_changed(sender, *, change, **kwargs):
+    """One message per upgrade or downgrade, written after the re-evaluation commits."""
+    change_id = change.pk
+    transaction.on_commit(lambda: async_task("campaigns.tasks.tier_change_notify", change_id))

@@ -32,6 +32,12 @@ JOBS = [
         "dispatch_notifications",
     ),
     Job("reconcile_ledger", "campaigns.jobs.reconcile_ledger", "30 3 * * *", "reconcile_ledger"),
+    # Loyalty: points past their date expire (a debit also expires an account's due lots first).
+    Job("expire_points", "loyalty.tasks.expire_points", "10 0 * * *", ""),
+    # Loyalty: tiers re-evaluated on the last 12 months (upgrades at once, downgrades at anniversaries).
+    Job("evaluate_tiers", "loyalty.tasks.evaluate_tiers", "40 0 * * *", ""),
+    # Loyalty: each tier's yearly benefits, once per member and year (after the tiers are evaluated).
+    Job("grant_benefits", "loyalty.tasks.grant_benefits", "10 1 * * *", ""),
     # Partner API (docs/api.md): webhook retries with back-off, and idempotency records past 24 h+.
     Job("webhooks_retry_due", "redemption.webhooks.tasks.webhooks_retry_due", "* * * * *", ""),
     Job("prune_idempotency_records", "redemption.api.idempotency.prune", "15 4 * * *", ""),
@@ -46,4 +52,4 @@ JOBS = [
 ]
 
 # Schedules calling into these packages are ours: setup_schedules removes those no longer listed.
-OUR_PACKAGES = ("members.", "vehicles.", "vouchers.", "redemption.", "campaigns.", "portal.")
+OUR_PACKAGES = ("members.", "vehicles.", "vouchers.", "redemption.", "loyalty.", "campaigns.", "portal.")

@@ -5,6 +5,7 @@ from vehicles.models import Ownership, Vehicle
 
 from .jobs import job_run
 from .services import event_vouchers_issue, notification_deliver, referral_record_success
+from .services import loyalty as loyalty_messages
 from .services.events import Event
 
 
@@ -49,3 +50,8 @@ def vehicle_bound(vehicle_id: int, member_id: int) -> int:
     if member is not None:
         referral_record_success(referred=member, vehicle=Vehicle.objects.filter(pk=vehicle_id).first())
     return issued
+
+
+def tier_change_notify(change_id: int) -> str:
+    notification = loyalty_messages.tier_change_notify(change_id=change_id)
+    return notification.status if notification else ""

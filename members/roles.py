@@ -61,6 +61,17 @@ ROLES = (
             *_crud("redemption", "redemption", "add", "view"),
             "redemption.reverse_redemption",
             *_crud("campaigns", "segment", "add", "change", "delete", "view"),
+            # Loyalty: the programme, earn rules and tiers; points adjusted by hand (with a reason).
+            *_crud("loyalty", "programme", "change", "view"),
+            *_crud("loyalty", "earnrule", "add", "change", "view"),
+            *_crud("loyalty", "tierlevel", "add", "change", "view"),
+            *_crud("loyalty", "pointsaccount", "change", "view"),
+            *_crud("loyalty", "pointsentry", "view"),
+            *_crud("loyalty", "tierchange", "view"),
+            *_crud("loyalty", "exchangeoffer", "add", "change", "view"),
+            *_crud("loyalty", "exchange", "view"),
+            *_crud("loyalty", "tierbenefit", "add", "change", "view"),
+            *_crud("loyalty", "benefitgrant", "view"),
             # Campaigns, programmes, the outbox and its templates, nightly job runs.
             *_crud("campaigns", "campaign", "add", "change", "view"),
             *_crud("campaigns", "campaignrecipient", "view"),
@@ -101,6 +112,9 @@ ROLES = (
             # Order refunds: approved or rejected with a reason (the order's e-invoice is on its page).
             *_crud("shop", "orderrefund", "change", "view"),
             *_crud("shop", "invoice", "view"),
+            # Points are a liability: the ledger, read only.
+            *_crud("loyalty", "pointsaccount", "view"),
+            *_crud("loyalty", "pointsentry", "view"),
         ),
         "Read-only on vouchers and the ledger; settles stuck orders by hand; decides order refunds.",
     ),

@@ -26,6 +26,12 @@ def member_get_or_create(
     return member, created
 
 
+def member_tier_set(*, member_id: int, rank: int) -> None:
+    """Record the member's tier rank, which the loyalty app decides (claim rules and segments read it
+    here). The caller holds the member's points-account lock, so changes of one member serialise."""
+    Member.objects.filter(pk=member_id).update(tier=rank)
+
+
 def member_update_preferences(
     *,
     member: Member,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import auth, claim, personal_data, preferences, shop, shop_refunds, vehicles, vouchers
+from .views import auth, claim, personal_data, points, preferences, shop, shop_refunds, vehicles, vouchers
 
 app_name = "portal"
 
@@ -17,6 +17,9 @@ urlpatterns = [
     path("vouchers/<int:voucher_id>/", vouchers.voucher_detail, name="voucher"),
     path("vouchers/<int:voucher_id>/activate/", vouchers.voucher_activate_view, name="voucher_activate"),
     path("vouchers/<int:voucher_id>/refund/", vouchers.voucher_refund_view, name="voucher_refund"),
+    path("points/", points.points, name="points"),
+    path("points/exchange/<int:offer_id>/", points.exchange, name="points_exchange"),
+    path("points/exchanges/<int:exchange_id>/cancel/", points.exchange_cancel_view, name="exchange_cancel"),
     path("claim/", claim.claim_centre, name="claim_centre"),
     path("claim/<int:definition_id>/", claim.claim, name="claim"),
     path("preferences/", preferences.preferences, name="preferences"),

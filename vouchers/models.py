@@ -382,6 +382,8 @@ class Voucher(models.Model):
         API = "api", _("Partner API")
         BUNDLE = "bundle", _("Pack purchase")
         PURCHASE = "purchase", _("Voucher purchase")
+        POINTS = "points", _("Points exchange")
+        TIER_BENEFIT = "tier_benefit", _("Tier benefit")
         DEMO = "demo", _("Demo data")
 
     code = models.CharField(_("code"), max_length=16, unique=True)

@@ -22,6 +22,7 @@ class Notification(models.Model):
         LIFECYCLE = "lifecycle", _("Lifecycle programme")
         CAMPAIGN = "campaign", _("Campaign")
         VOUCHER_ISSUED = "voucher_issued", _("Voucher issued")
+        LOYALTY = "loyalty", _("Points and tier")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from config.errors import DomainError
+from loyalty.selectors import exchange_offers
 from vouchers.services import voucher_claim
 
 from ..auth import owner_required
@@ -21,11 +22,19 @@ from ._common import show_error
 @owner_required
 @require_GET
 def claim_centre(request):
-    offers = claim_offers(request.owner, now=timezone.now())
+    now = timezone.now()
+    offers = claim_offers(request.owner, now=now)
+    balance, exchange = exchange_offers(request.owner, now=now)
     return render(
         request,
         "portal/claim.html",
-        {"offers": offers, "idempotency_token": idempotency_token(), "nav": "claim"},
+        {
+            "offers": offers,
+            "points_balance": balance,
+            "exchange_offers": exchange,
+            "idempotency_token": idempotency_token(),
+            "nav": "claim",
+        },
     )
 
 

@@ -16,6 +16,7 @@ from vouchers.exceptions import VoucherNotUsable
 
 from ..access import counter_view
 from ..forms import MILEAGE_REFUSALS, UseVoucherForm
+from ..owner_panel import owner_facts
 from ..presentation import (
     USE_ACTION,
     history_lines,
@@ -61,6 +62,7 @@ def _render(request, vehicle, *, highlight=None, bound=None, status=200):
             "page": page,
             "history": history_lines(page, dealer=request.counter.dealer),
             "visits": vehicle_visits(page.vehicle),
+            "owner_facts": owner_facts(page.owner),
             "bound_voucher_id": bound[0] if bound else None,
             "bound_form": bound[1] if bound else None,
             "focus_id": focus,

@@ -24,6 +24,7 @@ from vouchers.locks import order_for_update
 from vouchers.models import Order
 from vouchers.services import order_issue
 
+from .. import signals
 from ..exceptions import OrderNotPayable, PaymentRejected
 from ..models import OrderEvent, Payment, PaymentNotification
 from ..payments.ecpay import Gateway, TradeResult
@@ -128,6 +129,7 @@ def order_payment_apply(
         locked.save(update_fields=["status", "paid_at"])
         order_event(locked, OrderEvent.Kind.PAID, at=now, actor=GATEWAY)
         _record(outcome=Outcome.APPLIED, **record)
+        signals.order_paid.send(Order, order=locked, now=now)
         _issue(locked, now=now)
         order_invoice_enqueue(locked)
     return Outcome.APPLIED
@@ -217,6 +219,7 @@ def order_payment_record(
         locked.save(update_fields=["status", "paid_at"])
         kind = OrderEvent.Kind.SETTLED_BY_HAND if by_hand else OrderEvent.Kind.PAID
         order_event(locked, kind, at=now, actor=actor, note=reason)
+        signals.order_paid.send(Order, order=locked, now=now)
         _issue(locked, now=now, actor=actor)
         order_invoice_enqueue(locked)
     order.refresh_from_db()

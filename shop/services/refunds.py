@@ -35,6 +35,7 @@ from vouchers.services import (
     voucher_refund_value,
 )
 
+from .. import signals
 from ..exceptions import (
     InvoiceNotConfigured,
     InvoiceRejected,
@@ -222,6 +223,7 @@ def order_refund_approve(
         )
         _correct_invoice(order, locked, full=full, client=invoice_client, now=now)
         _decide(locked, OrderRefund.Status.APPROVED, actor, reason, now)
+        signals.order_refunded.send(Order, order=order, refund=locked, now=now)
     return locked
 
 

@@ -30,6 +30,8 @@ ID_URLS = {
     "order_cancel": "post",
     "order_refund": "post",
     "shop_product": "get",  # the catalogue: the same for every owner (kind and code, no owner's id)
+    "points_exchange": "post",  # an offer: the same for every owner (tests/loyalty/test_exchange.py)
+    "exchange_cancel": "post",  # a stranger's exchange is not found (tests/loyalty/test_exchange.py)
 }
 
 

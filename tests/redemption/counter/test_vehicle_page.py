@@ -238,6 +238,8 @@ def _vehicle_with_vouchers(count: int, *, dealer, other_dealer):
 # vouchers with their definitions and open holds; the definitions' allowed models and dealers;
 # the service history; the workshop visits. Issue 15's target for the counter's vehicle page.
 MAX_VEHICLE_PAGE_QUERIES = 8
+# An owned car's page adds the owner's facts from higher apps (redemption/owner_panel.py; loyalty: 1).
+MAX_OWNED_VEHICLE_PAGE_QUERIES = MAX_VEHICLE_PAGE_QUERIES + 1
 
 
 def test_the_vehicle_page_of_a_car_nobody_owns_costs_the_same(counter, django_assert_max_num_queries):
@@ -260,11 +262,11 @@ def test_the_vehicle_page_costs_the_same_queries_for_1_or_300_vouchers(
     many = _vehicle_with_vouchers(300, dealer=dealer, other_dealer=other_dealer)
     counter.get(vehicle_url(single))  # the first request of a session also writes the session
 
-    with django_assert_max_num_queries(MAX_VEHICLE_PAGE_QUERIES):
+    with django_assert_max_num_queries(MAX_OWNED_VEHICLE_PAGE_QUERIES):
         assert counter.get(vehicle_url(single)).status_code == 200
     with CaptureQueriesContext(connection) as five:
         assert counter.get(vehicle_url(few)).status_code == 200
-    with django_assert_max_num_queries(MAX_VEHICLE_PAGE_QUERIES) as three_hundred:
+    with django_assert_max_num_queries(MAX_OWNED_VEHICLE_PAGE_QUERIES) as three_hundred:
         response = counter.get(vehicle_url(many))
     assert len(three_hundred.captured_queries) == len(five.captured_queries)
 
