@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "shop",
     "redemption",
     "campaigns",
+    "finance",
     "portal",
 ]
 
