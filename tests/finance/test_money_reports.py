@@ -176,3 +176,21 @@ def test_liability_command(november, capsys):
 
 def test_the_ledger_rows_are_what_the_figures_come_from(november):
     assert LedgerEntry.objects.filter(voucher=november["v1"]).count() == 5
+
+
+def test_expired_value_is_breakage_in_the_month_it_expires():
+    dealer = DealerFactory()
+    voucher = bought_voucher(
+        amount=500,
+        uses=2,
+        category="tyre",
+        at=taipei(2026, 11, 1),
+        validity_policy="days_from_issue",
+        validity_days=10,
+    )
+    _redeem(voucher, dealer, taipei(2026, 11, 2))
+    from vouchers.services import vouchers_expire_due
+
+    assert vouchers_expire_due(now=taipei(2026, 11, 20)) == 1
+    tyre = _by_category(rollforward(first=date(2026, 11, 1), last=date(2026, 11, 30)))["tyre"]
+    assert _figures(tyre) == (0, 500, 250, 0, 250, 0)
