@@ -217,3 +217,13 @@ class SettlementLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount_twd:+d}"
+
+
+class SettlementPrice(VoucherDefinition):
+    """Finance's view of the definitions: only the settlement price, which Finance sets."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("settlement price")
+        verbose_name_plural = _("settlement prices")
+        permissions = [("view_money_reports", _("Can view the money reports"))]
