@@ -82,6 +82,7 @@ ROLES = (
             *_crud("django_q", "failure", "view", "delete"),
             *_crud("django_q", "ormq", "view", "delete"),
             "admin.view_logentry",
+            "reports.view_reports",
         ),
         "Voucher definitions, bulk issuance, manual actions, queues, segments and background jobs.",
     ),
@@ -101,6 +102,7 @@ ROLES = (
             # Order refunds: approved or rejected with a reason (the order's e-invoice is on its page).
             *_crud("shop", "orderrefund", "change", "view"),
             *_crud("shop", "invoice", "view"),
+            "reports.view_reports",
         ),
         "Read-only on vouchers and the ledger; settles stuck orders by hand; decides order refunds.",
     ),
@@ -114,6 +116,8 @@ ROLES = (
             *_crud("members", "dealerstaff", "view"),
             *_crud("vehicles", "vehicle", "view"),
             *_crud("vouchers", "ledgerentry", "view"),
+            # The Reports section, limited to their own dealer (reports/access.py).
+            "reports.view_reports",
         ),
         "Their dealer's redemptions, staff, vehicles and ledger entries, and reversals.",
     ),
