@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from django.db.models import Sum
 
+from config.db_router import replica_alias
 from vouchers.models import LedgerEntry, VoucherDefinition
 
 from .breakage import Cumulative, breakage_advance, rate_from_history
@@ -30,14 +31,17 @@ class MoneyBook:
     """Per-category sums over a range of days, read once: facts plus the ledger's unread tail."""
 
     def __init__(self) -> None:
-        state = FactsState.objects.filter(name="money").first()
+        # Facts and their watermark from the replica when there is one; the ledger entries past that
+        # watermark from the primary, so a replica's lag is covered by the tail, never counted twice.
+        self._db = replica_alias()
+        state = FactsState.objects.using(self._db).filter(name="money").first()
         last = state.last_ledger_id if state else 0
         tail_rows = paid_entries(LedgerEntry.objects.filter(pk__gt=last))
         self._tail, _ = sum_by_day_category(iterate(tail_rows))
 
     def between(self, first: date | None, last: date) -> dict[str, Cumulative]:
         """Sums per category of the days from `first` (None: the beginning) to `last`, inclusive."""
-        facts = MoneyFact.objects.filter(day__lte=last)
+        facts = MoneyFact.objects.using(self._db).filter(day__lte=last)
         if first is not None:
             facts = facts.filter(day__gte=first)
         totals = {

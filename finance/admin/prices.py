@@ -33,5 +33,7 @@ class SettlementPriceAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         definition_set_settlement_price(
-            definition=obj, price_twd=form.cleaned_data["settlement_price_twd"], actor=Actor.operations(request.user)
+            definition=obj,
+            price_twd=form.cleaned_data["settlement_price_twd"],
+            actor=Actor.operations(request.user),
         )

@@ -24,7 +24,17 @@ from .forms import ConfirmForm, DraftMonthForm
 
 class LineInline(admin.TabularInline):
     model = SettlementLine
-    fields = ("occurred_at", "kind", "adjustment", "voucher", "definition", "funding", "quantity", "unit_price_twd", "amount_twd")
+    fields = (
+        "occurred_at",
+        "kind",
+        "adjustment",
+        "voucher",
+        "definition",
+        "funding",
+        "quantity",
+        "unit_price_twd",
+        "amount_twd",
+    )
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -39,7 +49,16 @@ class LineInline(admin.TabularInline):
 
 @admin.register(SettlementStatement)
 class SettlementStatementAdmin(DealerScopedMixin, admin.ModelAdmin):
-    list_display = ("__str__", "dealer", "month_label", "status", "owed_to_dealer_twd", "owed_by_dealer_twd", "total_twd", "approved_at")
+    list_display = (
+        "__str__",
+        "dealer",
+        "month_label",
+        "status",
+        "owed_to_dealer_twd",
+        "owed_by_dealer_twd",
+        "total_twd",
+        "approved_at",
+    )
     list_filter = ("status", "dealer")
     search_fields = ("number", "dealer__code", "dealer__name")
     list_select_related = ("dealer",)
@@ -74,14 +93,24 @@ class SettlementStatementAdmin(DealerScopedMixin, admin.ModelAdmin):
         return False
 
     def _may_settle(self, request) -> bool:
-        return scoped_dealer_id(request) is None and request.user.has_perm("finance.change_settlementstatement")
+        return scoped_dealer_id(request) is None and request.user.has_perm(
+            "finance.change_settlementstatement"
+        )
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [
             path("draft/", wrap(self.draft_view), name="finance_settlementstatement_draft"),
-            path("<int:object_id>/redraft/", wrap(self.redraft_view), name="finance_settlementstatement_redraft"),
-            path("<int:object_id>/approve/", wrap(self.approve_view), name="finance_settlementstatement_approve"),
+            path(
+                "<int:object_id>/redraft/",
+                wrap(self.redraft_view),
+                name="finance_settlementstatement_redraft",
+            ),
+            path(
+                "<int:object_id>/approve/",
+                wrap(self.approve_view),
+                name="finance_settlementstatement_approve",
+            ),
             path(
                 "<int:object_id>/export/<str:fmt>/",
                 wrap(self.export_view),
@@ -147,7 +176,9 @@ class SettlementStatementAdmin(DealerScopedMixin, admin.ModelAdmin):
         if not self._may_settle(request):
             raise PermissionDenied
         try:
-            statement_draft(dealer=statement.dealer, month=statement.month, actor=Actor.operations(request.user))
+            statement_draft(
+                dealer=statement.dealer, month=statement.month, actor=Actor.operations(request.user)
+            )
         except DomainError as exc:
             return self._refusal(request, exc, statement)
         self.log_change(request, statement, gettext("Draft recomputed from the ledger"))
@@ -165,8 +196,10 @@ class SettlementStatementAdmin(DealerScopedMixin, admin.ModelAdmin):
             statement,
             form=ConfirmForm(request.POST or None),
             title=gettext("Approve settlement statement"),
-            perform=lambda data: gettext("Statement %(number)s approved; it can no longer change.")
-            % {"number": statement_approve(statement=statement, actor=actor).number},
+            perform=lambda data: (
+                gettext("Statement %(number)s approved; it can no longer change.")
+                % {"number": statement_approve(statement=statement, actor=actor).number}
+            ),
             log_message=lambda data: gettext("Approved"),
             extra_context={
                 "summary": [
@@ -176,7 +209,10 @@ class SettlementStatementAdmin(DealerScopedMixin, admin.ModelAdmin):
                     (gettext("Owed by the dealer (NT$)"), statement.owed_by_dealer_twd),
                     (gettext("Balance (NT$)"), statement.total_twd),
                 ],
-                "note": gettext("Once approved the statement is numbered and never changes; later corrections go into the next month's statement."),
+                "note": gettext(
+                    "Once approved the statement is numbered and never changes; later corrections go into "
+                    "the next month's statement."
+                ),
             },
         )
 

@@ -1,3 +1,3 @@
-"""Reports 1–4; importing this package registers them (ReportsConfig.ready)."""
+"""Reports 1–6 (5 and 6 from finance); importing this package registers them (ReportsConfig.ready)."""
 
-from . import campaigns, customers, demand, takeup  # noqa: F401
+from . import campaigns, customers, demand, finance, takeup  # noqa: F401

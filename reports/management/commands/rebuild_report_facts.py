@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from finance.services import facts_rebuild, facts_refresh
 from members.actors import Actor
 from reports.services import report_facts_rebuild, report_facts_refresh
 
@@ -18,3 +19,6 @@ class Command(BaseCommand):
         run = report_facts_refresh(actor=actor) if refresh else report_facts_rebuild(actor=actor)
         seconds = (run.finished_at - run.started_at).total_seconds()
         self.stdout.write(f"{run.get_kind_display()} from {run.since}: {seconds:.1f} s")
+        # Finance's daily money facts (reports 5 and 6 read them) are rebuilt or refreshed alongside.
+        rows = facts_refresh() if refresh else facts_rebuild()
+        self.stdout.write(f"Money facts: {rows}")
