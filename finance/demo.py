@@ -38,7 +38,7 @@ def seed_finance_demo(*, now: datetime) -> None:
             effective_from=today.replace(month=1, day=1) - timedelta(days=365 * 3),
             rate_bp=rate,
             actor=demo,
-            note="demo",
+            note="示範：依過去三年的過期比例估計",
         )
     last_month = month_start(month_start(today) - timedelta(days=1))
     for index, dealer in enumerate(Dealer.objects.order_by("pk")):

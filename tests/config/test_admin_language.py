@@ -226,6 +226,13 @@ def _custom_pages() -> list[str]:
         reverse("admin:shop_order_settle", args=[first(Order.objects.all())]),
     ]
     pages += [reverse("admin:vouchers_voucherdefinition_wizard", args=[definition, n]) for n in (1, 2, 3, 4)]
+    from finance.models import SettlementStatement
+
+    draft = first(SettlementStatement.objects.filter(status="draft"))
+    pages += [
+        reverse("admin:finance_settlementstatement_draft"),
+        reverse("admin:finance_settlementstatement_approve", args=[draft]),
+    ]
     # The Reports section (custom admin views of the reports app), over facts built from the demo data.
     from reports.registry import all_reports
 
