@@ -106,6 +106,7 @@ class OrderFact(models.Model):
     uses_consumed = models.PositiveIntegerField(default=0)
     uses_left = models.PositiveIntegerField(default=0)  # in vouchers still open
     first_use_on = models.DateField(null=True)
+    days_to_first_use = models.PositiveIntegerField(null=True)
     repeat = models.BooleanField(default=False)  # the member had bought the same product before
 
     class Meta:
