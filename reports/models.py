@@ -25,6 +25,9 @@ class FactRefresh(models.Model):
     since = models.DateField(_("recomputed from"), null=True, blank=True)
     started_at = models.DateTimeField(_("started"))
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # The last ledger entry when the run started: the next refresh recomputes the orders whose vouchers
+    # have entries after it (ids, not times: an entry may carry an earlier time than its insertion).
+    ledger_mark = models.BigIntegerField(default=0)
     actor_label = models.CharField(_("by"), max_length=80, blank=True)
 
     class Meta:
