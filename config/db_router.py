@@ -12,7 +12,8 @@ REPLICA_APPS = {"reports"}
 
 
 def replica_alias() -> str:
-    return REPLICA if REPLICA in settings.DATABASES else "default"
+    """Where report reads go: settings.REPORTS_DATABASE, "replica" when DATABASE_REPLICA_URL is set."""
+    return getattr(settings, "REPORTS_DATABASE", "default")
 
 
 class ReportReplicaRouter:

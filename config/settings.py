@@ -117,6 +117,8 @@ if env.str("DATABASE_REPLICA_URL", default=""):
         DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
     # Tests run against the primary's test database (no second copy to keep in step).
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+# The alias the reports read from (config/db_router.py).
+REPORTS_DATABASE = "replica" if "replica" in DATABASES else "default"
 DATABASE_ROUTERS = ["config.db_router.ReportReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

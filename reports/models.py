@@ -25,6 +25,9 @@ class FactRefresh(models.Model):
     since = models.DateField(_("recomputed from"), null=True, blank=True)
     started_at = models.DateTimeField(_("started"))
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # The last ledger entry when the run started: the next refresh recomputes the orders whose vouchers
+    # have entries after it (ids, not times: an entry may carry an earlier time than its insertion).
+    ledger_mark = models.BigIntegerField(default=0)
     actor_label = models.CharField(_("by"), max_length=80, blank=True)
 
     class Meta:
@@ -106,6 +109,7 @@ class OrderFact(models.Model):
     uses_consumed = models.PositiveIntegerField(default=0)
     uses_left = models.PositiveIntegerField(default=0)  # in vouchers still open
     first_use_on = models.DateField(null=True)
+    days_to_first_use = models.PositiveIntegerField(null=True)
     repeat = models.BooleanField(default=False)  # the member had bought the same product before
 
     class Meta:

@@ -24,7 +24,7 @@ from .query import ReportQuery
 class Column:
     """One column: `kind` decides how a value is written (the page and both exports use `cell_text`).
 
-    int: a count; twd: whole NT$; decimal: one decimal place (averages); percent: a percentage with
+    int: a count; twd: whole NT$; decimal: two decimal places (averages); percent: a percentage with
     one decimal, stored as that number (12.5 means 12.5 %), so the page, CSV and XLSX agree; text."""
 
     key: str
@@ -43,7 +43,7 @@ def cell_text(column: Column, value) -> str:
     if column.kind in ("int", "twd"):
         return f"{int(value):,}"
     if column.kind in ("decimal", "percent"):
-        return f"{float(value):,.1f}"
+        return f"{float(value):,.2f}" if column.kind == "decimal" else f"{float(value):,.1f}"
     return str(value)
 
 

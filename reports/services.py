@@ -240,6 +240,7 @@ def _order_facts(order_filter: Q) -> int:
                 uses_consumed=total - left,
                 uses_left=open_left,
                 first_use_on=_local_day(first) if first else None,
+                days_to_first_use=(_local_day(first) - _local_day(paid_at)).days if first else None,
                 repeat=any(
                     (at, other) < (paid_at, pk)
                     for at, other in earlier[(member_id, bundle_id, definition_id)]
@@ -260,11 +261,11 @@ def _orders_all() -> None:
         _order_facts(Q(pk__gte=low, pk__lt=low + BATCH))
 
 
-def _orders_touched(since_moment: datetime) -> None:
-    """Orders paid since, and orders whose vouchers have ledger entries since (uses, refunds)."""
+def _orders_touched(since_moment: datetime, ledger_mark: int) -> None:
+    """Orders paid since, and orders whose vouchers have ledger entries after the mark (uses, refunds)."""
     touched = set(
         Voucher.objects.using(DB)
-        .filter(order__isnull=False, ledger__created_at__gte=since_moment)
+        .filter(order__isnull=False, ledger__pk__gt=ledger_mark)
         .values_list("order_id", flat=True)
         .distinct()
     )
@@ -517,16 +518,22 @@ def _customer_facts(since: date) -> None:
 # --- the use cases ---------------------------------------------------------------------------------------
 
 
-def _run(kind: str, since: date, actor: Actor, *, touched_since: datetime | None) -> FactRefresh:
+def _run(
+    kind: str, since: date, actor: Actor, *, touched_since: datetime | None, ledger_mark: int = 0
+) -> FactRefresh:
     run = FactRefresh.objects.using(DB).create(
-        kind=kind, since=since, started_at=timezone.now(), actor_label=actor.label
+        kind=kind,
+        since=since,
+        started_at=timezone.now(),
+        actor_label=actor.label,
+        ledger_mark=LedgerEntry.objects.using(DB).aggregate(m=Max("pk"))["m"] or 0,
     )
     _service_days(since)
     _demand(since)
     if touched_since is None:
         _orders_all()
     else:
-        _orders_touched(touched_since)
+        _orders_touched(touched_since, ledger_mark)
     _issue_facts(since)
     _care_facts(since)
     _customer_facts(since)
@@ -564,4 +571,6 @@ def report_facts_refresh(*, actor: Actor, today: date | None = None) -> FactRefr
     since = min(since, _local_day(last.started_at).replace(day=1))
     # A change committed while the last run was reading is caught by starting a little before it.
     touched_since = last.started_at - timedelta(hours=1)
-    return _run(FactRefresh.Kind.REFRESH, since, actor, touched_since=touched_since)
+    return _run(
+        FactRefresh.Kind.REFRESH, since, actor, touched_since=touched_since, ledger_mark=last.ledger_mark
+    )
