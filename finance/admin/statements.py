@@ -3,6 +3,7 @@ import io
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -20,31 +21,6 @@ from ..exports import STATEMENT_COLUMNS, statement_rows
 from ..models import SettlementLine, SettlementStatement
 from ..services import statement_approve, statement_draft, statement_export, statements_draft_month
 from .forms import ConfirmForm, DraftMonthForm
-
-
-class LineInline(admin.TabularInline):
-    model = SettlementLine
-    fields = (
-        "occurred_at",
-        "kind",
-        "adjustment",
-        "voucher",
-        "definition",
-        "funding",
-        "quantity",
-        "unit_price_twd",
-        "amount_twd",
-    )
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(SettlementStatement)
@@ -76,7 +52,9 @@ class SettlementStatementAdmin(DealerScopedMixin, admin.ModelAdmin):
         "exported_at",
     )
     fields = readonly_fields
-    inlines = [LineInline]
+    # A statement of a busy dealer has thousands of lines: the page shows the totals per kind and the
+    # first lines; the CSV and XLSX carry every line.
+    lines_shown = 200
 
     @admin.display(description=_("month"), ordering="month")
     def month_label(self, obj: SettlementStatement) -> str:
@@ -124,7 +102,20 @@ class SettlementStatementAdmin(DealerScopedMixin, admin.ModelAdmin):
         return super().changelist_view(request, extra)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra = {"may_settle": self._may_settle(request), **(extra_context or {})}
+        lines = SettlementLine.objects.filter(statement_id=object_id) if str(object_id).isdigit() else None
+        extra = {
+            "may_settle": self._may_settle(request),
+            "line_totals": lines_by_kind(lines) if lines is not None else [],
+            "lines_preview": list(
+                lines.select_related("voucher", "definition").order_by("occurred_at", "pk")[
+                    : self.lines_shown
+                ]
+            )
+            if lines is not None
+            else [],
+            "lines_shown": self.lines_shown,
+            **(extra_context or {}),
+        }
         return super().change_view(request, object_id, form_url, extra)
 
     def _statement(self, request, object_id) -> SettlementStatement:
@@ -226,6 +217,24 @@ class SettlementStatementAdmin(DealerScopedMixin, admin.ModelAdmin):
         if self._may_settle(request):
             statement = statement_export(statement=statement, actor=Actor.operations(request.user))
         return statement_file(statement, fmt)
+
+
+def lines_by_kind(lines) -> list[dict]:
+    kinds = dict(SettlementLine.Kind.choices)
+    fundings = dict(SettlementLine.Funding.choices)
+    rows = (
+        lines.values("kind", "funding", "adjustment")
+        .annotate(count=Count("pk"), amount=Sum("amount_twd"))
+        .order_by("kind", "funding", "adjustment")
+    )
+    return [
+        {
+            **row,
+            "kind_label": kinds.get(row["kind"], row["kind"]),
+            "funding_label": fundings.get(row["funding"], ""),
+        }
+        for row in rows
+    ]
 
 
 def statement_file(statement: SettlementStatement, fmt: str) -> HttpResponse:

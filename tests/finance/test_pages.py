@@ -146,7 +146,9 @@ def test_finance_drafts_approves_and_exports_a_statement_in_the_back_office(clie
     statement = SettlementStatement.objects.get(dealer=dealer, month=NOV)
     assert (statement.status, statement.total_twd) == ("draft", 250)
     page = client.get(reverse("admin:finance_settlementstatement_change", args=[statement.pk]))
-    assert page.status_code == 200 and "核准" in page.content.decode()
+    assert (
+        page.status_code == 200 and "核准" in page.content.decode() and "依類型合計" in page.content.decode()
+    )
     refused = client.post(reverse("admin:finance_settlementstatement_approve", args=[statement.pk]), {})
     assert refused.status_code == 200
     assert SettlementStatement.objects.get(pk=statement.pk).status == "draft"
