@@ -307,6 +307,67 @@ def _visits_messages_campaigns(conn) -> None:
     )
 
 
+# --- finance (reports 5 and 6): redemptions of the last two months carry their dealer (the base data
+# leaves the ledger's dealer empty), so the month's settlement statements have lines to draft.
+def _ledger_dealers(cur) -> None:
+    cur.execute("ALTER TABLE vouchers_ledgerentry DISABLE TRIGGER vouchers_ledger_append_only")
+    cur.execute(
+        """UPDATE vouchers_ledgerentry e SET dealer_id = r.dealer_id FROM redemption_redemption r
+        WHERE r.redeemed_entry_id = e.id AND e.created_at > now() - interval '62 days'"""
+    )
+    cur.execute("ALTER TABLE vouchers_ledgerentry ENABLE TRIGGER vouchers_ledger_append_only")
+    cur.execute("UPDATE vouchers_voucherdefinition SET settlement_price_twd = 300")
+
+
+def _last_month():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+def _finance_command(*args):
+    import io
+
+    from django.core.management import call_command
+
+    return lambda: call_command(*args, stdout=io.StringIO())
+
+
+def _draft_one_dealer():
+    from finance.services import statement_draft
+    from members.actors import Actor
+    from members.models import Dealer
+
+    statement_draft(
+        dealer=Dealer.objects.order_by("pk").first(), month=_last_month(), actor=Actor.system("bench")
+    )
+
+
+def _settlement_preview():
+    _finance_command("settlement", "--month", f"{_last_month():%Y-%m}", "--format", "csv")()
+
+
+def _facts_refresh():
+    from finance.services import facts_refresh
+
+    facts_refresh()
+
+
+EXTRA_BUILDERS.append(_ledger_dealers)
+EXTRA_TIMINGS += [
+    ("finance_report liability", _finance_command("finance_report", "liability", "--as-of", "2026-12-31")),
+    (
+        "finance_report rollforward",
+        _finance_command("finance_report", "rollforward", "--from", "2026-11-01", "--to", "2026-11-30"),
+    ),
+    ("settlement draft (1 dealer)", _draft_one_dealer),
+    ("settlement --month (all)", _settlement_preview),
+    ("money facts refresh", _facts_refresh),
+]
+
+
 def _timed(fn) -> float:
     started = time.perf_counter()
     fn()
