@@ -28,16 +28,20 @@ _FACT_COLUMNS = {
 
 
 class MoneyBook:
-    """Per-category sums over a range of days, read once: facts plus the ledger's unread tail."""
+    """Per-category sums over a range of days: the daily facts, plus (`live`) the ledger entries
+    written since their last refresh, read by id from the primary. The report pages read the facts
+    alone (as of their last refresh, shown on the page); the commands and the services read live."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, live: bool = True) -> None:
         # Facts and their watermark from the replica when there is one; the ledger entries past that
         # watermark from the primary, so a replica's lag is covered by the tail, never counted twice.
         self._db = replica_alias()
         state = FactsState.objects.using(self._db).filter(name="money").first()
         last = state.last_ledger_id if state else 0
-        tail_rows = paid_entries(LedgerEntry.objects.filter(pk__gt=last))
-        self._tail, _ = sum_by_day_category(iterate(tail_rows))
+        self._tail: dict = {}
+        if live:
+            tail_rows = paid_entries(LedgerEntry.objects.filter(pk__gt=last))
+            self._tail, _ = sum_by_day_category(iterate(tail_rows))
 
     def between(self, first: date | None, last: date) -> dict[str, Cumulative]:
         """Sums per category of the days from `first` (None: the beginning) to `last`, inclusive."""

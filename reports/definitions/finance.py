@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from finance.models import SettlementStatement
 from finance.selectors import MoneyBook, liability_at, revenue_by_month, rollforward
+from members.models import Dealer
 
 from ..charts import ChartSpec, Series
 from ..query import ReportQuery
@@ -19,6 +20,12 @@ MONEY_PERMISSION = "finance.view_money_reports"
 
 def _category(code: str) -> str:
     return str(_("Total")) if code == "total" else category_label(code)
+
+
+def _facts() -> MoneyBook:
+    # Pages read the daily facts only (no ledger read per page view); they are as fresh as the last
+    # refresh_money_facts run, which the page states.
+    return MoneyBook(live=False)
 
 
 def _only(rows, query: ReportQuery):
@@ -47,7 +54,7 @@ class LiabilityReport(Report):
     ]
 
     def result(self, query: ReportQuery) -> ReportResult:
-        found = _only(liability_at(as_of=query.end), query)
+        found = _only(liability_at(as_of=query.end, book=_facts()), query)
         sources = {"set": _("Set by Finance"), "history": _("History")}
         rows = [
             {
@@ -102,7 +109,7 @@ class RollforwardReport(Report):
     ]
 
     def result(self, query: ReportQuery) -> ReportResult:
-        found = rollforward(first=query.start, last=query.end)
+        found = rollforward(first=query.start, last=query.end, book=_facts())
         if query.category:
             found = [r for r in found if r.category == query.category]
         keys = ("opening", "sales", "recognised", "refunded", "breakage", "closing")
@@ -146,7 +153,7 @@ class RevenueReport(Report):
     ]
 
     def result(self, query: ReportQuery) -> ReportResult:
-        found = revenue_by_month(first=query.start, last=query.end, book=MoneyBook())
+        found = revenue_by_month(first=query.start, last=query.end, book=_facts())
         if query.category:
             found = [r for r in found if r.category == query.category]
         rows = [
@@ -160,7 +167,6 @@ class RevenueReport(Report):
                 "total": r.total,
             }
             for r in found
-            if r.uses or r.total
         ]
         months = [month_label(m) for m in query.months()]
         per_category: dict[str, dict[str, int]] = {}
@@ -209,26 +215,36 @@ class SettlementReport(Report):
             )
             .order_by("month", "dealer__code")
         )
-        dealers = dealer_labels({s.dealer_id for s in statements})
-        rows = [
-            {
-                "month": month_label(s.month),
-                "dealer": dealers.get(s.dealer_id, ""),
-                "number": s.number or "",
-                "status": str(s.get_status_display()),
-                "uses": s.uses,
-                "adjustments": s.adjustments,
-                "owed_to_dealer": s.owed_to_dealer_twd,
-                "owed_by_dealer": s.owed_by_dealer_twd,
-                "balance": s.total_twd,
-            }
-            for s in statements
-        ]
+        # Every dealer and month of the range, so a month nobody has drafted yet shows as such.
+        found = {(s.month, s.dealer_id): s for s in statements}
+        dealer_ids = set(
+            Dealer.objects.filter(dealer_q(query, "pk"), is_active=True).values_list("pk", flat=True)
+        )
+        dealer_ids |= {s.dealer_id for s in statements}
+        dealers = dealer_labels(dealer_ids)
+        order = sorted(dealer_ids, key=lambda pk: dealers.get(pk, ""))
+        rows = []
+        for month in query.months():
+            for dealer_id in order:
+                s = found.get((month, dealer_id))
+                rows.append(
+                    {
+                        "month": month_label(month),
+                        "dealer": dealers.get(dealer_id, ""),
+                        "number": (s.number or "") if s else "",
+                        "status": str(s.get_status_display()) if s else str(_("Not drafted yet")),
+                        "uses": s.uses if s else None,
+                        "adjustments": s.adjustments if s else None,
+                        "owed_to_dealer": s.owed_to_dealer_twd if s else None,
+                        "owed_by_dealer": s.owed_by_dealer_twd if s else None,
+                        "balance": s.total_twd if s else None,
+                    }
+                )
         months = [month_label(m) for m in query.months()]
         owed_to, owed_by = dict.fromkeys(months, 0), dict.fromkeys(months, 0)
         for row in rows:
-            owed_to[row["month"]] += row["owed_to_dealer"]
-            owed_by[row["month"]] += row["owed_by_dealer"]
+            owed_to[row["month"]] += row["owed_to_dealer"] or 0
+            owed_by[row["month"]] += row["owed_by_dealer"] or 0
         chart = ChartSpec(
             kind="bar",
             title=_("What the brand and the dealers owe each other per month"),
