@@ -28,6 +28,7 @@ install-test: $(VENV)/.installed-test
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py rebuild_report_facts
 	$(BIN)/python manage.py setup_groups --demo-users
 	$(BIN)/python manage.py setup_schedules
 	@bash scripts/run-dev.sh "$(BIN)" "$(HOST)" "$(PORT)"

@@ -49,7 +49,29 @@ JOBS = [
     Job("settle_pending_orders", "shop.tasks.settle_pending_orders", "*/5 * * * *", "settle_pending_orders"),
     # Shop: e-invoices that failed (bounded attempts) or whose task was lost are issued again.
     Job("retry_invoices", "shop.tasks.retry_invoices", "*/10 * * * *", ""),
+    # Reports (docs/reports.md): the summary tables, after the night's expiries and reconciliation.
+    Job(
+        "refresh_report_facts",
+        "reports.tasks.refresh_report_facts",
+        "45 3 * * *",
+        "rebuild_report_facts --refresh",
+    ),
+    # Finance (docs/finance.md): money facts from new ledger entries, and rebuilt whole after the
+    # night's expiries (the rebuild also runs in rebuild_report_facts).
+    Job("refresh_money_facts", "finance.tasks.refresh_money_facts", "*/10 * * * *", ""),
+    Job("rebuild_money_facts", "finance.tasks.rebuild_money_facts", "40 3 * * *", ""),
 ]
 
 # Schedules calling into these packages are ours: setup_schedules removes those no longer listed.
-OUR_PACKAGES = ("members.", "vehicles.", "vouchers.", "redemption.", "loyalty.", "campaigns.", "portal.")
+OUR_PACKAGES = (
+    "members.",
+    "vehicles.",
+    "vouchers.",
+    "shop.",
+    "redemption.",
+    "loyalty.",
+    "campaigns.",
+    "portal.",
+    "finance.",
+    "reports.",
+)

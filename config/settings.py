@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "redemption",
     "loyalty",
     "campaigns",
+    "finance",
+    "reports",
     "portal",
 ]
 
@@ -107,6 +109,18 @@ elif _db["ENGINE"] == "django.db.backends.sqlite3":
 _db.setdefault("TEST", {})
 if env.str("TEST_DATABASE_NAME", default=""):
     _db["TEST"]["NAME"] = env.str("TEST_DATABASE_NAME")
+# A read replica for the reports (docs/reports.md): DATABASE_REPLICA_URL adds the "replica" alias and
+# config/db_router.py sends the reports' reads there. Nothing is ever written or migrated through it.
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    if DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["replica"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+        DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    # Tests run against the primary's test database (no second copy to keep in step).
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+# The alias the reports read from (config/db_router.py).
+REPORTS_DATABASE = "replica" if "replica" in DATABASES else "default"
+DATABASE_ROUTERS = ["config.db_router.ReportReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -322,6 +336,13 @@ WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 # Only https to public addresses unless this is on (development, tests on loopback): no SSRF.
 WEBHOOK_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=DEBUG)
+
+# Reports (docs/reports.md): a first service counts if it falls within this many days of delivery; a
+# win-back target is recovered by a service within this many days of the win-back issuance; the
+# nightly refresh recomputes this many months back (late DMS imports, conversions still open).
+REPORTS_FIRST_SERVICE_DAYS = env.int("REPORTS_FIRST_SERVICE_DAYS", default=180)
+REPORTS_WINBACK_RECOVERY_DAYS = env.int("REPORTS_WINBACK_RECOVERY_DAYS", default=90)
+REPORTS_REFRESH_MONTHS = env.int("REPORTS_REFRESH_MONTHS", default=7)
 
 # Notifications and nightly jobs (campaigns app; docs/jobs.md). Channel backends: "console" prints to
 # the worker's log (development default), "http" calls the provider; e-mail uses EMAIL_BACKEND.

@@ -15,6 +15,8 @@ admin.site.login_form = AdminLoginForm  # throttled like the counter's log-in
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The Reports section looks and signs in like the admin (reports/views.py wraps admin_view).
+    path("admin/reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
     path("counter/", include("redemption.urls")),
     path("portal/", include("portal.urls")),

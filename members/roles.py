@@ -93,6 +93,11 @@ ROLES = (
             *_crud("django_q", "failure", "view", "delete"),
             *_crud("django_q", "ormq", "view", "delete"),
             "admin.view_logentry",
+            "reports.view_reports",
+            # Finance's reports and statements, read only.
+            "finance.view_money_reports",
+            *_crud("finance", "settlementstatement", "view"),
+            *_crud("finance", "settlementline", "view"),
         ),
         "Voucher definitions, bulk issuance, manual actions, queues, segments and background jobs.",
     ),
@@ -115,8 +120,16 @@ ROLES = (
             # Points are a liability: the ledger, read only.
             *_crud("loyalty", "pointsaccount", "view"),
             *_crud("loyalty", "pointsentry", "view"),
+            "reports.view_reports",
+            # Money reports, expected breakage rates, settlement prices and dealer statements.
+            "finance.view_money_reports",
+            *_crud("finance", "breakagerate", "add", "change", "view"),
+            *_crud("finance", "settlementprice", "change", "view"),
+            *_crud("finance", "settlementstatement", "add", "change", "view"),
+            *_crud("finance", "settlementline", "view"),
         ),
-        "Read-only on vouchers and the ledger; settles stuck orders by hand; decides order refunds.",
+        "Read-only on vouchers and the ledger; settles stuck orders by hand; decides order refunds; "
+        "money reports, breakage rates, settlement prices and statements.",
     ),
     Role(
         DEALER_MANAGER,
@@ -128,6 +141,11 @@ ROLES = (
             *_crud("members", "dealerstaff", "view"),
             *_crud("vehicles", "vehicle", "view"),
             *_crud("vouchers", "ledgerentry", "view"),
+            # The Reports section, limited to their own dealer (reports/access.py).
+            "reports.view_reports",
+            # Their own dealer's settlement statements (finance.admin.statements is dealer-scoped).
+            *_crud("finance", "settlementstatement", "view"),
+            *_crud("finance", "settlementline", "view"),
         ),
         "Their dealer's redemptions, staff, vehicles and ledger entries, and reversals.",
     ),

@@ -131,6 +131,13 @@ class VoucherDefinition(models.Model):
         _("only in cities"), max_length=200, blank=True, help_text=_("comma-separated")
     )
     refundable = models.BooleanField(_("refunds allowed"), default=False)
+    # What the brand pays the serving dealer per use of a voucher it funds (finance's settlement);
+    # set by Finance, not in the wizard: a price change applies to uses settled afterwards.
+    settlement_price_twd = models.PositiveIntegerField(
+        _("settlement price per use (NT$)"),
+        default=0,
+        help_text=_("What the brand pays the dealer for each use it serves; set by Finance."),
+    )
 
     # Step 2: issue rules
     channel_manual = models.BooleanField(_("manual / whitelist"), default=True)

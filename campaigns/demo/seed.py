@@ -41,6 +41,7 @@ from vouchers.services import (
 
 from .accounts import DEALERS, DEMO_OWNER_PHONES, DEMO_PASSWORD, FINANCE_USER, OPERATIONS_USER
 from .loyalty import loyalty_seed
+from .extensions import run_demo_seeders
 from .outreach import outreach_seed
 
 # Who the demo data says acted, where no demo person did.
@@ -439,6 +440,7 @@ def seed(*, now: datetime | None = None, members: int = 220, vehicles: int = 320
         )
         _workshop_file(dealers, cars, now)
         loyalty_seed(owners=owners, definitions=definitions, now=now)
+        run_demo_seeders(now=now)
     summary.dealers = len(dealers)
     summary.members = Member.objects.count()
     summary.vehicles = Vehicle.objects.count()

@@ -226,6 +226,17 @@ def _custom_pages() -> list[str]:
         reverse("admin:shop_order_settle", args=[first(Order.objects.all())]),
     ]
     pages += [reverse("admin:vouchers_voucherdefinition_wizard", args=[definition, n]) for n in (1, 2, 3, 4)]
+    from finance.models import SettlementStatement
+
+    draft = first(SettlementStatement.objects.filter(status="draft"))
+    pages += [
+        reverse("admin:finance_settlementstatement_draft"),
+        reverse("admin:finance_settlementstatement_approve", args=[draft]),
+    ]
+    # The Reports section (custom admin views of the reports app), over facts built from the demo data.
+    from reports.registry import all_reports
+
+    pages += [reverse("reports:index"), *(reverse("reports:report", args=[r.slug]) for r in all_reports())]
     for action, status in [
         ("activate", "inactive"),
         ("void", "active"),
@@ -249,6 +260,7 @@ def test_every_back_office_page_speaks_zh_hant(client, superuser_in_chinese):
     seed(members=24, vehicles=36)
     call_command("setup_groups", verbosity=0)
     call_command("setup_schedules", verbosity=0)
+    call_command("rebuild_report_facts", verbosity=0)
     left_empty = {m._meta.label_lower for m in admin.site._registry if not m._default_manager.exists()}
     assert left_empty <= FILLED_BY_THE_TEST, "the demo data should fill these back-office lists"
     _fill_what_the_demo_leaves_empty()

@@ -2,7 +2,12 @@
 
 from ._ledger import voucher_for_update, vouchers_for_update
 from .definition_edit import definition_has_vouchers, definition_locked_fields, definition_save_step
-from .definitions import definition_publish, definition_publish_problems, definition_set_status
+from .definitions import (
+    definition_publish,
+    definition_publish_problems,
+    definition_set_settlement_price,
+    definition_set_status,
+)
 from .issuance import claim_refusals, order_issue, voucher_build, voucher_claim, voucher_issue
 from .lifecycle import (
     voucher_activate,
@@ -37,6 +42,7 @@ __all__ = [
     "definition_publish",
     "definition_publish_problems",
     "definition_save_step",
+    "definition_set_settlement_price",
     "definition_set_status",
     "order_issue",
     "refund_approve",

@@ -7,6 +7,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from members.actors import Actor
+
 from ..exceptions import InvalidTransition, PublishRefused
 from ..locks import definition_for_update
 from ..models import VoucherDefinition
@@ -92,4 +94,19 @@ def definition_set_status(*, definition: VoucherDefinition, status: str) -> Vouc
         locked.status = status
         locked.save(update_fields=["status", "updated_at"])
     definition.status = status
+    return locked
+
+
+def definition_set_settlement_price(
+    *, definition: VoucherDefinition, price_twd: int, actor: Actor
+) -> VoucherDefinition:
+    """Finance sets what the brand pays a dealer per use of this definition (settlement statements
+    take the price in force when a statement is drafted; approved statements keep theirs)."""
+    if price_twd < 0:
+        raise InvalidTransition(status=str(price_twd))
+    with transaction.atomic():
+        locked = definition_for_update(definition.pk)
+        locked.settlement_price_twd = price_twd
+        locked.save(update_fields=["settlement_price_twd", "updated_at"])
+    definition.settlement_price_twd = price_twd
     return locked
