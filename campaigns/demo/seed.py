@@ -40,8 +40,8 @@ from vouchers.services import (
 )
 
 from .accounts import DEALERS, DEMO_OWNER_PHONES, DEMO_PASSWORD, FINANCE_USER, OPERATIONS_USER
-from .loyalty import loyalty_seed
 from .extensions import run_demo_seeders
+from .loyalty import loyalty_seed
 from .outreach import outreach_seed
 
 # Who the demo data says acted, where no demo person did.

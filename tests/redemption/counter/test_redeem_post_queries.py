@@ -13,7 +13,7 @@ from .conftest import page_token, use_url
 pytestmark = pytest.mark.django_db
 TRANSACTION = 9  # BEGIN, vehicle lock, voucher lock (rules, replays), voucher, ledger, redemption,
 #                  reading, the car's mileage and visit, COMMIT
-WHOLE_POST = 12  # + the session, the advisor with their dealer role, the car with the voucher's scope (was 25)
+WHOLE_POST = 12  # + the session, the advisor with their dealer role, the car with the voucher's scope
 
 
 def _transaction(statements: list[str]) -> list[str]:
