@@ -7,7 +7,6 @@ keyed on its event, so a second run changes nothing.
 
 from django.db import transaction
 from django.dispatch import receiver
-from django.utils import timezone
 from django_q.tasks import async_task
 
 from redemption import signals as redemption_signals
@@ -50,16 +49,8 @@ def on_visit_recorded(sender, *, vehicle, visit, now, **kwargs):
 
 @receiver(redemption_signals.voucher_redeemed, sender=Redemption, dispatch_uid="loyalty.voucher_redeemed")
 def on_voucher_redeemed(sender, *, redemption, **kwargs):
-    owner = _owner_id(redemption.vehicle_id)
-    if owner is not None:
-        on = timezone.localdate(redemption.completed_at or timezone.now())
-        _later(
-            "loyalty.tasks.visit_earn",
-            owner,
-            redemption.vehicle_id,
-            on.isoformat(),
-            f"redemption:{redemption.pk}",
-        )
+    # The owner is looked up by the task, not here: the redeem transaction is a hot path (issue 15).
+    _later("loyalty.tasks.redemption_earn", redemption.pk)
 
 
 @receiver(

@@ -2,7 +2,11 @@
 
 from datetime import date
 
+from django.utils import timezone
+
 from members.models import Member
+from redemption.models import Redemption
+from vehicles.models import Ownership
 from vouchers.models import Order
 
 from . import services
@@ -30,6 +34,23 @@ def visit_earn(member_id: int, vehicle_id: int, on: str, source: str) -> int:
         member=member, vehicle_id=vehicle_id, on=date.fromisoformat(on), source=source
     )
     return entry.delta if entry else 0
+
+
+def redemption_earn(redemption_id: int) -> int:
+    """A completed redemption is a visit of its car: its owner earns, once per vehicle and day."""
+    redemption = Redemption.objects.filter(pk=redemption_id).values("vehicle_id", "completed_at").first()
+    if redemption is None or redemption["completed_at"] is None:
+        return 0
+    owner_id = (
+        Ownership.objects.current()
+        .filter(vehicle_id=redemption["vehicle_id"])
+        .values_list("member_id", flat=True)
+        .first()
+    )
+    if owner_id is None:
+        return 0
+    on = timezone.localdate(redemption["completed_at"])
+    return visit_earn(owner_id, redemption["vehicle_id"], on.isoformat(), f"redemption:{redemption_id}")
 
 
 def redemption_reverse(redemption_id: int) -> int:
