@@ -1,14 +1,14 @@
 """Report reads go to the read replica when DATABASE_REPLICA_URL configures one.
 
-Only the reports' own summary tables are read there (a page reads nothing else heavy); every write,
-every migration and every other read stays on the primary. A replica lags the primary by a moment;
+Only the summary tables of the apps in REPORTS_REPLICA_APPS (reports; finance may add its own) are
+read there (a page reads nothing else heavy); every write, every migration and every other read stays
+on the primary. A replica lags the primary by a moment;
 the summary tables change once a night, so the lag never shows.
 """
 
 from django.conf import settings
 
 REPLICA = "replica"
-REPLICA_APPS = {"reports"}
 
 
 def replica_alias() -> str:
@@ -18,7 +18,7 @@ def replica_alias() -> str:
 
 class ReportReplicaRouter:
     def db_for_read(self, model, **hints):
-        if model._meta.app_label in REPLICA_APPS:
+        if model._meta.app_label in settings.REPORTS_REPLICA_APPS:
             return replica_alias()
         return None
 

@@ -120,6 +120,8 @@ if env.str("DATABASE_REPLICA_URL", default=""):
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 # The alias the reports read from (config/db_router.py).
 REPORTS_DATABASE = "replica" if "replica" in DATABASES else "default"
+# Apps whose models (summary tables) are read from REPORTS_DATABASE; everything else reads the primary.
+REPORTS_REPLICA_APPS = env.list("REPORTS_REPLICA_APPS", default=["reports"])
 DATABASE_ROUTERS = ["config.db_router.ReportReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

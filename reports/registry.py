@@ -67,6 +67,8 @@ class Report:
     monthly: ClassVar[bool] = False
     # Who may read it, besides the scoping in access.py: a Django permission.
     permission: ClassVar[str] = "reports.view_reports"
+    # The "definition" filter lists only paid voucher definitions (sales reports).
+    paid_only: ClassVar[bool] = False
     order: ClassVar[int] = 100
 
     def result(self, query: ReportQuery) -> ReportResult:  # pragma: no cover - abstract

@@ -8,6 +8,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from .access import report_scope
@@ -21,6 +23,19 @@ CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+
+
+def _table_body(result) -> str:
+    """The table's rows as HTML, built here rather than in a template loop: a report of a few
+    thousand cells renders in milliseconds instead of most of a second (bench/reports.py)."""
+    cells = {True: '<td class="number">{}</td>', False: "<td>{}</td>"}
+    rows = (
+        "<tr>"
+        + "".join(cells[c.numeric].format(escape(cell_text(c, row.get(c.key)))) for c in result.columns)
+        + "</tr>"
+        for row in result.rows
+    )
+    return mark_safe("".join(rows))  # noqa: S308 - every cell is escaped above
 
 
 def _context(request, **extra):
@@ -45,9 +60,7 @@ def _report_and_form(request, slug: str):
     scope = report_scope(request.user, report.permission)
     if not scope.allowed:
         raise PermissionDenied
-    form = ReportFilterForm(
-        request.GET, filters=report.filters, scope=scope, paid_only=getattr(report, "paid_only", False)
-    )
+    form = ReportFilterForm(request.GET, filters=report.filters, scope=scope, paid_only=report.paid_only)
     return report, form
 
 
@@ -62,9 +75,7 @@ def report_page(request, slug: str):
         result = report.result(query)
     else:
         status = 400
-    table = None
-    if result is not None:
-        table = [[(cell_text(c, row.get(c.key)), c.numeric) for c in result.columns] for row in result.rows]
+    table = _table_body(result) if result is not None else None
     params = request.GET.urlencode()
     context = _context(
         request,

@@ -439,6 +439,7 @@ def seed(*, now: datetime | None = None, members: int = 220, vehicles: int = 320
             definitions=definitions, dealers=dealers, models=models, owners=owners, cars=cars, now=now
         )
         _workshop_file(dealers, cars, now)
+        _visit_history(rng, dealers, cars, today)
         loyalty_seed(owners=owners, definitions=definitions, now=now)
         run_demo_seeders(now=now)
     summary.dealers = len(dealers)
@@ -467,6 +468,33 @@ def _used_car_sales(definitions, owners, cars, now) -> None:
             actor=DEMO,
             now=now - timedelta(days=30 - n),
         )
+
+
+def _visit_history(rng, dealers: dict[str, Dealer], cars: list[Vehicle], today: date) -> None:
+    """Workshop visits of the last two years as the DMS would have reported them (no mileage, so no
+    reading is refused), so the customer KPIs and the first-service figures have something to show:
+    most cars come back once or twice a year, some not at all (churn)."""
+    from vehicles.models import Visit
+    from vehicles.services import Origin, visit_record
+
+    origin = Origin(source=Visit.Source.IMPORT, label="demo DMS history")
+    dealer_list = list(dealers.values())
+    for n, car in enumerate(cars):
+        if n % 5 == 4:
+            continue  # has not been back
+        first = max(car.delivery_date, today - timedelta(days=730))
+        for k in range(rng.randint(1, 4)):
+            day = first + timedelta(days=rng.randint(20, max(21, (today - first).days - 5)))
+            if day > today:
+                continue
+            visit_record(
+                vehicle=car,
+                dealer=car.selling_dealer or rng.choice(dealer_list),
+                visited_on=day,
+                repair_order=f"RO-H{n:04d}-{k}",
+                kind=Visit.Kind.MAINTENANCE if k == 0 else rng.choice(list(Visit.Kind.values)),
+                origin=origin,
+            )
 
 
 def _workshop_file(dealers: dict[str, Dealer], cars: list[Vehicle], now: datetime) -> None:
