@@ -36,6 +36,7 @@ from .models import JobRun
 from .services.campaigns import campaigns_run_due
 from .services.outbox import notifications_dispatch
 from .services.programmes import anniversaries, birthdays, new_car_care, win_back
+from .services.inspections import inspection_reminders
 from .services.reminders import expiry_reminders, service_reminders, unused_value_reminders
 
 logger = logging.getLogger(__name__)
@@ -93,6 +94,7 @@ JOB_STEPS: dict[str, list[Step]] = {
         Step("expiry", expiry_reminders),
         Step("unused_value", unused_value_reminders),
         Step("service", service_reminders),
+        Step("inspection", inspection_reminders),
         Step("dispatched", _dispatch_step),
     ],
     "run_campaigns": [

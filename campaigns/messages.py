@@ -47,6 +47,8 @@ VARIABLES = {
     "birthday": ["vouchers (title)"],
     "purchase_anniversary": ["plate", "model", "years", "vouchers (title)"],
     "win_back": ["plate", "model", "months", "vouchers (title)"],
+    "inspection_reminder": ["plate", "model", "due_on", "due_month"],
+    "nps_survey": ["dealer", "plate", "survey_url", "valid_days"],
 }
 
 

@@ -22,6 +22,9 @@ class Notification(models.Model):
         LIFECYCLE = "lifecycle", _("Lifecycle programme")
         CAMPAIGN = "campaign", _("Campaign")
         VOUCHER_ISSUED = "voucher_issued", _("Voucher issued")
+        INSPECTION_REMINDER = "inspection_reminder", _("Periodic inspection reminder")
+        NPS_SURVEY = "nps_survey", _("Satisfaction survey")
+        NPS_DETRACTOR = "nps_detractor", _("Detractor alert to the dealer")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -105,6 +108,8 @@ class MessageTemplate(models.Model):
         BIRTHDAY = "birthday", _("Birthday")
         PURCHASE_ANNIVERSARY = "purchase_anniversary", _("Purchase anniversary")
         WIN_BACK = "win_back", _("Win-back invitation")
+        INSPECTION_REMINDER = "inspection_reminder", _("Periodic inspection reminder")
+        NPS_SURVEY = "nps_survey", _("Satisfaction survey")
 
     key = models.CharField(_("message"), max_length=40, choices=Key.choices)
     language = models.CharField(_("language"), max_length=10, choices=Language.choices)
