@@ -34,9 +34,9 @@ from vouchers.services import vouchers_expire_due
 
 from .models import JobRun
 from .services.campaigns import campaigns_run_due
+from .services.inspections import inspection_reminders
 from .services.outbox import notifications_dispatch
 from .services.programmes import anniversaries, birthdays, new_car_care, win_back
-from .services.inspections import inspection_reminders
 from .services.reminders import expiry_reminders, service_reminders, unused_value_reminders
 
 logger = logging.getLogger(__name__)

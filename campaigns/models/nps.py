@@ -39,7 +39,12 @@ class NpsSurvey(models.Model):
         verbose_name=_("redemption"),
     )
     visit = models.OneToOneField(
-        Visit, on_delete=models.CASCADE, null=True, blank=True, related_name="nps_survey", verbose_name=_("visit")
+        Visit,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="nps_survey",
+        verbose_name=_("visit"),
     )
     token_hash = models.CharField(_("link token (SHA-256)"), max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
