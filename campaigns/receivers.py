@@ -8,6 +8,8 @@ from django.db import transaction
 from django.dispatch import receiver
 from django_q.tasks import async_task
 
+from redemption import signals as redemption_signals
+from redemption.models import Redemption
 from vehicles import signals as vehicle_signals
 from vehicles.models import Ownership, Vehicle
 
@@ -38,3 +40,18 @@ def on_vehicles_delivered(sender, *, vehicle_ids, now, **kwargs):
         return
     ids = sorted(vehicle_ids)
     transaction.on_commit(lambda: async_task("campaigns.tasks.delivered_issue", ids))
+
+
+# --- satisfaction surveys (NPS) after a redemption or a workshop visit ---------------------------
+
+
+@receiver(redemption_signals.voucher_redeemed, sender=Redemption, dispatch_uid="campaigns.nps_redeemed")
+def on_voucher_redeemed(sender, *, redemption, **kwargs):
+    redemption_id = redemption.pk
+    transaction.on_commit(lambda: async_task("campaigns.tasks.nps_survey_for_redemption", redemption_id))
+
+
+@receiver(vehicle_signals.visit_recorded, sender=Vehicle, dispatch_uid="campaigns.nps_visit")
+def on_visit_recorded(sender, *, visit, **kwargs):
+    visit_id = visit.pk
+    transaction.on_commit(lambda: async_task("campaigns.tasks.nps_survey_for_visit", visit_id))

@@ -49,3 +49,15 @@ def vehicle_bound(vehicle_id: int, member_id: int) -> int:
     if member is not None:
         referral_record_success(referred=member, vehicle=Vehicle.objects.filter(pk=vehicle_id).first())
     return issued
+
+
+def nps_survey_for_redemption(redemption_id: int) -> bool:
+    from .services.nps import nps_survey_send
+
+    return nps_survey_send(redemption_id=redemption_id) is not None
+
+
+def nps_survey_for_visit(visit_id: int) -> bool:
+    from .services.nps import nps_survey_send
+
+    return nps_survey_send(visit_id=visit_id) is not None
