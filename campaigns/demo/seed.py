@@ -40,6 +40,7 @@ from vouchers.services import (
 )
 
 from .accounts import DEALERS, DEMO_OWNER_PHONES, DEMO_PASSWORD, FINANCE_USER, OPERATIONS_USER
+from .nps import nps_seed
 from .outreach import outreach_seed
 
 # Who the demo data says acted, where no demo person did.
@@ -437,6 +438,7 @@ def seed(*, now: datetime | None = None, members: int = 220, vehicles: int = 320
             definitions=definitions, dealers=dealers, models=models, owners=owners, cars=cars, now=now
         )
         _workshop_file(dealers, cars, now)
+        nps_seed(now=now)
     summary.dealers = len(dealers)
     summary.members = Member.objects.count()
     summary.vehicles = Vehicle.objects.count()

@@ -95,6 +95,7 @@ def nps_survey_send(
             )
     except IntegrityError:  # this redemption or visit already has its survey
         return None
+    survey.link_token = token  # known only now (the demo answers with it); never stored
     return survey
 
 
