@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from campaigns.exceptions import (
     SurveyAlreadyAnswered,
@@ -219,3 +219,25 @@ def test_nps_per_dealer_and_per_advisor_against_a_hand_computed_set(q_sync):
         "N01 sa-lin": (2, 0, 1, 1, -50.0),
         "S01 sa-chen": (3, 2, 1, 0, 66.7),
     }
+
+
+def test_the_back_office_shows_nps_per_dealer_and_advisor_in_chinese(client, q_sync, settings):
+    settings.LANGUAGE_CODE = "zh-hant"
+    dealer = DealerFactory(code="T01", name="台北廠")
+    member = MemberFactory(consent_service=True)
+    _redeem(member=member, dealer=dealer, advisor=UserFactory(username="sa-wang"))
+    nps_survey_answer(token=_token(member), score=4, comment="太慢")
+    client.force_login(UserFactory(username="ops", is_staff=True, is_superuser=True))
+    with translation.override("zh-hant"):
+        page = client.get("/admin/campaigns/npssurvey/", HTTP_ACCEPT_LANGUAGE="zh-hant")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "各經銷商 NPS" in html and "各服務顧問 NPS" in html
+    assert "T01 台北廠" in html and "T01 sa-wang" in html and "-100.0" in html
+    survey = NpsSurvey.objects.get()
+    detail = client.get(f"/admin/campaigns/npssurvey/{survey.pk}/change/")
+    assert (
+        detail.status_code == 200
+        and "太慢" in detail.content.decode()
+        and survey.token_hash not in detail.content.decode()
+    )
