@@ -34,3 +34,27 @@ class NotificationTextCleared(DomainError):
 
     code = "notification_text_cleared"
     default_message = _("The text of this message has been removed, so it cannot be sent again.")
+
+
+class SurveyLinkInvalid(DomainError):
+    code = "survey_link_invalid"
+    default_message = _("This survey link is not valid. Please use the link from your message.")
+    http_status = 400
+
+
+class SurveyLinkExpired(DomainError):
+    code = "survey_link_expired"
+    default_message = _("This survey link has expired. Thank you all the same.")
+    http_status = 410
+
+
+class SurveyAlreadyAnswered(DomainError):
+    code = "survey_already_answered"
+    default_message = _("This survey has already been answered. Thank you!")
+    http_status = 409
+
+
+class SurveyScoreInvalid(DomainError):
+    code = "survey_score_invalid"
+    default_message = _("Please choose a score from 0 to 10.")
+    http_status = 400

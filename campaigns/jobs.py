@@ -34,6 +34,7 @@ from vouchers.services import vouchers_expire_batch
 
 from .models import JobRun
 from .services.campaigns import campaigns_run_due
+from .services.inspections import inspection_reminders
 from .services.outbox import notifications_dispatch
 from .services.programmes import anniversaries, birthdays, new_car_care, win_back
 from .services.reminders import expiry_reminders, service_reminders, unused_value_reminders
@@ -92,6 +93,7 @@ JOB_STEPS: dict[str, list[Step]] = {
         Step("expiry", expiry_reminders),
         Step("unused_value", unused_value_reminders),
         Step("service", service_reminders),
+        Step("inspection", inspection_reminders),
         Step("dispatched", _dispatch_step),
     ],
     "run_campaigns": [

@@ -49,6 +49,8 @@ VARIABLES = {
     "win_back": ["plate", "model", "months", "vouchers (title)"],
     "tier_upgraded": ["tier"],
     "tier_downgraded": ["tier"],
+    "inspection_reminder": ["plate", "model", "due_on", "due_month"],
+    "nps_survey": ["dealer", "plate", "survey_url", "valid_days"],
 }
 
 

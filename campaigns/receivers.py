@@ -10,6 +10,8 @@ from django_q.tasks import async_task
 
 from loyalty import signals as loyalty_signals
 from loyalty.models import TierChange
+from redemption import signals as redemption_signals
+from redemption.models import Redemption
 from vehicles import signals as vehicle_signals
 from vehicles.models import Ownership, Vehicle
 
@@ -47,3 +49,18 @@ def on_tier_changed(sender, *, change, **kwargs):
     """One message per upgrade or downgrade, written after the re-evaluation commits."""
     change_id = change.pk
     transaction.on_commit(lambda: async_task("campaigns.tasks.tier_change_notify", change_id))
+
+
+# --- satisfaction surveys (NPS) after a redemption or a workshop visit ---------------------------
+
+
+@receiver(redemption_signals.voucher_redeemed, sender=Redemption, dispatch_uid="campaigns.nps_redeemed")
+def on_voucher_redeemed(sender, *, redemption, **kwargs):
+    redemption_id = redemption.pk
+    transaction.on_commit(lambda: async_task("campaigns.tasks.nps_survey_for_redemption", redemption_id))
+
+
+@receiver(vehicle_signals.visit_recorded, sender=Vehicle, dispatch_uid="campaigns.nps_visit")
+def on_visit_recorded(sender, *, visit, **kwargs):
+    visit_id = visit.pk
+    transaction.on_commit(lambda: async_task("campaigns.tasks.nps_survey_for_visit", visit_id))

@@ -55,3 +55,15 @@ def vehicle_bound(vehicle_id: int, member_id: int) -> int:
 def tier_change_notify(change_id: int) -> str:
     notification = loyalty_messages.tier_change_notify(change_id=change_id)
     return notification.status if notification else ""
+
+
+def nps_survey_for_redemption(redemption_id: int) -> bool:
+    from .services.nps import nps_survey_send
+
+    return nps_survey_send(redemption_id=redemption_id) is not None
+
+
+def nps_survey_for_visit(visit_id: int) -> bool:
+    from .services.nps import nps_survey_send
+
+    return nps_survey_send(visit_id=visit_id) is not None

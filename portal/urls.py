@@ -1,6 +1,17 @@
 from django.urls import path
 
-from .views import auth, claim, personal_data, points, preferences, shop, shop_refunds, vehicles, vouchers
+from .views import (
+    auth,
+    claim,
+    personal_data,
+    points,
+    preferences,
+    shop,
+    shop_refunds,
+    survey,
+    vehicles,
+    vouchers,
+)
 
 app_name = "portal"
 
@@ -44,4 +55,5 @@ urlpatterns = [
     ),
     path("my-data/erase/", personal_data.erasure_request, name="erasure_request"),
     path("orders/<str:number>/refund/", shop_refunds.order_refund, name="order_refund"),
+    path("survey/<str:token>/", survey.survey, name="survey"),
 ]

@@ -42,6 +42,7 @@ from vouchers.services import (
 from .accounts import DEALERS, DEMO_OWNER_PHONES, DEMO_PASSWORD, FINANCE_USER, OPERATIONS_USER
 from .extensions import run_demo_seeders
 from .loyalty import loyalty_seed
+from .nps import nps_seed
 from .outreach import outreach_seed
 
 # Who the demo data says acted, where no demo person did.
@@ -442,6 +443,7 @@ def seed(*, now: datetime | None = None, members: int = 220, vehicles: int = 320
         _visit_history(rng, dealers, cars, today)
         loyalty_seed(owners=owners, definitions=definitions, now=now)
         run_demo_seeders(now=now)
+        nps_seed(now=now)
     summary.dealers = len(dealers)
     summary.members = Member.objects.count()
     summary.vehicles = Vehicle.objects.count()

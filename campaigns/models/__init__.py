@@ -2,6 +2,7 @@
 
 from .campaigns import Campaign, CampaignRecipient, CampaignVoucher
 from .jobs import JobRun
+from .nps import NpsSurvey
 from .outbox import MessageTemplate, Notification
 from .programmes import EventIssuance, Programme, ReferralSuccess
 from .segments import Segment
@@ -14,6 +15,7 @@ __all__ = [
     "JobRun",
     "MessageTemplate",
     "Notification",
+    "NpsSurvey",
     "Programme",
     "ReferralSuccess",
     "Segment",

@@ -23,6 +23,9 @@ class Notification(models.Model):
         CAMPAIGN = "campaign", _("Campaign")
         VOUCHER_ISSUED = "voucher_issued", _("Voucher issued")
         LOYALTY = "loyalty", _("Points and tier")
+        INSPECTION_REMINDER = "inspection_reminder", _("Periodic inspection reminder")
+        NPS_SURVEY = "nps_survey", _("Satisfaction survey")
+        NPS_DETRACTOR = "nps_detractor", _("Detractor alert to the dealer")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -112,6 +115,8 @@ class MessageTemplate(models.Model):
         BIRTHDAY = "birthday", _("Birthday")
         PURCHASE_ANNIVERSARY = "purchase_anniversary", _("Purchase anniversary")
         WIN_BACK = "win_back", _("Win-back invitation")
+        INSPECTION_REMINDER = "inspection_reminder", _("Periodic inspection reminder")
+        NPS_SURVEY = "nps_survey", _("Satisfaction survey")
 
     key = models.CharField(_("message"), max_length=40, choices=Key.choices)
     language = models.CharField(_("language"), max_length=10, choices=Language.choices)

@@ -24,7 +24,7 @@ from ..locks import notification_for_update
 from ..models import Notification
 from ..redact import codes_masked
 from .optout import opt_out_headers
-from .policy import consent_refusal, quiet_hours_end
+from .policy import IGNORES_QUIET_HOURS, consent_refusal, quiet_hours_end
 
 logger = logging.getLogger(__name__)
 Status = Notification.Status
@@ -119,7 +119,7 @@ def _claim(notification_id: int, now: datetime) -> Notification | None:
             notification.lease_until = None
             notification.save(update_fields=["status", "skip_reason", "lease_until"])
             return None
-        if notification.purpose != Notification.Purpose.LOGIN_CODE and (quiet_end := quiet_hours_end(now)):
+        if notification.purpose not in IGNORES_QUIET_HOURS and (quiet_end := quiet_hours_end(now)):
             notification.not_before = quiet_end
             notification.status = Status.PENDING
             notification.lease_until = None

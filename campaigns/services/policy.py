@@ -16,6 +16,9 @@ from ..models import Notification
 Purpose = Notification.Purpose
 # Transactional: asked for by the owner a moment ago; never deferred, never capped, no consent.
 TRANSACTIONAL = {Purpose.LOGIN_CODE}
+# Sent at any hour: sign-in codes, and alerts to dealer staff (quiet hours protect owners, and a
+# detractor should be called back within minutes).
+IGNORES_QUIET_HOURS = {Purpose.LOGIN_CODE, Purpose.NPS_DETRACTOR}
 
 NO_SERVICE_CONSENT = _("no consent to service reminders")
 NO_MARKETING_CONSENT = _("no consent to marketing")
