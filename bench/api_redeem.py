@@ -1,7 +1,7 @@
 """Partner API redeem against the raw-SQL baseline transaction, served by one gunicorn in one run.
 
 What it does:
-1. creates its own PostgreSQL database (default `h_perfapi_bench`), migrates it, and seeds one
+1. creates its own PostgreSQL database (default `vouchers_bench_api`), migrates it, and seeds one
    dealer, one partner key (with a per-minute limit far above what the run sends) and per client a
    few cars, each holding a voucher with enough uses (through the services, so the ledger is right),
    plus the baseline's table rows (bench/baseline.py);
@@ -26,8 +26,6 @@ import http.client
 import json
 import os
 import secrets
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -36,7 +34,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = ROOT / ".venv" / "bin"
+sys.path.insert(0, str(ROOT))  # run as a script: the project's packages, bench included
+
+from bench.harness import manage, percentile, postgres, run_clients, start_gunicorn, stop  # noqa: E402
+
 SETTINGS = "bench.baseline_settings"
 DEALER = "BENCH"
 
@@ -99,17 +100,6 @@ def server_environment(args) -> dict:
         RATELIMIT_REDIS_PREFIX=f"{args.database}:ratelimit:{secrets.token_hex(4)}:",
     )
     return env
-
-
-def _postgres(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def manage(env: dict, *command: str) -> None:
-    subprocess.run([str(VENV_BIN / "python"), "manage.py", *command], cwd=ROOT, env=env, check=True)
 
 
 @dataclass
@@ -199,40 +189,6 @@ def count_statements(seeded: Seeded, *, show: bool) -> tuple[int, float]:
     return len(queries.captured_queries), percentile(timings[2:], 0.5) * 1000
 
 
-def start_gunicorn(env: dict, port: int, log_path: Path) -> subprocess.Popen:
-    log = open(log_path, "w")  # noqa: SIM115 - closed with the process
-    process = subprocess.Popen(
-        [str(VENV_BIN / "gunicorn"), "-c", "config/gunicorn.conf.py", "--access-logfile", "-", "config.wsgi"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-        start_new_session=True,
-    )
-    probe = Client("127.0.0.1", port)
-    for _attempt in range(150):
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited; see {log_path}")
-        try:
-            if probe.request("GET", "/counter/health/")[0] == 200:
-                probe.close()
-                return process
-        except OSError:
-            probe.close()
-        time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not answer; see {log_path}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
 # --- Phases --------------------------------------------------------------------------------------
 
 
@@ -261,25 +217,6 @@ class Phase:
     @property
     def per_second(self) -> float:
         return self.ok / self.seconds if self.seconds else 0.0
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
-
-
-def run_clients(count: int, work) -> float:
-    barrier = threading.Barrier(count + 1)
-    threads = [threading.Thread(target=work, args=(i, barrier)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
-    started = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    return time.perf_counter() - started
 
 
 def baseline_phase(port: int, clients: int, per_client: int) -> Phase:
@@ -395,7 +332,7 @@ def main() -> int:
     parser.add_argument("--cars", type=int, default=4, help="cars (vouchers) per client (default 4)")
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1, help="gunicorn workers")
     parser.add_argument("--port", type=int, default=8121)
-    parser.add_argument("--database", default="h_perfapi_bench")
+    parser.add_argument("--database", default="vouchers_bench_api")
     parser.add_argument(
         "--ratelimit-redis",
         default="",
@@ -411,8 +348,8 @@ def main() -> int:
     uses = per_client_redeem // args.cars + warm + 20
     env = server_environment(args)
     print(f"setting up database {args.database} ...", flush=True)
-    _postgres(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
-    _postgres(f'CREATE DATABASE "{args.database}"')
+    postgres(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+    postgres(f'CREATE DATABASE "{args.database}"')
     process = None
     try:
         manage(env, "migrate", "--noinput", "-v", "0")
@@ -424,7 +361,7 @@ def main() -> int:
         from django.db import connections
 
         connections.close_all()
-        process = start_gunicorn(env, args.port, log_path)
+        process = start_gunicorn(env, args.port, log_path, Client)
         print(f"gunicorn pid {process.pid} on 127.0.0.1:{args.port}; warming up ...", flush=True)
         mileage = Mileage(args.clients)
         warm_baseline = baseline_phase(args.port, args.clients, 20)
@@ -453,7 +390,7 @@ def main() -> int:
 
             connections.close_all()
         if not args.keep:
-            _postgres(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+            postgres(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

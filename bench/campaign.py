@@ -1,10 +1,10 @@
 """A campaign to N owners on PostgreSQL: one voucher per vehicle and one message per owner.
 
-    .venv/bin/python bench/campaign.py --owners 200000          # builds h_perfcamp_bench, measures
+    .venv/bin/python bench/campaign.py --owners 200000          # builds vouchers_bench_campaign, measures
     .venv/bin/python bench/campaign.py --owners 200000 --reuse  # measures again on the data built
 
 It builds (COPY) N owners, each with a car (every 50th owner has a second one), in its own database
-(BENCH_DATABASE, default h_perfcamp_bench; kept as <name>_base so `--reuse` starts from the same
+(BENCH_DATABASE, default vouchers_bench_campaign; kept as <name>_base so `--reuse` starts from the same
 state), with the mix a real audience has: 10 % without marketing consent, 1 % erased (no address,
 no consent), 2 % already at the weekly cap of promotional messages, owners writing in English and
 owners on LINE or e-mail. The campaign issues a vehicle-held voucher to every car and a message to
@@ -27,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DB = os.environ.get("BENCH_DATABASE", "h_perfcamp_bench")
+DB = os.environ.get("BENCH_DATABASE", "vouchers_bench_campaign")
 SERVER = os.environ.get("BENCH_SERVER", "postgres://postgres@127.0.0.1:5432")
 os.environ["DATABASE_URL"] = f"{SERVER}/{DB}"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")

@@ -2,7 +2,7 @@
 served by one gunicorn in one run.
 
 What it does:
-1. creates its own PostgreSQL database (default `h_perfread_counter`), migrates it, collects static
+1. creates its own PostgreSQL database (default `vouchers_bench_counter`), migrates it, collects static
    files, and seeds one dealer, one advisor per client and per client a few cars, each holding a
    voucher with many uses (through the services, so the ledger is right), plus the baseline's table
    rows (bench/baseline.py);
@@ -30,8 +30,6 @@ import http.client
 import os
 import re
 import secrets
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -42,7 +40,10 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = ROOT / ".venv" / "bin"
+sys.path.insert(0, str(ROOT))  # run as a script: the project's packages, bench included
+
+from bench.harness import manage, percentile, postgres, run_clients, start_gunicorn, stop  # noqa: E402
+
 SETTINGS = "bench.baseline_settings"
 PASSWORD = "bench-pass-" + secrets.token_hex(8)
 
@@ -123,17 +124,6 @@ def server_environment(args) -> dict:
         DJANGO_SETTINGS_MODULE=SETTINGS,
     )
     return env
-
-
-def _postgres(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def manage(env: dict, *command: str) -> None:
-    subprocess.run([str(VENV_BIN / "python"), "manage.py", *command], cwd=ROOT, env=env, check=True)
 
 
 @dataclass
@@ -241,40 +231,6 @@ def _statements(captured) -> tuple[int, int]:
     return len(sql), sum(1 for text in sql if text in ("BEGIN", "COMMIT"))
 
 
-def start_gunicorn(env: dict, port: int, log_path: Path) -> subprocess.Popen:
-    log = open(log_path, "w")  # noqa: SIM115 - closed with the process
-    process = subprocess.Popen(
-        [str(VENV_BIN / "gunicorn"), "-c", "config/gunicorn.conf.py", "--access-logfile", "-", "config.wsgi"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-        start_new_session=True,
-    )
-    probe = Terminal("127.0.0.1", port)
-    for _attempt in range(150):
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited; see {log_path}")
-        try:
-            if probe.request("GET", "/counter/health/")[0] == 200:
-                probe.close()
-                return process
-        except OSError:
-            probe.close()
-        time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not answer; see {log_path}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
 # --- Phases --------------------------------------------------------------------------------------
 
 
@@ -301,25 +257,6 @@ class Phase:
     @property
     def per_second(self) -> float:
         return self.ok / self.seconds if self.seconds else 0.0
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
-
-
-def run_clients(count: int, work) -> float:
-    barrier = threading.Barrier(count + 1)
-    threads = [threading.Thread(target=work, args=(i, barrier)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
-    started = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    return time.perf_counter() - started
 
 
 def baseline_phase(port: int, clients: int, per_client: int) -> Phase:
@@ -508,7 +445,7 @@ def main() -> int:
     parser.add_argument("--cars", type=int, default=4, help="cars per terminal (default 4)")
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1, help="gunicorn workers")
     parser.add_argument("--port", type=int, default=8130)
-    parser.add_argument("--database", default="h_perfread_counter")
+    parser.add_argument("--database", default="vouchers_bench_counter")
     parser.add_argument("--show-sql", action="store_true", help="print the statements of both requests")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
@@ -518,8 +455,8 @@ def main() -> int:
     uses = min(32000, per_client // args.cars + warm + 10)
     env = server_environment(args)
     print(f"setting up database {args.database} ...", flush=True)
-    _postgres(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
-    _postgres(f'CREATE DATABASE "{args.database}"')
+    postgres(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+    postgres(f'CREATE DATABASE "{args.database}"')
     process = counter = None
     try:
         manage(env, "migrate", "--noinput", "-v", "0")
@@ -531,7 +468,7 @@ def main() -> int:
         connections.close_all()
         log_path = ROOT / "test-artifacts" / "bench-counter-redeem-gunicorn.log"
         log_path.parent.mkdir(exist_ok=True)
-        process = start_gunicorn(env, args.port, log_path)
+        process = start_gunicorn(env, args.port, log_path, Terminal)
         print(
             f"gunicorn pid {process.pid} on 127.0.0.1:{args.port}; signing in and warming up ...", flush=True
         )
@@ -571,7 +508,7 @@ def main() -> int:
 
             connections.close_all()
         if not args.keep:
-            _postgres(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+            postgres(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

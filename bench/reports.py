@@ -1,8 +1,9 @@
 """Report pages and exports at scale on PostgreSQL: 1,000,000 vouchers, 5,000,000 ledger rows,
 200,000 vehicles (issue 12: every page and export within 2 s).
 
-    .venv/bin/python bench/reports.py            # builds h_reports_bench, rebuilds the facts, measures
+    .venv/bin/python bench/reports.py            # builds vouchers_bench_reports, rebuilds the facts, measures
     .venv/bin/python bench/reports.py --reuse    # measure again on the data already built
+    .venv/bin/python bench/reports.py --scale 0.01   # a quick check at 1 % of the size
 
 The data is written by the database itself (INSERT … SELECT generate_series: faster than COPY from
 Python for rows this regular), then `rebuild_report_facts` fills the summary tables (timed), then every
@@ -24,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DB = os.environ.get("BENCH_DATABASE", "h_reports_bench")
+DB = os.environ.get("BENCH_DATABASE", "vouchers_bench_reports")
 SERVER = os.environ.get("BENCH_SERVER", "postgres://postgres@127.0.0.1:5432")
 os.environ["DATABASE_URL"] = f"{SERVER}/{DB}"
 os.environ.pop("DATABASE_REPLICA_URL", None)
@@ -40,6 +41,7 @@ VEHICLES = 200_000
 MEMBERS = 150_000
 ORDERS = 200_000
 VISITS = 600_000
+NOTIFICATIONS = 100_000
 DEALERS = 20
 REPEAT = 3
 TARGET_SECONDS = 2.0
@@ -276,8 +278,9 @@ def _visits_messages_campaigns(conn) -> None:
         WHERE v.source = 'campaign'"""
     )
     conn.execute(
-        """INSERT INTO campaigns_campaignvoucher (campaign_id, recipient_id, voucher_id)
-        SELECT r.campaign_id, r.id, v.id FROM campaigns_campaignrecipient r
+        """INSERT INTO campaigns_campaignvoucher (campaign_id, recipient_id, voucher_id, series_index)
+        SELECT r.campaign_id, r.id, v.id, row_number() OVER (PARTITION BY r.id ORDER BY v.id) - 1
+        FROM campaigns_campaignrecipient r
         JOIN vouchers_voucher v ON v.vehicle_id = r.vehicle_id AND v.source = 'campaign'
         AND r.campaign_id = (SELECT min(id) FROM campaigns_campaign) + v.id % 6"""
     )
@@ -291,7 +294,7 @@ def _visits_messages_campaigns(conn) -> None:
         CASE WHEN i % 2 = 0 THEN '' ELSE 'new_car_care' END, 'zh-hant', '', 'bench', true,
         CASE WHEN i % 2 = 0 THEN 'bench:' || i ELSE 'care:' || (v.first + (i * 3) % {VEHICLES}) || ':30' END,
         'sent', 1, '', t, t, t, gen_random_uuid(), '', '', CASE WHEN i % 2 = 0 THEN c.first + i % 6 END
-        FROM generate_series(1, 100000) i,
+        FROM generate_series(1, {NOTIFICATIONS}) i,
         LATERAL (SELECT now() - ((i * 7) % 900) * interval '1 day' AS t) tt,
         (SELECT min(id) first FROM members_member) m, (SELECT min(id) first FROM vehicles_vehicle) v,
         (SELECT min(id) first FROM campaigns_campaign) c"""
@@ -428,7 +431,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reuse", action="store_true", help="measure on the data already built")
     parser.add_argument("--facts", action="store_true", help="keep the data, rebuild the facts, measure")
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="fraction of the full size (a quick check that it all runs)"
+    )
     args = parser.parse_args()
+    scaled = {"VOUCHERS", "LEDGER", "VEHICLES", "MEMBERS", "ORDERS", "VISITS", "NOTIFICATIONS"}
+    globals().update({name: max(1, int(globals()[name] * args.scale)) for name in scaled})
     django.setup()
     from django.core.management import call_command
 

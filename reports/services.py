@@ -242,7 +242,9 @@ def _order_facts(order_filter: Q) -> int:
                 uses_consumed=total - left,
                 uses_left=open_left,
                 first_use_on=_local_day(first) if first else None,
-                days_to_first_use=(_local_day(first) - _local_day(paid_at)).days if first else None,
+                # A use stamped before the payment (a clock or an import off by minutes) counts as day 0
+                # rather than stopping the nightly job on the column's check.
+                days_to_first_use=max(0, (_local_day(first) - _local_day(paid_at)).days) if first else None,
                 repeat=any(
                     (at, other) < (paid_at, pk)
                     for at, other in earlier[(member_id, bundle_id, definition_id)]
