@@ -384,6 +384,7 @@ def measure() -> None:
 
     from members.models import Dealer, DealerStaff
     from members.roles import DEALER_MANAGER, OPERATIONS, groups_setup, user_set_role
+    from reports.access import report_scope
     from reports.registry import all_reports
 
     groups_setup()
@@ -402,6 +403,8 @@ def measure() -> None:
         client.force_login(user)
         client.get(reverse("reports:index"))  # a server process is long-lived: not its first request
         for report in all_reports():
+            if not report_scope(user, report.permission).allowed:
+                continue  # e.g. the money reports: Finance and Operations only, not a dealer manager
             for kind, url in (
                 ("page", reverse("reports:report", args=[report.slug])),
                 ("csv", reverse("reports:export", args=[report.slug, "csv"])),
