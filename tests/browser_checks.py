@@ -56,3 +56,14 @@ def assert_accessible(page) -> None:
     """No serious or critical axe-core violation (nor content outside landmarks) on the current page."""
     found = axe_violations(page)
     assert not found, f"axe-core on {page.url}:\n" + "\n".join(found)
+
+
+def assert_focused(page, element_id: str, timeout_ms: int = 5000) -> None:
+    """The element with this id has the keyboard focus, waiting for it: the browser applies
+    `autofocus` and our focus scripts in a rendering step after the load event, which `goto` and
+    `wait_for_selector` may return before (a bare check of document.activeElement then races)."""
+    page.wait_for_function(
+        "id => document.activeElement !== null && document.activeElement.id === id",
+        arg=element_id,
+        timeout=timeout_ms,
+    )

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from redemption.models import Redemption
 from redemption.services import redemption_redeem, redemption_start
-from tests.browser_checks import assert_accessible
+from tests.browser_checks import assert_accessible, assert_focused
 from tests.factories import (
     DefinitionFactory,
     OwnedVehicleFactory,
@@ -31,7 +31,7 @@ def sign_in(page, user):
     assert "/counter/login/" in page.url
     username = page.locator('input[name="username"]')
     username.wait_for()
-    assert username.evaluate("el => el === document.activeElement")  # focused on load
+    assert_focused(page, "id_username")  # focused on load
     username.fill(user.username)
     page.locator('input[name="password"]').fill(PASSWORD)
     page.locator('input[name="password"]').press("Enter")
@@ -53,14 +53,14 @@ def test_sign_in_scan_redeem_and_see_the_receipt(page, screenshot, advisor, deal
     assert_accessible(page)
 
     # The search box has the focus on load: a keyboard-wedge scanner types the QR payload and Enter.
-    assert page.evaluate("document.activeElement.id") == "counter-q"
+    assert_focused(page, "counter-q")
     page.keyboard.type(code_qr_payload(pack.code))
     page.keyboard.press("Enter")
     page.wait_for_selector('[data-testid="vehicle"]')
     assert f"/counter/vehicles/{car.pk}/" in page.url
     assert page.locator('[data-testid="scanned"]').is_visible()
     # The scanned voucher's mileage field has the focus: type the mileage, Enter redeems.
-    assert page.evaluate("document.activeElement.id") == f"mileage-{pack.pk}"
+    assert_focused(page, f"mileage-{pack.pk}")
     screenshot(page, "vehicle")
     assert_accessible(page)
     page.keyboard.type("12345")
@@ -123,7 +123,7 @@ def test_two_step_service_today_list_and_reversal(page, screenshot, advisor, dea
 
     hold = Redemption.objects.get(status=Redemption.Status.HELD)
     page.goto(page.base_url + f"/counter/redemptions/{hold.pk}/")
-    assert page.evaluate("document.activeElement.id") == "complete-mileage"
+    assert_focused(page, "complete-mileage")
     page.keyboard.press("Enter")
     page.wait_for_selector('[data-testid="receipt"][data-status="completed"]')
     pack.refresh_from_db()
@@ -131,7 +131,7 @@ def test_two_step_service_today_list_and_reversal(page, screenshot, advisor, dea
 
     page.goto(page.base_url + f"/counter/redemptions/{done.pk}/reverse/")
     page.wait_for_selector('[data-testid="reverse"]')
-    assert page.evaluate("document.activeElement.id") == "id_reason"
+    assert_focused(page, "id_reason")
     page.keyboard.type("Wrong voucher chosen")
     screenshot(page, "reverse")
     assert_accessible(page)
@@ -157,7 +157,7 @@ def test_typing_anywhere_goes_to_the_search_box_and_several_matches_give_a_list(
     # "/" brings the focus back to the search box from anywhere.
     page.locator(".choice").first.focus()
     page.keyboard.press("/")
-    assert page.evaluate("document.activeElement.id") == "counter-q"
+    assert_focused(page, "counter-q")
 
 
 def test_a_held_voucher_at_another_dealer_shows_where(page, screenshot, advisor, other_dealer):
