@@ -93,8 +93,14 @@ status=0
   --workers "${API_FUZZ_WORKERS:-1}" \
   --request-timeout 20 \
   --suppress-health-check too_slow,filter_too_much \
-  --no-color || status=$?
+  --no-color 2>&1 | tee "$tmp/schemathesis.log" || status=$?
 if [ "$status" -ne 0 ]; then
-  echo "--- server log (last 80 lines)"; tail -n 80 "$tmp/server.log"
+  # The tail of a CI log is what gets read: server errors with their tracebacks (not the 4xx noise),
+  # then schemathesis's failures again, with the curl commands that reproduce them.
+  echo "--- server errors"
+  grep -A 40 -E "Internal Server Error|Traceback" "$tmp/server.log" | head -n 120 || echo "(none)"
+  echo "--- schemathesis failures (repeated)"
+  sed -n '/^=* *FAILURES/,/^=* *SUMMARY/p' "$tmp/schemathesis.log" | head -n 150
+  sed -n '/^=* *ERRORS/,/^=* *SUMMARY/p' "$tmp/schemathesis.log" | head -n 60
 fi
 exit "$status"
