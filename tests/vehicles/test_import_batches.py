@@ -44,7 +44,9 @@ from vouchers.models import Voucher, VoucherDefinition
 pytestmark = pytest.mark.django_db
 
 VIN1, VIN2, VIN3 = "1HGCM82633A004352", "WBA5R1C00LF000099", "JH4KA8260MC000000"
-TOMORROW = (timezone.localdate() + timedelta(days=1)).isoformat()
+# A month ahead, not tomorrow: the module is imported once, and a run that crosses midnight in
+# Taipei would turn "tomorrow" into today.
+FUTURE = (timezone.localdate() + timedelta(days=30)).isoformat()
 
 
 @pytest.fixture(autouse=True)
@@ -136,7 +138,7 @@ def test_vehicles_every_rejection_reason_and_nothing_half_applied(setup):
         f"{VIN1},???,RAV4,,,\n"  # 3
         f"{VIN1},ABC-1234,Unknown,,,\n"  # 4
         f"{VIN1},ABC-1234,RAV4,,2026/13/01,\n"  # 5
-        f"{VIN1},ABC-1234,RAV4,,{TOMORROW},\n"  # 6
+        f"{VIN1},ABC-1234,RAV4,,{FUTURE},\n"  # 6
         f"{VIN1},ABC-1234,RAV4,,,NOPE\n"  # 7
         f"{VIN1},TAK-0001,RAV4,,,\n"  # 8: plate on another VIN
         f"{VIN1},ABC-1234,RAV4,abc,,\n"  # 9
@@ -330,7 +332,7 @@ def test_owners_every_rejection_reason(setup):
         f"{VIN1},A,0912345678,,1980/02/30,\n"  # 4
         f"{VIN2},A,0912345678,,,\n"  # 5: no such vehicle
         f"{VIN1},A,0912345678,,,2025-12-31\n"  # 6: before the current ownership
-        f"{VIN1},A,0912345678,,,{TOMORROW}\n"  # 7
+        f"{VIN1},A,0912345678,,,{FUTURE}\n"  # 7
         f"BADVIN,A,0912345678,,,\n"  # 8
     )
 
@@ -394,7 +396,7 @@ def test_visits_dealer_from_the_command_line_and_every_rejection_reason(setup):
         f"{VIN1},2026-02-01,20000,RO-1,repair,\n"  # 2: fine
         f"{VIN1},2026-03-01,19000,RO-2,repair,\n"  # 3: below the last reading
         f"{VIN1},2026-03-02,100,RO-3,repair,Y\n"  # 4: fine, odometer replaced
-        f"{VIN1},{TOMORROW},100,RO-4,repair,\n"  # 5
+        f"{VIN1},{FUTURE},100,RO-4,repair,\n"  # 5
         f"{VIN1},2026-03-03,,TAKEN,repair,\n"  # 6: another vehicle's repair order
         f"{VIN1},2026-03-03,,,repair,\n"  # 7: no repair order
         f"{VIN1},,,RO-7,repair,\n"  # 8: no date
