@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from members.actors import actor_display
+from members.actors import ActorKind, actor_display
 from members.models import Dealer, Member
 from vehicles.models import Vehicle
 from vouchers.models import VoucherDefinition
@@ -144,4 +144,7 @@ class BookingEvent(models.Model):
 
     @property
     def actor_display(self) -> str:
+        # An owner is named by their id in the label: staff read "Owner", never a number.
+        if self.actor_label.startswith(f"{ActorKind.OWNER.value}:"):
+            return str(ActorKind.OWNER.label)
         return actor_display(self.actor_label)
