@@ -177,3 +177,14 @@ def test_actions_answer_only_post(owner, car, dealer, advisor):
     assert (
         counter_client(advisor).get(reverse("counter_bookings:confirm", args=[booking.pk])).status_code == 405
     )
+
+
+def test_on_one_day_the_morning_comes_before_the_afternoon(owner, dealer, advisor, in_days):
+    afternoon = make_booking(
+        member=owner, vehicle=OwnedVehicleFactory(owner=owner), dealer=dealer, slot=Slot.AFTERNOON
+    )
+    morning = make_booking(
+        member=owner, vehicle=OwnedVehicleFactory(owner=owner), dealer=dealer, slot=Slot.MORNING
+    )
+    response = counter_client(advisor).get(reverse("counter_bookings:list"))
+    assert [b.pk for b in response.context["open_bookings"]] == [morning.pk, afternoon.pk]
