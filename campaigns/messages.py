@@ -41,7 +41,15 @@ VARIABLES = {
     "login_code": ["code", "minutes"],
     "expiry_reminder": ["vouchers (title, uses_left, code)", "count", "expires_on", "days_left"],
     "unused_value": ["count", "uses_left", "value_twd"],
-    "service_reminder": ["plate", "model", "due_on", "overdue_days", "due_by_mileage", "due_km"],
+    "service_reminder": [
+        "plate",
+        "model",
+        "due_on",
+        "overdue_days",
+        "due_by_mileage",
+        "due_km",
+        "booking_url",
+    ],
     "voucher_issued": ["title", "count", "valid_until"],
     "new_car_care": ["plate", "model", "days"],
     "birthday": ["vouchers (title)"],
@@ -51,6 +59,18 @@ VARIABLES = {
     "tier_downgraded": ["tier"],
     "inspection_reminder": ["plate", "model", "due_on", "due_month"],
     "nps_survey": ["dealer", "plate", "survey_url", "valid_days"],
+    "booking_confirmed": [
+        "dealer",
+        "dealer_phone",
+        "plate",
+        "service",
+        "day",
+        "slot",
+        "note",
+        "bookings_url",
+    ],
+    "booking_proposed": ["dealer", "plate", "service", "day", "slot", "note", "bookings_url"],
+    "booking_declined": ["dealer", "plate", "service", "note", "booking_url"],
 }
 
 

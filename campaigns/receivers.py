@@ -8,6 +8,8 @@ from django.db import transaction
 from django.dispatch import receiver
 from django_q.tasks import async_task
 
+from bookings import signals as booking_signals
+from bookings.models import BookingRequest
 from loyalty import signals as loyalty_signals
 from loyalty.models import TierChange
 from redemption import signals as redemption_signals
@@ -15,6 +17,7 @@ from redemption.models import Redemption
 from vehicles import signals as vehicle_signals
 from vehicles.models import Ownership, Vehicle
 
+from .services.bookings import TEMPLATES as BOOKING_MESSAGES
 from .services.events import Event, event_definitions
 
 
@@ -64,3 +67,14 @@ def on_voucher_redeemed(sender, *, redemption, **kwargs):
 def on_visit_recorded(sender, *, visit, **kwargs):
     visit_id = visit.pk
     transaction.on_commit(lambda: async_task("campaigns.tasks.nps_survey_for_visit", visit_id))
+
+
+# --- booking requests: the owner hears of the dealer's answer ------------------------------------
+
+
+@receiver(booking_signals.booking_changed, sender=BookingRequest, dispatch_uid="campaigns.booking_changed")
+def on_booking_changed(sender, *, booking, event, **kwargs):
+    if event.action not in BOOKING_MESSAGES:
+        return  # the owner's own request or cancellation: nothing to tell them
+    event_id = event.pk
+    transaction.on_commit(lambda: async_task("campaigns.tasks.booking_notify", event_id))

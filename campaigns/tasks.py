@@ -67,3 +67,10 @@ def nps_survey_for_visit(visit_id: int) -> bool:
     from .services.nps import nps_survey_send
 
     return nps_survey_send(visit_id=visit_id) is not None
+
+
+def booking_notify(event_id: int) -> str:
+    from .services.bookings import booking_owner_notify
+
+    notification = booking_owner_notify(event_id=event_id)
+    return notification.status if notification else ""

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "vouchers",
     "shop",
     "redemption",
+    "bookings",
     "loyalty",
     "campaigns",
     "finance",

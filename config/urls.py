@@ -18,6 +18,7 @@ urlpatterns = [
     # The Reports section looks and signs in like the admin (reports/views.py wraps admin_view).
     path("admin/reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
+    path("counter/bookings/", include("bookings.urls")),
     path("counter/", include("redemption.urls")),
     path("portal/", include("portal.urls")),
     path("api/", include("redemption.api.urls")),

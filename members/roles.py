@@ -60,6 +60,9 @@ ROLES = (
             *_crud("members", "dealerstaff", "add", "change", "view"),
             *_crud("redemption", "redemption", "add", "view"),
             "redemption.reverse_redemption",
+            # Booking requests, read only: owners and dealers change them in the portal and counter.
+            *_crud("bookings", "bookingrequest", "view"),
+            *_crud("bookings", "bookingevent", "view"),
             *_crud("campaigns", "segment", "add", "change", "delete", "view"),
             # Loyalty: the programme, earn rules and tiers; points adjusted by hand (with a reason).
             *_crud("loyalty", "programme", "change", "view"),

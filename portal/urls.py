@@ -2,6 +2,7 @@ from django.urls import path
 
 from .views import (
     auth,
+    bookings,
     claim,
     personal_data,
     points,
@@ -56,4 +57,8 @@ urlpatterns = [
     path("my-data/erase/", personal_data.erasure_request, name="erasure_request"),
     path("orders/<str:number>/refund/", shop_refunds.order_refund, name="order_refund"),
     path("survey/<str:token>/", survey.survey, name="survey"),
+    path("bookings/", bookings.bookings, name="bookings"),
+    path("bookings/new/", bookings.booking_new, name="booking_new"),
+    path("bookings/<int:booking_id>/accept/", bookings.booking_accept_view, name="booking_accept"),
+    path("bookings/<int:booking_id>/cancel/", bookings.booking_cancel_view, name="booking_cancel"),
 ]

@@ -26,6 +26,7 @@ class Notification(models.Model):
         INSPECTION_REMINDER = "inspection_reminder", _("Periodic inspection reminder")
         NPS_SURVEY = "nps_survey", _("Satisfaction survey")
         NPS_DETRACTOR = "nps_detractor", _("Detractor alert to the dealer")
+        BOOKING = "booking", _("Service booking")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -117,6 +118,9 @@ class MessageTemplate(models.Model):
         WIN_BACK = "win_back", _("Win-back invitation")
         INSPECTION_REMINDER = "inspection_reminder", _("Periodic inspection reminder")
         NPS_SURVEY = "nps_survey", _("Satisfaction survey")
+        BOOKING_CONFIRMED = "booking_confirmed", _("Booking confirmed")
+        BOOKING_PROPOSED = "booking_proposed", _("Booking: another time proposed")
+        BOOKING_DECLINED = "booking_declined", _("Booking declined")
 
     key = models.CharField(_("message"), max_length=40, choices=Key.choices)
     language = models.CharField(_("language"), max_length=10, choices=Language.choices)

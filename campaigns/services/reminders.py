@@ -16,6 +16,7 @@ from django.db.models import Exists, Max, Min, OuterRef, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from bookings.links import booking_new_url
 from members.models import Member
 from redemption.models import Redemption
 from vehicles.models import MileageReading, Vehicle, VehicleModel, Visit
@@ -381,7 +382,7 @@ def service_reminders(*, now: datetime, cursor=None, deadline: float | None = No
             stage = service_stage(due_on, today)
             if stage is not None:
                 key = f"service:{pk}:{base[0].isoformat()}:{stage}"
-                due_now.append((key, plate, model_name, owner_id, due_on, by_mileage, due_km))
+                due_now.append((key, pk, plate, model_name, owner_id, due_on, by_mileage, due_km))
         # Reminded already (this night or an earlier one): one query for the batch, before any
         # member is loaded or any message rendered.
         sent = set(
@@ -390,9 +391,9 @@ def service_reminders(*, now: datetime, cursor=None, deadline: float | None = No
             )
         )
         due_now = [row for row in due_now if row[0] not in sent]
-        members = _members(row[3] for row in due_now)
+        members = _members(row[4] for row in due_now)
         drafts = []
-        for key, plate, model_name, owner_id, due_on, by_mileage, due_km in due_now:
+        for key, vehicle_id, plate, model_name, owner_id, due_on, by_mileage, due_km in due_now:
             member = members[owner_id]
             drafts.append(
                 Draft(
@@ -407,6 +408,10 @@ def service_reminders(*, now: datetime, cursor=None, deadline: float | None = No
                         "overdue_days": max(0, (today - due_on).days),
                         "due_by_mileage": by_mileage,
                         "due_km": due_km,
+                        # The booking form, prefilled with this car and a maintenance service.
+                        "booking_url": booking_new_url(
+                            vehicle_id=vehicle_id, service=VoucherDefinition.Category.MAINTENANCE
+                        ),
                     },
                 )
             )

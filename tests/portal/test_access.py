@@ -32,6 +32,8 @@ ID_URLS = {
     "shop_product": "get",  # the catalogue: the same for every owner (kind and code, no owner's id)
     "points_exchange": "post",  # an offer: the same for every owner (tests/loyalty/test_exchange.py)
     "exchange_cancel": "post",  # a stranger's exchange is not found (tests/loyalty/test_exchange.py)
+    "booking_accept": "post",  # a stranger's request is not found (tests/bookings/test_portal.py)
+    "booking_cancel": "post",
 }
 
 
@@ -135,6 +137,7 @@ POSTS = [
     ("portal:sign_out", {}),
     ("portal:vehicle_bind", {"vin": "WBA5R1C00LF999999", "plate": "ZZZ-9999"}),
     ("portal:preferences", {"consent_service": "on", "preferred_channel": "sms", "language": "en"}),
+    ("portal:booking_new", {"day": "2030-01-01", "slot": "morning", "service": "wash"}),
 ]
 
 
