@@ -3,6 +3,8 @@ from django.urls import path
 from .views import (
     auth,
     claim,
+    fake_line,
+    line_login,
     personal_data,
     points,
     preferences,
@@ -21,6 +23,13 @@ urlpatterns = [
     path("sign-in/code/", auth.sign_in_code, name="sign_in_code"),
     path("sign-in/resend/", auth.sign_in_resend, name="sign_in_resend"),
     path("sign-out/", auth.sign_out, name="sign_out"),
+    path("sign-in/line/", line_login.line_start, name="line_start"),
+    path("sign-in/line/callback/", line_login.line_callback, name="line_callback"),
+    path("sign-in/line/not-mine/", line_login.line_pending_cancel, name="line_pending_cancel"),
+    path("preferences/line/unlink/", line_login.line_unlink, name="line_unlink"),
+    # The local stand-in for LINE Login (LINE_LOGIN_MODE=fake; 404 in any other mode).
+    path("fake-line/authorize/", fake_line.authorize, name="fake_line_authorize"),
+    path("fake-line/token/", fake_line.token, name="fake_line_token"),
     path("vehicles/bind/", vehicles.vehicle_bind, name="vehicle_bind"),
     path("vehicles/<int:vehicle_id>/", vehicles.vehicle_detail, name="vehicle"),
     path("vehicles/<int:vehicle_id>/history/", vehicles.vehicle_history, name="vehicle_history"),
