@@ -363,3 +363,8 @@ def test_line_sign_ins_are_rate_limited_per_address(settings, one_rate_limit_win
     response = client.post(reverse("portal:line_start"), follow=True)
     assert refusal_codes(response) == ["rate_limited"]
     assert LINE_FLOW_KEY in client.session  # the earlier round trip is still the one under way
+
+
+def test_the_line_button_reads_in_taiwanese_chinese(client):
+    page = client.get(reverse("portal:sign_in")).content.decode()
+    assert "使用 LINE 登入" in page
