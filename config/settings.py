@@ -6,6 +6,7 @@ security middleware settings are those `manage.py check --deploy` asks for.
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -437,3 +438,11 @@ LINE_LOGIN_FLOW_SECONDS = env.int("LINE_LOGIN_FLOW_SECONDS", default=10 * 60)
 LINE_LOGIN_LEEWAY_SECONDS = env.int("LINE_LOGIN_LEEWAY_SECONDS", default=60)
 # LINE sign-ins started, and returns from LINE, per client address per hour.
 LINE_LOGIN_ATTEMPTS_PER_IP_PER_HOUR = env.int("LINE_LOGIN_ATTEMPTS_PER_IP_PER_HOUR", default=30)
+if LINE_LOGIN_MODE == "line":
+    # The LINE buttons post to our own /portal/sign-in/line/, which redirects to LINE's authorize page;
+    # browsers apply form-action to that redirect too (Chromium does), so LINE's origin is allowed there.
+    _line = urlsplit(LINE_LOGIN_AUTHORIZE_URL)
+    for _prefix in ("/portal/sign-in/", "/portal/preferences/"):
+        CONTENT_SECURITY_POLICY_ADDITIONS.setdefault(_prefix, {}).setdefault("form-action", []).append(
+            f"{_line.scheme}://{_line.netloc}"
+        )

@@ -33,15 +33,13 @@ def sign_in(request):
         request.session[NEXT_KEY] = safe_next(request, request.GET["next"], reverse("portal:home"))
     form = PhoneForm(request.POST or None)
     line_pending = LinePending.from_session(request.session.get(LINE_PENDING_KEY))
+    if request.method == "POST" and line_pending is not None:
+        # Linked only if the owner ticks that this LINE account is theirs: on a shared browser
+        # someone else's unfinished LINE sign-in must not ride along with their code.
+        line_pending = LinePending(**{**line_pending.as_session(), "confirmed": "link_line" in request.POST})
+        request.session[LINE_PENDING_KEY] = line_pending.as_session()
     if request.method == "POST" and form.is_valid():
         phone = form.cleaned_data["phone"]
-        if line_pending is not None:
-            # Linked only if the owner ticks that this LINE account is theirs: on a shared browser
-            # someone else's unfinished LINE sign-in must not ride along with their code.
-            line_pending = LinePending(
-                **{**line_pending.as_session(), "confirmed": "link_line" in request.POST}
-            )
-            request.session[LINE_PENDING_KEY] = line_pending.as_session()
         try:
             login_code_request(phone=phone, client_ip=client_ip(request))
         except InvalidPhone as exc:

@@ -368,3 +368,12 @@ def test_line_sign_ins_are_rate_limited_per_address(settings, one_rate_limit_win
 def test_the_line_button_reads_in_taiwanese_chinese(client):
     page = client.get(reverse("portal:sign_in")).content.decode()
     assert "使用 LINE 登入" in page
+
+
+def test_the_link_box_keeps_the_owners_choice_when_the_number_is_refused():
+    client = english_client()
+    line_round_trip(client)
+    page = client.post(reverse("portal:sign_in"), {"phone": "12"}).content.decode()
+    assert 'name="link_line"' in page and 'id="id_link_line" value="1" checked' not in page
+    page = client.post(reverse("portal:sign_in"), {"phone": "12", "link_line": "1"}).content.decode()
+    assert 'id="id_link_line" value="1" checked' in page

@@ -76,3 +76,22 @@ def test_production_refuses_half_configured_line_login_or_the_stand_in(env, chec
     result = _manage("check", "--deploy", **PRODUCTION, **env)
     assert result.returncode != 0
     assert check_id in result.stderr
+
+
+def test_with_real_line_the_sign_in_forms_may_lead_to_lines_authorize_page():
+    """The LINE button posts here and is redirected to access.line.me: CSP form-action must allow it."""
+    result = _manage(
+        "shell",
+        "-c",
+        "from config.csp import policy_for\n"
+        "for path in ('/portal/sign-in/', '/portal/preferences/', '/portal/'):\n"
+        "    print(policy_for(path)['form-action'])",
+        LINE_LOGIN_CHANNEL_ID="1657000000",
+        LINE_LOGIN_CHANNEL_SECRET=secrets.token_hex(16),
+    )
+    assert result.returncode == 0, result.stderr
+    assert [line for line in result.stdout.splitlines() if line.startswith("[")] == [
+        "[\"'self'\", 'https://access.line.me']",
+        "[\"'self'\", 'https://access.line.me']",
+        "[\"'self'\"]",
+    ]
