@@ -6,6 +6,7 @@ security middleware settings are those `manage.py check --deploy` asks for.
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -411,3 +412,38 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Portal: LINE Login (OpenID Connect; docs/portal.md, "Sign in with LINE") -------------------------
+# LINE_LOGIN_MODE: "line" (LINE's servers, with the channel's id and secret), "fake" (a local stand-in
+# for LINE inside this project, so `make run` works offline; refused with DEBUG off) or "off" (no LINE
+# button). By default: "line" when a channel id is set, else "fake" in development and "off" in production.
+LINE_LOGIN_CHANNEL_ID = env.str("LINE_LOGIN_CHANNEL_ID", default="")
+LINE_LOGIN_CHANNEL_SECRET = env.str("LINE_LOGIN_CHANNEL_SECRET", default="")
+LINE_LOGIN_MODE = env.str(
+    "LINE_LOGIN_MODE", default="line" if LINE_LOGIN_CHANNEL_ID else ("fake" if DEBUG else "off")
+)
+if LINE_LOGIN_MODE == "fake":
+    # The stand-in's own channel: it signs ID tokens with this secret as LINE signs with the real one.
+    LINE_LOGIN_CHANNEL_ID = LINE_LOGIN_CHANNEL_ID or "1234567890"
+    LINE_LOGIN_CHANNEL_SECRET = LINE_LOGIN_CHANNEL_SECRET or "fake-line-channel-secret-for-development"
+LINE_LOGIN_AUTHORIZE_URL = env.str(
+    "LINE_LOGIN_AUTHORIZE_URL", default="https://access.line.me/oauth2/v2.1/authorize"
+)
+LINE_LOGIN_TOKEN_URL = env.str("LINE_LOGIN_TOKEN_URL", default="https://api.line.me/oauth2/v2.1/token")
+LINE_LOGIN_ISSUER = env.str("LINE_LOGIN_ISSUER", default="https://access.line.me")
+# The callback URL registered in the LINE Developers console; empty: this request's own site.
+LINE_LOGIN_REDIRECT_URI = env.str("LINE_LOGIN_REDIRECT_URI", default="")
+LINE_LOGIN_HTTP_TIMEOUT_SECONDS = env.float("LINE_LOGIN_HTTP_TIMEOUT_SECONDS", default=10.0)
+# A sign-in started at LINE must come back within this time; clock skew allowed on the ID token.
+LINE_LOGIN_FLOW_SECONDS = env.int("LINE_LOGIN_FLOW_SECONDS", default=10 * 60)
+LINE_LOGIN_LEEWAY_SECONDS = env.int("LINE_LOGIN_LEEWAY_SECONDS", default=60)
+# LINE sign-ins started, and returns from LINE, per client address per hour.
+LINE_LOGIN_ATTEMPTS_PER_IP_PER_HOUR = env.int("LINE_LOGIN_ATTEMPTS_PER_IP_PER_HOUR", default=30)
+if LINE_LOGIN_MODE == "line":
+    # The LINE buttons post to our own /portal/sign-in/line/, which redirects to LINE's authorize page;
+    # browsers apply form-action to that redirect too (Chromium does), so LINE's origin is allowed there.
+    _line = urlsplit(LINE_LOGIN_AUTHORIZE_URL)
+    for _prefix in ("/portal/sign-in/", "/portal/preferences/"):
+        CONTENT_SECURITY_POLICY_ADDITIONS.setdefault(_prefix, {}).setdefault("form-action", []).append(
+            f"{_line.scheme}://{_line.netloc}"
+        )

@@ -56,3 +56,27 @@ class LoginThrottled(DomainError):
     def __init__(self, *, retry_after: int, retry_at: str):
         self.retry_after = retry_after
         super().__init__(retry_after=retry_after, retry_at=retry_at)
+
+
+class LineAccountLinkedElsewhere(DomainError):
+    """A LINE account signs in one member only: its user id is already another member's."""
+
+    code = "line_account_linked_elsewhere"
+    title = _("LINE account linked to another member")
+    default_message = _(
+        "This LINE account is already linked to another member. Sign in with that member's mobile "
+        "number and unlink it in Settings first."
+    )
+    http_status = 409
+
+
+class MemberLinkedToOtherLine(DomainError):
+    """The member already has a LINE account; a second one would silently replace it."""
+
+    code = "member_linked_to_other_line"
+    title = _("Member linked to another LINE account")
+    default_message = _(
+        "Your membership is already linked to another LINE account. Unlink it in Settings before "
+        "linking this one."
+    )
+    http_status = 409

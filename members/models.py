@@ -98,6 +98,8 @@ class Member(models.Model):
     preferred_channel = models.CharField(
         _("preferred channel"), max_length=10, choices=Channel.choices, default=Channel.SMS
     )
+    # The LINE user id (LINE Login's `sub`), the same for the Messaging API when both channels sit
+    # under one LINE provider: signing in with LINE and messages by LINE use this one field.
     line_user_id = models.CharField(_("LINE user id"), max_length=64, blank=True)
     language = models.CharField(
         _("language"), max_length=10, choices=Language.choices, default=Language.ZH_HANT
@@ -125,6 +127,10 @@ class Member(models.Model):
                 name="member_phone_e164",
             ),
             models.UniqueConstraint(fields=["phone"], condition=~Q(phone=""), name="member_phone_unique"),
+            # One LINE account signs in one member (portal LINE Login links them).
+            models.UniqueConstraint(
+                fields=["line_user_id"], condition=~Q(line_user_id=""), name="member_line_user_id_unique"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -8,7 +8,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from .exceptions import ErasureRequestNotPending, MemberErased
+from .exceptions import (
+    ErasureRequestNotPending,
+    LineAccountLinkedElsewhere,
+    MemberErased,
+    MemberLinkedToOtherLine,
+)
 from .locks import erasure_request_for_update, member_for_update
 from .models import Channel, ConsentChange, Dealer, DealerStaff, ErasureRequest, Language, Member, Tier
 from .phones import phone_normalise
@@ -81,6 +86,52 @@ def _preferences_apply(locked: Member, wanted: dict, *, source: str) -> list[Con
         locked.save(update_fields=fields)
         ConsentChange.objects.bulk_create(changes)
     return changes
+
+
+def member_line_link(*, member_id: int, line_user_id: str) -> Member:
+    """Link a LINE account (LINE Login's `sub`) to the member, so it signs them in from now on.
+
+    The caller has established that the person holds both: the member's phone (a sign-in code) or
+    session, and the LINE account (a verified ID token). Linking the same account again changes
+    nothing. Raises MemberErased, MemberLinkedToOtherLine or LineAccountLinkedElsewhere; the
+    database's `member_line_user_id_unique` settles two members racing for one LINE account.
+    """
+    if not line_user_id:
+        raise ValueError("line_user_id")
+    with transaction.atomic():
+        member = member_for_update(member_id)
+        if member.erased_at is not None:
+            raise MemberErased()
+        if member.line_user_id == line_user_id:
+            return member
+        if member.line_user_id:
+            raise MemberLinkedToOtherLine()
+        if Member.objects.filter(line_user_id=line_user_id).exclude(pk=member.pk).exists():
+            raise LineAccountLinkedElsewhere()
+        member.line_user_id = line_user_id
+        try:
+            with transaction.atomic():
+                member.save(update_fields=["line_user_id"])
+        except IntegrityError as exc:  # linked to another member between the check and the write
+            raise LineAccountLinkedElsewhere() from exc
+    return member
+
+
+def member_line_unlink(*, member_id: int, source: str = "portal") -> bool:
+    """Forget the member's LINE account: LINE no longer signs them in nor carries their messages
+    (a LINE channel preference falls back to SMS, recorded as a consent change). Whether one was
+    linked."""
+    with transaction.atomic():
+        member = member_for_update(member_id)
+        if not member.line_user_id:
+            return False
+        if member.preferred_channel == Channel.LINE:
+            _preferences_apply(
+                member, {ConsentChange.Kind.CHANNEL: ("preferred_channel", Channel.SMS)}, source=source
+            )
+        member.line_user_id = ""
+        member.save(update_fields=["line_user_id"])
+    return True
 
 
 def dealer_staff_assign(

@@ -8,5 +8,6 @@ class PortalConfig(AppConfig):
 
     def ready(self):
         from . import jobs, receivers  # noqa: F401  (connects the receivers)
+        from .line_login import checks  # noqa: F401  (registers the start-up checks)
 
         jobs.register()

@@ -23,6 +23,10 @@ MEMBER_KEY = "portal_member_id"
 SIGNED_IN_KEY = "portal_signed_in_at"
 LAST_SEEN_KEY = "portal_last_seen_at"
 PENDING_PHONE_KEY = "portal_pending_phone"
+# Signing in with LINE (portal/line_login): the round trip under way, and a verified LINE account
+# waiting for the owner to prove their number before it is linked.
+LINE_FLOW_KEY = "portal_line_flow"
+LINE_PENDING_KEY = "portal_line_pending"
 # Refresh the idle clock at most once a minute, not on every request (each refresh is a write).
 LAST_SEEN_RESOLUTION = 60
 
@@ -36,7 +40,8 @@ def owner_sign_in(request, member: Member) -> None:
     else:
         request.session.cycle_key()
     now = int(time.time())
-    request.session.pop(PENDING_PHONE_KEY, None)
+    for key in (PENDING_PHONE_KEY, LINE_FLOW_KEY, LINE_PENDING_KEY):
+        request.session.pop(key, None)
     request.session[MEMBER_KEY] = member.pk
     request.session[SIGNED_IN_KEY] = now
     request.session[LAST_SEEN_KEY] = now
@@ -49,7 +54,7 @@ def owner_sign_out(request) -> None:
 
 def owner_session_end(request) -> None:
     """Drop the owner's keys and keep the rest of the session (a staff log-in replaces the owner)."""
-    for key in (MEMBER_KEY, SIGNED_IN_KEY, LAST_SEEN_KEY, PENDING_PHONE_KEY):
+    for key in (MEMBER_KEY, SIGNED_IN_KEY, LAST_SEEN_KEY, PENDING_PHONE_KEY, LINE_FLOW_KEY, LINE_PENDING_KEY):
         request.session.pop(key, None)
 
 

@@ -50,3 +50,23 @@ class LoginCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.phone} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class FakeLineGrant(models.Model):
+    """The local stand-in for LINE Login (LINE_LOGIN_MODE=fake) keeps its authorization codes here, as
+    LINE keeps its own: bound to the client, callback URL, nonce and PKCE challenge, single use and
+    valid for ten minutes. Unused with the real LINE."""
+
+    code = models.CharField(max_length=64, unique=True)
+    client_id = models.CharField(max_length=64)
+    redirect_uri = models.CharField(max_length=500)
+    nonce = models.CharField(max_length=255, blank=True)
+    code_challenge = models.CharField(max_length=128, blank=True)
+    sub = models.CharField(max_length=64)
+    name = models.CharField(max_length=80)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.sub} @ {self.created_at:%Y-%m-%d %H:%M}"

@@ -11,9 +11,11 @@ from members.exceptions import InvalidPhone, RateLimited
 from members.phones import phone_masked
 from members.ratelimit import client_ip
 
-from ..auth import PENDING_PHONE_KEY, owner_sign_in, owner_sign_out, session_owner
+from ..auth import LINE_PENDING_KEY, PENDING_PHONE_KEY, owner_sign_in, owner_sign_out, session_owner
 from ..exceptions import LoginCodeInvalid, LoginCodeWrong
 from ..forms import CodeForm, PhoneForm
+from ..line_login.client import line_login_enabled
+from ..line_login.services import LINK_REFUSALS, LinePending, line_pending_link
 from ..models import LoginCode
 from ..services import login_code_request, login_code_verify
 from ._common import safe_next, show_error
@@ -30,6 +32,12 @@ def sign_in(request):
     if request.method == "GET" and request.GET.get("next"):
         request.session[NEXT_KEY] = safe_next(request, request.GET["next"], reverse("portal:home"))
     form = PhoneForm(request.POST or None)
+    line_pending = LinePending.from_session(request.session.get(LINE_PENDING_KEY))
+    if request.method == "POST" and line_pending is not None:
+        # Linked only if the owner ticks that this LINE account is theirs: on a shared browser
+        # someone else's unfinished LINE sign-in must not ride along with their code.
+        line_pending = LinePending(**{**line_pending.as_session(), "confirmed": "link_line" in request.POST})
+        request.session[LINE_PENDING_KEY] = line_pending.as_session()
     if request.method == "POST" and form.is_valid():
         phone = form.cleaned_data["phone"]
         try:
@@ -45,7 +53,11 @@ def sign_in(request):
         else:
             request.session[PENDING_PHONE_KEY] = phone
             return redirect("portal:sign_in_code")
-    return render(request, "portal/sign_in.html", {"form": form})
+    return render(
+        request,
+        "portal/sign_in.html",
+        {"form": form, "line_enabled": line_login_enabled(), "line_pending": line_pending},
+    )
 
 
 def _open_code_exists(phone: str) -> bool:
@@ -70,6 +82,7 @@ def sign_in_code(request):
             form.add_error(None, exc.message)
         else:
             target = request.session.pop(NEXT_KEY, None) or reverse("portal:home")
+            line_pending = LinePending.from_session(request.session.get(LINE_PENDING_KEY))
             owner_sign_in(request, member)
             if created:
                 messages.success(
@@ -77,8 +90,20 @@ def sign_in_code(request):
                 )
             else:
                 messages.success(request, _("You are signed in."))
+            if line_pending is not None and line_pending.confirmed:
+                _line_link(request, member, line_pending)
             return redirect(target)
     return render(request, "portal/sign_in_code.html", {"form": form, "phone_masked": phone_masked(phone)})
+
+
+def _line_link(request, member, pending: LinePending) -> None:
+    """The owner proved their number and said the waiting LINE account is theirs: link it."""
+    try:
+        line_pending_link(member=member, pending=pending)
+    except LINK_REFUSALS as exc:
+        show_error(request, exc)
+    else:
+        messages.success(request, _("Your LINE account is linked. Next time you can sign in with LINE."))
 
 
 @require_POST

@@ -12,6 +12,7 @@ from members.services import member_update_preferences
 from ..auth import owner_required
 from ..forms import PreferencesForm
 from ..idempotency import form_token_ok, idempotency_token
+from ..line_login.client import line_login_enabled
 
 HISTORY_SHOWN = 20
 
@@ -68,6 +69,7 @@ def preferences(request):
             "member": member,
             "idempotency_token": idempotency_token(),
             "nav": "preferences",
+            "line_enabled": line_login_enabled(),
         },
     )
 
