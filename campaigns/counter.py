@@ -40,7 +40,7 @@ def _present(owner, columns: Mapping[str, Any], scope: PanelScope) -> list[Owner
         return [OwnerFact(label=_("Last satisfaction score"), value="—", key="nps")]
     detail = f"{timezone.localtime(columns['answered_at']):%Y-%m-%d} · {columns['dealer']}"
     if columns["comment"]:
-        detail += f" · “{columns['comment']}”"
+        detail += " · " + _("“%(comment)s”") % {"comment": columns["comment"]}
     return [
         OwnerFact(
             label=_("Last satisfaction score"),
