@@ -12,7 +12,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_the_owner_panel_is_accessible_and_leaves_the_focus_to_the_search_box(
-    page, screenshot, advisor, car, full_panel  # noqa: F811
+    page,
+    screenshot,
+    advisor,
+    car,  # noqa: F811
+    full_panel,  # noqa: F811
 ):
     sign_in(page, advisor)
     page.goto(page.base_url + f"/counter/vehicles/{car.pk}/")
