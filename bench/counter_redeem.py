@@ -5,7 +5,8 @@ What it does:
 1. creates its own PostgreSQL database (default `vouchers_bench_counter`), migrates it, collects static
    files, and seeds one dealer, one advisor per client and per client a few cars, each holding a
    voucher with many uses (through the services, so the ledger is right), plus the baseline's table
-   rows (bench/baseline.py);
+   rows (bench/baseline.py); with --owned, every car has an owner with points, so every page shows
+   the owner panel;
 2. counts the SQL statements of one vehicle page GET and one redeem POST in this process (Django's
    test client on the bench database; the whole request: session, user, page or redemption);
 3. starts gunicorn (`config/gunicorn.conf.py`, production settings: DEBUG off, persistent database
@@ -135,7 +136,7 @@ class Seeded:
     probe: tuple[int, int]
 
 
-def seed(env: dict, *, clients: int, cars_per_client: int, uses: int) -> Seeded:
+def seed(env: dict, *, clients: int, cars_per_client: int, uses: int, owned: bool = False) -> Seeded:
     """Through the services, in this process (the settings read the same environment)."""
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
@@ -145,7 +146,10 @@ def seed(env: dict, *, clients: int, cars_per_client: int, uses: int) -> Seeded:
     from django.contrib.auth import get_user_model
 
     from bench.baseline import setup_tables
-    from members.models import Dealer
+    from loyalty.models import PointsEntry
+    from loyalty.services import points_credit
+    from members.actors import Actor
+    from members.models import Dealer, Member
     from members.services import dealer_staff_assign
     from vehicles.identifiers import vin_check_digit
     from vehicles.models import VehicleModel
@@ -176,7 +180,17 @@ def seed(env: dict, *, clients: int, cars_per_client: int, uses: int) -> Seeded:
         body = f"WBABENCH0{serial:08d}"
         vin = body[:8] + vin_check_digit(body) + body[9:]
         plate = f"B{letters[serial // 24 % 24]}{letters[serial % 24]}-{serial % 10000:04d}"
-        vehicle = vehicle_register(vin=vin, plate=plate, model=model)
+        owner = None
+        if owned:  # the owner panel then has something to show on every page
+            owner = Member.objects.create(name=f"車主{serial}", phone=f"+8869{serial:08d}")
+            points_credit(
+                member=owner,
+                kind=PointsEntry.Kind.BONUS,
+                points=500,
+                key=f"bench-{serial}",
+                actor=Actor.system("bench"),
+            )
+        vehicle = vehicle_register(vin=vin, plate=plate, model=model, owner=owner)
         voucher = voucher_issue(definition=definition, source=Voucher.Source.MANUAL, vehicle=vehicle)[0]
         return vehicle.pk, voucher.pk
 
@@ -447,6 +461,9 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=8130)
     parser.add_argument("--database", default="vouchers_bench_counter")
     parser.add_argument("--show-sql", action="store_true", help="print the statements of both requests")
+    parser.add_argument(
+        "--owned", action="store_true", help="every car has an owner with points (the counter's owner panel)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
 
@@ -461,7 +478,7 @@ def main() -> int:
     try:
         manage(env, "migrate", "--noinput", "-v", "0")
         manage(env, "collectstatic", "--noinput", "-v", "0")
-        seeded = seed(env, clients=args.clients, cars_per_client=args.cars, uses=uses)
+        seeded = seed(env, clients=args.clients, cars_per_client=args.cars, uses=uses, owned=args.owned)
         statements = count_statements(seeded, show=args.show_sql)
         from django.db import connections
 

@@ -129,20 +129,6 @@ def points_overview(member, *, now: datetime | None = None, history: int = 50) -
     )
 
 
-def counter_facts(member) -> tuple[str | None, int]:
-    """(tier name, balance) for the counter's owner panel, in one query."""
-    account = (
-        PointsAccount.objects.filter(member=member)
-        .select_related("standing__tier")
-        .only("balance", "standing__tier__name")
-        .first()
-    )
-    if account is None:
-        return None, 0
-    standing = getattr(account, "standing", None)
-    return (standing.tier.name if standing else None), account.balance
-
-
 @dataclass
 class OfferView:
     offer: ExchangeOffer

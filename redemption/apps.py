@@ -7,4 +7,7 @@ class RedemptionConfig(AppConfig):
     verbose_name = _("Redemption")
 
     def ready(self) -> None:
+        from . import owner_panel_core
         from .webhooks import receivers  # noqa: F401  (voucher events go out to partners' webhooks)
+
+        owner_panel_core.register()  # open requests and contact preferences in the owner panel

@@ -2,15 +2,16 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from django.conf import settings
-from django.db.models import FilteredRelation, OuterRef, Q, QuerySet, Subquery
+from django.db.models import CharField, F, FilteredRelation, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, NullIf, TruncDate
 from django.utils import timezone
 
 from members.models import Dealer
 from vehicles.identifiers import plate_search_key
-from vehicles.models import AuthorisedDriver, Ownership, Vehicle
+from vehicles.models import AuthorisedDriver, Ownership, Vehicle, Visit
 from vehicles.selectors import vehicles_of_member, vehicles_search
 from vouchers.models import Voucher
 from vouchers.selectors import definitions_load_restrictions, vouchers_presentable_with
@@ -221,3 +222,75 @@ def advisor_label(user) -> str:
         return ""
     staff = getattr(user, "dealer_staff", None)
     return (staff.display_name if staff else "") or user.get_username()
+
+
+@dataclass(frozen=True)
+class ServiceEvent:
+    """One line of an owner's recent services: a workshop visit or a voucher redemption."""
+
+    kind: str  # "visit" or "redemption"
+    pk: int
+    on: date
+    dealer_id: int
+    dealer_name: str
+    vehicle_id: int
+    plate: str
+    what: str  # the visit's kind, or the voucher definition's title
+    status: str  # the redemption's status ("" for a visit)
+    mileage_km: int | None
+
+
+RECENT_SERVICES_LIMIT = 5
+_EVENT_COLUMNS = ("event", "pk", "on", "at", "dealer_id", "dealer__name", "vehicle_id", "vehicle__plate")
+
+
+def owner_recent_services(*, member_id: int, limit: int = RECENT_SERVICES_LIMIT) -> list[ServiceEvent]:
+    """The newest visits and redemptions, at every dealer, of the cars the member owns now (since
+    they own them), merged newest first, in one query."""
+    cars = Ownership.objects.current().filter(member_id=member_id)
+    since = Subquery(cars.filter(vehicle_id=OuterRef("vehicle_id")).values("started_at")[:1])
+    visits = (
+        Visit.objects.filter(vehicle_id__in=cars.values("vehicle_id"))
+        .alias(owned_since=TruncDate(since))
+        .filter(visited_on__gte=F("owned_since"))
+        .annotate(
+            event=Value("visit", output_field=CharField()),
+            on=F("visited_on"),
+            at=F("created_at"),
+            what=F("kind"),
+            state=Value("", output_field=CharField()),
+        )
+        .order_by()
+        .values_list(*_EVENT_COLUMNS, "what", "state", "mileage_km")
+    )
+    redemptions = (
+        Redemption.objects.filter(vehicle_id__in=cars.values("vehicle_id"))
+        .alias(owned_since=since)
+        .filter(started_at__gte=F("owned_since"))
+        .annotate(
+            event=Value("redemption", output_field=CharField()),
+            on=TruncDate("started_at"),
+            at=F("started_at"),
+            what=Coalesce(NullIf("voucher__definition__card_title", Value("")), "voucher__definition__name"),
+            state=F("status"),
+        )
+        .order_by()
+        .values_list(*_EVENT_COLUMNS, "what", "state", "mileage_km")
+    )
+    rows = visits.union(redemptions, all=True).order_by("-on", "-at", "-pk")[:limit]
+    visit_kinds = dict(Visit.Kind.choices)
+    return [
+        ServiceEvent(
+            kind=kind,
+            pk=pk,
+            on=on,
+            dealer_id=dealer_id,
+            dealer_name=dealer_name,
+            vehicle_id=vehicle_id,
+            plate=plate,
+            what=str(visit_kinds.get(what, what)) if kind == "visit" else what,
+            status=state,
+            mileage_km=mileage_km,
+        )
+        for kind, pk, on, _at, dealer_id, dealer_name, vehicle_id, plate, what, state, mileage_km in rows
+    ]

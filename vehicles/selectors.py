@@ -1,11 +1,12 @@
 """Read-side queries about vehicles shared by several interfaces."""
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.db.models import FilteredRelation, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Expression, FilteredRelation, OuterRef, Q, QuerySet, Subquery
 
+from config.aggregates import IdList, id_list_parse
 from members.models import Member
 
 from .exceptions import InvalidVin
@@ -13,6 +14,7 @@ from .identifiers import plate_search_key, vin_parse
 from .models import AuthorisedDriver, Ownership, Vehicle, Visit
 
 _LOADED_OWNER = "_loaded_current_owner"
+_LOADED_DRIVERS = "_loaded_driver_ids"
 
 
 def vehicle_current_owner(vehicle: Vehicle) -> Member | None:
@@ -23,27 +25,43 @@ def vehicle_current_owner(vehicle: Vehicle) -> Member | None:
     return ownership.member if ownership else None
 
 
-def vehicle_with_owner(vehicle_id: int) -> Vehicle | None:
-    """The vehicle, its model and its current owner (`vehicle_current_owner` then costs nothing)
-    in one query: a vehicle has at most one current ownership (a database constraint), so the join
-    adds no rows."""
-    vehicle = (
-        Vehicle.objects.annotate(
-            current_ownership=FilteredRelation("ownerships", condition=Q(ownerships__ended_at__isnull=True))
-        )
-        .select_related("model", "current_ownership__member")
-        .filter(pk=vehicle_id)
-        .first()
+def vehicle_with_owner(
+    vehicle_id: int, *, owner_annotations: Callable[[OuterRef], dict[str, Expression]] | None = None
+) -> Vehicle | None:
+    """The vehicle, its model, its current owner and its drivers' ids (`vehicle_current_owner` and
+    `vehicle_driver_ids` then cost nothing) in one query: a vehicle has at most one current
+    ownership (a database constraint), so the join adds no rows.
+
+    `owner_annotations(owner_id)` adds columns about the owner to the same row (subqueries on the
+    owner's id, NULL when nobody owns the car): the counter's owner panel rides along this way."""
+    drivers = (
+        AuthorisedDriver.objects.current()
+        .filter(vehicle_id=OuterRef("pk"))
+        .order_by()
+        .values("vehicle_id")
+        .annotate(ids=IdList("member_id"))
+        .values("ids")
     )
+    queryset = Vehicle.objects.annotate(
+        current_ownership=FilteredRelation("ownerships", condition=Q(ownerships__ended_at__isnull=True)),
+        driver_id_list=Subquery(drivers),
+    )
+    if owner_annotations is not None:
+        queryset = queryset.annotate(**owner_annotations(OuterRef("current_ownership__member_id")))
+    vehicle = queryset.select_related("model", "current_ownership__member").filter(pk=vehicle_id).first()
     if vehicle is not None:
         # Django sets no attribute when the joined row is missing (nobody owns the car).
         ownership = getattr(vehicle, "current_ownership", None)
         vehicle.__dict__[_LOADED_OWNER] = ownership.member if ownership is not None else None
+        vehicle.__dict__[_LOADED_DRIVERS] = id_list_parse(vehicle.driver_id_list)
     return vehicle
 
 
 def vehicle_driver_ids(vehicle: Vehicle) -> list[int]:
-    """The members currently authorised to drive the vehicle."""
+    """The members currently authorised to drive the vehicle; no query for a vehicle read by
+    `vehicle_with_owner`."""
+    if _LOADED_DRIVERS in vehicle.__dict__:
+        return list(vehicle.__dict__[_LOADED_DRIVERS])
     drivers = AuthorisedDriver.objects.current().filter(vehicle=vehicle)
     return list(drivers.values_list("member_id", flat=True))
 
