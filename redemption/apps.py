@@ -7,4 +7,5 @@ class RedemptionConfig(AppConfig):
     verbose_name = _("Redemption")
 
     def ready(self) -> None:
+        from . import api_keys  # noqa: F401  (a changed key is forgotten by the cache)
         from .webhooks import receivers  # noqa: F401  (voucher events go out to partners' webhooks)
