@@ -101,10 +101,11 @@ class Writes:
         placeholders, params = [], []
         for field in fields:
             value = compiler.pre_save_val(field, obj)
-            target = field.is_relation and value is None and field.get_cached_value(obj, default=None)
-            if target is not None and target is not False and id(target) in names:
-                pk = quote(target._meta.pk.column)
-                value = RawSQL(f"(SELECT {pk} FROM {names[id(target)]})", [])  # noqa: S608, S611
+            if field.is_relation and value is None:
+                target = field.get_cached_value(obj, default=None)
+                if target is not None and id(target) in names:
+                    pk = quote(target._meta.pk.column)
+                    value = RawSQL(f"(SELECT {pk} FROM {names[id(target)]})", [])  # noqa: S608, S611
             value = compiler.prepare_value(field, value)
             sql, field_params = compiler.field_as_sql(field, getattr(field, "get_placeholder", None), value)
             placeholders.append(sql)
