@@ -160,9 +160,11 @@ def redeem_body(vin: str, mileage: int, work_order: str) -> dict:
     return {"dealer": DEALER, "vin": vin, "mileage_km": mileage, "work_order": work_order}
 
 
-def count_statements(seeded: Seeded, *, show: bool) -> tuple[int, float]:
-    """SQL statements and in-process milliseconds of one redeem request (the second of two, so
-    nothing is cached only for the first), through Django's test client on the bench database."""
+def count_statements(seeded: Seeded, *, show: bool) -> tuple[int, int, float]:
+    """SQL statements (all, and of them after the last COMMIT: work queued for after it, i.e. task
+    enqueues on django-q2's ORM broker) and in-process milliseconds of one redeem request (the
+    median of the last ten of twelve, so nothing is counted that only the first does), through
+    Django's test client on the bench database."""
     from django.db import connection
     from django.test import Client as DjangoClient
     from django.test.utils import CaptureQueriesContext
@@ -186,7 +188,9 @@ def count_statements(seeded: Seeded, *, show: bool) -> tuple[int, float]:
     if show:
         for number, query in enumerate(queries.captured_queries, 1):
             print(f"  {number:2}. {query['sql'][:220]}")
-    return len(queries.captured_queries), percentile(timings[2:], 0.5) * 1000
+    sql = [query["sql"] for query in queries.captured_queries]
+    last_commit = max((i for i, text in enumerate(sql) if text == "COMMIT"), default=len(sql) - 1)
+    return len(sql), len(sql) - 1 - last_commit, percentile(timings[2:], 0.5) * 1000
 
 
 # --- Phases --------------------------------------------------------------------------------------
@@ -297,7 +301,7 @@ def verify(expected_redemptions: int, expected_baseline: int) -> list[str]:
     return problems
 
 
-def report(baseline: Phase, redeem: Phase, statements: int, in_process_ms: float, args) -> None:
+def report(baseline: Phase, redeem: Phase, statements: tuple[int, int], in_process_ms: float, args) -> None:
     def ms(value: float) -> str:
         return f"{value * 1000:8.1f} ms"
 
@@ -318,7 +322,9 @@ def report(baseline: Phase, redeem: Phase, statements: int, in_process_ms: float
     ratio = redeem.per_second / baseline.per_second
     print(f"ratio  API redeem req/s / baseline req/s : {ratio:6.3f}  (target >= 0.4)")
     print(f"ratio  API redeem p99 / p50              : {p99 / p50:6.2f}  (target <= 3)")
-    print(f"SQL statements per redeem request        : {statements:6d}  (target <= 10)")
+    count, after = statements
+    queued = f"; {after} of them after the COMMIT: task enqueues, none with Q_BROKER=redis" if after else ""
+    print(f"SQL statements per redeem request        : {count:6d}  (target <= 10{queued})")
     print(f"one redeem in-process (no load), p50     : {in_process_ms:6.1f} ms")
 
 
@@ -354,7 +360,7 @@ def main() -> int:
     try:
         manage(env, "migrate", "--noinput", "-v", "0")
         seeded = seed(env, clients=args.clients, cars_per_client=args.cars, uses=uses)
-        statements, in_process_ms = count_statements(seeded, show=args.show_sql)
+        count, after_commit, in_process_ms = count_statements(seeded, show=args.show_sql)
         in_process_redeems = 12
         log_path = ROOT / "test-artifacts" / "bench-api-redeem-gunicorn.log"
         log_path.parent.mkdir(exist_ok=True)
@@ -369,7 +375,7 @@ def main() -> int:
         print("measuring ...", flush=True)
         baseline = baseline_phase(args.port, args.clients, per_client_baseline)
         redeem = redeem_phase(args.port, seeded, per_client_redeem, mileage, "run")
-        report(baseline, redeem, statements, in_process_ms, args)
+        report(baseline, redeem, (count, after_commit), in_process_ms, args)
         problems = []
         for phase in (warm_baseline, warm_redeem, baseline, redeem):
             if phase.failures:

@@ -335,6 +335,10 @@ RATELIMIT_REDIS_URL = env.str("RATELIMIT_REDIS_URL", default="")
 RATELIMIT_REDIS_PREFIX = env.str("RATELIMIT_REDIS_PREFIX", default="vouchers:ratelimit:")
 API_IDEMPOTENCY_RETENTION_HOURS = max(24, env.int("API_IDEMPOTENCY_RETENTION_HOURS", default=48))
 API_IDEMPOTENCY_LOCK_SECONDS = env.int("API_IDEMPOTENCY_LOCK_SECONDS", default=120)
+# How long a web process may reuse a partner key (with its scopes and dealers) read from the cache
+# instead of the database. Every change of a key deletes its entry; with a cache the processes do
+# not share (the default local memory), another process sees a revocation within this time.
+API_KEY_CACHE_SECONDS = env.int("API_KEY_CACHE_SECONDS", default=10)
 # Outbound webhooks: request timeout, attempts before giving up (back-off in redemption/webhooks).
 WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)

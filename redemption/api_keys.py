@@ -10,7 +10,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -80,12 +84,45 @@ def api_key_create(
     return CreatedKey(api_key=api_key, plaintext=f"{KEY_MARK}_{api_key.prefix}_{secret}")
 
 
+def _cache_key(prefix: str) -> str:
+    return f"api-key:{prefix}"
+
+
+def api_key_forget(prefix: str) -> None:
+    """Drop the cached copy of a key (see `api_key_authenticate`): now, and again when the change
+    commits, so a request reading the row before the commit cannot keep the old copy."""
+    cache.delete(_cache_key(prefix))
+    transaction.on_commit(lambda: cache.delete(_cache_key(prefix)))
+
+
+def _active_key(prefix: str) -> ApiKey | None:
+    """The active key with this prefix and the ids of its dealers (`dealer_ids`, empty: every
+    dealer), from the cache for API_KEY_CACHE_SECONDS: a partner's every request needs both, and
+    they change only through this module (which forgets the copy). Unknown prefixes are not cached."""
+    api_key = cache.get(_cache_key(prefix))
+    if api_key is not None:
+        return api_key
+    api_key = ApiKey.objects.filter(prefix=prefix, revoked_at__isnull=True).first()
+    if api_key is None:
+        return None
+    api_key.dealer_ids = frozenset(api_key.dealers.values_list("pk", flat=True))
+    cache.set(_cache_key(prefix), api_key, settings.API_KEY_CACHE_SECONDS)
+    return api_key
+
+
+def api_key_dealer_ids(api_key: ApiKey) -> frozenset[int]:
+    """The dealers a key may act for (empty: every dealer); read with the key when it authenticated."""
+    if not hasattr(api_key, "dealer_ids"):
+        api_key.dealer_ids = frozenset(api_key.dealers.values_list("pk", flat=True))
+    return api_key.dealer_ids
+
+
 def api_key_authenticate(plaintext: str, *, now: datetime | None = None) -> ApiKey | None:
     """The active key `plaintext` names, or None. Never says which part was wrong."""
     parts = plaintext.split("_", 2) if isinstance(plaintext, str) else []
     if len(parts) != 3 or parts[0] != KEY_MARK or not parts[1] or not parts[2]:
         return None
-    api_key = ApiKey.objects.filter(prefix=parts[1][:16], revoked_at__isnull=True).first()
+    api_key = _active_key(parts[1][:16])
     # Hash even when no row matched, so timing does not tell a known prefix from an unknown one.
     expected = api_key.secret_hash if api_key else "0" * 64
     if not hmac.compare_digest(_hash(parts[2]), expected) or api_key is None:
@@ -94,6 +131,7 @@ def api_key_authenticate(plaintext: str, *, now: datetime | None = None) -> ApiK
     if api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         api_key.last_used_at = now
+        cache.set(_cache_key(api_key.prefix), api_key, settings.API_KEY_CACHE_SECONDS)
     return api_key
 
 
@@ -107,5 +145,21 @@ def api_key_revoke(*, api_key: ApiKey, reason: str = "", now: datetime | None = 
             locked.revoked_reason = fit_to_column(ApiKey, "revoked_reason", reason.strip())
             locked.save(update_fields=["revoked_at", "revoked_reason"])
             locked.webhook_endpoints.update(is_active=False)
+            api_key_forget(locked.prefix)
     api_key.revoked_at, api_key.revoked_reason = locked.revoked_at, locked.revoked_reason
     return api_key
+
+
+@receiver(post_save, sender=ApiKey, dispatch_uid="redemption.api_key_saved")
+@receiver(post_delete, sender=ApiKey, dispatch_uid="redemption.api_key_deleted")
+def _on_api_key_changed(sender, instance: ApiKey, **kwargs) -> None:
+    # Whatever changed it (this module, a shell, a test): no cached copy outlives the change.
+    api_key_forget(instance.prefix)
+
+
+@receiver(m2m_changed, sender=ApiKey.dealers.through, dispatch_uid="redemption.api_key_dealers")
+def _on_api_key_dealers_changed(sender, instance, **kwargs) -> None:
+    if isinstance(instance, ApiKey):
+        api_key_forget(instance.prefix)
+    else:  # a dealer's side of the relation changed: which keys it concerns is not worth finding out
+        cache.delete_many([_cache_key(p) for p in ApiKey.objects.values_list("prefix", flat=True)])

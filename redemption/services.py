@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.one_statement import Writes
 from config.stored_text import fit_to_column, stored_text
 from members.actors import Actor
 from members.models import Dealer
@@ -140,7 +141,8 @@ def redemption_redeem(
     mileage_km = _clean_mileage(mileage_km)
     work_order = fit_to_column(Redemption, "work_order", work_order)
     # One transaction, each row locked once (vehicle, then voucher), the replay checks and the
-    # definition's rules read with the voucher's lock, no nested atomic blocks.
+    # definition's rules read with the voucher's lock, no nested atomic blocks, and on PostgreSQL
+    # the voucher, its ledger entry, the redemption, the reading and the car written in one statement.
     with transaction.atomic():
         locked_vehicle = vehicle_for_update(vehicle.pk)
         locked = voucher_for_redemption(
@@ -152,6 +154,8 @@ def redemption_redeem(
                 before_commit(replay)
             return replay
         actor = _who(advisor, actor)
+        # The checks run as each write is queued; the writes go as one statement (PostgreSQL).
+        writes = Writes()
         entry = voucher_redeem_locked(
             voucher=locked,
             vehicle=locked_vehicle,
@@ -161,8 +165,9 @@ def redemption_redeem(
             now=now,
             data={"mileage_km": mileage_km, "work_order": work_order, "channel": channel},
             reason=reason,
+            writes=writes,
         )
-        redemption = Redemption.objects.create(
+        redemption = Redemption(
             voucher=locked,
             vehicle=vehicle,
             dealer=dealer,
@@ -177,6 +182,7 @@ def redemption_redeem(
             completed_at=now,
             redeemed_entry=entry,
         )
+        writes.insert(redemption)
         vehicle_record_use(
             vehicle=locked_vehicle,
             km=mileage_km,
@@ -185,7 +191,9 @@ def redemption_redeem(
             recorded_by=advisor,
             actor_label=actor.label if actor else "",
             now=now,
+            writes=writes,
         )
+        writes.run()
         for name in ("last_mileage_km", "last_mileage_at", "last_visit_at"):
             setattr(vehicle, name, getattr(locked_vehicle, name))
         signals.voucher_redeemed.send(

@@ -8,6 +8,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from config.one_statement import Writes
 from config.stored_text import fit_to_column, stored_text
 from members.models import Dealer, Member
 from members.phones import phone_normalise
@@ -221,17 +222,20 @@ def vehicle_record_use(
     recorded_by=None,
     actor_label: str = "",
     now: datetime,
+    writes: Writes | None = None,
 ) -> MileageReading | None:
     """A service used on the car: record the reading, if any (the rules of `vehicle_record_mileage`),
     and the visit, with one UPDATE of the car. For a caller that holds the vehicle's lock
-    (`vehicle_for_update`) in its own transaction and passes that locked instance."""
+    (`vehicle_for_update`) in its own transaction and passes that locked instance. With `writes`,
+    the reading's INSERT and the car's UPDATE are queued there for the caller to run with its own
+    (see `config.one_statement`); the checks run now."""
     reading = None
     changes = {}
     if km is not None:
         if km < 0:
             raise ValueError("km")
         vehicle_mileage_check(vehicle=vehicle, km=km, replacement=replacement)
-        reading = MileageReading.objects.create(
+        reading = MileageReading(
             vehicle=vehicle,
             km=km,
             recorded_at=now,
@@ -243,6 +247,10 @@ def vehicle_record_use(
             recorded_by=recorded_by if getattr(recorded_by, "is_authenticated", False) else None,
             actor_label=fit_to_column(MileageReading, "actor_label", actor_label),
         )
+        if writes is None:
+            reading.save(force_insert=True)
+        else:
+            writes.insert(reading)
         if replacement is not None or km > vehicle.last_mileage_km:
             changes.update(last_mileage_km=km, last_mileage_at=now)
     # The lock is held, so the stored last visit is the one read with it: no conditional UPDATE.
@@ -251,7 +259,10 @@ def vehicle_record_use(
     if changes:
         for name, value in changes.items():
             setattr(vehicle, name, value)
-        vehicle.save(update_fields=list(changes))
+        if writes is None:
+            vehicle.save(update_fields=list(changes))
+        else:
+            writes.update(vehicle, list(changes))
     return reading
 
 

@@ -4,14 +4,12 @@ Malformed input is a 400 pointing at the field; well-formed input naming nothing
 resource's own code (voucher_not_found, vehicle_not_found, definition_not_found).
 """
 
-from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext
 
 from members.dealer_codes import dealer_code_normalise
 from members.exceptions import InvalidPhone
 from members.models import Dealer, Member
 from members.services import member_get_or_create
-from redemption.partner_models import ApiKey
 from vehicles.exceptions import InvalidPlate, InvalidVin, VehicleNotFound
 from vehicles.identifiers import plate_key, vin_parse
 from vehicles.models import Vehicle
@@ -81,16 +79,9 @@ def definition_from_code(code: str) -> VoucherDefinition:
     return definition
 
 
-def dealer_from_code(code: str, *, pointer: str, api_key: ApiKey | None = None) -> Dealer:
-    """The active dealer with this code; with `api_key`, read in the same query whether the key may
-    act there (`permissions.require_dealer` then needs no query of its own)."""
-    dealers = Dealer.objects.filter(code=dealer_code_normalise(code), is_active=True)
-    if api_key is not None:
-        key_dealers = ApiKey.dealers.through.objects.filter(apikey_id=api_key.pk)
-        dealers = dealers.annotate(
-            key_limited=Exists(key_dealers), key_allows=Exists(key_dealers.filter(dealer_id=OuterRef("pk")))
-        )
-    dealer = dealers.first()
+def dealer_from_code(code: str, *, pointer: str) -> Dealer:
+    """The active dealer with this code (whether the key may act there: `permissions.require_dealer`)."""
+    dealer = Dealer.objects.filter(code=dealer_code_normalise(code), is_active=True).first()
     if dealer is None:
         raise invalid(gettext("No active dealer has this code."), pointer=pointer, code="dealer_unknown")
     return dealer

@@ -5,6 +5,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 
 from members.models import Dealer
+from redemption.api_keys import api_key_dealer_ids
 from redemption.partner_models import ApiKey
 
 
@@ -24,13 +25,9 @@ class HasScope(BasePermission):
 
 def require_dealer(api_key: ApiKey, dealer: Dealer) -> None:
     """403 unless the key may act at `dealer` (a key without a dealer list may act at every dealer).
-    A dealer found with `lookups.dealer_from_code(..., api_key=api_key)` carries the answer."""
-    if hasattr(dealer, "key_allows"):
-        refused = dealer.key_limited and not dealer.key_allows
-    else:
-        allowed = {d.pk for d in api_key.dealers.all()}
-        refused = bool(allowed) and dealer.pk not in allowed
-    if refused:
+    The key's dealers were read with the key when it authenticated (`api_keys.api_key_dealer_ids`)."""
+    allowed = api_key_dealer_ids(api_key)
+    if allowed and dealer.pk not in allowed:
         raise PermissionDenied(
             gettext("This API key may not act for dealer %(dealer)s.") % {"dealer": dealer.code}
         )

@@ -2,11 +2,13 @@
 whatever the definition's model and dealer lists, counted with the transaction's own BEGIN and
 COMMIT (SAVEPOINT and RELEASE here, inside the test's transaction).
 
-With the limit counted in the database (the default): the key, the limit, the voucher, the dealer
-with the key's right to act there, the vehicle; then one transaction: the vehicle locked, the
-voucher locked with its replays and rules read, the voucher, its ledger entry, the redemption, the
-reading, the car's mileage and visit, the stored answer. Issue 15 asks for at most 10; this is
-where the count stands (35 before), and a change that adds a statement must say why here."""
+With the limit counted in the database (the default) and the key read from the cache (its scopes
+and dealers with it): the limit, the voucher, the dealer, the vehicle; then one transaction: the
+vehicle locked, the voucher locked with its replays and rules read, one statement writing the
+voucher, its ledger entry, the redemption, the reading and the car's mileage and visit
+(`config.one_statement`), the stored answer. Issue 15 asks for at most 10 on PostgreSQL (35
+before the issue, 15 before the writes went as one statement); SQLite writes them one by one.
+A change that adds a statement must say why here."""
 
 import uuid
 
@@ -20,8 +22,10 @@ from tests.factories import DealerFactory, VehicleModelFactory
 from .api_support import client_for, make_key, scene
 
 pytestmark = pytest.mark.django_db
-WITH_MILEAGE = 15
-WITHOUT_MILEAGE = 14  # no reading: no INSERT of it (the visit still updates the car)
+POSTGRES = connection.vendor == "postgresql"
+WITH_MILEAGE = 10 if POSTGRES else 14
+# No reading: one write fewer (on PostgreSQL one part fewer of the same statement).
+WITHOUT_MILEAGE = 10 if POSTGRES else 13
 
 
 def _setting():
@@ -56,6 +60,7 @@ def test_one_redeem_with_mileage():
     statements = _statements(client, s, mileage_km=1200, work_order="WO-1")
     assert len(statements) == WITH_MILEAGE, "\n".join(statements)
     assert sum(sql.startswith(("SAVEPOINT", "BEGIN")) for sql in statements) == 1  # one transaction
+    assert not any('FROM "redemption_apikey"' in sql for sql in statements)  # the key: cached
 
 
 @pytest.mark.usefixtures("one_rate_limit_window")

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from config.one_statement import Writes
 from config.stored_text import fit_to_column
 from members.actors import Actor
 
@@ -10,6 +11,15 @@ from ..locks import voucher_for_update, vouchers_for_update  # noqa: F401  (impo
 from ..models import LedgerEntry, Voucher
 
 Status = Voucher.Status
+# What a ledger entry explains: the voucher's columns every change saves with it.
+VOUCHER_STATE_FIELDS = [
+    "status",
+    "uses_left",
+    "valid_from",
+    "valid_until",
+    "activated_at",
+    "status_changed_at",
+]
 
 
 def ledger_replay(voucher: Voucher, idempotency_key: str | None, kind: str) -> LedgerEntry | None:
@@ -67,21 +77,14 @@ def ledger_append(
     reason: str = "",
     idempotency_key: str | None = None,
     data: dict | None = None,
+    writes: Writes | None = None,
 ) -> LedgerEntry:
-    """Save the voucher's new state and append the entry that explains it, in the caller's transaction."""
+    """Save the voucher's new state and append the entry that explains it, in the caller's transaction.
+    With `writes`, both are queued there (the caller runs them with its own writes, in one statement
+    on PostgreSQL) and the entry has its key once they ran."""
     if voucher.status != status_before:
         voucher.status_changed_at = now
-    voucher.save(
-        update_fields=[
-            "status",
-            "uses_left",
-            "valid_from",
-            "valid_until",
-            "activated_at",
-            "status_changed_at",
-        ]
-    )
-    return LedgerEntry.objects.create(
+    entry = LedgerEntry(
         voucher=voucher,
         kind=kind,
         delta=delta,
@@ -95,3 +98,10 @@ def ledger_append(
         data=data or {},
         created_at=now,
     )
+    if writes is None:
+        voucher.save(update_fields=VOUCHER_STATE_FIELDS)
+        entry.save(force_insert=True)
+    else:
+        writes.update(voucher, VOUCHER_STATE_FIELDS)
+        writes.insert(entry)
+    return entry

@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.one_statement import Writes
 from config.stored_text import fit_to_column
 from members.actors import Actor
 from members.models import Dealer, Member
@@ -269,10 +270,13 @@ def voucher_redeem_locked(
     now: datetime,
     data: dict | None = None,
     reason: str = "",
+    writes: Writes | None = None,
 ) -> LedgerEntry:
     """`voucher_redeem` for a caller that already holds the voucher's lock, taken with
     `voucher_for_use` for this vehicle, dealer and key, inside its own transaction (a redemption
-    locks the vehicle first): no second lock, no savepoint, no second read of the rules."""
+    locks the vehicle first): no second lock, no savepoint, no second read of the rules.
+    With `writes`, the voucher's UPDATE and its entry are queued there for the caller to run with
+    its own (see `config.one_statement`); a replay queues nothing and answers the saved entry."""
     if replay := ledger_replay_locked(voucher, idempotency_key, Kind.REDEEMED):
         return replay
     listed = ListedAt(
@@ -289,11 +293,12 @@ def voucher_redeem_locked(
         now=now,
         data=data,
         reason=reason,
+        writes=writes,
     )
 
 
 def _consume(
-    locked: Voucher, *, before, dealer, actor, idempotency_key, now, data, reason: str = ""
+    locked: Voucher, *, before, dealer, actor, idempotency_key, now, data, reason: str = "", writes=None
 ) -> LedgerEntry:
     locked.uses_left -= 1
     locked.status = Status.USED if locked.uses_left == 0 else Status.ACTIVE
@@ -308,6 +313,7 @@ def _consume(
         reason=reason,
         idempotency_key=idempotency_key,
         data=data,
+        writes=writes,
     )
 
 

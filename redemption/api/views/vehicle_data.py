@@ -216,7 +216,7 @@ class VisitCreateView(VehicleDataView):
     def _visit(self, _key) -> Response:
         body = self.body(VisitRequestSerializer)
         vehicle = self.vehicle_from_body(body["vin"])
-        dealer = dealer_from_code(body["dealer"], pointer="#/dealer", api_key=self.api_key)
+        dealer = dealer_from_code(body["dealer"], pointer="#/dealer")
         require_dealer(self.api_key, dealer)
         existed = Visit.objects.filter(dealer=dealer, repair_order=body["repair_order"]).exists()
         visit, _changed = visit_record(

@@ -201,7 +201,7 @@ class VoucherRedeemView(PartnerView):
         # The service locks and reads the voucher with its definition; the answer takes the holder
         # from here (see _after_redeeming).
         voucher = voucher_from_path(code, related=("vehicle", "member"))
-        dealer = dealer_from_code(body["dealer"], pointer="#/dealer", api_key=self.api_key)
+        dealer = dealer_from_code(body["dealer"], pointer="#/dealer")
         require_dealer(self.api_key, dealer)
         pointer = "#/vehicle" if "vehicle" in self.request.data else "#"
         vehicle = vehicle_from_ref(body["vehicle"], pointer=pointer)

@@ -1,0 +1,104 @@
+"""Writes queued in `config.one_statement.Writes` land as the ORM would save them: one statement on
+PostgreSQL, one by one elsewhere, with the keys set, foreign keys to objects queued before them, and
+constraints holding (nothing written when one part fails)."""
+
+import pytest
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from config.one_statement import Writes
+from redemption.models import Redemption
+from tests.factories import DealerFactory, DefinitionFactory, VehicleFactory, issue_voucher
+from vehicles.models import MileageReading, Vehicle
+from vouchers.models import LedgerEntry, Voucher
+
+pytestmark = pytest.mark.django_db
+
+
+def _use(voucher: Voucher, vehicle: Vehicle, dealer, now) -> tuple[LedgerEntry, Redemption, MileageReading]:
+    voucher.uses_left -= 1
+    entry = LedgerEntry(
+        voucher=voucher,
+        kind=LedgerEntry.Kind.REDEEMED,
+        delta=-1,
+        status_before=voucher.status,
+        status_after=voucher.status,
+        uses_left_after=voucher.uses_left,
+        dealer=dealer,
+        idempotency_key="k-1",
+        data={"mileage_km": 1234},
+        created_at=now,
+    )
+    redemption = Redemption(
+        voucher=voucher,
+        vehicle=vehicle,
+        dealer=dealer,
+        status=Redemption.Status.COMPLETED,
+        mileage_km=1234,
+        idempotency_key="k-1",
+        started_at=now,
+        completed_at=now,
+        redeemed_entry=entry,
+    )
+    reading = MileageReading(vehicle=vehicle, km=1234, recorded_at=now, source="redemption")
+    return entry, redemption, reading
+
+
+def test_the_rows_are_the_ones_the_orm_saves():
+    vehicle, dealer = VehicleFactory(), DealerFactory()
+    voucher = issue_voucher(DefinitionFactory(uses_per_voucher=3), vehicle=vehicle)
+    uses_before = voucher.uses_left
+    now = timezone.now()
+    entry, redemption, reading = _use(voucher, vehicle, dealer, now)
+    vehicle.last_visit_at = now
+    writes = Writes()
+    writes.update(voucher, ["uses_left"])
+    writes.insert(entry)
+    writes.insert(redemption)
+    writes.insert(reading)
+    writes.update(vehicle, ["last_visit_at"])
+    with CaptureQueriesContext(connection) as queries:
+        writes.run()
+    assert len(queries.captured_queries) == (1 if connection.vendor == "postgresql" else 5)
+    assert entry.pk and redemption.pk and reading.pk
+    assert redemption.redeemed_entry_id == entry.pk and redemption.redeemed_entry is entry
+    assert not redemption._state.adding
+    stored = Redemption.objects.select_related("redeemed_entry").get(pk=redemption.pk)
+    assert stored.redeemed_entry.pk == entry.pk and stored.redeemed_entry.data == {"mileage_km": 1234}
+    assert stored.completed_at == now and stored.vehicle_id == vehicle.pk
+    assert Voucher.objects.get(pk=voucher.pk).uses_left == uses_before - 1
+    assert Vehicle.objects.get(pk=vehicle.pk).last_visit_at == now
+    assert MileageReading.objects.get(pk=reading.pk).km == 1234
+
+
+def test_nothing_is_written_when_one_part_breaks_a_constraint():
+    vehicle, dealer = VehicleFactory(), DealerFactory()
+    voucher = issue_voucher(DefinitionFactory(uses_per_voucher=3), vehicle=vehicle)
+    entry, redemption, _reading = _use(voucher, vehicle, dealer, timezone.now())
+    voucher.uses_left = -1  # 0 <= uses_left is a database constraint
+    writes = Writes()
+    writes.insert(entry)
+    writes.insert(redemption)
+    writes.update(voucher, ["uses_left"])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        writes.run()
+    assert not LedgerEntry.objects.filter(idempotency_key="k-1").exists()
+    assert not Redemption.objects.filter(idempotency_key="k-1").exists()
+    assert Voucher.objects.get(pk=voucher.pk).uses_left >= 0
+
+
+def test_an_update_of_a_row_that_is_gone_is_an_error():
+    vehicle = VehicleFactory()
+    vehicle.pk += 10_000
+    vehicle.last_visit_at = timezone.now()
+    writes = Writes()
+    writes.update(vehicle, ["last_visit_at"])
+    with pytest.raises(DatabaseError), transaction.atomic():
+        writes.run()
+
+
+def test_nothing_queued_sends_nothing():
+    with CaptureQueriesContext(connection) as queries:
+        Writes().run()
+    assert queries.captured_queries == []
