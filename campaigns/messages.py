@@ -51,6 +51,16 @@ VARIABLES = {
     "tier_downgraded": ["tier"],
     "inspection_reminder": ["plate", "model", "due_on", "due_month"],
     "nps_survey": ["dealer", "plate", "survey_url", "valid_days"],
+    "vehicle_alert": [
+        "plate",
+        "model",
+        "kind",
+        "severity",
+        "critical",
+        "message",
+        "alert_url",
+        "vouchers (title)",
+    ],
 }
 
 

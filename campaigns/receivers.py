@@ -13,7 +13,7 @@ from loyalty.models import TierChange
 from redemption import signals as redemption_signals
 from redemption.models import Redemption
 from vehicles import signals as vehicle_signals
-from vehicles.models import Ownership, Vehicle
+from vehicles.models import Ownership, Vehicle, VehicleAlert
 
 from .services.events import Event, event_definitions
 
@@ -64,3 +64,12 @@ def on_voucher_redeemed(sender, *, redemption, **kwargs):
 def on_visit_recorded(sender, *, visit, **kwargs):
     visit_id = visit.pk
     transaction.on_commit(lambda: async_task("campaigns.tasks.nps_survey_for_visit", visit_id))
+
+
+# --- telematics alerts: the owner is told (and rules may attach a voucher) ----------------------
+
+
+@receiver(vehicle_signals.vehicle_alert_raised, sender=VehicleAlert, dispatch_uid="campaigns.vehicle_alert")
+def on_vehicle_alert_raised(sender, *, alert, **kwargs):
+    alert_id = alert.pk
+    transaction.on_commit(lambda: async_task("campaigns.tasks.vehicle_alert_notify", alert_id))

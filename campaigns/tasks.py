@@ -67,3 +67,10 @@ def nps_survey_for_visit(visit_id: int) -> bool:
     from .services.nps import nps_survey_send
 
     return nps_survey_send(visit_id=visit_id) is not None
+
+
+def vehicle_alert_notify(alert_id: int) -> str:
+    from .services.alerts import vehicle_alert_notify as notify
+
+    notification = notify(alert_id=alert_id)
+    return notification.status if notification else ""

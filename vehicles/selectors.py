@@ -4,13 +4,23 @@ import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import FilteredRelation, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Case,
+    FilteredRelation,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 
 from members.models import Member
 
 from .exceptions import InvalidVin
 from .identifiers import plate_search_key, vin_parse
-from .models import AuthorisedDriver, Ownership, Vehicle, Visit
+from .models import AuthorisedDriver, Ownership, Vehicle, VehicleAlert, Visit
 
 _LOADED_OWNER = "_loaded_current_owner"
 
@@ -129,3 +139,19 @@ def member_ownership_facts(member_id: int | None) -> OwnershipFacts:
     if member_id is None:
         return OwnershipFacts()
     return ownership_facts([member_id])[member_id]
+
+
+def vehicle_open_alerts(vehicle_id: int) -> list[VehicleAlert]:
+    """The car's open alerts, most severe first, then newest: one query (counter and portal)."""
+    rank = Case(
+        *(
+            When(severity=value, then=Value(i))
+            for i, value in enumerate(reversed(VehicleAlert.Severity.values))
+        ),
+        output_field=IntegerField(),
+    )
+    return list(
+        VehicleAlert.objects.filter(vehicle_id=vehicle_id, status=VehicleAlert.Status.OPEN)
+        .annotate(severity_rank=rank)
+        .order_by("severity_rank", "-raised_at", "-pk")[:50]
+    )

@@ -26,6 +26,8 @@ class Notification(models.Model):
         INSPECTION_REMINDER = "inspection_reminder", _("Periodic inspection reminder")
         NPS_SURVEY = "nps_survey", _("Satisfaction survey")
         NPS_DETRACTOR = "nps_detractor", _("Detractor alert to the dealer")
+        VEHICLE_ALERT = "vehicle_alert", _("Vehicle alert")
+        VEHICLE_ALERT_CRITICAL = "vehicle_alert_critical", _("Critical vehicle alert")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -117,6 +119,7 @@ class MessageTemplate(models.Model):
         WIN_BACK = "win_back", _("Win-back invitation")
         INSPECTION_REMINDER = "inspection_reminder", _("Periodic inspection reminder")
         NPS_SURVEY = "nps_survey", _("Satisfaction survey")
+        VEHICLE_ALERT = "vehicle_alert", _("Vehicle alert")
 
     key = models.CharField(_("message"), max_length=40, choices=Key.choices)
     language = models.CharField(_("language"), max_length=10, choices=Language.choices)
