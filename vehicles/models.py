@@ -430,6 +430,14 @@ class VehicleAlert(models.Model):
         related_name="+",
         verbose_name=_("closed by (advisor)"),
     )
+    closed_at_dealer = models.ForeignKey(
+        Dealer,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("closed at (dealer)"),
+    )
     closed_by_visit = models.ForeignKey(
         Visit,
         on_delete=models.SET_NULL,

@@ -11,7 +11,7 @@ from tests.factories import DealerFactory, UserFactory, VehicleFactory, raise_al
 from vehicles import signals
 from vehicles.exceptions import AlertCloseReasonMissing, AlertIdConflict, AlertNotOpen, DateInFuture
 from vehicles.models import VehicleAlert, Visit
-from vehicles.selectors import vehicle_open_alerts
+from vehicles.selectors import vehicle_open_alerts, vehicle_with_owner
 from vehicles.services import Origin, visit_record
 from vehicles.services.alerts import alert_close, alert_raise
 
@@ -184,7 +184,7 @@ def test_open_alerts_are_listed_most_severe_first_in_one_query(django_assert_num
     closed = raise_alert(vehicle, alert_id="4", severity="critical")
     alert_close(alert=closed, advisor=None, reason="done")
     with django_assert_num_queries(1):
-        listed = vehicle_open_alerts(vehicle.pk)
+        listed = vehicle_open_alerts(vehicle)
     assert [a.pk for a in listed] == [critical.pk, warning.pk, info.pk]
 
 
@@ -192,3 +192,14 @@ def test_the_database_keeps_a_closed_alert_consistent():
     alert = raise_alert(VehicleFactory())
     with pytest.raises(IntegrityError), transaction.atomic():
         VehicleAlert.objects.filter(pk=alert.pk).update(status="closed")
+
+
+def test_a_car_read_with_its_owner_and_no_open_alert_costs_no_alert_query(django_assert_num_queries):
+    vehicle = VehicleFactory()
+    closed = raise_alert(vehicle)
+    alert_close(alert=closed, advisor=None, reason="done")
+    loaded = vehicle_with_owner(vehicle.pk)
+    with django_assert_num_queries(0):
+        assert vehicle_open_alerts(loaded) == []
+    raise_alert(vehicle, alert_id="again")
+    assert len(vehicle_open_alerts(vehicle_with_owner(vehicle.pk))) == 1

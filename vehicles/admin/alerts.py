@@ -25,6 +25,7 @@ class VehicleAlertAdmin(admin.ModelAdmin):
         "closed_at",
         "closed_by",
         "closed_by_user",
+        "closed_at_dealer",
         "closed_by_visit",
         "close_reason",
     )

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from config.stored_text import fit_to_column
+from members.models import Dealer
 
 from .. import signals
 from ..exceptions import AlertCloseReasonMissing, AlertIdConflict, AlertNotOpen, DateInFuture
@@ -82,8 +83,10 @@ def alert_raise(
     return alert, True
 
 
-def alert_close(*, alert: VehicleAlert, advisor, reason: str, now: datetime | None = None) -> VehicleAlert:
-    """An advisor closes an open alert (checked the car, or the owner declined). Raises
+def alert_close(
+    *, alert: VehicleAlert, advisor, reason: str, dealer: Dealer | None = None, now: datetime | None = None
+) -> VehicleAlert:
+    """An advisor at `dealer` closes an open alert (checked the car, or the owner declined). Raises
     AlertCloseReasonMissing, AlertNotOpen."""
     now = now or timezone.now()
     reason = reason.strip()
@@ -98,8 +101,18 @@ def alert_close(*, alert: VehicleAlert, advisor, reason: str, now: datetime | No
         locked.closed_at = now
         locked.closed_by = VehicleAlert.ClosedBy.ADVISOR
         locked.closed_by_user = advisor if getattr(advisor, "is_authenticated", False) else None
+        locked.closed_at_dealer = dealer
         locked.close_reason = fit_to_column(VehicleAlert, "close_reason", reason)
-        locked.save(update_fields=["status", "closed_at", "closed_by", "closed_by_user", "close_reason"])
+        locked.save(
+            update_fields=[
+                "status",
+                "closed_at",
+                "closed_by",
+                "closed_by_user",
+                "closed_at_dealer",
+                "close_reason",
+            ]
+        )
     return locked
 
 
