@@ -34,6 +34,12 @@ def vehicle_current_owner(vehicle: Vehicle) -> Member | None:
     return ownership.member if ownership else None
 
 
+def open_alerts_exist() -> Exists:
+    """Annotate a vehicle query with this (`has_open_alerts`): an index seek in the same query, so
+    `vehicle_open_alerts` costs no query for a car without open alerts."""
+    return Exists(VehicleAlert.objects.filter(vehicle=OuterRef("pk"), status=VehicleAlert.Status.OPEN))
+
+
 def vehicle_with_owner(vehicle_id: int) -> Vehicle | None:
     """The vehicle, its model and its current owner (`vehicle_current_owner` then costs nothing)
     in one query: a vehicle has at most one current ownership (a database constraint), so the join
@@ -41,10 +47,7 @@ def vehicle_with_owner(vehicle_id: int) -> Vehicle | None:
     vehicle = (
         Vehicle.objects.annotate(
             current_ownership=FilteredRelation("ownerships", condition=Q(ownerships__ended_at__isnull=True)),
-            # An index seek in the same query, so a car without alerts costs no query for them.
-            has_open_alerts=Exists(
-                VehicleAlert.objects.filter(vehicle=OuterRef("pk"), status=VehicleAlert.Status.OPEN)
-            ),
+            has_open_alerts=open_alerts_exist(),
         )
         .select_related("model", "current_ownership__member")
         .filter(pk=vehicle_id)
@@ -147,8 +150,8 @@ def member_ownership_facts(member_id: int | None) -> OwnershipFacts:
 
 
 def vehicle_open_alerts(vehicle: Vehicle) -> list[VehicleAlert]:
-    """The car's open alerts, most severe first, then newest: one query, none for a car read by
-    `vehicle_with_owner` that has none."""
+    """The car's open alerts, most severe first, then newest: one query, none for a car annotated
+    with `open_alerts_exist` (`vehicle_with_owner` does) that has none."""
     if getattr(vehicle, "has_open_alerts", True) is False:
         return []
     rank = Case(
