@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from members.models import Dealer, Member
 
@@ -401,7 +402,7 @@ class VehicleAlert(models.Model):
         CRITICAL = "critical", _("Critical")
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("alert status", "Open")
         CLOSED = "closed", _("Closed")
 
     class ClosedBy(models.TextChoices):

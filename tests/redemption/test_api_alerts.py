@@ -169,4 +169,4 @@ def test_the_problem_title_is_translated(telematics):
     response = post(
         telematics, _url(vehicle), _body(kind="battery"), key=None, HTTP_ACCEPT_LANGUAGE="zh-hant"
     )
-    assert json.loads(response.content)["title"] != "Alert id already used for another alert"
+    assert json.loads(response.content)["title"] == "提醒編號已用於另一則提醒"
