@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
                 ('min_severity', models.CharField(choices=[('info', 'Information'), ('warning', 'Warning'), ('critical', 'Critical')], default='warning', max_length=10, verbose_name='from severity')),
                 ('active', models.BooleanField(default=True, verbose_name='active')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('definition', models.ForeignKey(help_text='A published definition open to event-triggered issuing.', limit_choices_to={'channel_event': True}, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='vouchers.voucherdefinition', verbose_name='voucher to issue')),
+                ('definition', models.ForeignKey(help_text='A published definition that the back office may issue.', limit_choices_to={'channel_manual': True}, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='vouchers.voucherdefinition', verbose_name='voucher to issue')),
             ],
             options={
                 'verbose_name': 'alert voucher rule',

@@ -25,8 +25,8 @@ class AlertVoucherRule(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         verbose_name=_("voucher to issue"),
-        limit_choices_to={"channel_event": True},
-        help_text=_("A published definition open to event-triggered issuing."),
+        limit_choices_to={"channel_manual": True},
+        help_text=_("A published definition that the back office may issue."),
     )
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

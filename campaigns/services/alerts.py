@@ -52,7 +52,8 @@ def alert_voucher_grant(
         with transaction.atomic():
             vouchers = voucher_issue(
                 definition=rule.definition,
-                source=Voucher.Source.EVENT,
+                # Operations' standing instruction from the back office: issued as they would by hand.
+                source=Voucher.Source.MANUAL,
                 member=member,
                 vehicle=alert.vehicle,
                 actor=Actor.system("vehicle_alert"),
