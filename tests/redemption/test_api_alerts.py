@@ -159,8 +159,9 @@ def test_the_list_shows_a_cars_alerts_newest_first_filtered_by_status():
     assert [a["alert_id"] for a in listed] == [new.sender_alert_id, old.sender_alert_id]
     open_only = reader.get(_url(vehicle), {"status": "open"}).json()
     assert [a["alert_id"] for a in open_only] == ["new"]
-    bad = reader.get(_url(vehicle), {"status": "maybe"})
-    assert bad.status_code == 400 and problem(bad)["errors"][0]["parameter"] == "status"
+    for wrong in ("maybe", ""):
+        bad = reader.get(_url(vehicle), {"status": wrong})
+        assert bad.status_code == 400 and problem(bad)["errors"][0]["parameter"] == "status"
 
 
 def test_the_problem_title_is_translated(telematics):

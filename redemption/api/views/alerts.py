@@ -60,7 +60,8 @@ class VehicleAlertsView(PartnerView):
         responses={200: AlertSerializer(many=True), **problems(_404=["vehicle_not_found"])},
     )
     def get(self, request, vin: str):
-        query = _ListQuery(data=request.query_params)
+        # A plain dict, not the QueryDict: DRF skips an empty optional form value (`?status=`).
+        query = _ListQuery(data=request.query_params.dict())
         try:
             query.is_valid(raise_exception=True)
         except ValidationError as exc:
