@@ -71,6 +71,16 @@ VARIABLES = {
     ],
     "booking_proposed": ["dealer", "plate", "service", "day", "slot", "note", "bookings_url"],
     "booking_declined": ["dealer", "plate", "service", "note", "booking_url"],
+    "vehicle_alert": [
+        "plate",
+        "model",
+        "kind",
+        "severity",
+        "critical",
+        "message",
+        "alert_url",
+        "vouchers (title)",
+    ],
 }
 
 

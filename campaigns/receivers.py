@@ -15,7 +15,7 @@ from loyalty.models import TierChange
 from redemption import signals as redemption_signals
 from redemption.models import Redemption
 from vehicles import signals as vehicle_signals
-from vehicles.models import Ownership, Vehicle
+from vehicles.models import Ownership, Vehicle, VehicleAlert
 
 from .services.bookings import TEMPLATES as BOOKING_MESSAGES
 from .services.events import Event, event_definitions
@@ -78,3 +78,12 @@ def on_booking_changed(sender, *, booking, event, **kwargs):
         return  # the owner's own request or cancellation: nothing to tell them
     event_id = event.pk
     transaction.on_commit(lambda: async_task("campaigns.tasks.booking_notify", event_id))
+
+
+# --- telematics alerts: the owner is told (and rules may attach a voucher) ----------------------
+
+
+@receiver(vehicle_signals.vehicle_alert_raised, sender=VehicleAlert, dispatch_uid="campaigns.vehicle_alert")
+def on_vehicle_alert_raised(sender, *, alert, **kwargs):
+    alert_id = alert.pk
+    transaction.on_commit(lambda: async_task("campaigns.tasks.vehicle_alert_notify", alert_id))

@@ -74,3 +74,10 @@ def booking_notify(event_id: int) -> str:
 
     notification = booking_owner_notify(event_id=event_id)
     return notification.status if notification else ""
+
+
+def vehicle_alert_notify(alert_id: int) -> str:
+    from .services.alerts import vehicle_alert_notify as notify
+
+    notification = notify(alert_id=alert_id)
+    return notification.status if notification else ""

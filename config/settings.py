@@ -274,6 +274,10 @@ SPECTACULAR_SETTINGS = {
         "RedemptionStatusEnum": "redemption.models.Redemption.Status",
         "DeliveryStatusEnum": "redemption.partner_models.WebhookDelivery.Status",
         "VisitKindEnum": "vehicles.models.Visit.Kind",
+        "AlertKindEnum": "vehicles.models.VehicleAlert.Kind",
+        "AlertSeverityEnum": "vehicles.models.VehicleAlert.Severity",
+        "AlertStatusEnum": "vehicles.models.VehicleAlert.Status",
+        "AlertClosedByEnum": "vehicles.models.VehicleAlert.ClosedBy",
     },
 }
 

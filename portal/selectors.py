@@ -16,7 +16,7 @@ from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Sum
 from members.models import Member
 from redemption.models import Redemption
 from vehicles.models import Ownership, Vehicle
-from vehicles.selectors import vehicles_of_member
+from vehicles.selectors import open_alerts_exist, vehicles_of_member
 from vouchers.models import RefundRequest, Voucher, VoucherDefinition
 from vouchers.selectors import vouchers_with_definitions, vouchers_with_rules
 
@@ -45,7 +45,13 @@ def vouchers_visible_to(member: Member, *, vehicle_ids: list[int] | None = None)
 
 def owner_vehicle(member: Member, vehicle_id: int) -> Vehicle | None:
     """The vehicle if the member currently owns or drives it, else None (the view answers 404)."""
-    return vehicles_of_member(member).select_related("model").filter(pk=vehicle_id).first()
+    return (
+        vehicles_of_member(member)
+        .select_related("model")
+        .annotate(has_open_alerts=open_alerts_exist())
+        .filter(pk=vehicle_id)
+        .first()
+    )
 
 
 def owner_voucher(member: Member, voucher_id: int) -> Voucher | None:

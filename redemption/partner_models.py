@@ -17,6 +17,7 @@ class ApiScope(models.TextChoices):
     ISSUE = "issue", _("Issue and activate vouchers")
     REDEEM = "redeem", _("Redeem and reverse vouchers")
     VEHICLES = "vehicles", _("Send vehicles, deliveries, owners and workshop visits")
+    TELEMATICS = "telematics", _("Send the cars' telematics alerts")
 
 
 class ApiKey(models.Model):

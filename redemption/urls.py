@@ -16,6 +16,9 @@ urlpatterns = [
     path("vehicles/<int:vehicle_id>/", views.vehicle_detail, name="vehicle"),
     path("vehicles/<int:vehicle_id>/vouchers/<int:voucher_id>/use/", views.voucher_use, name="use"),
     path("vehicles/<int:vehicle_id>/sell/", views.sale, name="sale"),
+    path(
+        "vehicles/<int:vehicle_id>/alerts/<int:alert_id>/close/", views.alert_close_view, name="alert_close"
+    ),
     path("sales/<str:number>/", views.sale_receipt, name="sale_receipt"),
     path("redemptions/<int:redemption_id>/", views.receipt, name="receipt"),
     path("redemptions/<int:redemption_id>/complete/", views.hold_complete, name="complete"),

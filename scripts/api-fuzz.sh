@@ -38,7 +38,7 @@ export MEDIA_ROOT="$tmp/media" LOG_LEVEL=ERROR
 
 "$BIN/python" manage.py migrate --noinput >/dev/null
 "$BIN/python" manage.py seed_demo >/dev/null
-key=$("$BIN/python" manage.py create_api_key --name schemathesis --scopes read,issue,redeem,vehicles \
+key=$("$BIN/python" manage.py create_api_key --name schemathesis --scopes read,issue,redeem,vehicles,telematics \
   --rate-limit 1000000 --quiet)
 
 # Real identifiers from the demo data, offered to the generator half of the time, so that requests

@@ -101,3 +101,23 @@ class UnknownDealer(DomainError):
     code = "unknown_dealer"
     default_message = _("No dealer has the code %(dealer)s.")
     http_status = 400
+
+
+class AlertIdConflict(DomainError):
+    code = "alert_id_conflict"
+    title = _("Alert id already used for another alert")
+    default_message = _(
+        "The alert id %(alert_id)s was already sent with other values. Send a changed alert under a new id."
+    )
+
+
+class AlertNotOpen(DomainError):
+    code = "alert_not_open"
+    title = _("Alert already closed")
+    default_message = _("This alert is already closed.")
+
+
+class AlertCloseReasonMissing(DomainError):
+    code = "alert_close_reason_missing"
+    default_message = _("Give the reason the alert is closed.")
+    http_status = 400

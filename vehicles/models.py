@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from members.models import Dealer, Member
 
@@ -382,3 +383,92 @@ class ImportRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.batch_id}:{self.row_number}"
+
+
+class VehicleAlert(models.Model):
+    """A condition the car itself reported (telematics): open until a workshop visit or an advisor
+    closes it. The sender's own alert id makes a resent alert the same alert."""
+
+    class Kind(models.TextChoices):
+        TYRE_PRESSURE = "tyre_pressure", _("Tyre pressure")
+        BATTERY = "battery", _("Battery")
+        OIL_LIFE = "oil_life", _("Oil life")
+        SERVICE_DUE = "service_due", _("Service due")
+        WARNING_LAMP = "warning_lamp", _("Warning lamp")
+
+    class Severity(models.TextChoices):
+        INFO = "info", _("Information")
+        WARNING = "warning", _("Warning")
+        CRITICAL = "critical", _("Critical")
+
+    class Status(models.TextChoices):
+        OPEN = "open", pgettext_lazy("alert status", "Open")
+        CLOSED = "closed", _("Closed")
+
+    class ClosedBy(models.TextChoices):
+        VISIT = "visit", _("Workshop visit")
+        ADVISOR = "advisor", _("Service advisor")
+
+    vehicle = models.ForeignKey(
+        Vehicle, on_delete=models.CASCADE, related_name="alerts", verbose_name=_("vehicle")
+    )
+    # The sending system (an API key's name, unique and never renamed) and its own id of the alert.
+    sender = models.CharField(_("sent by"), max_length=80)
+    sender_alert_id = models.CharField(_("sender's alert id"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
+    message = models.CharField(_("message"), max_length=300, blank=True)
+    raised_at = models.DateTimeField(_("raised at"))
+    received_at = models.DateTimeField(_("received at"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = models.CharField(_("closed by"), max_length=10, choices=ClosedBy.choices, blank=True)
+    closed_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("closed by (advisor)"),
+    )
+    closed_at_dealer = models.ForeignKey(
+        Dealer,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("closed at (dealer)"),
+    )
+    closed_by_visit = models.ForeignKey(
+        Visit,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="closed_alerts",
+        verbose_name=_("closed by (visit)"),
+    )
+    close_reason = models.CharField(_("reason for closing"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at", "-pk"]
+        verbose_name = _("vehicle alert")
+        verbose_name_plural = _("vehicle alerts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sender", "sender_alert_id"], name="vehicle_alert_sender_id_unique"
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="open") & Q(closed_at__isnull=True) & Q(closed_by=""))
+                | (Q(status="closed") & Q(closed_at__isnull=False) & ~Q(closed_by="")),
+                name="vehicle_alert_closed_consistent",
+            ),
+        ]
+        # The open alerts of a car (counter, portal, the visit that closes them) are an index seek.
+        indexes = [models.Index(fields=["vehicle", "status", "raised_at"], name="vehicle_alert_open_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_severity_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN

@@ -4,14 +4,26 @@ import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.db.models import Expression, FilteredRelation, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Case,
+    Exists,
+    Expression,
+    FilteredRelation,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 
 from config.aggregates import IdList, id_list_parse
 from members.models import Member
 
 from .exceptions import InvalidVin
 from .identifiers import plate_search_key, vin_parse
-from .models import AuthorisedDriver, Ownership, Vehicle, Visit
+from .models import AuthorisedDriver, Ownership, Vehicle, VehicleAlert, Visit
 
 _LOADED_OWNER = "_loaded_current_owner"
 _LOADED_DRIVERS = "_loaded_driver_ids"
@@ -23,6 +35,12 @@ def vehicle_current_owner(vehicle: Vehicle) -> Member | None:
         return vehicle.__dict__[_LOADED_OWNER]
     ownership = Ownership.objects.select_related("member").current().filter(vehicle=vehicle).first()
     return ownership.member if ownership else None
+
+
+def open_alerts_exist() -> Exists:
+    """Annotate a vehicle query with this (`has_open_alerts`): an index seek in the same query, so
+    `vehicle_open_alerts` costs no query for a car without open alerts."""
+    return Exists(VehicleAlert.objects.filter(vehicle=OuterRef("pk"), status=VehicleAlert.Status.OPEN))
 
 
 def vehicle_with_owner(
@@ -45,6 +63,7 @@ def vehicle_with_owner(
     queryset = Vehicle.objects.annotate(
         current_ownership=FilteredRelation("ownerships", condition=Q(ownerships__ended_at__isnull=True)),
         driver_id_list=Subquery(drivers),
+        has_open_alerts=open_alerts_exist(),
     )
     if owner_annotations is not None:
         queryset = queryset.annotate(**owner_annotations(OuterRef("current_ownership__member_id")))
@@ -147,3 +166,22 @@ def member_ownership_facts(member_id: int | None) -> OwnershipFacts:
     if member_id is None:
         return OwnershipFacts()
     return ownership_facts([member_id])[member_id]
+
+
+def vehicle_open_alerts(vehicle: Vehicle) -> list[VehicleAlert]:
+    """The car's open alerts, most severe first, then newest: one query, none for a car annotated
+    with `open_alerts_exist` (`vehicle_with_owner` does) that has none."""
+    if getattr(vehicle, "has_open_alerts", True) is False:
+        return []
+    rank = Case(
+        *(
+            When(severity=value, then=Value(i))
+            for i, value in enumerate(reversed(VehicleAlert.Severity.values))
+        ),
+        output_field=IntegerField(),
+    )
+    return list(
+        VehicleAlert.objects.filter(vehicle_id=vehicle.pk, status=VehicleAlert.Status.OPEN)
+        .annotate(severity_rank=rank)
+        .order_by("severity_rank", "-raised_at", "-pk")[:50]
+    )

@@ -12,3 +12,5 @@ ownership_transferred = Signal()
 vehicles_delivered = Signal()
 # vehicle, visit, now
 visit_recorded = Signal()
+# alert (a new VehicleAlert, not a resent one), now
+vehicle_alert_raised = Signal()

@@ -40,6 +40,7 @@ from vouchers.services import (
 )
 
 from .accounts import DEALERS, DEMO_OWNER_PHONES, DEMO_PASSWORD, FINANCE_USER, OPERATIONS_USER
+from .alerts import alerts_seed
 from .bookings import bookings_seed
 from .extensions import run_demo_seeders
 from .loyalty import loyalty_seed
@@ -444,6 +445,7 @@ def seed(*, now: datetime | None = None, members: int = 220, vehicles: int = 320
         _visit_history(rng, dealers, cars, today)
         loyalty_seed(owners=owners, definitions=definitions, now=now)
         run_demo_seeders(now=now)
+        alerts_seed(now=now)
         nps_seed(now=now)
         bookings_seed(now=now)
     summary.dealers = len(dealers)

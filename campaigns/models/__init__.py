@@ -1,5 +1,6 @@
 """Models of the campaigns app, one module per purpose."""
 
+from .alerts import AlertVoucherGrant, AlertVoucherRule
 from .campaigns import Campaign, CampaignRecipient, CampaignVoucher
 from .jobs import JobRun
 from .nps import NpsSurvey
@@ -8,6 +9,8 @@ from .programmes import EventIssuance, Programme, ReferralSuccess
 from .segments import Segment
 
 __all__ = [
+    "AlertVoucherGrant",
+    "AlertVoucherRule",
     "Campaign",
     "CampaignRecipient",
     "CampaignVoucher",

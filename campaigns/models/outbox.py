@@ -27,6 +27,8 @@ class Notification(models.Model):
         NPS_SURVEY = "nps_survey", _("Satisfaction survey")
         NPS_DETRACTOR = "nps_detractor", _("Detractor alert to the dealer")
         BOOKING = "booking", _("Service booking")
+        VEHICLE_ALERT = "vehicle_alert", _("Vehicle alert")
+        VEHICLE_ALERT_CRITICAL = "vehicle_alert_critical", _("Critical vehicle alert")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -121,6 +123,7 @@ class MessageTemplate(models.Model):
         BOOKING_CONFIRMED = "booking_confirmed", _("Booking confirmed")
         BOOKING_PROPOSED = "booking_proposed", _("Booking: another time proposed")
         BOOKING_DECLINED = "booking_declined", _("Booking declined")
+        VEHICLE_ALERT = "vehicle_alert", _("Vehicle alert")
 
     key = models.CharField(_("message"), max_length=40, choices=Key.choices)
     language = models.CharField(_("language"), max_length=10, choices=Language.choices)

@@ -16,9 +16,10 @@ from ..models import Notification
 Purpose = Notification.Purpose
 # Transactional: asked for by the owner a moment ago; never deferred, never capped, no consent.
 TRANSACTIONAL = {Purpose.LOGIN_CODE}
-# Sent at any hour: sign-in codes, and alerts to dealer staff (quiet hours protect owners, and a
-# detractor should be called back within minutes).
-IGNORES_QUIET_HOURS = {Purpose.LOGIN_CODE, Purpose.NPS_DETRACTOR}
+# Sent at any hour: sign-in codes, alerts to dealer staff (quiet hours protect owners, and a
+# detractor should be called back within minutes), and a car's critical alert (a warning lamp or a
+# flat tyre is about the owner's safety now, not an offer that can wait for the morning).
+IGNORES_QUIET_HOURS = {Purpose.LOGIN_CODE, Purpose.NPS_DETRACTOR, Purpose.VEHICLE_ALERT_CRITICAL}
 
 NO_SERVICE_CONSENT = _("no consent to service reminders")
 NO_MARKETING_CONSENT = _("no consent to marketing")
@@ -64,7 +65,7 @@ def quiet_hours_end(now: datetime) -> datetime | None:
 
 def send_time(now: datetime, *, purpose: str) -> datetime:
     """The earliest moment this message may go out."""
-    if purpose in TRANSACTIONAL:
+    if purpose in TRANSACTIONAL or purpose in IGNORES_QUIET_HOURS:
         return now
     return quiet_hours_end(now) or now
 

@@ -14,7 +14,7 @@ from members.exceptions import RateLimited
 from members.ratelimit import ratelimit_hit
 from vehicles.exceptions import InvalidPlate, InvalidVin
 from vehicles.models import BindingRequest
-from vehicles.selectors import vehicle_visits
+from vehicles.selectors import vehicle_open_alerts, vehicle_visits
 from vehicles.services import binding_request_submit
 from vouchers.presentation import CardMaker
 
@@ -83,6 +83,7 @@ def vehicle_detail(request, vehicle_id: int):
             "car_current": car_current,
             "member_current": member_current,
             "past": car_past + member_past,
+            "alerts": vehicle_open_alerts(vehicle),
             "nav": "vehicles",
         },
     )

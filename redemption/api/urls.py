@@ -2,6 +2,7 @@
 
 from django.urls import path, re_path
 
+from .views.alerts import VehicleAlertsView
 from .views.meta import (
     ApiNotFoundView,
     ProblemTypeDetailView,
@@ -28,6 +29,7 @@ urlpatterns = [
     path("v1/vehicles/<str:vin>", VehiclePutView.as_view(), name="vehicle-put"),
     path("v1/vehicles/<str:vin>/delivery", VehicleDeliveryView.as_view(), name="vehicle-delivery"),
     path("v1/vehicles/<str:vin>/ownership", VehicleOwnershipView.as_view(), name="vehicle-ownership"),
+    path("v1/vehicles/<str:vin>/alerts", VehicleAlertsView.as_view(), name="vehicle-alerts"),
     path("v1/visits", VisitCreateView.as_view(), name="visits"),
     path("v1/webhooks", WebhookEndpointListView.as_view(), name="webhooks"),
     path("v1/webhooks/<int:pk>", WebhookEndpointDetailView.as_view(), name="webhook-detail"),

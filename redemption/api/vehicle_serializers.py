@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from redemption.services import MAX_MILEAGE_KM
-from vehicles.models import Vehicle, Visit
+from vehicles.models import Vehicle, VehicleAlert, Visit
 
 
 class VehiclePutSerializer(serializers.Serializer):
@@ -80,3 +80,47 @@ class VisitSerializer(serializers.ModelSerializer):
     class Meta:
         model = Visit
         fields = ("vin", "dealer", "date", "repair_order", "kind", "mileage_km", "odometer_replaced")
+
+
+class AlertRequestSerializer(serializers.Serializer):
+    alert_id = serializers.CharField(
+        max_length=100, help_text=_("the sender's own id of this alert: sending it again changes nothing")
+    )
+    kind = serializers.ChoiceField(choices=VehicleAlert.Kind.choices)
+    severity = serializers.ChoiceField(choices=VehicleAlert.Severity.choices)
+    raised_at = serializers.DateTimeField(help_text=_("when the car raised it (ISO 8601 with a time zone)"))
+    message = serializers.CharField(
+        required=False, default="", allow_blank=True, max_length=300, help_text=_("shown to the owner")
+    )
+
+    def validate_alert_id(self, value: str) -> str:
+        value = value.strip()
+        if not value or not value.isprintable():
+            raise serializers.ValidationError(_("Use 1-100 printable characters."), code="invalid")
+        return value
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    vin = serializers.CharField(source="vehicle.vin")
+    alert_id = serializers.CharField(source="sender_alert_id")
+    closed_by = serializers.ChoiceField(choices=VehicleAlert.ClosedBy.choices, allow_null=True)
+
+    class Meta:
+        model = VehicleAlert
+        fields = (
+            "alert_id",
+            "vin",
+            "kind",
+            "severity",
+            "message",
+            "raised_at",
+            "received_at",
+            "status",
+            "closed_at",
+            "closed_by",
+        )
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["closed_by"] = data["closed_by"] or None
+        return data

@@ -1,5 +1,6 @@
 """Views of the counter terminal (thin: parse input, call a selector or a service, render)."""
 
+from .alerts import alert_close_view
 from .auth import CounterLoginView, CounterLogoutView
 from .health import health
 from .holds import hold_cancel, hold_complete
@@ -13,6 +14,7 @@ from .vehicle import vehicle_detail, voucher_use
 __all__ = [
     "CounterLoginView",
     "CounterLogoutView",
+    "alert_close_view",
     "health",
     "hold_cancel",
     "hold_complete",

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from config.errors import DomainError
 from vehicles.models import Vehicle
-from vehicles.selectors import vehicle_visits, vehicle_with_owner
+from vehicles.selectors import vehicle_open_alerts, vehicle_visits, vehicle_with_owner
 from vouchers.eligibility import Reason
 from vouchers.exceptions import VoucherNotUsable
 
@@ -72,6 +72,7 @@ def _render(request, vehicle, *, highlight=None, bound=None, status=200, scope=N
             "history": history_lines(page, dealer=request.counter.dealer),
             "visits": vehicle_visits(page.vehicle),
             "owner_panel": owner_panel(page.owner, scope=scope, row=panel_row),
+            "alerts": vehicle_open_alerts(vehicle),
             "bound_voucher_id": bound[0] if bound else None,
             "bound_form": bound[1] if bound else None,
             "focus_id": focus,

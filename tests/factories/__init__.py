@@ -1,6 +1,6 @@
 from .members import DealerFactory, DealerStaffFactory, MemberFactory, UserFactory
 from .shop import pack, paid_definition
-from .vehicles import OwnedVehicleFactory, VehicleFactory, VehicleModelFactory
+from .vehicles import OwnedVehicleFactory, VehicleFactory, VehicleModelFactory, raise_alert
 from .vouchers import DefinitionFactory, issue_voucher
 
 __all__ = [
@@ -15,4 +15,5 @@ __all__ = [
     "issue_voucher",
     "pack",
     "paid_definition",
+    "raise_alert",
 ]

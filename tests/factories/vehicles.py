@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import factory
 from django.utils import timezone
 
@@ -52,3 +54,17 @@ class OwnedVehicleFactory(VehicleFactory):
             return
         member = extracted or MemberFactory()
         Ownership.objects.create(vehicle=self, member=member, started_at=timezone.now(), is_first_owner=True)
+
+
+def raise_alert(
+    vehicle, *, alert_id: str = "A-1", kind: str = "tyre_pressure", severity: str = "warning", **kwargs
+):
+    """An alert through the service (the owner's message and rule vouchers follow after commit)."""
+    from vehicles.services.alerts import alert_raise
+
+    kwargs.setdefault("raised_at", timezone.now() - timedelta(minutes=5))
+    kwargs.setdefault("sender", "telematics")
+    alert, _created = alert_raise(
+        vehicle=vehicle, sender_alert_id=alert_id, kind=kind, severity=severity, **kwargs
+    )
+    return alert

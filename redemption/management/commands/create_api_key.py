@@ -14,7 +14,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--name", required=True, help="unique name, e.g. online-shop")
-        parser.add_argument("--scopes", required=True, help="comma-separated: read,issue,redeem")
+        parser.add_argument(
+            "--scopes", required=True, help="comma-separated, e.g. read,issue,redeem,vehicles,telematics"
+        )
         parser.add_argument("--dealers", default="", help="comma-separated dealer codes it may redeem at")
         parser.add_argument("--rate-limit", type=int, default=None, help="requests per minute")
         parser.add_argument("--quiet", action="store_true", help="print only the key (for scripts)")

@@ -18,7 +18,8 @@ from redemption.services import redemption_redeem, redemption_start
 from redemption.tokens import form_token_issue
 from shop.selectors import shop_product
 from shop.services import order_create
-from tests.factories import DefinitionFactory, OwnedVehicleFactory, issue_voucher, pack
+from tests.factories import DefinitionFactory, OwnedVehicleFactory, issue_voucher, pack, raise_alert
+from vehicles.models import VehicleAlert
 from vouchers.models import LedgerEntry
 
 from .conftest import grant_reversal, signed_in
@@ -83,6 +84,22 @@ def _requests(user, foreign, other_advisor):
                 token(USE_ACTION, use_target(voucher_id=voucher_id, vehicle_id=vehicle_id)),
             )
         )
+    # A car's alerts are every counter's (like the car's page); an alert is closed only through its
+    # own car's URL.
+    other_cars_alert = raise_alert(OwnedVehicleFactory())
+    for vehicle_id, alert_id in (
+        (MISSING, other_cars_alert.pk),
+        (car.pk, other_cars_alert.pk),
+        (car.pk, MISSING),
+    ):
+        requests.append(
+            (
+                "alert_close",
+                "post",
+                reverse("counter:alert_close", args=[vehicle_id, alert_id]),
+                {"reason": "x"},
+            )
+        )
     for redemption_id in (foreign["completed"].pk, foreign["held"].pk, MISSING):
         target = redemption_target(redemption_id)
         requests += [
@@ -122,6 +139,7 @@ def test_every_counter_url_answers_404_for_foreign_or_unknown_ids(advisor, other
         assert response.status_code == 404, f"{name} {method.upper()} {url} answered {response.status_code}"
 
     assert LedgerEntry.objects.count() == ledger_before
+    assert not VehicleAlert.objects.filter(status=VehicleAlert.Status.CLOSED).exists()
     statuses = dict(Redemption.objects.values_list("pk", "status"))
     assert statuses[foreign["completed"].pk] == Redemption.Status.COMPLETED
     assert statuses[foreign["held"].pk] == Redemption.Status.HELD

@@ -1,7 +1,7 @@
-"""Use cases of the vehicles app: registration, ownership, drivers, mileage, visits, binding."""
+"""Use cases of the vehicles app: registration, ownership, drivers, mileage, visits, binding, alerts."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -13,8 +13,8 @@ from config.stored_text import fit_to_column, stored_text
 from members.models import Dealer, Member
 from members.phones import phone_normalise
 
-from . import signals
-from .exceptions import (
+from .. import signals
+from ..exceptions import (
     AlreadyOwner,
     BindingRequestClosed,
     DateInFuture,
@@ -27,15 +27,15 @@ from .exceptions import (
     RepairOrderTaken,
     VehicleNotFound,
 )
-from .identifiers import plate_normalise, vin_parse
-from .locks import (
+from ..identifiers import plate_normalise, vin_parse
+from ..locks import (
     binding_request_for_update,
     current_ownership_for_update,
     vehicle_by_identity_for_update,
     vehicle_for_update,
 )
-from .mileage import MileageRefusal, OdometerReplacement, mileage_refusal
-from .models import (
+from ..mileage import MileageRefusal, OdometerReplacement, mileage_refusal
+from ..models import (
     AuthorisedDriver,
     BindingRequest,
     DataChange,
@@ -45,6 +45,7 @@ from .models import (
     VehicleModel,
     Visit,
 )
+from .alerts import alerts_close_for_visit
 
 
 def vehicle_register(
@@ -715,6 +716,10 @@ def visit_record(
         if visit is None:
             visit = Visit.objects.create(
                 vehicle=locked, dealer=dealer, repair_order=repair_order, source=origin.source, **values
+            )
+            # A new repair order is a visit: it closes the car's alerts open by the end of its day.
+            alerts_close_for_visit(
+                vehicle=locked, visit=visit, visit_end=local_start(visited_on + timedelta(days=1)), now=now
             )
         else:
             DataChange.objects.bulk_create(
