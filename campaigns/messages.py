@@ -79,6 +79,7 @@ VARIABLES = {
         "critical",
         "message",
         "alert_url",
+        "booking_url",
         "vouchers (title)",
     ],
 }

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import override
 
+from bookings.links import booking_url_for_alert
 from config.errors import DomainError
 from config.stored_text import fit_to_column
 from members.actors import Actor
@@ -120,6 +121,7 @@ def vehicle_alert_notify(*, alert_id: int, now: datetime | None = None) -> Notif
                 "critical": critical,
                 "message": alert.message,
                 "alert_url": alert_page_url(alert),
+                "booking_url": booking_url_for_alert(alert),
                 "vouchers": titles,
             },
         ),

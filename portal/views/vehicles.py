@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from bookings.links import booking_url_for_alert
 from members.exceptions import RateLimited
 from members.ratelimit import ratelimit_hit
 from vehicles.exceptions import InvalidPlate, InvalidVin
@@ -68,6 +69,7 @@ def vehicle_detail(request, vehicle_id: int):
         raise Http404
     now = timezone.now()
     vouchers = vehicle_wallet(request.owner, vehicle)
+    alerts = vehicle_open_alerts(vehicle)
     cards = CardMaker(now=now)
     car_current, car_past = wallet_entries(
         [v for v in vouchers if v.vehicle_id == vehicle.pk], now=now, cards=cards
@@ -83,7 +85,8 @@ def vehicle_detail(request, vehicle_id: int):
             "car_current": car_current,
             "member_current": member_current,
             "past": car_past + member_past,
-            "alerts": vehicle_open_alerts(vehicle),
+            "alerts": alerts,
+            "alert_booking_url": booking_url_for_alert(alerts[0]) if alerts else "",
             "nav": "vehicles",
         },
     )

@@ -33,6 +33,7 @@ def test_a_new_alert_tells_the_owner_once_with_a_link_to_the_cars_alerts(
     assert note.purpose == Purpose.VEHICLE_ALERT and note.status != Notification.Status.SKIPPED
     assert "Battery" in note.body and "Battery at 11.6 V" in note.body and car.plate in note.body
     assert f"/portal/vehicles/{car.pk}/#alerts" in note.body
+    assert f"/portal/bookings/new/?vehicle={car.pk}&service=maintenance" in note.body
     # The task again (a retry), and the same alert resent: no second message.
     vehicle_alert_notify(alert_id=alert.pk)
     _raised(
@@ -156,3 +157,13 @@ def test_the_message_is_in_the_owners_language():
     alert = raise_alert(OwnedVehicleFactory(owner=member), kind="oil_life")
     note = vehicle_alert_notify(alert_id=alert.pk)
     assert "機油" in note.body and "車輛提醒" in note.subject
+
+
+@pytest.mark.parametrize(("kind", "service"), [("tyre_pressure", "tyre"), ("warning_lamp", "maintenance")])
+def test_the_messages_booking_link_asks_for_the_service_that_checks_the_alert(
+    kind, service, q_sync, django_capture_on_commit_callbacks
+):
+    member = MemberFactory(consent_service=True)
+    car = OwnedVehicleFactory(owner=member)
+    _raised(car, django_capture_on_commit_callbacks, kind=kind)
+    assert f"/portal/bookings/new/?vehicle={car.pk}&service={service}" in Notification.objects.get().body

@@ -20,6 +20,8 @@ def test_open_alerts_show_on_the_cars_page(car, other, owner_client):
     assert 'id="alerts"' in body and body.count('data-testid="alert"') == 1
     assert "Battery at 11.2 V" in body and "Critical" in body
     assert "Oil life 3 %" not in body and "Someone else" not in body
+    # The section offers the booking form for this car, for a check of what it reported.
+    assert f"/portal/bookings/new/?vehicle={car.pk}&amp;service=maintenance" in body
 
 
 def test_a_car_without_open_alerts_has_no_alert_section_and_no_extra_query(
