@@ -26,6 +26,7 @@ class Notification(models.Model):
         INSPECTION_REMINDER = "inspection_reminder", _("Periodic inspection reminder")
         NPS_SURVEY = "nps_survey", _("Satisfaction survey")
         NPS_DETRACTOR = "nps_detractor", _("Detractor alert to the dealer")
+        FOLLOW_UP = "follow_up", _("Follow-up after a service")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
