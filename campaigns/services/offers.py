@@ -45,7 +45,7 @@ def offer_claim_url(definition_id: int) -> str:
 def offer_unavailable(definition: VoucherDefinition, mode: str) -> str:
     """Why `definition` cannot be offered in `mode` to anyone now, or "" (the per-owner rules, such
     as the per-holder limit, are the issuing service's)."""
-    channel_open = definition.channel_claim if mode == OfferMode.CLAIM else definition.channel_event
+    channel_open = definition.channel_claim if mode == OfferMode.CLAIM else definition.channel_manual
     if definition.status != VoucherDefinition.Status.PUBLISHED or not channel_open:
         return str(DefinitionNotIssuable.default_message)
     if definition.stock_left is not None and definition.stock_left <= 0:
@@ -64,6 +64,9 @@ def offer_issue(
 ) -> tuple[Voucher | None, str]:
     """Issue one unit of `definition` for this occasion: (first voucher, "") or (None, why not).
 
+    An offer is a back-office decision (operations set the rule), so it issues through the
+    definition's back-office channel, by the system, with the rule named in the ledger's reason.
+
     `key` is the idempotency key: a second call with it returns the voucher the first issued.
     Runs in the caller's transaction when there is one (a savepoint protects it from a refusal).
     """
@@ -71,7 +74,7 @@ def offer_issue(
         with transaction.atomic():
             vouchers = voucher_issue(
                 definition=definition,
-                source=Voucher.Source.CAMPAIGN,
+                source=Voucher.Source.MANUAL,
                 member=member,
                 vehicle=vehicle,
                 actor=Actor.system("offer"),
