@@ -57,7 +57,6 @@ VARIABLES = {
     "tier_downgraded": ["tier"],
     "inspection_reminder": ["plate", "model", "due_on", "due_month"],
     "nps_survey": ["dealer", "plate", "survey_url", "valid_days"],
-    "follow_up": ["plate", "model", "serviced_on", "months_since", "km_since", "offer_title", "offer_url"],
 }
 
 
