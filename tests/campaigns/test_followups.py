@@ -214,7 +214,7 @@ def test_no_marketing_consent_is_refused_once_and_nothing_is_issued():
 
 
 def test_a_service_rule_needs_service_consent_only():
-    rule = coating_rule(promotional=False)
+    coating_rule(promotional=False)
     served(OwnedVehicleFactory(owner=MemberFactory(consent_marketing=False)), on=date(2026, 6, 1))
     followups_send(now=NIGHT)
     assert not Notification.objects.get().promotional and FollowUp.objects.get().status == "issued"
