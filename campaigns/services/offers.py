@@ -9,6 +9,7 @@ concurrent run issues nothing twice and the message written later links to the s
 """
 
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,7 +28,7 @@ from vouchers.services import voucher_issue
 
 from ..models import OfferMode, OfferStatus, ReminderOffer, ReminderOfferGrant
 from .notify import Draft
-from .policy import consent_refusal, member_address
+from .policy import consent_refusal, member_address, promotional_sent_this_week
 
 logger = logging.getLogger(__name__)
 
@@ -110,8 +111,8 @@ def _tell(draft: Draft, title: str, url: str) -> None:
 
 def reminder_offers_attach(*, reminder: str, targets: list[OfferTarget], now: datetime) -> int:
     """Give each reminder its rule's offer (issued once per occurrence, or a claim link); returns how
-    many vouchers were issued now. A reminder the owner will not receive (no consent, no address)
-    gets no voucher."""
+    many vouchers were issued now. A reminder the owner will not receive (no consent, no address,
+    the weekly cap for a promotional one) gets no voucher."""
     if not targets:
         return 0
     rules = list(
@@ -123,12 +124,14 @@ def reminder_offers_attach(*, reminder: str, targets: list[OfferTarget], now: da
         return 0
     chosen = [(t, rule) for t in targets if (rule := _rule_for(rules, t.model_id)) is not None]
     keys = [fit_to_column(ReminderOfferGrant, "occurrence", t.draft.dedup_key) for t, _rule in chosen]
-    granted = {
-        occurrence: (status, voucher_id, definition_id)
-        for occurrence, status, voucher_id, definition_id in ReminderOfferGrant.objects.filter(
-            occurrence__in=keys
-        ).values_list("occurrence", "status", "voucher_id", "definition_id")
-    }
+    rows = ReminderOfferGrant.objects.filter(occurrence__in=keys).values_list(
+        "occurrence", "status", "voucher_id", "definition_id", "definition__card_title", "definition__name"
+    )
+    granted = {row[0]: (row[1], row[2], row[3], row[4] or row[5]) for row in rows}
+    # Promotional reminders (programme messages) respect the weekly cap: an owner at the cap is not
+    # written to tonight, so gets no voucher either.
+    promotional = {t.draft.member.pk for t, _rule in chosen if t.draft.promotional}
+    sent_this_week = promotional_sent_this_week(promotional, now) if promotional else Counter()
     # The cars vouchers may be issued to, in one query (their delivery date sets some validities).
     vehicles = Vehicle.objects.in_bulk(
         {
@@ -142,17 +145,21 @@ def reminder_offers_attach(*, reminder: str, targets: list[OfferTarget], now: da
         definition = rule.definition
         earlier = granted.get(key)
         if earlier is not None:  # the grant is made; the message was not written (a crash): link it
-            status, voucher_id, definition_id = earlier
+            status, voucher_id, definition_id, title = earlier
             if status == OfferStatus.ISSUED and voucher_id:
-                _tell(target.draft, definition.title, offer_voucher_url(voucher_id))
+                _tell(target.draft, title, offer_voucher_url(voucher_id))
             elif status == OfferStatus.LINKED:
-                _tell(target.draft, definition.title, offer_claim_url(definition_id))
+                _tell(target.draft, title, offer_claim_url(definition_id))
             continue
         draft = target.draft
         unavailable = offer_unavailable(definition, rule.mode)
         if not unavailable and (
             consent_refusal(draft.member, purpose=draft.purpose, promotional=draft.promotional)
             or not member_address(draft.member, draft.channel)[1]
+            or (
+                draft.promotional
+                and sent_this_week[draft.member.pk] >= settings.NOTIFY_PROMOTIONAL_WEEKLY_CAP
+            )
         ):
             continue  # the message will be skipped: no offer made, nothing recorded
         if rule.mode == OfferMode.CLAIM or unavailable:

@@ -181,3 +181,41 @@ def test_english_owner_reads_the_offer_line_in_english():
     _rule(offer)
     service_reminders(now=NIGHT)
     assert "Your offer “Wash”" in Notification.objects.get().body
+
+
+def test_programme_message_carries_its_offer_within_the_weekly_cap(settings):
+    from campaigns.services.programmes import birthdays
+
+    settings.NOTIFY_PROMOTIONAL_WEEKLY_CAP = 1
+    gift = DefinitionFactory(holder_type=VoucherDefinition.HolderType.MEMBER, name="生日加碼")
+    _rule(gift, reminder=ReminderOffer.Reminder.BIRTHDAY)
+    greeted = MemberFactory(birthday=date(1980, 3, 10), consent_marketing=True)
+    capped = MemberFactory(birthday=date(1981, 3, 10), consent_marketing=True)
+    Notification.objects.create(
+        member=capped,
+        channel="sms",
+        recipient=capped.phone,
+        purpose="campaign",
+        body="已發送",
+        promotional=True,
+        dedup_key="earlier-promo",
+        created_at=datetime(2026, 3, 8, 12, tzinfo=TPE),
+    )
+    birthdays(now=datetime(2026, 3, 10, 2, tzinfo=TPE))
+    [voucher] = _offer_vouchers(gift)
+    assert voucher.member == greeted
+    assert f"/portal/vouchers/{voucher.pk}/" in Notification.objects.get(member=greeted).body
+    assert Notification.objects.get(member=capped, purpose="lifecycle").status == "skipped"
+
+
+def test_new_car_care_offer_once_per_care_message(settings):
+    from campaigns.services.programmes import new_car_care
+
+    offer = DefinitionFactory(name="新車關懷洗車")
+    _rule(offer, reminder=ReminderOffer.Reminder.NEW_CAR_CARE, mode=OfferMode.CLAIM)
+    OwnedVehicleFactory(owner=MemberFactory(consent_marketing=True), delivery_date=date(2026, 2, 8))
+    night = datetime(2026, 3, 10, 2, tzinfo=TPE)  # 30 days after delivery
+    new_car_care(now=night)
+    new_car_care(now=night + timedelta(days=1))  # still in the catch-up window: nothing new
+    assert ReminderOfferGrant.objects.count() == 1
+    assert f"#offer-{offer.pk}" in Notification.objects.get().body
