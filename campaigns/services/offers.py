@@ -141,6 +141,7 @@ def reminder_offers_attach(*, reminder: str, targets: list[OfferTarget], now: da
         }
     )
     issued = 0
+    links: list[ReminderOfferGrant] = []  # claim links and refusals: one INSERT for the batch
     for (target, rule), key in zip(chosen, keys, strict=True):
         definition = rule.definition
         earlier = granted.get(key)
@@ -164,11 +165,7 @@ def reminder_offers_attach(*, reminder: str, targets: list[OfferTarget], now: da
             continue  # the message will be skipped: no offer made, nothing recorded
         if rule.mode == OfferMode.CLAIM or unavailable:
             status = OfferStatus.REFUSED if unavailable else OfferStatus.LINKED
-            try:
-                with transaction.atomic():
-                    _record(rule, key, target, status=status, reason=unavailable)
-            except IntegrityError:
-                pass  # recorded a moment ago by another run, with the same outcome
+            links.append(_grant(rule, key, target, status=status, reason=unavailable))
             if not unavailable:
                 _tell(draft, definition.title, offer_claim_url(definition.pk))
             continue
@@ -183,14 +180,14 @@ def reminder_offers_attach(*, reminder: str, targets: list[OfferTarget], now: da
                     reason=f"reminder offer {rule.pk}",
                     now=now,
                 )
-                _record(
+                _grant(
                     rule,
                     key,
                     target,
                     status=OfferStatus.ISSUED if voucher else OfferStatus.REFUSED,
                     reason=refusal,
                     voucher=voucher,
-                )
+                ).save()
         except IntegrityError:  # another run granted this occurrence a moment ago: link its voucher
             grant = ReminderOfferGrant.objects.get(occurrence=key)
             voucher = grant.voucher if grant.status == OfferStatus.ISSUED else None
@@ -198,11 +195,15 @@ def reminder_offers_attach(*, reminder: str, targets: list[OfferTarget], now: da
             issued += voucher is not None
         if voucher is not None:
             _tell(draft, definition.title, offer_voucher_url(voucher.pk))
+    # Another run may have recorded some a moment ago, with the same outcome: those are left alone.
+    ReminderOfferGrant.objects.bulk_create(links, batch_size=1000, ignore_conflicts=True)
     return issued
 
 
-def _record(rule, key, target: OfferTarget, *, status: str, reason: str = "", voucher=None) -> None:
-    ReminderOfferGrant.objects.create(
+def _grant(
+    rule, key, target: OfferTarget, *, status: str, reason: str = "", voucher=None
+) -> ReminderOfferGrant:
+    return ReminderOfferGrant(
         occurrence=key,
         rule=rule,
         definition=rule.definition,
