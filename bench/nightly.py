@@ -12,6 +12,9 @@ same state, then times:
 2. the `send_reminders` job (expiry, unused-value and service reminders written to the outbox),
    and its second run the same night (idempotent: writes nothing).
 
+With `--offers`, service reminders issue a voucher and expiry reminders carry a claim link
+(docs/proactive.md), so the runs include the offers (the second run must not read more).
+
 Sending is not measured: at night the messages wait for the end of quiet hours, and the
 dispatcher hands them to the workers from 09:00.
 """
@@ -262,6 +265,39 @@ SELECT id, 'expired', 0, status, 'expired', uses_left, 'system:expire', '', '{}'
 """
 
 
+def offers_configure() -> None:
+    """Service reminders issue a voucher to the car; expiry reminders link a claimable definition."""
+    from campaigns.models import OfferMode, ReminderOffer
+    from vouchers.models import VoucherDefinition as D
+
+    gift, _ = D.objects.get_or_create(
+        code="b-offer-wash",
+        defaults=dict(
+            name="b-offer-wash",
+            status=D.Status.PUBLISHED,
+            validity_days=60,
+            channel_manual=True,
+            face_value_twd=0,
+        ),
+    )
+    claim, _ = D.objects.get_or_create(
+        code="b-offer-claim",
+        defaults=dict(
+            name="b-offer-claim",
+            status=D.Status.PUBLISHED,
+            validity_days=60,
+            channel_claim=True,
+            holder_type=D.HolderType.MEMBER,
+        ),
+    )
+    ReminderOffer.objects.get_or_create(
+        name="bench service offer", reminder="service_reminder", definition=gift
+    )
+    ReminderOffer.objects.get_or_create(
+        name="bench expiry offer", reminder="expiry_reminder", definition=claim, mode=OfferMode.CLAIM
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -269,6 +305,7 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=200_000)
     parser.add_argument("--vouchers", type=int, default=1_000_000)
     parser.add_argument("--reuse", action="store_true", help="keep the data built by an earlier run")
+    parser.add_argument("--offers", action="store_true", help="reminders carry offers (docs/proactive.md)")
     args = parser.parse_args()
     clone = f"{DB}_sql"
     if not args.reuse:
@@ -312,6 +349,8 @@ def main() -> None:
     print(f"ratio job / SQL: {t_job / t_sql:.2f}x")
     admin_sql(f"DROP DATABASE IF EXISTS {clone}")
 
+    if args.offers:
+        offers_configure()
     started = time.monotonic()
     run = job_run("send_reminders")
     t_rem = time.monotonic() - started

@@ -34,6 +34,7 @@ from vouchers.services import vouchers_expire_batch
 
 from .models import JobRun
 from .services.campaigns import campaigns_run_due
+from .services.followups import followups_send
 from .services.inspections import inspection_reminders
 from .services.outbox import notifications_dispatch
 from .services.programmes import anniversaries, birthdays, new_car_care, win_back
@@ -104,6 +105,8 @@ JOB_STEPS: dict[str, list[Step]] = {
         Step("campaigns", campaigns_run_due),
         Step("dispatched", _dispatch_step),
     ],
+    # Follow-ups from past services (coating → maintenance offer, tyres → rotation after N km).
+    "send_followups": [Step("follow_ups", followups_send), Step("dispatched", _dispatch_step)],
     # Campaigns scheduled for a time of day start within five minutes of it, not at night.
     "start_due_campaigns": [Step("campaigns", campaigns_run_due), Step("dispatched", _dispatch_step)],
     "dispatch_notifications": [Step("dispatched", _dispatch_step)],
@@ -186,6 +189,10 @@ def send_reminders() -> dict:
 
 def run_campaigns() -> dict:
     return _scheduled("run_campaigns")
+
+
+def send_followups() -> dict:
+    return _scheduled("send_followups")
 
 
 def start_due_campaigns() -> dict:

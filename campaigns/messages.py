@@ -37,7 +37,13 @@ _engine = _SandboxEngine(
 
 # The variables each message's context offers, shown to operations beside the editor.
 VARIABLES = {
-    "common": ["name", "portal_url", "site_url", "opt_out_url (promotional messages)"],
+    "common": [
+        "name",
+        "portal_url",
+        "site_url",
+        "opt_out_url (promotional messages)",
+        "offer_title, offer_url (a reminder that carries an offer; added at the end when not named)",
+    ],
     "login_code": ["code", "minutes"],
     "expiry_reminder": ["vouchers (title, uses_left, code)", "count", "expires_on", "days_left"],
     "unused_value": ["count", "uses_left", "value_twd"],

@@ -19,6 +19,9 @@ JOBS = [
     Job("expire_vouchers", "campaigns.jobs.expire_vouchers", "5 0 * * *", "expire_vouchers"),
     Job("send_reminders", "campaigns.jobs.send_reminders", "30 1 * * *", "send_reminders"),
     Job("run_campaigns", "campaigns.jobs.run_campaigns", "0 2 * * *", "run_campaigns"),
+    # Follow-ups from past services (docs/proactive.md): after the reminders and programmes, so the
+    # weekly cap counts their messages first.
+    Job("send_followups", "campaigns.jobs.send_followups", "20 2 * * *", "send_followups"),
     Job(
         "start_due_campaigns",
         "campaigns.jobs.start_due_campaigns",

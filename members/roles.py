@@ -85,6 +85,11 @@ ROLES = (
             *_crud("campaigns", "notification", "change", "view"),
             *_crud("campaigns", "messagetemplate", "add", "change", "view"),
             *_crud("campaigns", "jobrun", "view"),
+            # Offers in reminders and follow-ups from past services (rules; their outcomes read only).
+            *_crud("campaigns", "reminderoffer", "add", "change", "view"),
+            *_crud("campaigns", "reminderoffergrant", "view"),
+            *_crud("campaigns", "followuprule", "add", "change", "view"),
+            *_crud("campaigns", "followup", "view"),
             # Partner API keys (revocation) and webhooks (endpoints, delivery log).
             *_crud("redemption", "apikey", "change", "view"),
             *_crud("redemption", "webhookendpoint", "change", "view"),

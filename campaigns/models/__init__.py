@@ -4,6 +4,7 @@ from .alerts import AlertVoucherGrant, AlertVoucherRule
 from .campaigns import Campaign, CampaignRecipient, CampaignVoucher
 from .jobs import JobRun
 from .nps import NpsSurvey
+from .offers import FollowUp, FollowUpRule, OfferMode, OfferStatus, ReminderOffer, ReminderOfferGrant
 from .outbox import MessageTemplate, Notification
 from .programmes import EventIssuance, Programme, ReferralSuccess
 from .segments import Segment
@@ -15,11 +16,17 @@ __all__ = [
     "CampaignRecipient",
     "CampaignVoucher",
     "EventIssuance",
+    "FollowUp",
+    "FollowUpRule",
     "JobRun",
     "MessageTemplate",
     "Notification",
     "NpsSurvey",
+    "OfferMode",
+    "OfferStatus",
     "Programme",
     "ReferralSuccess",
+    "ReminderOffer",
+    "ReminderOfferGrant",
     "Segment",
 ]

@@ -29,6 +29,7 @@ class Notification(models.Model):
         BOOKING = "booking", _("Service booking")
         VEHICLE_ALERT = "vehicle_alert", _("Vehicle alert")
         VEHICLE_ALERT_CRITICAL = "vehicle_alert_critical", _("Critical vehicle alert")
+        FOLLOW_UP = "follow_up", _("Follow-up after a service")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")

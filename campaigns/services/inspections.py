@@ -20,6 +20,7 @@ from vouchers.validity import add_months, local_date
 from ..messages import date_text
 from ..models import Notification
 from .notify import Draft, notifications_bulk_queue
+from .offers import OfferTarget, reminder_offers_attach
 from .reminders import _members
 
 INSPECTION_REMIND_DAYS = 30
@@ -66,32 +67,45 @@ def inspection_reminders(*, now: datetime, cursor=None, deadline: float | None =
             Vehicle.objects.filter(pk__gt=after, delivery_date__isnull=False, delivery_date__lte=old_enough)
             .annotate(owner_id=current_owner_id_subquery("pk"))
             .order_by("pk")
-            .values_list("pk", "plate", "delivery_date", "model__name", "owner_id")[:batch]
+            .values_list("pk", "plate", "delivery_date", "model__name", "owner_id", "model_id")[:batch]
         )
         if not vehicles:
             return written, None
         due_now = [
-            (pk, plate, model_name, owner_id, due)
-            for pk, plate, delivered, model_name, owner_id in vehicles
+            (pk, plate, model_name, owner_id, due, model_id)
+            for pk, plate, delivered, model_name, owner_id, model_id in vehicles
             if owner_id is not None and (due := inspection_due_now(delivered, today)) is not None
         ]
+        # Reminded already (an earlier night, most of them): left out before anything is built.
+        sent = set(
+            Notification.objects.filter(
+                dedup_key__in=[f"inspection:{row[0]}:{row[4].isoformat()}" for row in due_now]
+            ).values_list("dedup_key", flat=True)
+        )
+        due_now = [row for row in due_now if f"inspection:{row[0]}:{row[4].isoformat()}" not in sent]
         members = _members(row[3] for row in due_now)
-        drafts = [
-            Draft(
-                member=members[owner_id],
-                purpose=Notification.Purpose.INSPECTION_REMINDER,
-                template_key="inspection_reminder",
-                dedup_key=f"inspection:{pk}:{due.isoformat()}",
-                context={
-                    "plate": plate,
-                    "model": model_name,
-                    "due_on": date_text(due, members[owner_id].language),
-                    "due_month": f"{due.year}/{due.month:02d}",
-                },
+        targets = [
+            OfferTarget(
+                Draft(
+                    member=members[owner_id],
+                    purpose=Notification.Purpose.INSPECTION_REMINDER,
+                    template_key="inspection_reminder",
+                    dedup_key=f"inspection:{pk}:{due.isoformat()}",
+                    context={
+                        "plate": plate,
+                        "model": model_name,
+                        "due_on": date_text(due, members[owner_id].language),
+                        "due_month": f"{due.year}/{due.month:02d}",
+                    },
+                ),
+                vehicle_id=pk,
+                model_id=model_id,
             )
-            for pk, plate, model_name, owner_id, due in due_now
+            for pk, plate, model_name, owner_id, due, model_id in due_now
             if owner_id in members
         ]
+        reminder_offers_attach(reminder=Notification.Purpose.INSPECTION_REMINDER, targets=targets, now=now)
+        drafts = [t.draft for t in targets]
         written += notifications_bulk_queue(drafts, now=now) if drafts else 0
         after = vehicles[-1][0]
         if deadline is not None and time.monotonic() > deadline:

@@ -54,6 +54,20 @@ class Draft:
     opt_out_url: str = ""
 
 
+def with_offer_link(body: str, context: dict, language: str) -> str:
+    """The text with the offer's link: a template that names no `offer_url` (one edited before
+    offers existed) gets it on a line of its own, so the link is never lost."""
+    offer_url = context.get("offer_url")
+    if not offer_url or offer_url in body:
+        return body
+    with override(language):
+        line = gettext("Your offer “%(title)s”: %(url)s") % {
+            "title": context.get("offer_title", ""),
+            "url": offer_url,
+        }
+    return f"{body}\n{line}"
+
+
 def _fields(
     draft: Draft,
     *,
@@ -99,6 +113,15 @@ def _fields(
         source = template_source(templates, draft.template_key, language)
     rendered = message_render(key=draft.template_key, language=language, context=context, source=source)
     body = rendered.body
+    offer_url = context.get("offer_url")
+    if offer_url and offer_url not in body:
+        # Templates edited before offers existed name no offer: the link is added, never lost.
+        with override(language):
+            line = gettext("Your offer “%(title)s”: %(url)s") % {
+                "title": context["offer_title"],
+                "url": offer_url,
+            }
+        body = f"{body}\n{line}"
     if draft.promotional and context["opt_out_url"] not in body:
         with override(language):
             body = f"{body}\n{gettext('Stop marketing messages')}: {context['opt_out_url']}"

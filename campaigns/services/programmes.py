@@ -27,6 +27,7 @@ from vouchers.validity import local_date
 from ..models import EventIssuance, Notification, Programme
 from .events import event_definitions, event_grant, once_key
 from .notify import Draft, member_notify, notifications_bulk_queue
+from .offers import OfferTarget, reminder_offers_attach
 
 Event = VoucherDefinition.TriggerEvent
 Key = Programme.Key
@@ -107,17 +108,24 @@ def _grant_and_tell(
         if vouchers:
             titles.append({"title": definition.title})
     if programme.send_message:
-        member_notify(
-            Draft(
-                member=holder.member,
-                purpose=Notification.Purpose.LIFECYCLE,
-                template_key=programme.key,
-                dedup_key=holder.key,
-                promotional=programme.promotional,
-                context={**holder.context, "vouchers": titles},
-            ),
-            now=now,
+        draft = Draft(
+            member=holder.member,
+            purpose=Notification.Purpose.LIFECYCLE,
+            template_key=programme.key,
+            dedup_key=holder.key,
+            promotional=programme.promotional,
+            context={**holder.context, "vouchers": titles},
         )
+        vehicle = holder.vehicle
+        target = OfferTarget(
+            draft, vehicle_id=vehicle.pk if vehicle else None, model_id=vehicle.model_id if vehicle else None
+        )
+        # A holder served again only for a grant still missing was told already: no offer then.
+        if not Notification.objects.filter(
+            dedup_key=fit_to_column(Notification, "dedup_key", holder.key)
+        ).exists():
+            reminder_offers_attach(reminder=programme.key, targets=[target], now=now)
+        member_notify(draft, now=now)
 
 
 def _serve(
@@ -173,7 +181,7 @@ def new_car_care(*, now: datetime, cursor=None, deadline: float | None = None) -
     if programme is None or not programme.send_message:
         return 0, None
     today = local_date(now)
-    drafts = []
+    targets: list[OfferTarget] = []
     catch_up = settings.CAMPAIGNS_CATCH_UP_DAYS
     for days in programme.days_list:
         window = (today - timedelta(days=days + catch_up), today - timedelta(days=days))
@@ -185,18 +193,30 @@ def new_car_care(*, now: datetime, cursor=None, deadline: float | None = None) -
         )
         vehicles = list(vehicles)
         members = {m.pk: m for m in Member.objects.filter(pk__in={v.owner_id for v in vehicles})}
-        drafts += [
-            Draft(
-                member=members[v.owner_id],
-                purpose=Notification.Purpose.LIFECYCLE,
-                template_key=programme.key,
-                dedup_key=f"care:{v.pk}:{days}",
-                promotional=programme.promotional,
-                context={"plate": v.plate, "model": v.model.name, "days": days},
+        targets += [
+            OfferTarget(
+                Draft(
+                    member=members[v.owner_id],
+                    purpose=Notification.Purpose.LIFECYCLE,
+                    template_key=programme.key,
+                    dedup_key=f"care:{v.pk}:{days}",
+                    promotional=programme.promotional,
+                    context={"plate": v.plate, "model": v.model.name, "days": days},
+                ),
+                vehicle_id=v.pk,
+                model_id=v.model_id,
             )
             for v in vehicles
         ]
-    return notifications_bulk_queue(drafts, now=now), None
+    # Written already (the care days are a window wide): no offer looked at, nothing built twice.
+    sent = set(
+        Notification.objects.filter(dedup_key__in=[t.draft.dedup_key for t in targets]).values_list(
+            "dedup_key", flat=True
+        )
+    )
+    targets = [t for t in targets if t.draft.dedup_key not in sent]
+    reminder_offers_attach(reminder=programme.key, targets=targets, now=now)
+    return notifications_bulk_queue([t.draft for t in targets], now=now), None
 
 
 def birthdays(*, now: datetime, cursor=None, deadline: float | None = None) -> tuple[int, object]:

@@ -27,6 +27,7 @@ from vouchers.validity import add_months, end_of_day, local_date, start_of_day
 from ..messages import date_text
 from ..models import Notification
 from .notify import Draft, notifications_bulk_queue
+from .offers import OfferTarget, reminder_offers_attach
 
 Purpose = Notification.Purpose
 USABLE = [Voucher.Status.ACTIVE, Voucher.Status.INACTIVE]
@@ -125,7 +126,7 @@ def expiry_reminders(*, now: datetime, cursor=None, deadline: float | None = Non
     for start in range(0, len(member_ids), batch):
         chunk = member_ids[start : start + batch]
         members = _members(chunk)
-        drafts = []
+        targets = []
         for member_id, until, stage, vouchers in (
             (mid, until, stage, vouchers)
             for mid in chunk
@@ -133,24 +134,27 @@ def expiry_reminders(*, now: datetime, cursor=None, deadline: float | None = Non
             for until, stage, vouchers in by_member[mid]
         ):
             member = members[member_id]
-            drafts.append(
-                Draft(
-                    member=member,
-                    purpose=Purpose.EXPIRY_REMINDER,
-                    template_key="expiry_reminder",
-                    dedup_key=f"expiry:{member_id}:{until.isoformat()}:{stage}",
-                    context={
-                        "vouchers": [
-                            {"title": titles.get(d, ""), "uses_left": left, "code": code}
-                            for _pk, d, left, code in vouchers
-                        ],
-                        "count": len(vouchers),
-                        "expires_on": date_text(until, member.language),
-                        "days_left": (until - today).days,
-                    },
+            targets.append(
+                OfferTarget(
+                    Draft(
+                        member=member,
+                        purpose=Purpose.EXPIRY_REMINDER,
+                        template_key="expiry_reminder",
+                        dedup_key=f"expiry:{member_id}:{until.isoformat()}:{stage}",
+                        context={
+                            "vouchers": [
+                                {"title": titles.get(d, ""), "uses_left": left, "code": code}
+                                for _pk, d, left, code in vouchers
+                            ],
+                            "count": len(vouchers),
+                            "expires_on": date_text(until, member.language),
+                            "days_left": (until - today).days,
+                        },
+                    )
                 )
             )
-        written += _flush(drafts, now)
+        reminder_offers_attach(reminder=Purpose.EXPIRY_REMINDER, targets=targets, now=now)
+        written += _flush([t.draft for t in targets], now)
         if deadline is not None and time.monotonic() > deadline and start + batch < len(member_ids):
             return written, chunk[-1]
     return written, None
@@ -327,6 +331,7 @@ def service_reminders(*, now: datetime, cursor=None, deadline: float | None = No
                 "model__service_interval_km",
                 "model__service_interval_months",
                 "owner_id",
+                "model_id",
             )[:batch]
         )
         if not vehicles:
@@ -368,7 +373,7 @@ def service_reminders(*, now: datetime, cursor=None, deadline: float | None = No
             if known is None or known[0] < visited_on:
                 last_service[vehicle_id] = (visited_on, km)
         due_now = []
-        for pk, plate, delivered, model_name, interval_km, interval_months, owner_id in vehicles:
+        for pk, plate, delivered, model_name, interval_km, interval_months, owner_id, model_id in vehicles:
             base = last_service.get(pk) or ((delivered, 0) if delivered else None)
             if base is None or owner_id is None:
                 continue
@@ -382,7 +387,7 @@ def service_reminders(*, now: datetime, cursor=None, deadline: float | None = No
             stage = service_stage(due_on, today)
             if stage is not None:
                 key = f"service:{pk}:{base[0].isoformat()}:{stage}"
-                due_now.append((key, pk, plate, model_name, owner_id, due_on, by_mileage, due_km))
+                due_now.append((key, plate, model_name, owner_id, due_on, by_mileage, due_km, pk, model_id))
         # Reminded already (this night or an earlier one): one query for the batch, before any
         # member is loaded or any message rendered.
         sent = set(
@@ -391,31 +396,31 @@ def service_reminders(*, now: datetime, cursor=None, deadline: float | None = No
             )
         )
         due_now = [row for row in due_now if row[0] not in sent]
-        members = _members(row[4] for row in due_now)
-        drafts = []
-        for key, vehicle_id, plate, model_name, owner_id, due_on, by_mileage, due_km in due_now:
+        members = _members(row[3] for row in due_now)
+        targets = []
+        for key, plate, model_name, owner_id, due_on, by_mileage, due_km, pk, model_id in due_now:
             member = members[owner_id]
-            drafts.append(
-                Draft(
-                    member=member,
-                    purpose=Purpose.SERVICE_REMINDER,
-                    template_key="service_reminder",
-                    dedup_key=key,
-                    context={
-                        "plate": plate,
-                        "model": model_name,
-                        "due_on": date_text(due_on, member.language),
-                        "overdue_days": max(0, (today - due_on).days),
-                        "due_by_mileage": by_mileage,
-                        "due_km": due_km,
-                        # The booking form, prefilled with this car and a maintenance service.
-                        "booking_url": booking_new_url(
-                            vehicle_id=vehicle_id, service=VoucherDefinition.Category.MAINTENANCE
-                        ),
-                    },
-                )
+            draft = Draft(
+                member=member,
+                purpose=Purpose.SERVICE_REMINDER,
+                template_key="service_reminder",
+                dedup_key=key,
+                context={
+                    "plate": plate,
+                    "model": model_name,
+                    "due_on": date_text(due_on, member.language),
+                    "overdue_days": max(0, (today - due_on).days),
+                    "due_by_mileage": by_mileage,
+                    "due_km": due_km,
+                    # The booking form, prefilled with this car and a maintenance service.
+                    "booking_url": booking_new_url(
+                        vehicle_id=pk, service=VoucherDefinition.Category.MAINTENANCE
+                    ),
+                },
             )
-        written += _flush(drafts, now)
+            targets.append(OfferTarget(draft, vehicle_id=pk, model_id=model_id))
+        reminder_offers_attach(reminder=Purpose.SERVICE_REMINDER, targets=targets, now=now)
+        written += _flush([t.draft for t in targets], now)
         after = ids[-1]
         if deadline is not None and time.monotonic() > deadline:
             return written, after
