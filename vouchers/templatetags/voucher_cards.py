@@ -76,10 +76,15 @@ def voucher_card_items(context, entries) -> str:
     template = context.template.engine.get_template("vouchers/card.html")
     marker = secrets.token_hex(16)
     rendered: dict[tuple, str] = {}
+    # A CardMaker gives equal vouchers the same Card: its key is worked out once (the entries keep
+    # every card alive meanwhile, so an id is never reused by another card here).
+    keys: dict[tuple[int, bool], tuple] = {}
     parts = []
     for entry in entries:
         card, href = entry["card"], entry["href"]
-        key = _card_key(card, bool(href))
+        key = keys.get((id(card), bool(href)))
+        if key is None:
+            key = keys[(id(card), bool(href))] = _card_key(card, bool(href))
         html = rendered.get(key)
         if html is None:
             with context.push(card=card, href=marker if href else ""):
