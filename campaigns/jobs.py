@@ -19,7 +19,7 @@ Every run uses its start time as "now", so the periods in the keys do not move b
 import logging
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -45,6 +45,8 @@ ABANDONED_AFTER = timedelta(hours=20)
 KEEP_RUNS = timedelta(days=14)
 # Jobs that run every few minutes: a run that found nothing to do is not kept.
 FREQUENT = {"dispatch_notifications", "start_due_campaigns"}
+# Jobs whose steps run without PostgreSQL's JIT (`_without_jit`): measured on the reminders only.
+WITHOUT_JIT = {"send_reminders"}
 
 
 def _expire_step(*, now, cursor=None, deadline=None):
@@ -139,7 +141,7 @@ def _without_jit():
     """PostgreSQL compiles (JIT) the plan of a query whose estimated cost is high, as a scan of a
     large table's index easily is: for the steps' batch queries, which read many rows but compute
     little, compiling took longer than running (0.46 s of the unused-value step's 0.5 s on a million
-    vouchers), so it is off while a step runs and back to the server's default after."""
+    vouchers), so it is off while a step of a WITHOUT_JIT job runs and back to the server's default after."""
     if connection.vendor != "postgresql":
         yield
         return
@@ -167,7 +169,7 @@ def job_run(job: str, *, run_id: int | None = None, slice_seconds: float | None 
     try:
         while run.step_index < len(steps):
             step = steps[run.step_index]
-            with _without_jit():
+            with _without_jit() if job in WITHOUT_JIT else nullcontext():
                 count, cursor = step.run(now=now, cursor=run.cursor, deadline=deadline)
             run.result[step.name] = run.result.get(step.name, 0) + count
             run.cursor = cursor

@@ -170,7 +170,10 @@ def test_steps_run_without_jit_and_the_connection_gets_the_servers_setting_back(
 
     steps = dict(jobs.JOB_STEPS)
     steps["send_reminders"] = [jobs.Step("a", step), jobs.Step("b", failing)]
+    steps["reconcile_ledger"] = [jobs.Step("c", step)]
     monkeypatch.setattr(jobs, "JOB_STEPS", steps)
     with pytest.raises(RuntimeError):
         job_run("send_reminders")
     assert seen == ["off", "off"] and jit() == before
+    job_run("reconcile_ledger")  # not one of WITHOUT_JIT: the server's setting
+    assert seen == ["off", "off", before]
