@@ -140,12 +140,14 @@ def _face(definition: VoucherDefinition) -> _Face:
 class CardMaker:
     """Cards of many vouchers (a wallet, the counter's vehicle page): what depends only on a
     definition (texts, tags, ink) or on a date is worked out once per maker, not once per voucher.
-    Make one per page; a definition changed afterwards needs a new maker."""
+    Make one per page; a definition changed afterwards needs a new maker. Vouchers that would get
+    equal cards (a pack, a bulk issue) get the same Card instance: read-only, like the page."""
 
     def __init__(self, *, now: datetime | None = None):
         self.now = now or timezone.now()
         self._faces: dict[int, tuple[VoucherDefinition, _Face]] = {}
         self._dates: dict[datetime, str] = {}
+        self._cards: dict[tuple, Card] = {}
 
     def _date(self, moment: datetime | None) -> str:
         if moment is None:
@@ -167,6 +169,25 @@ class CardMaker:
             face = _face(definition)
             self._faces[id(definition)] = (definition, face)
         labels = voucher_labels(voucher, now=now)
+        # Everything the card below reads from the voucher (the face is keyed by the definition).
+        key = (
+            id(definition),
+            voucher.status,
+            voucher.uses_left,
+            voucher.uses_total,
+            voucher.valid_from,
+            voucher.valid_until,
+            labels.new,
+            labels.expiring_soon,
+            labels.not_yet_valid,
+        )
+        card = self._cards.get(key)
+        if card is None:
+            card = self._cards[key] = self._card(voucher, face, labels)
+        return card
+
+    def _card(self, voucher: Voucher, face: _Face, labels) -> Card:
+        now, definition = self.now, voucher.definition
         left = None
         if labels.expiring_soon and definition.show_expiring_badge:
             left = ("expiring", _("Expiring soon"))

@@ -319,9 +319,9 @@ def service_reminders(*, now: datetime, cursor=None, deadline: float | None = No
     maybe_due = _maybe_due(today)
     while True:
         vehicles = list(
+            # Without an owner a car is skipped below: filtering on the subquery here would run it twice.
             Vehicle.objects.filter(maybe_due, pk__gt=after)
             .annotate(owner_id=current_owner_id_subquery("pk"))
-            .filter(owner_id__isnull=False)
             .order_by("pk")
             .values_list(
                 "pk",
@@ -339,9 +339,13 @@ def service_reminders(*, now: datetime, cursor=None, deadline: float | None = No
         ids = [v[0] for v in vehicles]
         readings = {
             row["vehicle_id"]: (row["first_at"], row["first_km"], row["last_at"], row["last_km"])
-            # A pk range, not IN (2,000 ids): the batch is consecutive in pk order, and far cheaper to send.
+            # The batch's cars only: their pk range alone would aggregate the readings of every car
+            # between them, most of which cannot be due (several times the batch on a large fleet).
             for row in MileageReading.objects.filter(
-                vehicle_id__gte=ids[0], vehicle_id__lte=ids[-1], recorded_at__gte=history_from
+                vehicle_id__in=ids,
+                vehicle_id__gte=ids[0],
+                vehicle_id__lte=ids[-1],
+                recorded_at__gte=history_from,
             )
             .values("vehicle_id")
             .annotate(

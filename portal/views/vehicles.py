@@ -36,10 +36,12 @@ HISTORY_PAGE_SIZE = 30
 def wallet_entries(vouchers, *, now, cards: CardMaker | None = None) -> tuple[list[dict], list[dict]]:
     """(current, past) cards with their links; past: used, expired, voided or refunded."""
     cards = cards or CardMaker(now=now)
+    # One reverse() per list, not per voucher: the id is the pattern's last path segment.
+    head, _zero, tail = reverse("portal:voucher", args=[0]).rpartition("/0/")
     current, past = [], []
     for voucher in vouchers:
         card = cards.card(voucher)
-        entry = {"card": card, "href": reverse("portal:voucher", args=[voucher.pk]), "voucher": voucher}
+        entry = {"card": card, "href": f"{head}/{voucher.pk}/{tail}", "voucher": voucher}
         (past if card.muted else current).append(entry)
     return current, past
 

@@ -1,13 +1,18 @@
 """Periodic inspection (年檢) reminders: the schedule by the car's age, and once per due date."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from campaigns.jobs import JOB_STEPS
 from campaigns.models import Notification
-from campaigns.services.inspections import inspection_due_dates, inspection_due_now, inspection_reminders
+from campaigns.services.inspections import (
+    delivery_ranges_due_soon,
+    inspection_due_dates,
+    inspection_due_now,
+    inspection_reminders,
+)
 from tests.factories import MemberFactory, OwnedVehicleFactory, VehicleFactory
 from vouchers.validity import add_months
 
@@ -102,3 +107,44 @@ def test_written_at_night_it_goes_out_when_quiet_hours_end(settings):
 
 def test_the_step_runs_in_the_nightly_reminders_job():
     assert "inspection" in [step.name for step in JOB_STEPS["send_reminders"]]
+
+
+@pytest.mark.parametrize(
+    "today",
+    # Month ends and starts (the lead reaches two months ahead from 31 January), mid-month, leap day.
+    [date(2026, 1, 31), date(2026, 6, 15), date(2028, 2, 29)],
+)
+def test_the_cars_read_for_a_night_include_every_car_due_then_and_no_other_delivery_month(today):
+    oldest = date(2010, 1, 1)  # yearly, then twice a year
+    ranges = delivery_ranges_due_soon(today, oldest=oldest)
+    delivered, read, due = oldest, 0, 0
+    while delivered <= today:
+        inside = any(start <= delivered < end for start, end in ranges)
+        if inspection_due_now(delivered, today) is not None:
+            due += 1
+            assert inside, delivered
+        read += inside
+        delivered += timedelta(days=1)
+    assert due and read < 3 * due  # what is read is due but for the lead's neighbouring days
+
+
+@pytest.mark.django_db
+def test_the_oldest_car_is_read_too():
+    member = MemberFactory(consent_service=True)
+    old = OwnedVehicleFactory(owner=member, delivery_date=aged(40))  # twice a year, 40 years on
+    OwnedVehicleFactory(owner=member, delivery_date=aged(40, 3))  # between its inspections
+    assert inspection_reminders(now=NOW)[0] == 1
+    assert (
+        Notification.objects.get().dedup_key
+        == f"inspection:{old.pk}:{add_months(old.delivery_date, 480).isoformat()}"
+    )
+
+
+@pytest.mark.django_db
+def test_a_second_run_the_same_night_loads_no_member_and_renders_nothing(django_assert_max_num_queries):
+    for years in (5, 6, 10):
+        OwnedVehicleFactory(owner=MemberFactory(consent_service=True), delivery_date=aged(years))
+    assert inspection_reminders(now=NOW)[0] == 3
+    # The oldest delivery date, the keys written, one batch of cars and the empty next one.
+    with django_assert_max_num_queries(4):
+        assert inspection_reminders(now=NOW) == (0, None)

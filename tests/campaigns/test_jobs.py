@@ -147,3 +147,33 @@ def test_a_second_running_run_of_the_same_job_is_refused_by_the_database():
     with pytest.raises(IntegrityError), transaction.atomic():
         JobRun.objects.create(job="send_reminders", started_at=timezone.now())
     JobRun.objects.create(job="send_reminders", started_at=timezone.now(), status=JobRun.Status.DONE)
+
+
+@pytest.mark.postgres
+def test_steps_run_without_jit_and_the_connection_gets_the_servers_setting_back(monkeypatch):
+    from django.db import connection
+
+    def jit():
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW jit")
+            return cursor.fetchone()[0]
+
+    before, seen = jit(), []
+
+    def step(*, now, cursor=None, deadline=None):
+        seen.append(jit())
+        return 0, None
+
+    def failing(*, now, cursor=None, deadline=None):
+        seen.append(jit())
+        raise RuntimeError("step failed")
+
+    steps = dict(jobs.JOB_STEPS)
+    steps["send_reminders"] = [jobs.Step("a", step), jobs.Step("b", failing)]
+    steps["reconcile_ledger"] = [jobs.Step("c", step)]
+    monkeypatch.setattr(jobs, "JOB_STEPS", steps)
+    with pytest.raises(RuntimeError):
+        job_run("send_reminders")
+    assert seen == ["off", "off"] and jit() == before
+    job_run("reconcile_ledger")  # not one of WITHOUT_JIT: the server's setting
+    assert seen == ["off", "off", before]

@@ -108,3 +108,28 @@ def test_a_card_maker_makes_the_same_cards_as_one_card_at_a_time():
     assert together == one_by_one
     assert together[0]["tags"] and together[0]["ink"] != together[1]["ink"]
     assert together[2]["right_badge"] and together[0]["validity"] != together[2]["validity"]
+
+
+@pytest.mark.django_db
+def test_equal_vouchers_share_one_card_and_any_difference_gets_its_own():
+    from dataclasses import asdict
+
+    from vouchers.presentation import CardMaker
+    from vouchers.selectors import vouchers_with_definitions
+
+    car = OwnedVehicleFactory()
+    now = timezone.now()
+    pack = DefinitionFactory(uses_per_voucher=5)
+    for _ in range(3):
+        issue_voucher(pack, vehicle=car, now=now - timedelta(days=20))
+    issue_voucher(pack, vehicle=car, now=now)  # new: its own badge
+    first, second, used, fresh = vouchers_with_definitions(car.vouchers.order_by("pk"))
+    used.uses_left = 4
+    maker = CardMaker(now=now)
+    cards = [maker.card(v) for v in (first, second, used, fresh)]
+    assert cards[0] is cards[1]
+    assert cards[2] is not cards[0] and cards[2].uses == "4 / 5"
+    assert cards[3] is not cards[0] and cards[3].left_badge[0] == "new" != cards[0].left_badge[0]
+    assert [asdict(c) for c in cards] == [
+        asdict(voucher_card(v, now=now)) for v in (first, second, used, fresh)
+    ]

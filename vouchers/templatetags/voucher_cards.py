@@ -9,7 +9,7 @@ string with every character outside a small safe set escaped.
 import hashlib
 import re
 import secrets
-from dataclasses import astuple
+from dataclasses import fields
 
 from django import template
 from django.utils.html import conditional_escape, format_html
@@ -56,8 +56,14 @@ def card_style(context, card: Card) -> str:
     )
 
 
+_CARD_FIELDS = tuple(f.name for f in fields(Card))
+
+
 def _card_key(card: Card, linked: bool) -> tuple:
-    return (*(tuple(value) if isinstance(value, list) else value for value in astuple(card)), linked)
+    # Not dataclasses.astuple: it deep-copies every value (the badges' lazy translations too), which
+    # cost more than rendering for a wallet of hundreds of equal cards.
+    values = [getattr(card, name) for name in _CARD_FIELDS]
+    return (*(tuple(value) if isinstance(value, list) else value for value in values), linked)
 
 
 @register.simple_tag(takes_context=True)
@@ -70,10 +76,15 @@ def voucher_card_items(context, entries) -> str:
     template = context.template.engine.get_template("vouchers/card.html")
     marker = secrets.token_hex(16)
     rendered: dict[tuple, str] = {}
+    # A CardMaker gives equal vouchers the same Card: its key is worked out once (the entries keep
+    # every card alive meanwhile, so an id is never reused by another card here).
+    keys: dict[tuple[int, bool], tuple] = {}
     parts = []
     for entry in entries:
         card, href = entry["card"], entry["href"]
-        key = _card_key(card, bool(href))
+        key = keys.get((id(card), bool(href)))
+        if key is None:
+            key = keys[(id(card), bool(href))] = _card_key(card, bool(href))
         html = rendered.get(key)
         if html is None:
             with context.push(card=card, href=marker if href else ""):
