@@ -27,7 +27,7 @@ from .services import points_adjust
 
 @admin.register(Programme)
 class ProgrammeAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "expiry_months", "tier_measure"]
+    list_display = ["__str__", "expiry_months", "tier_measure", "point_value_twd"]
 
     def has_add_permission(self, request) -> bool:
         return not Programme.objects.exists() and super().has_add_permission(request)

@@ -5,6 +5,8 @@ sum of what remains in them); `reconcile_points` proves both agree. Every change
 `PointsEntry`; a debit records which lots it drew from (`LotUse`) so a reversal can give back to them.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -35,6 +37,13 @@ class Programme(models.Model):
             "what a member must reach in the last 12 months: a tier's spend, its visits, either or both"
         ),
     )
+    point_value_twd = models.DecimalField(
+        _("value of one point (NT$)"),
+        max_digits=8,
+        decimal_places=2,
+        default=Decimal("0"),
+        help_text=_("what the brand owes for one outstanding point: the points liability in the reports"),
+    )
 
     class Meta:
         verbose_name = _("loyalty programme")
@@ -42,6 +51,9 @@ class Programme(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(pk=1), name="loyalty_programme_single_row"),
             models.CheckConstraint(condition=Q(expiry_months__gte=1), name="loyalty_expiry_months_positive"),
+            models.CheckConstraint(
+                condition=Q(point_value_twd__gte=0), name="loyalty_point_value_not_negative"
+            ),
         ]
 
     def __str__(self) -> str:
