@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from members.models import Member
 
+from .exceptions import REFERRAL_REFUSALS
+
 
 class Programme(models.Model):
     """The programme's settings, one row (pk 1), set by Operations."""
@@ -36,6 +38,39 @@ class Programme(models.Model):
         help_text=_(
             "what a member must reach in the last 12 months: a tier's spend, its visits, either or both"
         ),
+    )
+    referrer_points = models.PositiveIntegerField(
+        _("referral: referrer's points"),
+        default=0,
+        help_text=_("given to the member who referred, when the friend first binds a car or buys"),
+    )
+    friend_points = models.PositiveIntegerField(_("referral: friend's points"), default=0)
+    referrer_definition = models.ForeignKey(
+        "vouchers.VoucherDefinition",
+        verbose_name=_("referral: referrer's voucher"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"holder_type": "member"},
+        help_text=_("optional; a member-held voucher"),
+    )
+    friend_definition = models.ForeignKey(
+        "vouchers.VoucherDefinition",
+        verbose_name=_("referral: friend's voucher"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"holder_type": "member"},
+        help_text=_("optional; a member-held voucher"),
+    )
+    referral_monthly_cap = models.PositiveSmallIntegerField(
+        _("referral rewards per referrer per month"),
+        null=True,
+        blank=True,
+        default=5,
+        help_text=_("calendar month, Asia/Taipei; empty: no limit"),
     )
     point_value_twd = models.DecimalField(
         _("value of one point (NT$)"),
@@ -460,3 +495,95 @@ class BenefitGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.benefit} {self.period}"
+
+
+# --- referrals ----------------------------------------------------------------------------------------
+
+
+class ReferralCode(models.Model):
+    """A member's own referral code: made once, never changed (the link and QR code carry it)."""
+
+    member = models.OneToOneField(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="referral_code"
+    )
+    code = models.CharField(_("referral code"), max_length=12, unique=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("referral code")
+        verbose_name_plural = _("referral codes")
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Referral(models.Model):
+    """Who referred whom, recorded once when the friend signs up with a code, and how it ended.
+
+    A friend is referred once (unique); the reward is given once, when the friend first binds a car or
+    pays for a purchase, to both members, or refused with a stable code (`refusal`)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Signed up, no car or purchase yet")
+        REWARDED = "rewarded", _("Rewarded")
+        REFUSED = "refused", _("Refused")
+
+    class Trigger(models.TextChoices):
+        VEHICLE = "vehicle", _("Bound a car")
+        ORDER = "order", _("First purchase")
+        LEGACY = "legacy", _("Before the points programme")
+
+    referrer = models.ForeignKey(
+        Member, verbose_name=_("referrer"), on_delete=models.PROTECT, related_name="referrals_made"
+    )
+    friend = models.OneToOneField(
+        Member, verbose_name=_("referred friend"), on_delete=models.PROTECT, related_name="referral"
+    )
+    code = models.CharField(_("referral code"), max_length=12, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    refusal = models.CharField(_("refused because"), max_length=40, blank=True)
+    trigger = models.CharField(_("qualified by"), max_length=10, choices=Trigger.choices, blank=True)
+    trigger_ref = models.CharField(_("qualifying event"), max_length=40, blank=True)
+    referrer_points = models.PositiveIntegerField(_("referrer's points"), default=0)
+    friend_points = models.PositiveIntegerField(_("friend's points"), default=0)
+    referrer_voucher = models.OneToOneField(
+        "vouchers.Voucher",
+        verbose_name=_("referrer's voucher"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    friend_voucher = models.OneToOneField(
+        "vouchers.Voucher",
+        verbose_name=_("friend's voucher"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("signed up"), default=timezone.now)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("referral")
+        verbose_name_plural = _("referrals")
+        indexes = [models.Index(fields=["referrer", "status", "decided_at"], name="referral_cap_idx")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(referrer=models.F("friend")), name="referral_not_self"),
+            models.CheckConstraint(
+                condition=Q(status="pending", decided_at__isnull=True, refusal="")
+                | Q(status="rewarded", decided_at__isnull=False, refusal="")
+                | Q(status="refused", decided_at__isnull=False) & ~Q(refusal=""),
+                name="referral_status_consistent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.referrer} → {self.friend}"
+
+    @property
+    def refusal_text(self) -> str:
+        return str(REFERRAL_REFUSALS.get(self.refusal, self.refusal))

@@ -4,7 +4,7 @@ from .campaigns import Campaign, CampaignRecipient, CampaignVoucher
 from .jobs import JobRun
 from .nps import NpsSurvey
 from .outbox import MessageTemplate, Notification
-from .programmes import EventIssuance, Programme, ReferralSuccess
+from .programmes import EventIssuance, Programme
 from .segments import Segment
 
 __all__ = [
@@ -17,6 +17,5 @@ __all__ = [
     "Notification",
     "NpsSurvey",
     "Programme",
-    "ReferralSuccess",
     "Segment",
 ]
