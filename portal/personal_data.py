@@ -62,7 +62,8 @@ def _profile(member: Member) -> list[dict]:
         "preferred_channel": "preferred_channel",
         "line_user_id": "line_user_id",
         "language": "language",
-        "referred_by_member_id": "referred_by_id",
+        "referred_by_member_id": "referral__referrer_id",
+        "referral_code": "referral_code__code",
         "created_at": "created_at",
         "erased_at": "erased_at",
     }

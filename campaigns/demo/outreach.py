@@ -1,5 +1,5 @@
-"""Demo outreach: saved audiences, campaigns in several states, the outbox they fill, a binding
-request waiting for operations and a checked bulk issuance, so every
+"""Demo outreach: saved audiences, campaigns in several states, the outbox they fill, a delivery's
+event voucher, a binding request waiting for operations and a checked bulk issuance, so every
 back-office list has rows.
 
 Built through the services, like the rest of the demo data; messages stay in the outbox (the
@@ -14,6 +14,7 @@ from campaigns.models import Campaign, Segment
 from campaigns.services import (
     campaign_schedule,
     campaigns_run_due,
+    event_vouchers_issue,
 )
 from campaigns.services.reminders import expiry_reminders
 from members.models import Dealer, Member, Tier
@@ -69,6 +70,19 @@ def _campaigns(
     )
 
 
+def _delivery_gift(cars: list[Vehicle], now: datetime) -> None:
+    """A delivery's event voucher, issued here rather than by the worker's task (which then finds it
+    issued and does nothing), so the event-issuance list has a row."""
+    car = cars[0]
+    owner = car.ownerships.current().first()
+    event_vouchers_issue(
+        event=VoucherDefinition.TriggerEvent.VEHICLE_DELIVERED,
+        vehicle=car,
+        member=owner.member if owner else None,
+        now=now,
+    )
+
+
 def _binding_request(owners: list[Member]) -> None:
     """An owner asks for a car sold to someone else's number: operations must decide."""
     car = Vehicle.objects.filter(plate_key__startswith="DMO").order_by("pk").last()
@@ -92,5 +106,6 @@ def outreach_seed(*, definitions, dealers, models, owners, cars, now: datetime) 
     segments = _segments(models, dealers, timezone.localdate(now))
     _campaigns(segments, definitions, now)
     expiry_reminders(now=now)
+    _delivery_gift(cars, now)
     _binding_request(owners)
     _bulk_issuance(definitions, cars, now)
