@@ -4,7 +4,7 @@ from members.models import Member
 from vehicles.models import Ownership, Vehicle
 
 from .jobs import job_run
-from .services import event_vouchers_issue, notification_deliver, referral_record_success
+from .services import event_vouchers_issue, notification_deliver
 from .services import loyalty as loyalty_messages
 from .services.events import Event
 
@@ -44,12 +44,8 @@ def delivered_issue(vehicle_ids: list[int]) -> int:
 
 
 def vehicle_bound(vehicle_id: int, member_id: int) -> int:
-    """A member became a vehicle's owner: the event's vouchers, and the referrer's reward."""
-    issued = event_issue(Event.VEHICLE_BOUND, vehicle_id, member_id)
-    member = Member.objects.filter(pk=member_id).first()
-    if member is not None:
-        referral_record_success(referred=member, vehicle=Vehicle.objects.filter(pk=vehicle_id).first())
-    return issued
+    """A member became a vehicle's owner: the event's vouchers (a referral's reward is loyalty's)."""
+    return event_issue(Event.VEHICLE_BOUND, vehicle_id, member_id)
 
 
 def tier_change_notify(change_id: int) -> str:

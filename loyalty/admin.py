@@ -18,6 +18,8 @@ from .models import (
     PointsAccount,
     PointsEntry,
     Programme,
+    Referral,
+    ReferralCode,
     TierBenefit,
     TierChange,
     TierLevel,
@@ -27,7 +29,23 @@ from .services import points_adjust
 
 @admin.register(Programme)
 class ProgrammeAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "expiry_months", "tier_measure"]
+    list_display = ["__str__", "expiry_months", "tier_measure", "point_value_twd", "referral_monthly_cap"]
+    raw_id_fields = ["referrer_definition", "friend_definition"]
+    fieldsets = [
+        (None, {"fields": ["expiry_months", "tier_measure", "point_value_twd"]}),
+        (
+            _("Referrals"),
+            {
+                "fields": [
+                    "referrer_points",
+                    "referrer_definition",
+                    "friend_points",
+                    "friend_definition",
+                    "referral_monthly_cap",
+                ]
+            },
+        ),
+    ]
 
     def has_add_permission(self, request) -> bool:
         return not Programme.objects.exists() and super().has_add_permission(request)
@@ -246,3 +264,34 @@ class BenefitGrantAdmin(FastListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["account__member", "benefit__tier", "benefit__definition", "voucher"]
     list_filter = ["period"]
     search_fields = ["account__member__phone"]
+
+
+@admin.register(Referral)
+class ReferralAdmin(FastListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Who referred whom and how it ended; written only by the referral services."""
+
+    list_display = [
+        "created_at",
+        "referrer",
+        "friend",
+        "status",
+        "refused_because",
+        "trigger",
+        "decided_at",
+        "referrer_points",
+        "friend_points",
+    ]
+    list_select_related = ["referrer", "friend"]
+    list_filter = ["status", "refusal", "trigger"]
+    search_fields = ["referrer__phone", "friend__phone", "code"]
+
+    @admin.display(description=_("refused because"), ordering="refusal")
+    def refused_because(self, obj: Referral) -> str:
+        return obj.refusal_text
+
+
+@admin.register(ReferralCode)
+class ReferralCodeAdmin(FastListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["code", "member", "created_at"]
+    list_select_related = ["member"]
+    search_fields = ["code", "member__phone"]

@@ -38,3 +38,36 @@ class ExchangeLimitReached(DomainError):
 class ExchangeNotCancellable(DomainError):
     code = "exchange_not_cancellable"
     default_message = _("This exchange cannot be cancelled: its voucher has been used or cancelled.")
+
+
+class ReferralCodeUnknown(DomainError):
+    code = "referral_code_unknown"
+    default_message = _("This referral code is not valid.")
+    http_status = 400
+
+
+class SelfReferral(DomainError):
+    code = "referral_self"
+    default_message = _("A member cannot refer themselves.")
+
+
+class ReferralOwnVehicle(DomainError):
+    code = "referral_own_vehicle"
+    default_message = _("The friend's car is, or was, the referrer's own.")
+
+
+class ReferralCapReached(DomainError):
+    code = "referral_monthly_cap"
+    default_message = _("The referrer has had as many referral rewards this month as allowed.")
+
+
+class ReferrerGone(DomainError):
+    code = "referral_referrer_erased"
+    default_message = _("The referrer's membership data has been erased.")
+
+
+# Why a referral was refused, by the code stored on it (back office, portal).
+REFERRAL_REFUSALS = {
+    error.code: error.default_message
+    for error in (SelfReferral, ReferralOwnVehicle, ReferralCapReached, ReferrerGone)
+}

@@ -5,6 +5,8 @@ sum of what remains in them); `reconcile_points` proves both agree. Every change
 `PointsEntry`; a debit records which lots it drew from (`LotUse`) so a reversal can give back to them.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -12,6 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Member
+
+from .exceptions import REFERRAL_REFUSALS
 
 
 class Programme(models.Model):
@@ -35,6 +39,46 @@ class Programme(models.Model):
             "what a member must reach in the last 12 months: a tier's spend, its visits, either or both"
         ),
     )
+    referrer_points = models.PositiveIntegerField(
+        _("referral: referrer's points"),
+        default=0,
+        help_text=_("given to the member who referred, when the friend first binds a car or buys"),
+    )
+    friend_points = models.PositiveIntegerField(_("referral: friend's points"), default=0)
+    referrer_definition = models.ForeignKey(
+        "vouchers.VoucherDefinition",
+        verbose_name=_("referral: referrer's voucher"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"holder_type": "member"},
+        help_text=_("optional; a member-held voucher"),
+    )
+    friend_definition = models.ForeignKey(
+        "vouchers.VoucherDefinition",
+        verbose_name=_("referral: friend's voucher"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"holder_type": "member"},
+        help_text=_("optional; a member-held voucher"),
+    )
+    referral_monthly_cap = models.PositiveSmallIntegerField(
+        _("referral rewards per referrer per month"),
+        null=True,
+        blank=True,
+        default=5,
+        help_text=_("calendar month, Asia/Taipei; empty: no limit"),
+    )
+    point_value_twd = models.DecimalField(
+        _("value of one point (NT$)"),
+        max_digits=8,
+        decimal_places=2,
+        default=Decimal("0"),
+        help_text=_("what the brand owes for one outstanding point: the points liability in the reports"),
+    )
 
     class Meta:
         verbose_name = _("loyalty programme")
@@ -42,6 +86,9 @@ class Programme(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(pk=1), name="loyalty_programme_single_row"),
             models.CheckConstraint(condition=Q(expiry_months__gte=1), name="loyalty_expiry_months_positive"),
+            models.CheckConstraint(
+                condition=Q(point_value_twd__gte=0), name="loyalty_point_value_not_negative"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -448,3 +495,95 @@ class BenefitGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.benefit} {self.period}"
+
+
+# --- referrals ----------------------------------------------------------------------------------------
+
+
+class ReferralCode(models.Model):
+    """A member's own referral code: made once, never changed (the link and QR code carry it)."""
+
+    member = models.OneToOneField(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="referral_code"
+    )
+    code = models.CharField(_("referral code"), max_length=12, unique=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("referral code")
+        verbose_name_plural = _("referral codes")
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Referral(models.Model):
+    """Who referred whom, recorded once when the friend signs up with a code, and how it ended.
+
+    A friend is referred once (unique); the reward is given once, when the friend first binds a car or
+    pays for a purchase, to both members, or refused with a stable code (`refusal`)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Signed up, no car or purchase yet")
+        REWARDED = "rewarded", _("Rewarded")
+        REFUSED = "refused", _("Refused")
+
+    class Trigger(models.TextChoices):
+        VEHICLE = "vehicle", _("Bound a car")
+        ORDER = "order", _("First purchase")
+        LEGACY = "legacy", _("Before the points programme")
+
+    referrer = models.ForeignKey(
+        Member, verbose_name=_("referrer"), on_delete=models.PROTECT, related_name="referrals_made"
+    )
+    friend = models.OneToOneField(
+        Member, verbose_name=_("referred friend"), on_delete=models.PROTECT, related_name="referral"
+    )
+    code = models.CharField(_("referral code"), max_length=12, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    refusal = models.CharField(_("refused because"), max_length=40, blank=True)
+    trigger = models.CharField(_("qualified by"), max_length=10, choices=Trigger.choices, blank=True)
+    trigger_ref = models.CharField(_("qualifying event"), max_length=40, blank=True)
+    referrer_points = models.PositiveIntegerField(_("referrer's points"), default=0)
+    friend_points = models.PositiveIntegerField(_("friend's points"), default=0)
+    referrer_voucher = models.OneToOneField(
+        "vouchers.Voucher",
+        verbose_name=_("referrer's voucher"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    friend_voucher = models.OneToOneField(
+        "vouchers.Voucher",
+        verbose_name=_("friend's voucher"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("signed up"), default=timezone.now)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("referral")
+        verbose_name_plural = _("referrals")
+        indexes = [models.Index(fields=["referrer", "status", "decided_at"], name="referral_cap_idx")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(referrer=models.F("friend")), name="referral_not_self"),
+            models.CheckConstraint(
+                condition=Q(status="pending", decided_at__isnull=True, refusal="")
+                | Q(status="rewarded", decided_at__isnull=False, refusal="")
+                | Q(status="refused", decided_at__isnull=False) & ~Q(refusal=""),
+                name="referral_status_consistent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.referrer} → {self.friend}"
+
+    @property
+    def refusal_text(self) -> str:
+        return str(REFERRAL_REFUSALS.get(self.refusal, self.refusal))

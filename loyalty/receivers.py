@@ -17,6 +17,8 @@ from vehicles.models import Ownership, Vehicle
 from vouchers import signals as voucher_signals
 from vouchers.models import Order, Voucher
 
+from .models import Referral
+
 
 def _later(func: str, *args) -> None:
     transaction.on_commit(lambda: async_task(func, *args))
@@ -65,3 +67,24 @@ def on_voucher_voided(sender, *, voucher, **kwargs):
     """A voucher bought with points and voided in the back office gives the points back."""
     if voucher.source == Voucher.Source.POINTS:
         _later("loyalty.tasks.exchange_voided", voucher.pk)
+
+
+# --- referrals: the friend's first car or first paid purchase rewards both, once --------------------
+
+
+def _referral_pending(member_id: int) -> bool:
+    # One indexed read in the sender's transaction, so the many members who were never referred cost
+    # no task.
+    return Referral.objects.filter(friend_id=member_id, status=Referral.Status.PENDING).exists()
+
+
+@receiver(vehicle_signals.vehicle_bound, sender=Vehicle, dispatch_uid="loyalty.referral_vehicle_bound")
+def on_vehicle_bound(sender, *, vehicle, member, role, now, **kwargs):
+    if role == "owner" and _referral_pending(member.pk):
+        _later("loyalty.tasks.referral_reward", member.pk, Referral.Trigger.VEHICLE.value, vehicle.pk)
+
+
+@receiver(shop_signals.order_paid, sender=Order, dispatch_uid="loyalty.referral_order_paid")
+def on_order_paid_referral(sender, *, order, now, **kwargs):
+    if order.amount_twd > 0 and _referral_pending(order.member_id):
+        _later("loyalty.tasks.referral_reward", order.member_id, Referral.Trigger.ORDER.value, order.pk)

@@ -19,6 +19,8 @@ from .models import (
     PointsEntry,
     PointsLot,
     Programme,
+    Referral,
+    ReferralCode,
     TierLevel,
 )
 from .tiers import tier_next
@@ -171,3 +173,38 @@ def member_exchanges(member, *, limit: int = 20) -> list[Exchange]:
         .select_related("offer__definition", "voucher", "entry")
         .order_by("-pk")[:limit]
     )
+
+
+# --- referrals ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class ReferralOverview:
+    code: str
+    referrals: list[Referral]
+
+    @property
+    def points_earned(self) -> int:
+        return sum(r.referrer_points for r in self.referrals if r.status == Referral.Status.REWARDED)
+
+    @property
+    def vouchers_earned(self) -> list:
+        return [r.referrer_voucher for r in self.referrals if r.referrer_voucher_id]
+
+
+def referral_overview(member, *, code: str, limit: int = 100) -> ReferralOverview:
+    """The member's code and the friends they referred, newest first (the portal's referral page)."""
+    referrals = list(
+        Referral.objects.filter(referrer=member)
+        .select_related("friend", "referrer_voucher__definition")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+    return ReferralOverview(code=code, referrals=referrals)
+
+
+def referral_code_owner(code: str) -> ReferralCode | None:
+    """The code's row with its member; None for no such code or an erased member's."""
+    if not code:
+        return None
+    live = ReferralCode.objects.filter(code=code, member__erased_at__isnull=True)
+    return live.select_related("member").first()

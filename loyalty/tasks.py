@@ -77,3 +77,8 @@ def benefits_grant(account_id: int) -> int:
 
 def grant_benefits() -> int:
     return services.benefits_grant_all()
+
+
+def referral_reward(friend_id: int, trigger: str, ref_id: int) -> str:
+    referral = services.referral_reward(friend_id=friend_id, trigger=trigger, ref_id=ref_id)
+    return referral.status if referral is not None else ""

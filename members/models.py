@@ -104,14 +104,6 @@ class Member(models.Model):
     language = models.CharField(
         _("language"), max_length=10, choices=Language.choices, default=Language.ZH_HANT
     )
-    referred_by = models.ForeignKey(
-        "self",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="referrals",
-        verbose_name=_("referred by"),
-    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     # Set when the member's personal data was erased (Taiwan PDPA); the row stays as a pseudonym so
     # vouchers, ledgers and money records keep their holder.

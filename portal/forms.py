@@ -3,6 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from loyalty.exceptions import ReferralCodeUnknown
+from loyalty.referral_codes import referral_code_clean
 from members.exceptions import InvalidPhone
 from members.models import Channel, Language, Member
 from members.phones import phone_normalise
@@ -20,11 +22,26 @@ class PhoneForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel", "autofocus": True}),
     )
 
+    referral_code = forms.CharField(
+        label=_("Referral code (optional)"),
+        max_length=20,
+        required=False,
+        help_text=_("New members: the code of the friend who invited you, if you have one."),
+        widget=forms.TextInput(attrs={"autocapitalize": "characters", "spellcheck": "false"}),
+    )
+
     def clean_phone(self) -> str:
         try:
             return phone_normalise(self.cleaned_data["phone"])
         except InvalidPhone as exc:
             raise forms.ValidationError(exc.message, code=exc.code) from exc
+
+    def clean_referral_code(self) -> str:
+        raw = self.cleaned_data["referral_code"]
+        code = referral_code_clean(raw)
+        if raw.strip() and not code:
+            raise forms.ValidationError(ReferralCodeUnknown.default_message, code=ReferralCodeUnknown.code)
+        return code
 
 
 class CodeForm(forms.Form):

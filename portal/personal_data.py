@@ -17,9 +17,10 @@ from datetime import date, datetime
 from django.db.models import Q
 from django.utils import timezone
 
-from campaigns.models import CampaignRecipient, EventIssuance, Notification, ReferralSuccess
+from campaigns.models import CampaignRecipient, EventIssuance, Notification
 from campaigns.redact import codes_masked
 from config.spreadsheet import spreadsheet_safe
+from loyalty.models import Referral
 from members.models import ConsentChange, ErasureRequest, Member
 from redemption.models import Redemption
 from vehicles.models import AuthorisedDriver, BindingRequest, Ownership
@@ -61,7 +62,8 @@ def _profile(member: Member) -> list[dict]:
         "preferred_channel": "preferred_channel",
         "line_user_id": "line_user_id",
         "language": "language",
-        "referred_by_member_id": "referred_by_id",
+        "referred_by_member_id": "referral__referrer_id",
+        "referral_code": "referral_code__code",
         "created_at": "created_at",
         "erased_at": "erased_at",
     }
@@ -234,8 +236,13 @@ def personal_data_export(*, member: Member) -> dict[str, list[dict]]:
             {"event": "event", "definition": "definition__name", "status": "status", "at": "created_at"},
         ),
         "referrals": [
-            {"role": "referrer" if r.referrer_id == member.pk else "referred", "at": _value(r.created_at)}
-            for r in ReferralSuccess.objects.filter(Q(referrer=member) | Q(referred=member)).order_by("pk")
+            {
+                "role": "referrer" if r.referrer_id == member.pk else "referred",
+                "at": _value(r.created_at),
+                "status": r.status,
+                "decided_at": _value(r.decided_at),
+            }
+            for r in Referral.objects.filter(Q(referrer=member) | Q(friend=member)).order_by("pk")
         ],
         "sign_in_codes": _rows(
             LoginCode.objects.filter(phone=member.phone).exclude(phone="").order_by("created_at", "pk"),

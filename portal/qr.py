@@ -16,3 +16,11 @@ def voucher_qr_svg(voucher: Voucher) -> SafeString:
     svg = qr.svg_inline(scale=1, border=4, dark="#000", light="#fff", omitsize=True, svgclass="qr__svg")
     label = _("QR code of voucher %(code)s") % {"code": voucher.code_display}
     return format_html('<div class="qr" role="img" aria-label="{}">{}</div>', label, mark_safe(svg))  # noqa: S308
+
+
+def referral_qr_svg(url: str, code: str) -> SafeString:
+    """The referral link as a QR code a friend scans with their phone's camera (SVG, scales)."""
+    qr = segno.make(url, error="m", micro=False)
+    svg = qr.svg_inline(scale=1, border=4, dark="#000", light="#fff", omitsize=True, svgclass="qr__svg")
+    label = _("QR code of your referral link, code %(code)s") % {"code": code}
+    return format_html('<div class="qr" role="img" aria-label="{}">{}</div>', label, mark_safe(svg))  # noqa: S308

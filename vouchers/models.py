@@ -65,7 +65,6 @@ class VoucherDefinition(models.Model):
         VEHICLE_DELIVERED = "vehicle_delivered", _("Vehicle delivered")
         BIRTHDAY = "birthday", _("Birthday")
         PURCHASE_ANNIVERSARY = "purchase_anniversary", _("Purchase anniversary")
-        REFERRAL = "referral", _("Referral success")
         NO_VISIT = "no_visit", _("No visit for six months")
 
     class TriggerOncePer(models.TextChoices):
@@ -391,6 +390,7 @@ class Voucher(models.Model):
         PURCHASE = "purchase", _("Voucher purchase")
         POINTS = "points", _("Points exchange")
         TIER_BENEFIT = "tier_benefit", _("Tier benefit")
+        REFERRAL = "referral", _("Referral reward")
         DEMO = "demo", _("Demo data")
 
     code = models.CharField(_("code"), max_length=16, unique=True)

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from config.errors import DomainError
 
 from ..messages import VARIABLES, MessageTemplateError, message_render, template_check
-from ..models import EventIssuance, JobRun, MessageTemplate, Notification, Programme, ReferralSuccess
+from ..models import EventIssuance, JobRun, MessageTemplate, Notification, Programme
 from ..redact import codes_masked
 from ..services import message_template_save, notification_retry
 
@@ -205,12 +205,6 @@ class EventIssuanceAdmin(ReadOnlyAdmin):
     search_fields = ["key"]
     list_select_related = ["definition", "member", "vehicle__model"]  # a vehicle reads "plate (model)"
     show_full_result_count = False
-
-
-@admin.register(ReferralSuccess)
-class ReferralSuccessAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "referrer", "referred", "vehicle"]
-    list_select_related = ["referrer", "referred", "vehicle__model"]
 
 
 @admin.register(JobRun)

@@ -1,5 +1,5 @@
-"""Demo outreach: saved audiences, campaigns in several states, the outbox they fill, a referral
-and its reward, a binding request waiting for operations and a checked bulk issuance, so every
+"""Demo outreach: saved audiences, campaigns in several states, the outbox they fill, a delivery's
+event voucher, a binding request waiting for operations and a checked bulk issuance, so every
 back-office list has rows.
 
 Built through the services, like the rest of the demo data; messages stay in the outbox (the
@@ -15,7 +15,6 @@ from campaigns.services import (
     campaign_schedule,
     campaigns_run_due,
     event_vouchers_issue,
-    referral_record_success,
 )
 from campaigns.services.reminders import expiry_reminders
 from members.models import Dealer, Member, Tier
@@ -71,14 +70,17 @@ def _campaigns(
     )
 
 
-def _referral(owners: list[Member], now: datetime) -> None:
-    """One owner brought a friend who bought a car: the friend's referral and the referrer's gift
-    (issued here rather than by the worker's task, which then finds it issued and does nothing)."""
-    referrer, referred = owners[4], owners[5]
-    Member.objects.filter(pk=referred.pk).update(referred_by=referrer)
-    referred.refresh_from_db()
-    referral_record_success(referred=referred, vehicle=referred.ownerships.current().first().vehicle, now=now)
-    event_vouchers_issue(event=VoucherDefinition.TriggerEvent.REFERRAL, member=referrer, now=now)
+def _delivery_gift(cars: list[Vehicle], now: datetime) -> None:
+    """A delivery's event voucher, issued here rather than by the worker's task (which then finds it
+    issued and does nothing), so the event-issuance list has a row."""
+    car = cars[0]
+    owner = car.ownerships.current().first()
+    event_vouchers_issue(
+        event=VoucherDefinition.TriggerEvent.VEHICLE_DELIVERED,
+        vehicle=car,
+        member=owner.member if owner else None,
+        now=now,
+    )
 
 
 def _binding_request(owners: list[Member]) -> None:
@@ -104,6 +106,6 @@ def outreach_seed(*, definitions, dealers, models, owners, cars, now: datetime) 
     segments = _segments(models, dealers, timezone.localdate(now))
     _campaigns(segments, definitions, now)
     expiry_reminders(now=now)
-    _referral(owners, now)
+    _delivery_gift(cars, now)
     _binding_request(owners)
     _bulk_issuance(definitions, cars, now)

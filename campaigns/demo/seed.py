@@ -46,6 +46,7 @@ from .extensions import run_demo_seeders
 from .loyalty import loyalty_seed
 from .nps import nps_seed
 from .outreach import outreach_seed
+from .referrals import referral_seed
 
 # Who the demo data says acted, where no demo person did.
 DEMO = Actor.system("demo")
@@ -255,9 +256,6 @@ def _definitions(dealers: dict[str, Dealer], models: dict[str, VehicleModel], to
             holder_type=D.HolderType.MEMBER,
             validity_policy=D.ValidityPolicy.DAYS_FROM_ISSUE,
             validity_days=90,
-            channel_event=True,
-            trigger_event=D.TriggerEvent.REFERRAL,
-            trigger_once_per=D.TriggerOncePer.MEMBER,
             card_title="推薦禮",
             card_subtitle="感謝您推薦親友",
             card_colour="#558B2F",
@@ -444,6 +442,7 @@ def seed(*, now: datetime | None = None, members: int = 220, vehicles: int = 320
         _workshop_file(dealers, cars, now)
         _visit_history(rng, dealers, cars, today)
         loyalty_seed(owners=owners, definitions=definitions, now=now)
+        referral_seed(owners=owners, definitions=definitions, now=now)
         run_demo_seeders(now=now)
         alerts_seed(now=now)
         nps_seed(now=now)

@@ -6,7 +6,7 @@ from .jobs import JobRun
 from .nps import NpsSurvey
 from .offers import FollowUp, FollowUpRule, OfferMode, OfferStatus, ReminderOffer, ReminderOfferGrant
 from .outbox import MessageTemplate, Notification
-from .programmes import EventIssuance, Programme, ReferralSuccess
+from .programmes import EventIssuance, Programme
 from .segments import Segment
 
 __all__ = [
@@ -25,7 +25,6 @@ __all__ = [
     "OfferMode",
     "OfferStatus",
     "Programme",
-    "ReferralSuccess",
     "ReminderOffer",
     "ReminderOfferGrant",
     "Segment",

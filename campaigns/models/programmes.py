@@ -80,25 +80,3 @@ class EventIssuance(models.Model):
 
     def __str__(self) -> str:
         return self.key
-
-
-class ReferralSuccess(models.Model):
-    """A referred member became an owner; the referrer is rewarded once per referred member."""
-
-    referrer = models.ForeignKey(
-        Member, verbose_name=_("referrer"), on_delete=models.CASCADE, related_name="+"
-    )
-    referred = models.OneToOneField(
-        Member, verbose_name=_("referred member"), on_delete=models.CASCADE, related_name="+"
-    )
-    vehicle = models.ForeignKey(
-        Vehicle, verbose_name=_("vehicle"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("referral success")
-        verbose_name_plural = _("referral successes")
-
-    def __str__(self) -> str:
-        return f"{self.referrer_id} ← {self.referred_id}"

@@ -11,7 +11,6 @@ from .events import event_grant, event_vouchers_issue
 from .notify import Draft, member_notify, notifications_bulk_queue
 from .optout import member_opt_out, opt_out_url
 from .outbox import notification_deliver, notification_queue, notification_retry, notifications_dispatch
-from .referrals import referral_record_success
 from .templates import message_template_save, message_templates_seed
 
 __all__ = [
@@ -33,5 +32,4 @@ __all__ = [
     "notifications_bulk_queue",
     "notifications_dispatch",
     "opt_out_url",
-    "referral_record_success",
 ]

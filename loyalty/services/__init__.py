@@ -16,6 +16,7 @@ from .ledger import (
     points_return,
     points_reverse,
 )
+from .referrals import referral_code_issue, referral_record, referral_reward
 from .tiers import tier_evaluate, tiers_evaluate_all
 
 __all__ = [
@@ -36,6 +37,9 @@ __all__ = [
     "points_reverse",
     "points_reverse_for_redemption",
     "points_reverse_for_refund",
+    "referral_code_issue",
+    "referral_record",
+    "referral_reward",
     "tier_evaluate",
     "tiers_evaluate_all",
 ]

@@ -68,7 +68,6 @@ class MemberAdmin(FastListMixin, admin.ModelAdmin):
         "identity_verified",
         "erased_at",
     )
-    raw_id_fields = ("referred_by",)
     inlines = [ConsentChangeInline]
 
     def has_change_permission(self, request, obj=None) -> bool:

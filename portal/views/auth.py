@@ -19,6 +19,7 @@ from ..line_login.services import LINK_REFUSALS, LinePending, line_pending_link
 from ..models import LoginCode
 from ..services import login_code_request, login_code_verify
 from ._common import safe_next, show_error
+from .referral import REFERRAL_CODE_KEY, referral_after_sign_up
 
 NEXT_KEY = "portal_next"
 
@@ -31,7 +32,9 @@ def sign_in(request):
         return redirect(safe_next(request, request.GET.get("next"), reverse("portal:home")))
     if request.method == "GET" and request.GET.get("next"):
         request.session[NEXT_KEY] = safe_next(request, request.GET["next"], reverse("portal:home"))
-    form = PhoneForm(request.POST or None)
+    form = PhoneForm(
+        request.POST or None, initial={"referral_code": request.session.get(REFERRAL_CODE_KEY, "")}
+    )
     line_pending = LinePending.from_session(request.session.get(LINE_PENDING_KEY))
     if request.method == "POST" and line_pending is not None:
         # Linked only if the owner ticks that this LINE account is theirs: on a shared browser
@@ -40,6 +43,8 @@ def sign_in(request):
         request.session[LINE_PENDING_KEY] = line_pending.as_session()
     if request.method == "POST" and form.is_valid():
         phone = form.cleaned_data["phone"]
+        if form.cleaned_data["referral_code"]:
+            request.session[REFERRAL_CODE_KEY] = form.cleaned_data["referral_code"]
         try:
             login_code_request(phone=phone, client_ip=client_ip(request))
         except InvalidPhone as exc:
@@ -83,7 +88,10 @@ def sign_in_code(request):
         else:
             target = request.session.pop(NEXT_KEY, None) or reverse("portal:home")
             line_pending = LinePending.from_session(request.session.get(LINE_PENDING_KEY))
+            referral_code = request.session.pop(REFERRAL_CODE_KEY, "")
             owner_sign_in(request, member)
+            if created and referral_code:  # only a sign-up is referred; a member's sign-in ignores it
+                referral_after_sign_up(request, member, referral_code)
             if created:
                 messages.success(
                     request, _("Welcome! Add your car with its VIN and plate to see its vouchers.")

@@ -1,3 +1,3 @@
-"""Reports 1–6 (5 and 6 from finance); importing this package registers them (ReportsConfig.ready)."""
+"""Reports 1–7 (5, 6 from finance; 7, points, from loyalty); importing this registers them."""
 
-from . import campaigns, customers, demand, finance, takeup  # noqa: F401
+from . import campaigns, customers, demand, finance, loyalty, takeup  # noqa: F401

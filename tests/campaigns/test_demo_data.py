@@ -12,7 +12,8 @@ from django.db import models
 
 from campaigns.demo import seed as demo
 from campaigns.demo.accounts import DEMO_OWNER_PHONES
-from campaigns.models import Campaign, EventIssuance, Notification, ReferralSuccess, Segment
+from campaigns.models import Campaign, Notification, Segment
+from loyalty.models import Referral
 from members.models import Member
 from portal.services import sign_in_phone
 from vehicles.models import BindingRequest
@@ -81,10 +82,10 @@ def test_the_demo_fills_the_outreach_and_operations_lists():
     assert Notification.objects.exclude(purpose=Notification.Purpose.CAMPAIGN).exists()
     assert BindingRequest.objects.filter(status=BindingRequest.Status.PENDING).exists()
     assert IssueBatch.objects.filter(status=IssueBatch.Status.PREPARED).exists()
-    referral = ReferralSuccess.objects.get()
-    assert EventIssuance.objects.filter(
-        member=referral.referrer, event="referral", vouchers_issued=1
-    ).exists()
+    assert set(Referral.objects.values_list("status", flat=True)) == {"rewarded", "pending", "refused"}
+    rewarded = Referral.objects.get(status="rewarded")
+    assert rewarded.referrer_voucher is not None and rewarded.referrer_voucher.member == rewarded.referrer
+    assert Referral.objects.get(status="refused").refusal == "referral_own_vehicle"
 
 
 def _counts() -> dict[str, int]:

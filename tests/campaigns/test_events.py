@@ -1,11 +1,11 @@
-"""Event-triggered issuance: vehicle bound, vehicle delivered, referral success."""
+"""Event-triggered issuance: vehicle bound, vehicle delivered (referrals: tests/loyalty/test_referrals.py)."""
 
 from datetime import date
 
 import pytest
 
-from campaigns.models import EventIssuance, Notification, ReferralSuccess
-from campaigns.tasks import event_issue, vehicle_bound
+from campaigns.models import EventIssuance, Notification
+from campaigns.tasks import vehicle_bound
 from tests.factories import (
     DefinitionFactory,
     MemberFactory,
@@ -91,28 +91,3 @@ def test_refusal_recorded_once_and_not_retried_forever():
     grant = EventIssuance.objects.get()
     assert grant.status == "refused" and grant.reason
     assert not Voucher.objects.exists()
-
-
-def test_referral_rewards_the_referrer_once():
-    reward = DefinitionFactory(
-        trigger_event=Event.REFERRAL, channel_event=True, holder_type=VoucherDefinition.HolderType.MEMBER
-    )
-    referrer = MemberFactory()
-    referred = MemberFactory(referred_by=referrer)
-    first_car = OwnedVehicleFactory(owner=referred)
-    vehicle_bound(first_car.pk, referred.pk)
-    second_car = OwnedVehicleFactory(owner=referred)
-    vehicle_bound(second_car.pk, referred.pk)
-    assert ReferralSuccess.objects.get().referrer == referrer
-    event_issue("referral", None, referrer.pk)  # the task enqueued on commit, run (twice) by hand
-    event_issue("referral", None, referrer.pk)
-    assert list(Voucher.objects.filter(definition=reward).values_list("member_id", flat=True)) == [
-        referrer.pk
-    ]
-
-
-def test_no_referral_without_a_referrer():
-    member = MemberFactory()
-    car = OwnedVehicleFactory(owner=member)
-    vehicle_bound(car.pk, member.pk)
-    assert not ReferralSuccess.objects.exists()

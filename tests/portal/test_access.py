@@ -40,11 +40,14 @@ ID_URLS = {
 # URLs whose path carries a secret token instead of an id: the token is the credential (no sign-in);
 # their refusals (tampered, expired, used) are tested in tests/campaigns/test_nps.py.
 TOKEN_URLS = {"survey"}
+# URLs whose path carries a member's referral code: meant to be shared, shows nothing of anyone (it
+# only keeps the code for a sign-up; tests/portal/test_referral.py).
+SHARED_CODE_URLS = {"referral_link"}
 
 
 def test_every_portal_url_taking_an_id_is_covered():
     with_ids = {p.name for p in portal_urls.urlpatterns if isinstance(p, URLPattern) and p.pattern.converters}
-    assert with_ids == set(ID_URLS) | TOKEN_URLS
+    assert with_ids == set(ID_URLS) | TOKEN_URLS | SHARED_CODE_URLS
 
 
 @pytest.fixture
