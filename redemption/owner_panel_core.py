@@ -1,5 +1,6 @@
-"""What the owner panel shows from the apps below redemption: open refund and binding requests, and
-the owner's contact preferences (registered like any other provider, in `RedemptionConfig.ready`)."""
+"""What the owner panel shows from the apps below redemption: open refund and binding requests, the
+open alerts of the owner's cars (this car's are listed on the page; the panel counts all of them),
+and the owner's contact preferences (registered like any other provider, in `RedemptionConfig.ready`)."""
 
 from collections.abc import Mapping
 from datetime import datetime
@@ -13,7 +14,7 @@ from django.utils.translation import ngettext
 
 from members.models import Channel, Member
 from shop.models import OrderRefund
-from vehicles.models import BindingRequest
+from vehicles.models import BindingRequest, VehicleAlert
 from vouchers.models import RefundRequest
 
 from .owner_panel import OwnerFact, PanelProvider, PanelScope, owner_panel_register
@@ -44,7 +45,18 @@ def _requests_annotate(owner_id: OuterRef, scope: PanelScope) -> dict[str, Expre
         group="member_id",
         since="created_at",
     )
+    alerts, alerts_since = _count_and_oldest(
+        VehicleAlert.objects.filter(
+            status=VehicleAlert.Status.OPEN,
+            vehicle__ownerships__member_id=owner_id,
+            vehicle__ownerships__ended_at__isnull=True,
+        ),
+        group="vehicle__ownerships__member_id",
+        since="raised_at",
+    )
     return {
+        "alerts": alerts,
+        "alerts_since": alerts_since,
         "voucher_refunds": vouchers,
         "voucher_refunds_since": vouchers_since,
         "order_refunds": orders,
@@ -58,12 +70,16 @@ def _day(moment: datetime | None) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d") if moment is not None else ""
 
 
-def _waiting(count: int, since: datetime | None, *, label: str, key: str) -> OwnerFact:
+def _waiting(count: int, since: datetime | None, *, label: str, key: str, open_: bool = False) -> OwnerFact:
     if not count:
         return OwnerFact(label=label, value=_("None"), key=key)
+    if open_:
+        value = ngettext("%(count)s open", "%(count)s open", count) % {"count": count}
+    else:
+        value = ngettext("%(count)s waiting", "%(count)s waiting", count) % {"count": count}
     return OwnerFact(
         label=label,
-        value=ngettext("%(count)s waiting", "%(count)s waiting", count) % {"count": count},
+        value=value,
         detail=_("since %(date)s") % {"date": _day(since)},
         key=key,
         attention=True,
@@ -83,6 +99,13 @@ def _requests_present(owner: Member, columns: Mapping[str, Any], scope: PanelSco
             columns["bindings_since"],
             label=_("Vehicle binding requests"),
             key="bindings",
+        ),
+        _waiting(
+            columns["alerts"],
+            columns["alerts_since"],
+            label=_("Open vehicle alerts (all the owner's cars)"),
+            key="alerts",
+            open_=True,
         ),
     ]
 

@@ -25,10 +25,12 @@ from tests.factories import (
     OwnedVehicleFactory,
     VehicleFactory,
     issue_voucher,
+    raise_alert,
 )
 from tests.shop.conftest import place_order
 from vehicles.models import Ownership, Visit
 from vehicles.services import Origin, binding_request_submit, vehicle_transfer_ownership, visit_record
+from vehicles.services.alerts import alert_close
 from vouchers.services import voucher_refund_request
 
 from .conftest import vehicle_url
@@ -99,6 +101,13 @@ def full_panel(owner, car, dealer, other_dealer):
     order = order_payment_record(order=place_order(owner, car), method="cash", reference="C-1", actor=SYSTEM)
     order_refund_request(order=order, member=owner, reason="changed my mind")
     binding_request_submit(member=owner, vin=VehicleFactory.build().vin, plate="NEW-3003")
+    # Open alerts on the owner's other car count (this car's own open alerts are listed on the page,
+    # at one query more: tests/redemption/counter/test_vehicle_alerts.py); a closed one and another
+    # owner's do not.
+    raise_alert(second_car, alert_id="P-1")
+    raise_alert(second_car, alert_id="P-2", kind="battery")
+    alert_close(alert=raise_alert(car, alert_id="P-3", kind="oil_life"), advisor=None, reason="changed")
+    raise_alert(OwnedVehicleFactory(), alert_id="P-4")
     return second_car
 
 
@@ -115,10 +124,12 @@ def test_the_panel_shows_every_kind_of_fact_about_the_owner(counter, car, full_p
     assert fact(panel, "refunds") == "2 waiting"
     assert detail(panel, "refunds") == f"since {today}"
     assert fact(panel, "bindings") == "1 waiting"
+    assert fact(panel, "alerts") == "2 open"
+    assert detail(panel, "alerts") == f"since {today}"
     assert fact(panel, "channel") == "LINE"
     assert fact(panel, "consent") == "service reminders"
     # Waiting requests and a detractor's score are marked for the advisor's attention.
-    for key in ("nps", "refunds", "bindings"):
+    for key in ("nps", "refunds", "bindings", "alerts"):
         assert re.search(rf'<div class="is-attention"><dt>[^<]*</dt><dd data-testid="owner-{key}"', panel)
     for key in ("tier", "points", "channel", "consent"):
         assert not re.search(rf'<div class="is-attention"><dt>[^<]*</dt><dd data-testid="owner-{key}"', panel)
@@ -210,7 +221,7 @@ def test_an_owner_without_any_data_shows_an_empty_but_complete_panel(counter):
     panel = section(counter.get(vehicle_url(car)).content.decode(), "owner-panel")
 
     assert (fact(panel, "tier"), fact(panel, "points"), fact(panel, "nps")) == ("—", "0", "—")
-    assert (fact(panel, "refunds"), fact(panel, "bindings")) == ("None", "None")
+    assert (fact(panel, "refunds"), fact(panel, "bindings"), fact(panel, "alerts")) == ("None",) * 3
     assert fact(panel, "channel") == "SMS"
     # No consent at all: the advisor must not promise a message.
     assert fact(panel, "consent") == "None: do not send messages"

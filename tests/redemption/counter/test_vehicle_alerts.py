@@ -10,7 +10,7 @@ from django.utils import timezone
 from tests.factories import UserFactory, raise_alert
 from vehicles.models import VehicleAlert
 
-from .test_vehicle_page import MAX_OWNED_VEHICLE_PAGE_QUERIES
+from .test_vehicle_page import MAX_VEHICLE_PAGE_QUERIES
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +51,7 @@ def test_the_page_with_alerts_costs_one_query_more_than_without(
     for n in range(5):
         raise_alert(vehicle, alert_id=str(n), raised_at=timezone.now() - timedelta(minutes=n + 1))
     counter.get(_page(vehicle))
-    with django_assert_max_num_queries(MAX_OWNED_VEHICLE_PAGE_QUERIES + 1):
+    with django_assert_max_num_queries(MAX_VEHICLE_PAGE_QUERIES + 1):
         assert counter.get(_page(vehicle)).status_code == 200
 
 
