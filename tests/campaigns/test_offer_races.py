@@ -1,18 +1,17 @@
 """Offers under concurrency (PostgreSQL): two runs at once issue one voucher and write one message."""
 
-import threading
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from campaigns.models import FollowUp, FollowUpRule, Notification, ReminderOffer, ReminderOfferGrant
 from campaigns.services.followups import followups_send
 from campaigns.services.notify import Draft
 from campaigns.services.offers import OfferTarget, reminder_offers_attach
 from redemption.services import redemption_redeem
+from tests.concurrency import together
 from tests.factories import (
     DealerFactory,
     DefinitionFactory,
@@ -25,28 +24,6 @@ from vouchers.models import Voucher, VoucherDefinition
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 TPE = ZoneInfo("Asia/Taipei")
 NIGHT = datetime(2026, 12, 6, 2, 20, tzinfo=TPE)
-
-
-def together(n: int, work) -> list:
-    barrier = threading.Barrier(n)
-    results, errors = [None] * n, []
-
-    def run(i):
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except Exception as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
-    return results
 
 
 def test_concurrent_follow_up_runs_issue_and_tell_once():

@@ -1,9 +1,6 @@
 """Concurrency on PostgreSQL: threads started together by a barrier, each with its own connection."""
 
-import threading
-
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignRecipient, Notification, Segment
@@ -15,32 +12,11 @@ from campaigns.services import (
     notification_deliver,
     notifications_bulk_queue,
 )
+from tests.concurrency import together
 from tests.factories import DefinitionFactory, MemberFactory, OwnedVehicleFactory
 from vouchers.models import Voucher
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def together(n: int, work) -> list:
-    barrier = threading.Barrier(n)
-    results, errors = [None] * n, []
-
-    def run(i):
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except Exception as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
-    return results
 
 
 def test_concurrent_deliveries_of_one_message_call_the_provider_once(http_channels, no_quiet_hours):
