@@ -63,7 +63,7 @@ VARIABLES = {
     "win_back": ["plate", "model", "months", "vouchers (title)"],
     "tier_upgraded": ["tier"],
     "tier_downgraded": ["tier"],
-    "inspection_reminder": ["plate", "model", "due_on", "due_month"],
+    "inspection_reminder": ["plate", "model", "due_on", "due_month", "booking_url"],
     "nps_survey": ["dealer", "plate", "survey_url", "valid_days"],
     "booking_confirmed": [
         "dealer",

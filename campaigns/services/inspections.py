@@ -14,8 +14,10 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.db.models import Min, Q
 
+from bookings.links import booking_new_url
 from vehicles.models import Vehicle
 from vehicles.selectors import current_owner_id_subquery
+from vouchers.models import VoucherDefinition
 from vouchers.validity import add_months, local_date, start_of_day
 
 from ..messages import date_text
@@ -150,6 +152,10 @@ def inspection_reminders(*, now: datetime, cursor=None, deadline: float | None =
                         "model": model_name,
                         "due_on": date_text(due, members[owner_id].language),
                         "due_month": f"{due.year}/{due.month:02d}",
+                        # The booking form for this car: a check before the inspection.
+                        "booking_url": booking_new_url(
+                            vehicle_id=pk, service=VoucherDefinition.Category.MAINTENANCE
+                        ),
                     },
                 ),
                 vehicle_id=pk,

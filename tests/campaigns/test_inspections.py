@@ -81,6 +81,8 @@ def test_the_nightly_step_reminds_the_owner_once_per_due_date():
     note = Notification.objects.get(purpose=Notification.Purpose.INSPECTION_REMINDER)
     assert note.member == member and note.dedup_key == f"inspection:{car.pk}:{due.isoformat()}"
     assert car.plate in note.body and "定期檢驗" in note.body
+    # The owner books the check before the inspection straight from the message.
+    assert f"/portal/bookings/new/?vehicle={car.pk}&service=maintenance" in note.body
     # The next nights (and a re-run after a crash) write nothing new for the same due date.
     assert inspection_reminders(now=NOW)[0] == 0
     assert inspection_reminders(now=datetime(2026, 7, 1, 1, 30, tzinfo=TPE))[0] == 0
