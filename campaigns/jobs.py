@@ -160,6 +160,17 @@ def _without_jit():
             pass
 
 
+def _progress_saved(run: JobRun) -> bool:
+    """The step's result and checkpoint, written only while the run is still running: two processes
+    may have joined one run (`_open_run`), and the first to finish may already have closed it, or
+    deleted it when a frequent job found nothing to do. False: the run is no longer ours to write."""
+    return bool(
+        JobRun.objects.filter(pk=run.pk, status=JobRun.Status.RUNNING).update(
+            result=run.result, cursor=run.cursor, step_index=run.step_index, slices=run.slices
+        )
+    )
+
+
 def job_run(job: str, *, run_id: int | None = None, slice_seconds: float | None = None) -> JobRun:
     """Run (or resume) `job` until it is done or the slice's time is up; see the module docstring."""
     steps = JOB_STEPS[job]
@@ -178,13 +189,16 @@ def job_run(job: str, *, run_id: int | None = None, slice_seconds: float | None 
             run.cursor = cursor
             if cursor is None:
                 run.step_index += 1
-            run.save(update_fields=["result", "cursor", "step_index", "slices"])
+            if not _progress_saved(run):
+                return (
+                    run  # a process that joined this run finished it (a frequent job's empty run is deleted)
+                )
             if deadline is not None and time.monotonic() > deadline and run.step_index < len(steps):
                 async_task("campaigns.tasks.job_continue", job, run.pk)
                 return run
     except Exception as exc:
         run.error = f"{type(exc).__name__}: {exc}"[:2000]
-        run.save(update_fields=["error"])
+        JobRun.objects.filter(pk=run.pk).update(error=run.error)
         raise  # the task fails; django-q2 retries it (bounded by max_attempts) and it resumes here
     run.status = JobRun.Status.DONE
     run.finished_at = timezone.now()
@@ -192,7 +206,7 @@ def job_run(job: str, *, run_id: int | None = None, slice_seconds: float | None 
     if job in FREQUENT and not any(run.result.values()):
         JobRun.objects.filter(pk=run.pk).delete()
     else:
-        run.save(update_fields=["status", "finished_at", "error"])
+        JobRun.objects.filter(pk=run.pk).update(status=run.status, finished_at=run.finished_at, error="")
     JobRun.objects.filter(
         job=job, status=JobRun.Status.DONE, started_at__lt=run.finished_at - KEEP_RUNS
     ).delete()

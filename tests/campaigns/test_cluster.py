@@ -190,15 +190,18 @@ def test_killing_the_cluster_mid_job_completes_every_job_exactly_once(tmp_path):
     expired_ids, members = _data(expired_count=1500, reminded_members=100)
     provider = start_provider()
     provider.delay = 0.04  # a gateway that takes its time: the kill lands mid-sending
-    cluster = Cluster(_env(provider.url), tmp_path / "qcluster.log")
+    cluster = Cluster(_env(provider.url, JOBS_BATCH_SIZE="5"), tmp_path / "qcluster.log")
     expired = Voucher.objects.filter(pk__in=expired_ids, status="expired")
     sent = Notification.objects.filter(status="sent")
     try:
         cluster.start()
         async_task("campaigns.jobs.expire_vouchers")
         async_task("campaigns.jobs.send_reminders")
-        # 1. kill -9 while the expiry is half done
-        assert wait_for(lambda: 0 < expired.count() < len(expired_ids), timeout=60), cluster.log.read_text()
+        # 1. kill -9 while the expiry is half done (small batches, polled often: a fast machine
+        # expires 1,500 vouchers in 25s between two looks)
+        assert wait_for(lambda: 0 < expired.count() < len(expired_ids), timeout=60, every=0.005), (
+            f"expired: {expired.count()} of {len(expired_ids)}\n" + cluster.log.read_text()
+        )
         cluster.kill9()
         done_at_first_kill = expired.count()
         assert done_at_first_kill < len(expired_ids)

@@ -140,6 +140,31 @@ def test_frequent_jobs_keep_only_runs_that_did_something_and_old_runs_are_pruned
     assert JobRun.objects.filter(job="expire_vouchers").count() == 1
 
 
+@pytest.mark.parametrize("other_process", ["deleted its empty run", "finished it"])
+def test_a_run_another_process_closed_while_this_one_worked_is_left_as_that_process_left_it(
+    monkeypatch, other_process
+):
+    """Two processes can join one running run; the first to finish closes it (a frequent job with
+    nothing done deletes it). The other must not write over it, nor fail on the missing row."""
+
+    def step_meanwhile_closed(*, now, cursor=None, deadline=None):
+        if other_process == "deleted its empty run":
+            JobRun.objects.filter(job="dispatch_notifications").delete()
+        else:
+            JobRun.objects.filter(job="dispatch_notifications").update(status=JobRun.Status.DONE)
+        return 3, None
+
+    steps = dict(jobs.JOB_STEPS)
+    steps["dispatch_notifications"] = [jobs.Step("dispatched", step_meanwhile_closed)]
+    monkeypatch.setattr(jobs, "JOB_STEPS", steps)
+
+    run = job_run("dispatch_notifications")
+
+    assert run.status == JobRun.Status.RUNNING  # this process stopped without closing it again
+    left = list(JobRun.objects.filter(job="dispatch_notifications").values_list("status", "result"))
+    assert left == ([] if other_process == "deleted its empty run" else [(JobRun.Status.DONE, {})])
+
+
 def test_a_second_running_run_of_the_same_job_is_refused_by_the_database():
     from django.db import IntegrityError, transaction
 
