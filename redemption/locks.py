@@ -21,6 +21,17 @@ def voucher_for_redemption(
     checks (`vouchers.locks.voucher_for_use`), the redemption an earlier call with this key made
     (`replay_redemption_id`) and whether any webhook endpoint could hear of it
     (`webhook_endpoints_exist`: when none does, the redemption announces it without looking)."""
+    return voucher_for_use(
+        voucher_id,
+        idempotency_key=idempotency_key,
+        vehicle_model_id=vehicle.model_id,
+        dealer_id=dealer.pk,
+        extra=_redemption_checks,
+        extra_name="redemption",
+    )
+
+
+def _redemption_checks(idempotency_key: str | None) -> dict:
     quote = connection.ops.quote_name
     keys = quote(ApiKey._meta.db_table)
     endpoints_of_live_keys = RawSQL(  # noqa: S611 - quoted identifiers only
@@ -30,20 +41,16 @@ def voucher_for_redemption(
         [],
         output_field=BooleanField(),
     )
-    return voucher_for_use(
-        voucher_id,
-        idempotency_key=idempotency_key,
-        vehicle_model_id=vehicle.model_id,
-        dealer_id=dealer.pk,
-        replay_redemption_id=correlated(
+    return {
+        "replay_redemption_id": correlated(
             Redemption,
             select="{table}.id",
             where={"idempotency_key": idempotency_key},
             outer={"voucher": outer_column(Voucher, "id")},
             output_field=BigIntegerField(),
         ),
-        webhook_endpoints_exist=endpoints_of_live_keys,
-    )
+        "webhook_endpoints_exist": endpoints_of_live_keys,
+    }
 
 
 def redemption_for_update(redemption_id: int) -> Redemption:

@@ -1,9 +1,13 @@
 """Row locks of the vouchers app. The rule (strength, order, short blocks): docs/architecture.md,
 "Concurrency rules". Call inside `transaction.atomic()`."""
 
+from collections.abc import Callable
+
 from django.db import connection
 from django.db.models import BigIntegerField, BooleanField, CharField, QuerySet
 from django.db.models.expressions import RawSQL
+
+from config.prepared import PreparedSelect
 
 from .models import IssueBatch, IssueBatchRow, LedgerEntry, Order, RefundRequest, Voucher, VoucherDefinition
 
@@ -38,34 +42,19 @@ def correlated(model, *, select: str, where: dict[str, object], outer: dict[str,
     return RawSQL(f"({body} LIMIT 1)", list(where.values()), output_field=output_field)  # noqa: S611
 
 
-def voucher_for_use(
-    voucher_id: int,
-    *,
-    idempotency_key: str | None,
-    vehicle_model_id: int | None,
-    dealer_id: int | None,
-    **annotations,
-) -> Voucher:
-    """Lock one voucher to use it, and read in the same statement what its use checks: the ledger
-    entry an earlier call with `idempotency_key` wrote (`key_entry_id`, `key_entry_kind`) and
-    whether the vehicle's model and the dealer pass the definition's lists (`model_listed_any`,
-    `model_in_list`, `dealers_listed_any`, `dealer_in_list`; see `ledger_replay_locked` and
-    `eligibility.ListedAt`). A caller in a higher app adds its own `annotations` (e.g. its own replay
-    check, built with `correlated`), so one round trip serves the whole use."""
+def _voucher_for_use_queryset(voucher_id, key, model_id, dealer_id, extra, *, key_entry) -> QuerySet[Voucher]:
     models_through = VoucherDefinition.allowed_models.through
     dealers_through = VoucherDefinition.allowed_dealers.through
     of_definition = {"voucherdefinition": outer_column(Voucher, "definition")}
     flag = BooleanField()
-    if idempotency_key:
-        key_entry = {
-            "where": {"idempotency_key": idempotency_key},
-            "outer": {"voucher": outer_column(Voucher, "id")},
-        }
+    annotations = extra(key) if extra is not None else {}
+    if key_entry:
+        by_key = {"where": {"idempotency_key": key}, "outer": {"voucher": outer_column(Voucher, "id")}}
         annotations["key_entry_id"] = correlated(
-            LedgerEntry, select="{table}.id", output_field=BigIntegerField(), **key_entry
+            LedgerEntry, select="{table}.id", output_field=BigIntegerField(), **by_key
         )
         annotations["key_entry_kind"] = correlated(
-            LedgerEntry, select="{table}.kind", output_field=CharField(), **key_entry
+            LedgerEntry, select="{table}.kind", output_field=CharField(), **by_key
         )
     return (
         Voucher.objects.select_for_update(no_key=True, of=("self",))
@@ -77,7 +66,7 @@ def voucher_for_use(
             model_in_list=correlated(
                 models_through,
                 select="1",
-                where={"vehiclemodel": vehicle_model_id},
+                where={"vehiclemodel": model_id},
                 outer=of_definition,
                 output_field=flag,
             ),
@@ -93,8 +82,46 @@ def voucher_for_use(
             ),
             **annotations,
         )
-        .get(pk=voucher_id)
+        .filter(pk=voucher_id)
     )
+
+
+# One prepared statement per shape: (with an idempotency key?, the caller's extra annotations).
+_FOR_USE: dict[tuple[bool, str], PreparedSelect] = {}
+
+
+def voucher_for_use(
+    voucher_id: int,
+    *,
+    idempotency_key: str | None,
+    vehicle_model_id: int | None,
+    dealer_id: int | None,
+    extra: Callable[[str | None], dict] | None = None,
+    extra_name: str = "",
+) -> Voucher:
+    """Lock one voucher to use it, and read in the same statement what its use checks: the ledger
+    entry an earlier call with `idempotency_key` wrote (`key_entry_id`, `key_entry_kind`) and
+    whether the vehicle's model and the dealer pass the definition's lists (`model_listed_any`,
+    `model_in_list`, `dealers_listed_any`, `dealer_in_list`; see `ledger_replay_locked` and
+    `eligibility.ListedAt`). A caller in a higher app adds its own annotations, so one round trip
+    serves the whole use: `extra(idempotency_key)` returns them (e.g. its own replay check, built
+    with `correlated`), and `extra_name` names that set, since the statement is prepared once per
+    shape (`config.prepared`)."""
+    shape = (bool(idempotency_key), extra_name if extra is not None else "")
+    prepared = _FOR_USE.get(shape)
+    if prepared is None:
+        types = {"voucher_id": int, "model_id": int, "dealer_id": int}
+        if shape[0] or extra is not None:
+            types["key"] = str
+
+        def build(voucher_id, model_id, dealer_id, key=None):
+            return _voucher_for_use_queryset(voucher_id, key, model_id, dealer_id, extra, key_entry=shape[0])
+
+        prepared = _FOR_USE.setdefault(shape, PreparedSelect(build, **types))
+    values = {"voucher_id": voucher_id, "model_id": vehicle_model_id, "dealer_id": dealer_id}
+    if "key" in prepared.types:
+        values["key"] = idempotency_key
+    return prepared.get(**values)
 
 
 def vouchers_for_update(queryset: QuerySet[Voucher]) -> list[Voucher]:

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from config.prepared import PreparedSelect
 from members.models import Dealer, Member
 from vehicles.models import AuthorisedDriver, Ownership, Vehicle, VehicleModel
 from vehicles.selectors import member_ownership_facts, vehicles_of_member
@@ -29,10 +30,19 @@ def voucher_by_code(raw: str, *, related: tuple[str, ...] = VOUCHER_RELATED) -> 
     `related`: the rows read with it (a caller that locks and reads the voucher again anyway, such
     as a redemption, needs fewer)."""
     code = code_parse(raw)
+    prepared = _BY_CODE.get(related)
+    if prepared is None:  # the statement is prepared once per set of related rows (`config.prepared`)
+        prepared = _BY_CODE.setdefault(
+            related,
+            PreparedSelect(lambda code: Voucher.objects.select_related(*related).filter(code=code), code=str),
+        )
     try:
-        return Voucher.objects.select_related(*related).get(code=code)
+        return prepared.get(code=code)
     except Voucher.DoesNotExist as exc:
         raise VoucherNotFound() from exc
+
+
+_BY_CODE: dict[tuple[str, ...], PreparedSelect] = {}
 
 
 def vouchers_with_rules(queryset: QuerySet[Voucher]) -> QuerySet[Voucher]:

@@ -6,6 +6,7 @@ resource's own code (voucher_not_found, vehicle_not_found, definition_not_found)
 
 from django.utils.translation import gettext
 
+from config.prepared import PreparedSelect
 from members.dealer_codes import dealer_code_normalise
 from members.exceptions import InvalidPhone
 from members.models import Dealer, Member
@@ -18,6 +19,19 @@ from vouchers.models import Voucher, VoucherDefinition
 from vouchers.selectors import voucher_by_code
 
 from .problems import invalid
+
+# The reads every redeem makes, prepared once (`config.prepared`).
+_VEHICLE_BY_VIN = PreparedSelect(
+    lambda vin: Vehicle.objects.select_related("model").filter(vin=vin), kind="first", vin=str
+)
+_VEHICLE_BY_PLATE = PreparedSelect(
+    lambda plate_key: Vehicle.objects.select_related("model").filter(plate_key=plate_key),
+    kind="first",
+    plate_key=str,
+)
+_ACTIVE_DEALER = PreparedSelect(
+    lambda code: Dealer.objects.filter(code=code, is_active=True), kind="first", code=str
+)
 
 
 def voucher_from_path(code: str, *, related: tuple[str, ...] | None = None) -> Voucher:
@@ -40,7 +54,7 @@ def vehicle_from_ref(ref: dict, *, pointer: str) -> Vehicle:
     vehicle = None
     if ref.get("vin"):
         vin = vin_from(ref["vin"], pointer=f"{pointer}/vin")
-        vehicle = Vehicle.objects.select_related("model").filter(vin=vin).first()
+        vehicle = _VEHICLE_BY_VIN.get(vin=vin)
         if vehicle is None:
             raise VehicleNotFound()
     if ref.get("plate"):
@@ -56,7 +70,7 @@ def vehicle_from_ref(ref: dict, *, pointer: str) -> Vehicle:
                     code="plate_mismatch",
                 )
             return vehicle
-        vehicle = Vehicle.objects.select_related("model").filter(plate_key=key).first()
+        vehicle = _VEHICLE_BY_PLATE.get(plate_key=key)
         if vehicle is None:
             raise VehicleNotFound()
     return vehicle
@@ -81,7 +95,7 @@ def definition_from_code(code: str) -> VoucherDefinition:
 
 def dealer_from_code(code: str, *, pointer: str) -> Dealer:
     """The active dealer with this code (whether the key may act there: `permissions.require_dealer`)."""
-    dealer = Dealer.objects.filter(code=dealer_code_normalise(code), is_active=True).first()
+    dealer = _ACTIVE_DEALER.get(code=dealer_code_normalise(code))
     if dealer is None:
         raise invalid(gettext("No active dealer has this code."), pointer=pointer, code="dealer_unknown")
     return dealer

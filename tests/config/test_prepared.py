@@ -1,0 +1,158 @@
+"""`config.prepared.PreparedSelect`: the ORM's own statement, compiled once, run with new values,
+giving what the ORM gives (rows, related rows, annotations, converted values) on both databases."""
+
+import threading
+
+import pytest
+from django.core.exceptions import MultipleObjectsReturned
+from django.db import connection, transaction
+from django.db.models import BooleanField
+from django.db.transaction import TransactionManagementError
+from django.test.utils import CaptureQueriesContext
+
+from config.prepared import PreparedSelect
+from tests.factories import DefinitionFactory, OwnedVehicleFactory, VehicleFactory, issue_voucher
+from vehicles.models import Vehicle
+from vouchers.locks import correlated, outer_column
+from vouchers.models import Voucher
+
+pytestmark = pytest.mark.django_db
+
+
+def _fields(obj) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+
+def _by_code(**kwargs):
+    return PreparedSelect(
+        lambda code: Voucher.objects.select_related("definition", "vehicle__model", "member").filter(
+            code=code
+        ),
+        code=str,
+        **kwargs,
+    )
+
+
+def test_it_gives_what_the_orm_gives_with_related_rows_and_each_call_its_own_values():
+    vouchers = [issue_voucher(DefinitionFactory(), vehicle=OwnedVehicleFactory()) for _n in range(3)]
+    prepared = _by_code()
+    for voucher in vouchers:  # compiled at the first call, reused after it
+        got = prepared.get(code=voucher.code)
+        orm = Voucher.objects.select_related("definition", "vehicle__model", "member").get(code=voucher.code)
+        assert _fields(got) == _fields(orm)
+        # select_related rows come with it, read by no further query
+        with CaptureQueriesContext(connection) as queries:
+            related = (got.definition, got.vehicle, got.vehicle.model, got.member)
+        assert len(queries) == 0
+        assert [_fields(r) if r else None for r in related] == [
+            _fields(r) if r else None for r in (orm.definition, orm.vehicle, orm.vehicle.model, orm.member)
+        ]
+        assert got.valid_until == orm.valid_until and got.valid_until.tzinfo is not None  # converted
+        assert got._state.adding is False and got._state.db == "default"
+
+
+def test_its_statement_is_the_orms_and_it_is_sent_once_per_call():
+    voucher = issue_voucher(DefinitionFactory(), vehicle=VehicleFactory())
+    prepared = PreparedSelect(lambda pk: Vehicle.objects.filter(pk=pk), kind="first", pk=int)
+    with CaptureQueriesContext(connection) as orm:
+        Vehicle.objects.filter(pk=voucher.vehicle_id).first()
+    with CaptureQueriesContext(connection) as ours:
+        prepared.get(pk=voucher.vehicle_id)
+        prepared.get(pk=voucher.vehicle_id)
+    assert [q["sql"] for q in ours.captured_queries] == [orm.captured_queries[0]["sql"]] * 2
+
+
+def test_get_first_and_all_answer_as_the_queryset_methods_do():
+    one, two = VehicleFactory(colour="white"), VehicleFactory(colour="white")
+    by_colour = {
+        kind: PreparedSelect(lambda colour: Vehicle.objects.filter(colour=colour), kind=kind, colour=str)
+        for kind in ("get", "first", "all")
+    }
+    assert [v.pk for v in by_colour["all"].get(colour="white")] == sorted([one.pk, two.pk])
+    assert by_colour["first"].get(colour="white").pk == min(one.pk, two.pk)
+    assert by_colour["first"].get(colour="black") is None
+    assert by_colour["all"].get(colour="black") == []
+    with pytest.raises(MultipleObjectsReturned):
+        by_colour["get"].get(colour="white")
+    with pytest.raises(Vehicle.DoesNotExist):
+        by_colour["get"].get(colour="black")
+
+
+def test_annotations_are_set_and_a_value_may_be_none():
+    voucher = issue_voucher(DefinitionFactory(), vehicle=VehicleFactory())
+    Voucher.objects.filter(pk=voucher.pk).update(external_ref="ref-1")
+
+    def build(pk, ref):
+        return Vehicle.objects.filter(pk=pk).annotate(
+            has_ref=correlated(
+                Voucher,
+                select="1",
+                where={"external_ref": ref},
+                outer={"vehicle": outer_column(Vehicle, "id")},
+                output_field=BooleanField(),
+            )
+        )
+
+    prepared = PreparedSelect(build, pk=int, ref=str)
+    assert prepared.get(pk=voucher.vehicle_id, ref="ref-1").has_ref is True
+    assert prepared.get(pk=voucher.vehicle_id, ref="ref-2").has_ref is False
+    assert prepared.get(pk=voucher.vehicle_id, ref=None).has_ref is False
+
+
+def test_a_value_the_orm_would_rewrite_is_refused_when_the_statement_is_prepared():
+    VehicleFactory()
+    contains = PreparedSelect(
+        lambda plate: Vehicle.objects.filter(plate__contains=plate), kind="all", plate=str
+    )
+    with pytest.raises(ValueError, match="plain parameter"):
+        contains.get(plate="A")
+    unused = PreparedSelect(lambda pk, colour: Vehicle.objects.filter(pk=pk), pk=int, colour=str)
+    with pytest.raises(ValueError, match="'colour'"):
+        unused.get(pk=1, colour="white")
+    with pytest.raises(TypeError):
+        PreparedSelect(lambda when: Vehicle.objects.all(), when=float)
+
+
+def test_it_asks_for_exactly_its_values():
+    prepared = PreparedSelect(lambda pk: Vehicle.objects.filter(pk=pk), pk=int)
+    with pytest.raises(TypeError, match="expected values"):
+        prepared.get(id=1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lock_outside_a_transaction_is_refused_as_the_orm_refuses_it():
+    vehicle = VehicleFactory()
+    locking = PreparedSelect(
+        lambda pk: Vehicle.objects.select_for_update(no_key=True, of=("self",)).filter(pk=pk), pk=int
+    )
+    with transaction.atomic():
+        assert locking.get(pk=vehicle.pk) == vehicle
+    if connection.features.has_select_for_update:
+        with pytest.raises(TransactionManagementError):
+            locking.get(pk=vehicle.pk)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_prepared_in_one_thread_runs_on_another_threads_connection():
+    vehicles = [VehicleFactory() for _n in range(4)]
+    prepared = PreparedSelect(lambda pk: Vehicle.objects.select_related("model").filter(pk=pk), pk=int)
+    prepared.get(pk=vehicles[0].pk)
+    found, errors = {}, []
+
+    def read(vehicle):
+        from django.db import connections
+
+        try:
+            found[vehicle.pk] = prepared.get(pk=vehicle.pk).model.code
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=read, args=(v,)) for v in vehicles]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert found == {v.pk: v.model.code for v in vehicles}
