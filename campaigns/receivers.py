@@ -17,6 +17,7 @@ from redemption.models import Redemption
 from vehicles import signals as vehicle_signals
 from vehicles.models import Ownership, Vehicle, VehicleAlert
 
+from . import tasks
 from .services.bookings import TEMPLATES as BOOKING_MESSAGES
 from .services.events import Event, event_definitions
 
@@ -57,10 +58,10 @@ def on_tier_changed(sender, *, change, **kwargs):
 # --- satisfaction surveys (NPS) after a redemption or a workshop visit ---------------------------
 
 
-@receiver(redemption_signals.voucher_redeemed, sender=Redemption, dispatch_uid="campaigns.nps_redeemed")
-def on_voucher_redeemed(sender, *, redemption, **kwargs):
-    redemption_id = redemption.pk
-    transaction.on_commit(lambda: async_task("campaigns.tasks.nps_survey_for_redemption", redemption_id))
+@receiver(redemption_signals.redemption_committed, sender=Redemption, dispatch_uid="campaigns.nps_redeemed")
+def on_redemption_committed(sender, *, redemption_id, **kwargs):
+    # In the worker after the commit, with the other listeners' follow-ups (one task per redeem).
+    tasks.nps_survey_for_redemption(redemption_id)
 
 
 @receiver(vehicle_signals.visit_recorded, sender=Vehicle, dispatch_uid="campaigns.nps_visit")

@@ -17,6 +17,7 @@ from vehicles.models import Ownership, Vehicle
 from vouchers import signals as voucher_signals
 from vouchers.models import Order, Voucher
 
+from . import tasks
 from .models import Referral
 
 
@@ -49,10 +50,12 @@ def on_visit_recorded(sender, *, vehicle, visit, now, **kwargs):
         )
 
 
-@receiver(redemption_signals.voucher_redeemed, sender=Redemption, dispatch_uid="loyalty.voucher_redeemed")
-def on_voucher_redeemed(sender, *, redemption, **kwargs):
-    # The owner is looked up by the task, not here: the redeem transaction is a hot path (issue 15).
-    _later("loyalty.tasks.redemption_earn", redemption.pk)
+@receiver(
+    redemption_signals.redemption_committed, sender=Redemption, dispatch_uid="loyalty.redemption_committed"
+)
+def on_redemption_committed(sender, *, redemption_id, **kwargs):
+    # In the worker after the commit: the redeem transaction is a hot path (issue 15).
+    tasks.redemption_earn(redemption_id)
 
 
 @receiver(

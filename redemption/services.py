@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_q.tasks import async_task
 
 from config.one_statement import Writes
 from config.stored_text import fit_to_column, stored_text
@@ -102,6 +103,11 @@ def _after_use(
             now=now,
         )
     vehicle_record_visit(vehicle=redemption.vehicle, now=now)
+
+
+def _followups_after_commit(redemption_id: int) -> None:
+    """One task for every listener's follow-up work (`signals.redemption_committed`)."""
+    transaction.on_commit(lambda: async_task("redemption.tasks.redemption_followups", redemption_id))
 
 
 def _replay(voucher: Voucher, idempotency_key: str) -> Redemption | None:
@@ -199,6 +205,7 @@ def redemption_redeem(
         signals.voucher_redeemed.send(
             Redemption, redemption=redemption, webhook_endpoints_exist=locked.webhook_endpoints_exist
         )
+        _followups_after_commit(redemption.pk)
         if before_commit is not None:
             before_commit(redemption)
     return redemption
@@ -329,6 +336,7 @@ def redemption_complete(
             locked, now, replacement=odometer_replacement, advisor=advisor or locked.advisor, actor=actor
         )
         signals.voucher_redeemed.send(Redemption, redemption=locked)
+        _followups_after_commit(locked.pk)
     return locked
 
 

@@ -29,5 +29,8 @@ def rules(db):
 @pytest.fixture
 def run_tasks(monkeypatch, django_capture_on_commit_callbacks):
     """Run the loyalty tasks in-process when their transaction commits, as a worker would."""
-    monkeypatch.setattr("loyalty.receivers.async_task", lambda func, *args: import_string(func)(*args))
+    run = lambda func, *args: import_string(func)(*args)  # noqa: E731
+    monkeypatch.setattr("loyalty.receivers.async_task", run)
+    # A redemption's follow-ups (points among them) run in one task of the redemption app.
+    monkeypatch.setattr("redemption.services.async_task", run)
     return lambda: django_capture_on_commit_callbacks(execute=True)
