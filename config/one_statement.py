@@ -9,11 +9,19 @@ same rows either way. Constraints hold the same (a violation raises IntegrityErr
 The services that own each row queue their writes (`update`, `insert`) instead of saving, and the
 caller that owns the transaction runs them once. Model signals (pre_save/post_save) are not sent on
 PostgreSQL: use it only for models nobody listens to that way.
+
+Each part's SQL is written by Django's compiler the first time its shape is seen (the model, the
+columns, which values are NULL, which keys point at parts before it) and kept: later statements of
+that shape only prepare their values, as the compiler does, which costs a fraction of compiling.
+A value that is an expression is compiled every time.
 """
 
 from django.db import DatabaseError, connections
 from django.db.models.expressions import RawSQL
 from django.db.models.sql import InsertQuery, UpdateQuery
+
+# (kind, model, columns, shape of the values) -> the part's SQL as Django's compiler wrote it
+_PART_SQL: dict[tuple, str] = {}
 
 
 class Writes:
@@ -80,10 +88,21 @@ class Writes:
 
     def _update_sql(self, obj, fields: list[str]) -> tuple[str, list]:
         opts = obj._meta
+        connection = connections[self.using]
+        values = [(f, f.pre_save(obj, False)) for f in map(opts.get_field, fields)]
+        prepared = _prepared_update_values(values, connection)
+        if prepared is not None:
+            # The compiler writes NULL into the text and takes a parameter for any other value.
+            key = ("update", type(obj), tuple(fields), tuple(v is None for v in prepared), connection.vendor)
+            sql = _PART_SQL.get(key)
+            if sql is not None:
+                return sql, [v for v in prepared if v is not None] + [_pk_value(obj, connection)]
         query = UpdateQuery(type(obj))
-        query.add_update_fields([(f, None, f.pre_save(obj, False)) for f in map(opts.get_field, fields)])
+        query.add_update_fields([(f, None, value) for f, value in values])
         query.add_filter("pk", obj.pk)
         sql, params = query.get_compiler(self.using).as_sql()
+        if prepared is not None:
+            _PART_SQL[key] = sql
         return sql, list(params)
 
     def _insert_sql(self, obj, names: dict[int, str]) -> tuple[str, list]:
@@ -95,24 +114,45 @@ class Writes:
         fields = [f for f in opts.local_concrete_fields if not getattr(f, "generated", False)]
         if obj.pk is None:
             fields = [f for f in fields if f is not opts.auto_field]
+        values, references = [], []
+        for field in fields:
+            value = field.pre_save(obj, True)
+            target = None
+            if field.is_relation and value is None:
+                target = field.get_cached_value(obj, default=None)
+                target = names.get(id(target)) if target is not None else None
+            references.append(target)
+            values.append(value)
+        plain = not any(
+            hasattr(v, "resolve_expression") or hasattr(f, "get_placeholder")
+            for f, v in zip(fields, values, strict=True)
+        )
+        key = ("insert", type(obj), tuple(f.attname for f in fields), tuple(references), connection.vendor)
+        if plain and key in _PART_SQL:
+            params = [
+                f.get_db_prep_save(v, connection=connection)
+                for f, v, ref in zip(fields, values, references, strict=True)
+                if ref is None
+            ]
+            return _PART_SQL[key], params
         query = InsertQuery(type(obj))
         query.insert_values(fields, [obj])
         compiler = query.get_compiler(self.using)
         placeholders, params = [], []
-        for field in fields:
-            value = compiler.pre_save_val(field, obj)
-            if field.is_relation and value is None:
-                target = field.get_cached_value(obj, default=None)
-                if target is not None and id(target) in names:
-                    pk = quote(target._meta.pk.column)
-                    value = RawSQL(f"(SELECT {pk} FROM {names[id(target)]})", [])  # noqa: S608, S611
+        for field, value, reference in zip(fields, values, references, strict=True):
+            if reference is not None:
+                pk = quote(field.related_model._meta.pk.column)
+                value = RawSQL(f"(SELECT {pk} FROM {reference})", [])  # noqa: S608, S611
             value = compiler.prepare_value(field, value)
             sql, field_params = compiler.field_as_sql(field, getattr(field, "get_placeholder", None), value)
             placeholders.append(sql)
             params.extend(field_params)
         columns = ", ".join(quote(f.column) for f in fields)
         table = quote(opts.db_table)
-        return f"INSERT INTO {table} ({columns}) VALUES ({', '.join(placeholders)})", params  # noqa: S608
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(placeholders)})"  # noqa: S608
+        if plain:
+            _PART_SQL[key] = sql
+        return sql, params
 
     @staticmethod
     def _point_at_saved(obj) -> None:
@@ -123,3 +163,26 @@ class Writes:
             target = field.get_cached_value(obj, default=None)
             if target is not None and target.pk is not None:
                 setattr(obj, field.name, target)
+
+
+def _prepared_update_values(values: list[tuple], connection) -> list | None:
+    """The values as the update compiler prepares them, or None when one is an expression (or a
+    field writes its own placeholder): then only the compiler knows the SQL."""
+    prepared = []
+    for field, value in values:
+        if hasattr(value, "resolve_expression") or hasattr(field, "get_placeholder"):
+            return None
+        if hasattr(value, "prepare_database_save"):
+            if not field.remote_field:
+                return None  # the compiler says what is wrong
+            value = value.prepare_database_save(field)
+        value = field.get_db_prep_save(value, connection=connection)
+        if hasattr(value, "as_sql"):
+            return None
+        prepared.append(value)
+    return prepared
+
+
+def _pk_value(obj, connection):
+    pk = obj._meta.pk
+    return pk.get_db_prep_value(obj.pk, connection)

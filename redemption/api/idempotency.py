@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
+from config.one_statement import Writes
 from config.stored_text import fit_to_column
 from redemption.partner_models import ApiKey, IdempotencyRecord
 from vouchers.exceptions import IdempotencyKeyReused
@@ -144,7 +145,9 @@ def idempotency_store(
     taken raises IntegrityError (then ask `idempotency_taken`); a concurrent first request holding
     the key makes this wait until it ends."""
     now = now or timezone.now()
-    IdempotencyRecord.objects.create(
+    # Through `Writes`: on the hot paths' every answer, its statement is written once, not compiled.
+    writes = Writes()
+    record = IdempotencyRecord(
         api_key=api_key,
         key=key,
         fingerprint=fingerprint,
@@ -158,6 +161,8 @@ def idempotency_store(
         locked_at=now,
         completed_at=now,
     )
+    writes.insert(record)
+    writes.run()
 
 
 def idempotency_complete(

@@ -1,5 +1,7 @@
 """What the API accepts and answers. Output serializers also shape the webhook payloads."""
 
+import copy
+
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -107,7 +109,21 @@ class WebhookEndpointRequestSerializer(serializers.Serializer):
 # --- output ---------------------------------------------------------------------------------------
 
 
-class DefinitionSummarySerializer(serializers.Serializer):
+class Answer(serializers.Serializer):
+    """An answer's serializer: each use gets shallow copies of the declared fields instead of DRF's
+    deep copies. DRF builds every field (and every nested serializer's fields) anew for each
+    instance, a third of a redeem's answer; an answer's fields keep no state of their own, so a
+    copy to bind is enough. Fields holding a child (lists) are still deep-copied: their child is
+    bound to them and would otherwise be shared."""
+
+    def get_fields(self):
+        return {
+            name: copy.deepcopy(field) if hasattr(field, "child") else copy.copy(field)
+            for name, field in self._declared_fields.items()
+        }
+
+
+class DefinitionSummarySerializer(Answer):
     code = serializers.CharField()
     name = serializers.CharField()
     category = serializers.ChoiceField(choices=VoucherDefinition.Category.choices)
@@ -115,22 +131,22 @@ class DefinitionSummarySerializer(serializers.Serializer):
     holder_type = serializers.ChoiceField(choices=VoucherDefinition.HolderType.choices)
 
 
-class VehicleSummarySerializer(serializers.Serializer):
+class VehicleSummarySerializer(Answer):
     vin = serializers.CharField()
     plate = serializers.CharField()
 
 
-class MemberMaskedSerializer(serializers.Serializer):
+class MemberMaskedSerializer(Answer):
     phone = serializers.CharField(source="phone_masked", help_text=_("masked, e.g. 0912-***-678"))
     name = serializers.CharField(source="name_masked", help_text=_("masked, e.g. 王○明"))
 
 
-class HolderSerializer(serializers.Serializer):
+class HolderSerializer(Answer):
     vehicle = VehicleSummarySerializer(allow_null=True)
     member = MemberMaskedSerializer(allow_null=True)
 
 
-class VoucherSerializer(serializers.Serializer):
+class VoucherSerializer(Answer):
     code = serializers.CharField(help_text=_("canonical, 16 characters"))
     code_display = serializers.CharField(help_text=_("grouped for people, e.g. K7QF-9M2D-XR4T-8ZB3"))
     definition = DefinitionSummarySerializer()
@@ -173,7 +189,7 @@ class VoucherSerializer(serializers.Serializer):
         return voucher_labels(voucher, now=self._now()).expiring_soon
 
 
-class RedemptionSerializer(serializers.Serializer):
+class RedemptionSerializer(Answer):
     id = serializers.IntegerField()
     receipt_number = serializers.CharField()
     status = serializers.ChoiceField(choices=Redemption.Status.choices)
@@ -193,7 +209,7 @@ class IssueResponseSerializer(serializers.Serializer):
     vouchers = VoucherSerializer(many=True)
 
 
-class RedemptionResultSerializer(serializers.Serializer):
+class RedemptionResultSerializer(Answer):
     redemption = RedemptionSerializer()
     voucher = VoucherSerializer()
 

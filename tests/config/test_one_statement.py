@@ -102,3 +102,56 @@ def test_nothing_queued_sends_nothing():
     with CaptureQueriesContext(connection) as queries:
         Writes().run()
     assert queries.captured_queries == []
+
+
+@pytest.mark.parametrize("kept", [False, True], ids=["compiled", "kept"])
+def test_a_kept_statement_gives_the_compilers_text_and_values(kept, monkeypatch):
+    """The second statement of a shape reuses the first one's text: text and values are the ones
+    Django's compiler gives (NULLs written into an UPDATE, keys read from earlier parts)."""
+    from config import one_statement
+
+    vehicle, dealer = VehicleFactory(), DealerFactory()
+    voucher = issue_voucher(DefinitionFactory(uses_per_voucher=3), vehicle=vehicle)
+    entry, redemption, _reading = _use(voucher, vehicle, dealer, timezone.now())
+    vehicle.last_mileage_km, vehicle.last_visit_at = None, timezone.now()
+    writes = Writes()
+    names = {id(entry): "w1"}
+    parts = [
+        lambda: writes._update_sql(voucher, ["uses_left", "activated_at"]),
+        lambda: writes._update_sql(vehicle, ["last_mileage_km", "last_visit_at", "selling_dealer"]),
+        lambda: writes._insert_sql(entry, {}),
+        lambda: writes._insert_sql(redemption, names),
+    ]
+
+    def run_all():
+        # JSON values are adapters compared by their content
+        return [(sql, [getattr(p, "obj", p) for p in params]) for sql, params in (part() for part in parts)]
+
+    monkeypatch.setattr(one_statement, "_PART_SQL", {})
+    compiled = run_all()
+    if kept:
+        assert len(one_statement._PART_SQL) == len(parts)
+        assert run_all() == compiled  # from the kept text now
+    # what the compiler alone writes, with nothing kept
+    monkeypatch.setattr(one_statement, "_PART_SQL", {})
+    again = run_all()
+    assert again == compiled
+    update_vehicle_sql = compiled[1][0]
+    assert "NULL" in update_vehicle_sql and '"w1"' not in compiled[3][0] and "FROM w1" in compiled[3][0]
+
+
+def test_an_expression_is_compiled_every_time_and_never_kept(monkeypatch):
+    from django.db.models import F
+
+    from config import one_statement
+
+    monkeypatch.setattr(one_statement, "_PART_SQL", {})
+    vehicle = VehicleFactory(last_mileage_km=100)
+    vehicle.last_mileage_km = F("last_mileage_km") + 1
+    writes = Writes()
+    writes.update(vehicle, ["last_mileage_km"])
+    writes.run()
+    writes.update(vehicle, ["last_mileage_km"])
+    writes.run()
+    assert one_statement._PART_SQL == {}
+    assert Vehicle.objects.get(pk=vehicle.pk).last_mileage_km == 102
