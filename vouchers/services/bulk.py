@@ -703,6 +703,8 @@ def _insert_postgresql(
     row_table = IssueBatchRow._meta.db_table
     # Only model metadata is formatted in; every value is a parameter. A row is marked only while
     # still pending (it is locked by this transaction): the count says whether all of them were.
+    # The batch and row range lead the planner to the batch's unique index (the table's statistics
+    # may predate the rows the dry run wrote, and then `id = ANY` alone is planned as a full scan).
     statement = f"""
         WITH t AS (
             SELECT * FROM unnest(
@@ -717,7 +719,8 @@ def _insert_postgresql(
             RETURNING voucher_id
         ), m AS (
             UPDATE {row_table} SET status = %s, issued_at = %s
-            WHERE id = ANY(%s::bigint[]) AND status = %s RETURNING 1
+            WHERE batch_id = %s AND row_number BETWEEN %s AND %s AND id = ANY(%s::bigint[]) AND status = %s
+            RETURNING 1
         ), s AS (
             UPDATE {Definition._meta.db_table} SET stock_issued = stock_issued + %s WHERE id = %s
         )
@@ -734,6 +737,9 @@ def _insert_postgresql(
                 *l_params,
                 Row.Status.ISSUED,
                 now,
+                batch.pk,
+                chunk.numbers[0],
+                chunk.numbers[-1],
                 _array_literal(chunk.issued),
                 Row.Status.PENDING,
                 len(chunk.issued),
