@@ -40,7 +40,7 @@ from ..holder_rules import holder_refusal, needs_ownership_facts
 from ..locks import definition_for_update, issue_batch_for_update, issue_batch_pending_for_update
 from ..models import IssueBatch, IssueBatchRow, LedgerEntry, Voucher, VoucherDefinition
 from ._ledger import ledger_actor_columns, require_reason
-from ._sql import array_type, insert_columns
+from ._sql import array_type, insert_columns, update_columns
 from .issuance import _require_issuable, voucher_terms
 
 Definition = VoucherDefinition
@@ -522,29 +522,33 @@ def _process_chunk(batch_id: int, chunk_size: int, now: datetime | None) -> tupl
             batch.progress_at = now
             batch.save(update_fields=["status", "started_at", "finished_at", "progress_at"])
             return batch, False
-        issued, rejected, voucher_ids = _issue_rows(batch, definition, rows, now)
-        # The batch is locked: its counters are current, so they are added to here and need no re-read.
-        batch.rows_done += len(rows)
-        batch.rows_issued += len(issued)
-        batch.rows_rejected += len(rejected)
-        batch.vouchers_issued += len(voucher_ids)
-        batch.progress_at = now
-        batch.save(
-            update_fields=[
-                "status",
-                "started_at",
-                "rows_done",
-                "rows_issued",
-                "rows_rejected",
-                "vouchers_issued",
-                "progress_at",
-            ]
-        )
+        voucher_ids = _issue_rows(batch, definition, rows, now)
         if voucher_ids:
             signals.voucher_issued.send(
                 Voucher, vouchers=None, voucher_ids=voucher_ids, source=Voucher.Source.BULK
             )
     return batch, True
+
+
+# What a chunk changes on its batch (saved with the chunk's other writes).
+BATCH_PROGRESS = [
+    "status",
+    "started_at",
+    "rows_done",
+    "rows_issued",
+    "rows_rejected",
+    "vouchers_issued",
+    "progress_at",
+]
+
+
+def _count(batch: IssueBatch, *, rows: int, issued: int, rejected: int, vouchers: int, now) -> None:
+    """Add a chunk to the batch's counters: the batch is locked, so they are current (no F(), no re-read)."""
+    batch.rows_done += rows
+    batch.rows_issued += issued
+    batch.rows_rejected += rejected
+    batch.vouchers_issued += vouchers
+    batch.progress_at = now
 
 
 def _mark_rejected(rejected: list[tuple[int, str, str]]) -> None:
@@ -596,9 +600,9 @@ class _Chunk:
 
 def _issue_rows(batch: IssueBatch, definition: Definition, rows: list[tuple], now: datetime):
     """Decide each pending row again under the definition's lock (stock and limits may have moved),
-    then create the vouchers and their ISSUED entries and mark the rows issued. `rows`: (pk, row
-    number, vehicle id, member id, delivery date) in row order. Returns (issued row pks, rejected
-    (pk, reason, detail), voucher ids)."""
+    then create the vouchers and their ISSUED entries, mark the rows issued and save the batch's
+    counters. `rows`: (pk, row number, vehicle id, member id, delivery date) in row order. Returns
+    the new vouchers' ids."""
     verdicts = _verdicts(definition, rows)
     found: dict[tuple, tuple | HolderMissing] = {}  # (delivery date, series index) -> terms
     number_of: dict[tuple, int] = {}  # terms -> 1-based number
@@ -633,8 +637,17 @@ def _issue_rows(batch: IssueBatch, definition: Definition, rows: list[tuple], no
                 chunk.numbers.append(row_number)
     if rejected:
         _mark_rejected(rejected)
+    _count(
+        batch,
+        rows=len(rows),
+        issued=len(chunk.issued),
+        rejected=len(rejected),
+        vouchers=len(chunk.numbers),
+        now=now,
+    )
     if not chunk.issued:
-        return [], rejected, []
+        batch.save(update_fields=BATCH_PROGRESS)
+        return []
     chunk.terms = list(number_of)
     # Status and activation time are the definition's, whatever the window: any computed terms say them.
     status, activated_at, _from, _until = chunk.terms[0]
@@ -665,15 +678,15 @@ def _issue_rows(batch: IssueBatch, definition: Definition, rows: list[tuple], no
     voucher_ids, marked = insert(batch, definition, template, entry, chunk, now)
     if marked != len(chunk.issued):  # would mean a row issued without its mark: undo the chunk
         raise RuntimeError(f"batch {batch.pk}: {marked} rows marked for {len(chunk.issued)} issued")
-    return chunk.issued, rejected, voucher_ids
+    return voucher_ids
 
 
 def _insert_postgresql(
     batch: IssueBatch, definition: Definition, template: Voucher, entry: LedgerEntry, chunk: _Chunk, now
 ) -> tuple[list[int], int]:
-    """The chunk's vouchers, their ledger entries, the rows' issued marks and the stock in one
-    statement: the varying values travel as arrays (one parameter each), everything else is the
-    template's. Returns (voucher ids, rows marked)."""
+    """The chunk's vouchers, their ledger entries, the rows' issued marks, the stock and the batch's
+    counters in one statement: the varying values travel as arrays (one parameter each), everything
+    else is the template's. Returns (voucher ids, rows marked)."""
     ref = f"batch:{batch.pk}:"
     v_columns, v_select, v_params = insert_columns(
         template,
@@ -701,6 +714,7 @@ def _insert_postgresql(
         },
     )
     row_table = IssueBatchRow._meta.db_table
+    batch_update, b_params = update_columns(batch, BATCH_PROGRESS)
     # Only model metadata is formatted in; every value is a parameter. A row is marked only while
     # still pending (it is locked by this transaction): the count says whether all of them were.
     # The batch and row range lead the planner to the batch's unique index (the table's statistics
@@ -723,6 +737,8 @@ def _insert_postgresql(
             RETURNING 1
         ), s AS (
             UPDATE {Definition._meta.db_table} SET stock_issued = stock_issued + %s WHERE id = %s
+        ), b AS (
+            {batch_update}
         )
         SELECT (SELECT array_agg(voucher_id ORDER BY voucher_id) FROM l), (SELECT count(*) FROM m)
     """  # noqa: S608
@@ -744,6 +760,7 @@ def _insert_postgresql(
                 Row.Status.PENDING,
                 len(chunk.issued),
                 definition.pk,
+                *b_params,
             ],
         )
         voucher_ids, marked = cursor.fetchone()
@@ -806,4 +823,5 @@ def _insert_objects(
     VoucherDefinition.objects.filter(pk=definition.pk).update(
         stock_issued=F("stock_issued") + len(chunk.issued)
     )
+    batch.save(update_fields=BATCH_PROGRESS)
     return [v.pk for v in vouchers], marked
