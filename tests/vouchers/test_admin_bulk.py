@@ -245,6 +245,31 @@ def test_stock_taken_after_the_dry_run_rejects_rows_at_issue_time(sync_tasks):
     assert definition.stock_issued == 2
 
 
+def test_stock_running_out_inside_a_chunk_rejects_the_later_rows_and_counts_each_chunk():
+    definition = DefinitionFactory(stock_total=5)
+    cars = [OwnedVehicleFactory() for _ in range(5)]
+    batch = prepare(definition, [c.plate for c in cars])
+    for _ in range(2):  # two units go elsewhere after the dry run
+        issue_voucher(definition, vehicle=OwnedVehicleFactory())
+    issue_batch_confirm(batch=batch)
+    returned = issue_batch_process(batch_id=batch.pk, chunk_size=2)  # the second chunk has 1 unit for 2 rows
+    batch.refresh_from_db()
+    counters = ("status", "rows_done", "rows_issued", "rows_rejected", "vouchers_issued")
+    assert [getattr(batch, f) for f in counters] == [IssueBatch.Status.DONE, 5, 3, 2, 3]
+    assert [getattr(returned, f) for f in counters] == [getattr(batch, f) for f in counters]
+    rows = rows_by_number(batch)
+    issued = [n for n, row in rows.items() if row.status == IssueBatchRow.Status.ISSUED]
+    rejected = [n for n, row in rows.items() if row.status == IssueBatchRow.Status.REJECTED]
+    assert issued == sorted(rows)[:3] and rejected == sorted(rows)[3:]
+    assert {rows[n].reason for n in rejected} == {Reason.STOCK_EXHAUSTED}
+    assert all(rows[n].issued_at is not None for n in issued)
+    vouchers = Voucher.objects.filter(external_ref__startswith=f"batch:{batch.pk}:")
+    assert sorted(v.vehicle_id for v in vouchers) == sorted(rows[n].vehicle_id for n in issued)
+    assert LedgerEntry.objects.filter(voucher__in=vouchers, kind="issued").count() == 3
+    definition.refresh_from_db()
+    assert definition.stock_issued == 5
+
+
 def test_a_definition_paused_mid_way_stops_the_batch():
     definition = DefinitionFactory()
     batch = prepare(definition, [OwnedVehicleFactory().plate])

@@ -36,6 +36,20 @@ def insert_columns(template: Model, expressions: dict[str, str | tuple[str, list
     return ", ".join(columns), ", ".join(selects), params
 
 
+def update_columns(instance: Model, fields: list[str]) -> tuple[str, list]:
+    """(`UPDATE <table> SET ... WHERE <pk> = ...`, parameters) saving `fields` of `instance`, for a
+    statement that writes it with others (`instance.save(update_fields=fields)` in one go)."""
+    quote = connection.ops.quote_name
+    opts = type(instance)._meta
+    sets, params = [], []
+    for name in fields:
+        field = opts.get_field(name)
+        sets.append(f"{quote(field.column)} = %s::{field.db_type(connection)}")
+        params.append(field.get_db_prep_save(getattr(instance, field.attname), connection))
+    table, pk = quote(opts.db_table), quote(opts.pk.column)
+    return f"UPDATE {table} SET {', '.join(sets)} WHERE {pk} = %s", [*params, instance.pk]  # noqa: S608
+
+
 def array_type(model: type[Model], attname: str) -> str:
     """The SQL array type of a column (`varchar(16)[]`), to cast an array parameter to."""
     field = next(f for f in model._meta.concrete_fields if f.attname == attname)

@@ -40,7 +40,7 @@ from ..holder_rules import holder_refusal, needs_ownership_facts
 from ..locks import definition_for_update, issue_batch_for_update, issue_batch_pending_for_update
 from ..models import IssueBatch, IssueBatchRow, LedgerEntry, Voucher, VoucherDefinition
 from ._ledger import ledger_actor_columns, require_reason
-from ._sql import array_type, insert_columns
+from ._sql import array_type, insert_columns, update_columns
 from .issuance import _require_issuable, voucher_terms
 
 Definition = VoucherDefinition
@@ -522,39 +522,36 @@ def _process_chunk(batch_id: int, chunk_size: int, now: datetime | None) -> tupl
             batch.progress_at = now
             batch.save(update_fields=["status", "started_at", "finished_at", "progress_at"])
             return batch, False
-        issued, rejected, voucher_ids = _issue_rows(batch, definition, rows, now)
-        _mark_rows(batch, rows, issued=issued, rejected=rejected, now=now)
-        if issued:
-            VoucherDefinition.objects.filter(pk=definition.pk).update(
-                stock_issued=F("stock_issued") + len(issued)
-            )
-        batch.rows_done = F("rows_done") + len(rows)
-        batch.rows_issued = F("rows_issued") + len(issued)
-        batch.rows_rejected = F("rows_rejected") + len(rejected)
-        batch.vouchers_issued = F("vouchers_issued") + len(voucher_ids)
-        batch.progress_at = now
-        batch.save(
-            update_fields=[
-                "status",
-                "started_at",
-                "rows_done",
-                "rows_issued",
-                "rows_rejected",
-                "vouchers_issued",
-                "progress_at",
-            ]
-        )
+        voucher_ids = _issue_rows(batch, definition, rows, now)
         if voucher_ids:
             signals.voucher_issued.send(
                 Voucher, vouchers=None, voucher_ids=voucher_ids, source=Voucher.Source.BULK
             )
-    batch.refresh_from_db()
     return batch, True
 
 
-def _mark_rows(batch: IssueBatch, rows: list[tuple], *, issued: list[int], rejected: list, now) -> None:
-    """Rejected rows get their reason; then every other pending row of the chunk's row range is
-    ours (the first pending rows in row order, locked, under the batch's lock) and is issued."""
+# What a chunk changes on its batch (saved with the chunk's other writes).
+BATCH_PROGRESS = [
+    "status",
+    "started_at",
+    "rows_done",
+    "rows_issued",
+    "rows_rejected",
+    "vouchers_issued",
+    "progress_at",
+]
+
+
+def _count(batch: IssueBatch, *, rows: int, issued: int, rejected: int, vouchers: int, now) -> None:
+    """Add a chunk to the batch's counters: the batch is locked, so they are current (no F(), no re-read)."""
+    batch.rows_done += rows
+    batch.rows_issued += issued
+    batch.rows_rejected += rejected
+    batch.vouchers_issued += vouchers
+    batch.progress_at = now
+
+
+def _mark_rejected(rejected: list[tuple[int, str, str]]) -> None:
     by_reason: dict[tuple[str, str], list[int]] = defaultdict(list)
     for pk, reason, detail in rejected:
         by_reason[(reason, fit_to_column(IssueBatchRow, "detail", detail))].append(pk)
@@ -563,23 +560,18 @@ def _mark_rows(batch: IssueBatch, rows: list[tuple], *, issued: list[int], rejec
             IssueBatchRow.objects.filter(pk__in=chunk).update(
                 status=Row.Status.REJECTED, reason=reason, detail=detail
             )
-    if not issued:
-        return
-    marked = IssueBatchRow.objects.filter(
-        batch=batch,
-        status=Row.Status.PENDING,
-        row_number__gte=rows[0][1],
-        row_number__lte=rows[-1][1],
-    ).update(status=Row.Status.ISSUED, issued_at=now)
-    if marked != len(issued):  # would mean a row issued without its mark: undo the chunk
-        raise RuntimeError(f"batch {batch.pk}: {marked} rows marked for {len(issued)} issued")
 
 
-def _issue_rows(batch: IssueBatch, definition: Definition, rows: list[tuple], now: datetime):
-    """Decide each pending row again under the definition's lock (stock and limits may have moved),
-    then create the vouchers and their ISSUED entries. `rows`: (pk, row number, vehicle id,
-    member id, delivery date) in row order. Returns (issued row pks, rejected (pk, reason, detail),
-    voucher ids)."""
+def _verdicts(definition: Definition, rows: list[tuple]) -> list[tuple[str, str]] | None:
+    """(reason, detail) of each row decided again under the definition's lock, or None when every
+    row may be issued. Without a holder rule or a per-holder limit only the stock can refuse a row,
+    which needs no object per row."""
+    if not needs_ownership_facts(definition) and definition.per_holder_limit is None:
+        stock_left = definition.stock_left
+        if stock_left is None or stock_left >= len(rows):
+            return None
+        refused = (Reason.STOCK_EXHAUSTED, _("No stock is left for this row."))
+        return [("", "")] * max(stock_left, 0) + [refused] * (len(rows) - max(stock_left, 0))
     planned = [_Planned(row_number=n, raw="", vehicle_id=v, member_id=m) for _pk, n, v, m, _d in rows]
     if needs_ownership_facts(definition):
         # Owners may have changed since the dry run: the holder rule is asked again, as issuing does.
@@ -590,35 +582,75 @@ def _issue_rows(batch: IssueBatch, definition: Definition, rows: list[tuple], no
             if not item.detail:
                 item.reason = ""
     _apply_limits(definition, planned, stock_left=definition.stock_left)
-    terms: dict[tuple, tuple | HolderMissing] = {}
-    issued: list[int] = []
+    return [(p.reason, p.detail) for p in planned]
+
+
+@dataclass
+class _Chunk:
+    """The vouchers of a chunk, column by column in row order (a row's series together)."""
+
+    issued: list[int]  # batch row pks
+    members: list[int | None]
+    vehicles: list[int | None]
+    windows: list[int]  # 1-based number of the row's (valid_from, valid_until) in `terms`
+    series: list[int]
+    numbers: list[int]  # row numbers
+    terms: list[tuple]  # (status, activated_at, valid_from, valid_until), distinct
+
+
+def _issue_rows(batch: IssueBatch, definition: Definition, rows: list[tuple], now: datetime):
+    """Decide each pending row again under the definition's lock (stock and limits may have moved),
+    then create the vouchers and their ISSUED entries, mark the rows issued and save the batch's
+    counters. `rows`: (pk, row number, vehicle id, member id, delivery date) in row order. Returns
+    the new vouchers' ids."""
+    verdicts = _verdicts(definition, rows)
+    found: dict[tuple, tuple | HolderMissing] = {}  # (delivery date, series index) -> terms
+    number_of: dict[tuple, int] = {}  # terms -> 1-based number
+    chunk = _Chunk([], [], [], [], [], [], [])
     rejected: list[tuple[int, str, str]] = []
-    new: list[tuple] = []  # (code, member id, vehicle id, valid_from, valid_until, series index, row number)
-    for (pk, row_number, vehicle_id, member_id, delivered), item in zip(rows, planned, strict=True):
-        if item.reason:
-            rejected.append((pk, item.reason, item.detail))
+    series_count = definition.series_count
+    for i, (pk, row_number, vehicle_id, member_id, delivered) in enumerate(rows):
+        if verdicts is not None and verdicts[i][0]:
+            rejected.append((pk, *verdicts[i]))
             continue
-        series = []
-        for k in range(definition.series_count):
+        windows = []
+        for k in range(series_count):
             key = (delivered, k)
-            if key not in terms:
+            terms = found.get(key)
+            if terms is None:
                 try:
-                    terms[key] = voucher_terms(definition, now=now, delivery_date=delivered, series_index=k)
+                    terms = voucher_terms(definition, now=now, delivery_date=delivered, series_index=k)
                 except HolderMissing as exc:
-                    terms[key] = exc
-            found = terms[key]
-            if isinstance(found, HolderMissing):
-                rejected.append((pk, Reason.NOT_ELIGIBLE, found.message))
+                    terms = exc
+                found[key] = terms
+            if isinstance(terms, HolderMissing):
+                rejected.append((pk, Reason.NOT_ELIGIBLE, terms.message))
                 break
-            series.append((None, member_id, vehicle_id, found[2], found[3], k, row_number))
+            windows.append(number_of.setdefault(terms, len(number_of) + 1))
         else:
-            new += series
-            issued.append(pk)
-    if not new:
-        return issued, rejected, []
-    new = [(code, *rest) for code, (_none, *rest) in zip(codes_generate(len(new)), new, strict=True)]
+            chunk.issued.append(pk)
+            for k, window in enumerate(windows):
+                chunk.members.append(member_id)
+                chunk.vehicles.append(vehicle_id)
+                chunk.windows.append(window)
+                chunk.series.append(k)
+                chunk.numbers.append(row_number)
+    if rejected:
+        _mark_rejected(rejected)
+    _count(
+        batch,
+        rows=len(rows),
+        issued=len(chunk.issued),
+        rejected=len(rejected),
+        vouchers=len(chunk.numbers),
+        now=now,
+    )
+    if not chunk.issued:
+        batch.save(update_fields=BATCH_PROGRESS)
+        return []
+    chunk.terms = list(number_of)
     # Status and activation time are the definition's, whatever the window: any computed terms say them.
-    status, activated_at, _from, _until = next(t for t in terms.values() if not isinstance(t, HolderMissing))
+    status, activated_at, _from, _until = chunk.terms[0]
     template = Voucher(
         definition_id=definition.pk,
         status=status,
@@ -643,19 +675,18 @@ def _issue_rows(batch: IssueBatch, definition: Definition, rows: list[tuple], no
         created_at=now,
     )
     insert = _insert_postgresql if connection.vendor == "postgresql" else _insert_objects
-    return issued, rejected, insert(batch, template, entry, new)
+    voucher_ids, marked = insert(batch, definition, template, entry, chunk, now)
+    if marked != len(chunk.issued):  # would mean a row issued without its mark: undo the chunk
+        raise RuntimeError(f"batch {batch.pk}: {marked} rows marked for {len(chunk.issued)} issued")
+    return voucher_ids
 
 
 def _insert_postgresql(
-    batch: IssueBatch, template: Voucher, entry: LedgerEntry, new: list[tuple]
-) -> list[int]:
-    """The chunk's vouchers and their ledger entries in one statement: the varying values travel as
-    arrays (one parameter each), everything else is the template's."""
-    codes, members, vehicles, starts, ends, series, numbers = zip(*new, strict=True)
-    # The windows are few (one per delivery date and series index): each row names its own by number.
-    windows = list(dict.fromkeys(zip(starts, ends, strict=True)))
-    number_of = {w: n for n, w in enumerate(windows, start=1)}
-    window_numbers = [number_of[w] for w in zip(starts, ends, strict=True)]
+    batch: IssueBatch, definition: Definition, template: Voucher, entry: LedgerEntry, chunk: _Chunk, now
+) -> tuple[list[int], int]:
+    """The chunk's vouchers, their ledger entries, the rows' issued marks, the stock and the batch's
+    counters in one statement: the varying values travel as arrays (one parameter each), everything
+    else is the template's. Returns (voucher ids, rows marked)."""
     ref = f"batch:{batch.pk}:"
     v_columns, v_select, v_params = insert_columns(
         template,
@@ -663,8 +694,8 @@ def _insert_postgresql(
             "code": "t.code",
             "member_id": "t.member_id",
             "vehicle_id": "t.vehicle_id",
-            "valid_from": ("(%s::timestamptz[])[t.w]", [[w[0] for w in windows]]),
-            "valid_until": ("(%s::timestamptz[])[t.w]", [[w[1] for w in windows]]),
+            "valid_from": ("(%s::timestamptz[])[t.w]", [[t[2] for t in chunk.terms]]),
+            "valid_until": ("(%s::timestamptz[])[t.w]", [[t[3] for t in chunk.terms]]),
             "series_index": "t.series_index",
             "external_ref": ("%s || t.row_number", [ref]),
         },
@@ -673,13 +704,21 @@ def _insert_postgresql(
         entry,
         {
             "voucher_id": "v.id",
+            # The row number is read back from the voucher's reference: no join of the new
+            # vouchers with the chunk's rows (on their codes, a sort of 1,000 strings per chunk).
             "data": (
-                "jsonb_build_object('source', %s::text, 'batch', %s::bigint, 'row', t.row_number)",
-                [Voucher.Source.BULK, batch.pk],
+                "jsonb_build_object('source', %s::text, 'batch', %s::bigint,"
+                " 'row', substr(v.external_ref, %s)::integer)",
+                [Voucher.Source.BULK, batch.pk, len(ref) + 1],
             ),
         },
     )
-    # Only model metadata is formatted in; every value is a parameter.
+    row_table = IssueBatchRow._meta.db_table
+    batch_update, b_params = update_columns(batch, BATCH_PROGRESS)
+    # Only model metadata is formatted in; every value is a parameter. A row is marked only while
+    # still pending (it is locked by this transaction): the count says whether all of them were.
+    # The batch and row range lead the planner to the batch's unique index (the table's statistics
+    # may predate the rows the dry run wrote, and then `id = ANY` alone is planned as a full scan).
     statement = f"""
         WITH t AS (
             SELECT * FROM unnest(
@@ -687,22 +726,45 @@ def _insert_postgresql(
                 %s::smallint[], %s::smallint[], %s::integer[]
             ) AS t(code, member_id, vehicle_id, w, series_index, row_number)
         ), v AS (
-            INSERT INTO {Voucher._meta.db_table} ({v_columns}) SELECT {v_select} FROM t RETURNING id, code
+            INSERT INTO {Voucher._meta.db_table} ({v_columns}) SELECT {v_select} FROM t
+            RETURNING id, external_ref
+        ), l AS (
+            INSERT INTO {LedgerEntry._meta.db_table} ({l_columns}) SELECT {l_select} FROM v ORDER BY v.id
+            RETURNING voucher_id
+        ), m AS (
+            UPDATE {row_table} SET status = %s, issued_at = %s
+            WHERE batch_id = %s AND row_number BETWEEN %s AND %s AND id = ANY(%s::bigint[]) AND status = %s
+            RETURNING 1
+        ), s AS (
+            UPDATE {Definition._meta.db_table} SET stock_issued = stock_issued + %s WHERE id = %s
+        ), b AS (
+            {batch_update}
         )
-        INSERT INTO {LedgerEntry._meta.db_table} ({l_columns})
-        SELECT {l_select} FROM v JOIN t ON t.code = v.code ORDER BY v.id
-        RETURNING voucher_id
+        SELECT (SELECT array_agg(voucher_id ORDER BY voucher_id) FROM l), (SELECT count(*) FROM m)
     """  # noqa: S608
+    codes = codes_generate(len(chunk.numbers))
+    columns = (codes, chunk.members, chunk.vehicles, chunk.windows, chunk.series, chunk.numbers)
     with connection.cursor() as cursor:
         cursor.execute(
             statement,
             [
-                *(_array_literal(c) for c in (codes, members, vehicles, window_numbers, series, numbers)),
+                *(_array_literal(c) for c in columns),
                 *v_params,
                 *l_params,
+                Row.Status.ISSUED,
+                now,
+                batch.pk,
+                chunk.numbers[0],
+                chunk.numbers[-1],
+                _array_literal(chunk.issued),
+                Row.Status.PENDING,
+                len(chunk.issued),
+                definition.pk,
+                *b_params,
             ],
         )
-        return [row[0] for row in cursor.fetchall()]
+        voucher_ids, marked = cursor.fetchone()
+    return voucher_ids, marked
 
 
 def _array_literal(values) -> str:
@@ -711,11 +773,14 @@ def _array_literal(values) -> str:
     return "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
 
 
-def _insert_objects(batch: IssueBatch, template: Voucher, entry: LedgerEntry, new: list[tuple]) -> list[int]:
+def _insert_objects(
+    batch: IssueBatch, definition: Definition, template: Voucher, entry: LedgerEntry, chunk: _Chunk, now
+) -> tuple[list[int], int]:
     """The same rows through the ORM (SQLite: development and tests)."""
     fields = {
         f.attname: getattr(template, f.attname) for f in Voucher._meta.concrete_fields if not f.primary_key
     }
+    codes = codes_generate(len(chunk.numbers))
     vouchers = Voucher.objects.bulk_create(
         [
             Voucher(
@@ -724,13 +789,15 @@ def _insert_objects(batch: IssueBatch, template: Voucher, entry: LedgerEntry, ne
                     "code": code,
                     "member_id": member_id,
                     "vehicle_id": vehicle_id,
-                    "valid_from": starts,
-                    "valid_until": ends,
+                    "valid_from": chunk.terms[w - 1][2],
+                    "valid_until": chunk.terms[w - 1][3],
                     "series_index": k,
                     "external_ref": f"batch:{batch.pk}:{row_number}",
                 }
             )
-            for code, member_id, vehicle_id, starts, ends, k, row_number in new
+            for code, member_id, vehicle_id, w, k, row_number in zip(
+                codes, chunk.members, chunk.vehicles, chunk.windows, chunk.series, chunk.numbers, strict=True
+            )
         ]
     )
     columns = {
@@ -742,10 +809,19 @@ def _insert_objects(batch: IssueBatch, template: Voucher, entry: LedgerEntry, ne
                 **{
                     **columns,
                     "voucher_id": voucher.pk,
-                    "data": {"source": Voucher.Source.BULK, "batch": batch.pk, "row": row[6]},
+                    "data": {"source": Voucher.Source.BULK, "batch": batch.pk, "row": row_number},
                 }
             )
-            for voucher, row in zip(vouchers, new, strict=True)
+            for voucher, row_number in zip(vouchers, chunk.numbers, strict=True)
         ]
     )
-    return [v.pk for v in vouchers]
+    marked = 0
+    for pks in _chunks(chunk.issued):
+        marked += IssueBatchRow.objects.filter(pk__in=pks, status=Row.Status.PENDING).update(
+            status=Row.Status.ISSUED, issued_at=now
+        )
+    VoucherDefinition.objects.filter(pk=definition.pk).update(
+        stock_issued=F("stock_issued") + len(chunk.issued)
+    )
+    batch.save(update_fields=BATCH_PROGRESS)
+    return [v.pk for v in vouchers], marked
