@@ -1,8 +1,6 @@
 """`config.prepared.PreparedSelect`: the ORM's own statement, compiled once, run with new values,
 giving what the ORM gives (rows, related rows, annotations, converted values) on both databases."""
 
-import threading
-
 import pytest
 from django.core.exceptions import MultipleObjectsReturned
 from django.db import connection, transaction
@@ -11,6 +9,7 @@ from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 
 from config.prepared import PreparedSelect
+from tests.concurrency import together
 from tests.factories import DefinitionFactory, OwnedVehicleFactory, VehicleFactory, issue_voucher
 from vehicles.models import Vehicle
 from vouchers.locks import correlated, outer_column
@@ -137,22 +136,5 @@ def test_a_statement_prepared_in_one_thread_runs_on_another_threads_connection()
     vehicles = [VehicleFactory() for _n in range(4)]
     prepared = PreparedSelect(lambda pk: Vehicle.objects.select_related("model").filter(pk=pk), pk=int)
     prepared.get(pk=vehicles[0].pk)
-    found, errors = {}, []
-
-    def read(vehicle):
-        from django.db import connections
-
-        try:
-            found[vehicle.pk] = prepared.get(pk=vehicle.pk).model.code
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=read, args=(v,)) for v in vehicles]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    assert found == {v.pk: v.model.code for v in vehicles}
+    codes = together(len(vehicles), lambda i: prepared.get(pk=vehicles[i].pk).model.code)
+    assert codes == [v.model.code for v in vehicles]
