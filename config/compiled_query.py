@@ -38,6 +38,7 @@ class _Compiled:
 
 _cache: dict[Hashable, _Compiled | None] = {}  # None: compile every time
 _lock = Lock()
+_RETRY = object()  # these values could not tell the parameters apart; the next call's may
 
 
 def _shifted(value: Any, index: int) -> Any:
@@ -59,13 +60,16 @@ def _compile(queryset: QuerySet) -> tuple[str, tuple, Any]:
     return sql, tuple(params), compiler
 
 
-def _prepare(build: Callable[..., QuerySet], values: dict[str, Any]) -> _Compiled | None:
+def _prepare(build: Callable[..., QuerySet], values: dict[str, Any]) -> Any:
+    """The compiled query, None if it cannot be reused, or _RETRY."""
+    if any(value is None for value in values.values()):
+        return _RETRY  # NULL may change the SQL (IS NULL): learn the query from other values
     shifted = {name: _shifted(value, i) for i, (name, value) in enumerate(values.items())}
     if any(value is None for value in shifted.values()):
         return None
-    everything = [*values.values(), *shifted.values()]
-    if len(set(everything)) != len(everything):
-        return None  # two values alike: a parameter could not be told apart
+    moved = set(shifted.values())
+    if len(moved) != len(shifted) or moved & set(values.values()):
+        return _RETRY  # a shifted value met another value: a parameter could not be told apart
     template = build(**values)
     try:
         sql, params, compiler = _compile(template)
@@ -84,7 +88,7 @@ def _prepare(build: Callable[..., QuerySet], values: dict[str, Any]) -> _Compile
             if type(first) is type(value) and first == value and second == shifted[name]
         ]
         if len(names) != 1:
-            return None  # a parameter computed from a value, or an ambiguous one
+            return None  # a parameter computed from a value
         slots.append((position, names[0]))
     state = {name: value for name, value in vars(compiler).items() if name not in _PER_RUN}
     return _Compiled(template=template, sql=sql, params=params, slots=tuple(slots), state=state)
@@ -114,11 +118,13 @@ def compiled_queryset(key: Hashable, build: Callable[..., QuerySet], /, **values
     """`build(**values)`, compiled once for `key` (which must name everything that shapes the query
     but the values: the function, a list's length, the set of registered columns). Iterate the
     result as it is; do not chain it."""
-    if key not in _cache:
+    compiled = _cache.get(key, _RETRY)
+    if compiled is _RETRY:
         compiled = _prepare(build, values)
+        if compiled is _RETRY:
+            return build(**values)
         with _lock:
-            _cache.setdefault(key, compiled)
-    compiled = _cache[key]
+            compiled = _cache.setdefault(key, compiled)
     if compiled is None or any(value is None for value in values.values()):
         return build(**values)
     return _bound(compiled, values)

@@ -149,8 +149,15 @@ def vehicles_search(text: str, *, limit: int = 20) -> QuerySet[Vehicle]:
 
 def vehicle_visits(vehicle: Vehicle, *, limit: int = 50) -> list[Visit]:
     """The vehicle's workshop visits (repair orders from the DMS), newest first."""
-    return list(
-        Visit.objects.filter(vehicle=vehicle).select_related("dealer").order_by("-visited_on", "-pk")[:limit]
+    build = lambda vehicle_id: _visits(vehicle_id, limit)  # noqa: E731 - the limit shapes the SQL
+    return list(compiled_queryset((_visits, limit), build, vehicle_id=vehicle.pk))
+
+
+def _visits(vehicle_id: int, limit: int) -> QuerySet[Visit]:
+    return (
+        Visit.objects.filter(vehicle_id=vehicle_id)
+        .select_related("dealer")
+        .order_by("-visited_on", "-pk")[:limit]
     )
 
 
@@ -198,6 +205,10 @@ def vehicle_open_alerts(vehicle: Vehicle) -> list[VehicleAlert]:
     with `open_alerts_exist` (`vehicle_with_owner` does) that has none."""
     if getattr(vehicle, "has_open_alerts", True) is False:
         return []
+    return list(compiled_queryset(_open_alerts, _open_alerts, vehicle_id=vehicle.pk))
+
+
+def _open_alerts(vehicle_id: int) -> QuerySet[VehicleAlert]:
     rank = Case(
         *(
             When(severity=value, then=Value(i))
@@ -205,8 +216,8 @@ def vehicle_open_alerts(vehicle: Vehicle) -> list[VehicleAlert]:
         ),
         output_field=IntegerField(),
     )
-    return list(
-        VehicleAlert.objects.filter(vehicle_id=vehicle.pk, status=VehicleAlert.Status.OPEN)
+    return (
+        VehicleAlert.objects.filter(vehicle_id=vehicle_id, status=VehicleAlert.Status.OPEN)
         .annotate(severity_rank=rank)
         .order_by("severity_rank", "-raised_at", "-pk")[:50]
     )
