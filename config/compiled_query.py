@@ -9,8 +9,9 @@ afterwards only binds the new values into the stored SQL: the queryset it return
 Which parameters carry which value is found, not declared: the first call compiles the query twice,
 with the request's values and with each value shifted, and keeps the positions that moved with
 exactly one value. Anything else (the SQL changes with the values, a parameter derived from a value,
-an ambiguous match, a value that is None or of another type) makes the key compile every time, as
-Django would: the shortcut never changes what a query returns, only what it costs.
+a value of a type we cannot shift) makes the key compile every time, as Django would; a call with a
+None value or an id no column can hold is always left to Django. The shortcut never changes what a
+query returns, only what it costs.
 """
 
 from collections.abc import Callable, Hashable
@@ -41,6 +42,12 @@ _lock = Lock()
 _RETRY = object()  # these values could not tell the parameters apart; the next call's may
 
 
+def _out_of_range(value: Any) -> bool:
+    """An id no column can hold (a URL with 30 digits): Django turns its lookup into "no row"
+    before any SQL, while a bound parameter would fail in the database driver."""
+    return isinstance(value, int) and not -(2**62) <= value < 2**62
+
+
 def _shifted(value: Any, index: int) -> Any:
     """Another value of the same type, far from `value` (None: not a value we can bind)."""
     if isinstance(value, bool) or value is None:
@@ -62,8 +69,6 @@ def _compile(queryset: QuerySet) -> tuple[str, tuple, Any]:
 
 def _prepare(build: Callable[..., QuerySet], values: dict[str, Any]) -> Any:
     """The compiled query, None if it cannot be reused, or _RETRY."""
-    if any(value is None for value in values.values()):
-        return _RETRY  # NULL may change the SQL (IS NULL): learn the query from other values
     shifted = {name: _shifted(value, i) for i, (name, value) in enumerate(values.items())}
     if any(value is None for value in shifted.values()):
         return None
@@ -118,6 +123,8 @@ def compiled_queryset(key: Hashable, build: Callable[..., QuerySet], /, **values
     """`build(**values)`, compiled once for `key` (which must name everything that shapes the query
     but the values: the function, a list's length, the set of registered columns). Iterate the
     result as it is; do not chain it."""
+    if any(value is None or _out_of_range(value) for value in values.values()):
+        return build(**values)
     compiled = _cache.get(key, _RETRY)
     if compiled is _RETRY:
         compiled = _prepare(build, values)
@@ -125,7 +132,7 @@ def compiled_queryset(key: Hashable, build: Callable[..., QuerySet], /, **values
             return build(**values)
         with _lock:
             compiled = _cache.setdefault(key, compiled)
-    if compiled is None or any(value is None for value in values.values()):
+    if compiled is None:
         return build(**values)
     return _bound(compiled, values)
 
