@@ -48,7 +48,8 @@ Present = Callable[[Member, Mapping[str, Any], PanelScope], list[OwnerFact]]
 class PanelProvider:
     """`annotate(owner_id, scope)`: columns as expressions on the owner's id (an `OuterRef` to use
     inside subqueries); `present(owner, columns, scope)`: the facts, from those columns only.
-    `order`: where its facts go in the panel (lower first)."""
+    `order`: where its facts go in the panel (lower first). `annotate` names the same columns
+    whatever the scope (only their values may depend on it)."""
 
     name: str
     order: int
@@ -74,6 +75,20 @@ def _column(provider: PanelProvider, key: str) -> str:
     return f"panel_{provider.name}_{key}"
 
 
+_names: dict[PanelProvider, tuple[tuple[str, str], ...]] = {}
+
+
+def _column_names(provider: PanelProvider, scope: PanelScope) -> tuple[tuple[str, str], ...]:
+    """(key, column) of the provider's columns. Building its expressions only to read their names
+    cost the counter's page as much as a query's compilation: read once per provider (a provider
+    names the same columns for every scope)."""
+    names = _names.get(provider)
+    if names is None:
+        keys = provider.annotate(OuterRef("pk"), scope)
+        names = _names[provider] = tuple((key, _column(provider, key)) for key in keys)
+    return names
+
+
 def owner_panel_annotations(owner_id: OuterRef, *, scope: PanelScope) -> dict[str, Expression]:
     """Every provider's columns, named apart so that two providers never collide."""
     columns: dict[str, Expression] = {}
@@ -81,6 +96,17 @@ def owner_panel_annotations(owner_id: OuterRef, *, scope: PanelScope) -> dict[st
         for key, expression in provider.annotate(owner_id, scope).items():
             columns[_column(provider, key)] = expression
     return columns
+
+
+def owner_panel_columns(owner_id: OuterRef, *, dealer_id: int, now: datetime) -> dict[str, Expression]:
+    """`owner_panel_annotations` for the scope's values: the form `vehicle_with_owner` compiles once
+    per process (its `owner_values` are the scope's fields, its `shape` `owner_panel_shape()`)."""
+    return owner_panel_annotations(owner_id, scope=PanelScope(dealer_id=dealer_id, now=now))
+
+
+def owner_panel_shape() -> tuple[PanelProvider, ...]:
+    """What decides the panel's columns besides the scope: the providers registered now."""
+    return tuple(_ordered())
 
 
 def _row_for(owner: Member, scope: PanelScope) -> Any:
@@ -102,7 +128,6 @@ def owner_panel_facts(owner: Member | None, *, scope: PanelScope, row: Any = Non
         row = _row_for(owner, scope)
     facts: list[OwnerFact] = []
     for provider in _ordered():
-        keys = provider.annotate(OuterRef("pk"), scope)  # the names only: building costs no query
-        columns = {key: getattr(row, _column(provider, key)) for key in keys}
+        columns = {key: getattr(row, column) for key, column in _column_names(provider, scope)}
         facts.extend(provider.present(owner, columns, scope))
     return facts

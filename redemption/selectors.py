@@ -9,6 +9,7 @@ from django.db.models import CharField, F, FilteredRelation, OuterRef, Q, QueryS
 from django.db.models.functions import Coalesce, NullIf, TruncDate
 from django.utils import timezone
 
+from config.compiled_query import compiled_queryset
 from members.models import Dealer
 from vehicles.identifiers import plate_search_key
 from vehicles.models import AuthorisedDriver, Ownership, Vehicle, Visit
@@ -65,11 +66,13 @@ def dealer_redemption(*, dealer: Dealer, redemption_id: int) -> Redemption | Non
 
 def vehicle_service_history(vehicle: Vehicle, *, limit: int = HISTORY_LIMIT) -> list[Redemption]:
     """The vehicle's redemptions at every dealer, newest first."""
-    return list(
-        redemptions_with_people(Redemption.objects.filter(vehicle=vehicle)).order_by("-started_at", "-pk")[
-            :limit
-        ]
-    )
+    build = lambda vehicle_id: _service_history(vehicle_id, limit)  # noqa: E731 - the limit shapes the SQL
+    return list(compiled_queryset((_service_history, limit), build, vehicle_id=vehicle.pk))
+
+
+def _service_history(vehicle_id: int, limit: int) -> QuerySet[Redemption]:
+    queryset = redemptions_with_people(Redemption.objects.filter(vehicle_id=vehicle_id))
+    return queryset.order_by("-started_at", "-pk")[:limit]
 
 
 def open_holds_by_voucher(voucher_ids: Iterable[int]) -> dict[int, Redemption]:
@@ -88,8 +91,16 @@ def counter_vehicle_vouchers(vehicle: Vehicle, *, people_ids: Iterable[int]) -> 
     eligibility and the cards need and each held voucher's open hold (`voucher.open_hold`, with its
     dealer and advisor), in two queries however many vouchers: a voucher has at most one open hold
     (a database constraint), so joining it adds no rows."""
-    vouchers = list(
-        vouchers_presentable_with(vehicle, people_ids=people_ids)
+    people = list(people_ids)
+    values = {"vehicle_id": vehicle.pk, **{f"person_{i}": pk for i, pk in enumerate(people)}}
+    vouchers = list(compiled_queryset((_counter_vouchers, len(people)), _counter_vouchers, **values))
+    definitions_load_restrictions(v.definition for v in vouchers)
+    return vouchers
+
+
+def _counter_vouchers(vehicle_id: int, **people: int) -> QuerySet[Voucher]:
+    return (
+        vouchers_presentable_with(Vehicle(pk=vehicle_id), people_ids=people.values())
         .annotate(open_hold=FilteredRelation("redemptions", condition=Q(redemptions__status=Status.HELD)))
         .select_related(
             "definition",
@@ -100,8 +111,6 @@ def counter_vehicle_vouchers(vehicle: Vehicle, *, people_ids: Iterable[int]) -> 
             "open_hold__advisor__dealer_staff",
         )
     )
-    definitions_load_restrictions(v.definition for v in vouchers)
-    return vouchers
 
 
 def vehicle_with_voucher(*, vehicle_id: int, voucher_id: int) -> tuple[Vehicle | None, Voucher | None]:
@@ -112,6 +121,16 @@ def vehicle_with_voucher(*, vehicle_id: int, voucher_id: int) -> tuple[Vehicle |
     The voucher comes with its id and code only (the rest loads on first use, one query): a
     redemption locks and reads it again anyway, so the page's scope check costs no second query.
     """
+    query = compiled_queryset(
+        _vehicle_with_voucher, _vehicle_with_voucher, vehicle_id=vehicle_id, voucher_id=voucher_id
+    )
+    vehicle = next(iter(query), None)
+    if vehicle is None or vehicle.voucher_code is None:
+        return vehicle, None
+    return vehicle, Voucher.from_db(vehicle._state.db, ["id", "code"], [voucher_id, vehicle.voucher_code])
+
+
+def _vehicle_with_voucher(vehicle_id: int, voucher_id: int) -> QuerySet[Vehicle]:
     vehicle_ref = OuterRef(OuterRef("pk"))
     people = Q(
         member_id__in=Ownership.objects.current().filter(vehicle_id=vehicle_ref).values("member_id")
@@ -119,14 +138,8 @@ def vehicle_with_voucher(*, vehicle_id: int, voucher_id: int) -> tuple[Vehicle |
     presentable = Voucher.objects.filter(
         Q(vehicle_id=OuterRef("pk")) | (Q(vehicle__isnull=True) & people), pk=voucher_id
     )
-    vehicle = (
-        Vehicle.objects.annotate(voucher_code=Subquery(presentable.values("code")[:1]))
-        .filter(pk=vehicle_id)
-        .first()
-    )
-    if vehicle is None or vehicle.voucher_code is None:
-        return vehicle, None
-    return vehicle, Voucher.from_db(vehicle._state.db, ["id", "code"], [voucher_id, vehicle.voucher_code])
+    queryset = Vehicle.objects.annotate(voucher_code=Subquery(presentable.values("code")[:1]))
+    return queryset.filter(pk=vehicle_id).order_by("pk")[:1]
 
 
 def voucher_vehicles(voucher: Voucher) -> list[Vehicle]:
@@ -247,6 +260,29 @@ _EVENT_COLUMNS = ("event", "pk", "on", "at", "dealer_id", "dealer__name", "vehic
 def owner_recent_services(*, member_id: int, limit: int = RECENT_SERVICES_LIMIT) -> list[ServiceEvent]:
     """The newest visits and redemptions, at every dealer, of the cars the member owns now (since
     they own them), merged newest first, in one query."""
+    # The dates are cut in the active time zone, a constant of the compiled SQL: part of its key.
+    key = (_recent_services, limit, timezone.get_current_timezone_name())
+    build = lambda member_id: _recent_services(member_id, limit)  # noqa: E731 - the limit shapes the SQL
+    rows = compiled_queryset(key, build, member_id=member_id)
+    visit_kinds = dict(Visit.Kind.choices)
+    return [
+        ServiceEvent(
+            kind=kind,
+            pk=pk,
+            on=on,
+            dealer_id=dealer_id,
+            dealer_name=dealer_name,
+            vehicle_id=vehicle_id,
+            plate=plate,
+            what=str(visit_kinds.get(what, what)) if kind == "visit" else what,
+            status=state,
+            mileage_km=mileage_km,
+        )
+        for kind, pk, on, _at, dealer_id, dealer_name, vehicle_id, plate, what, state, mileage_km in rows
+    ]
+
+
+def _recent_services(member_id: int, limit: int) -> QuerySet:
     cars = Ownership.objects.current().filter(member_id=member_id)
     since = Subquery(cars.filter(vehicle_id=OuterRef("vehicle_id")).values("started_at")[:1])
     visits = (
@@ -277,20 +313,4 @@ def owner_recent_services(*, member_id: int, limit: int = RECENT_SERVICES_LIMIT)
         .order_by()
         .values_list(*_EVENT_COLUMNS, "what", "state", "mileage_km")
     )
-    rows = visits.union(redemptions, all=True).order_by("-on", "-at", "-pk")[:limit]
-    visit_kinds = dict(Visit.Kind.choices)
-    return [
-        ServiceEvent(
-            kind=kind,
-            pk=pk,
-            on=on,
-            dealer_id=dealer_id,
-            dealer_name=dealer_name,
-            vehicle_id=vehicle_id,
-            plate=plate,
-            what=str(visit_kinds.get(what, what)) if kind == "visit" else what,
-            status=state,
-            mileage_km=mileage_km,
-        )
-        for kind, pk, on, _at, dealer_id, dealer_name, vehicle_id, plate, what, state, mileage_km in rows
-    ]
+    return visits.union(redemptions, all=True).order_by("-on", "-at", "-pk")[:limit]

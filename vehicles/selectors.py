@@ -1,8 +1,9 @@
 """Read-side queries about vehicles shared by several interfaces."""
 
 import contextlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import (
     Case,
@@ -19,6 +20,7 @@ from django.db.models import (
 )
 
 from config.aggregates import IdList, id_list_parse
+from config.compiled_query import compiled_queryset
 from members.models import Member
 
 from .exceptions import InvalidVin
@@ -44,14 +46,40 @@ def open_alerts_exist() -> Exists:
 
 
 def vehicle_with_owner(
-    vehicle_id: int, *, owner_annotations: Callable[[OuterRef], dict[str, Expression]] | None = None
+    vehicle_id: int,
+    *,
+    owner_annotations: Callable[..., dict[str, Expression]] | None = None,
+    owner_values: Mapping[str, Any] | None = None,
+    shape: Hashable | None = None,
 ) -> Vehicle | None:
     """The vehicle, its model, its current owner and its drivers' ids (`vehicle_current_owner` and
     `vehicle_driver_ids` then cost nothing) in one query: a vehicle has at most one current
     ownership (a database constraint), so the join adds no rows.
 
-    `owner_annotations(owner_id)` adds columns about the owner to the same row (subqueries on the
-    owner's id, NULL when nobody owns the car): the counter's owner panel rides along this way."""
+    `owner_annotations(owner_id, **owner_values)` adds columns about the owner to the same row
+    (subqueries on the owner's id, NULL when nobody owns the car): the counter's owner panel rides
+    along this way. With `shape` (what, besides `owner_values`, decides those columns) the query is
+    built and compiled once per process (`config.compiled_query`): only the values change."""
+    values = {"vehicle_id": vehicle_id, **(owner_values or {})}
+
+    def build(vehicle_id, **owner_values):
+        return _vehicle_with_owner_query(vehicle_id, owner_annotations, owner_values)
+
+    if shape is None:
+        queryset = build(**values)
+    else:
+        key = ("vehicles.vehicle_with_owner", owner_annotations, shape)
+        queryset = compiled_queryset(key, build, **values)
+    vehicle = next(iter(queryset), None)
+    if vehicle is not None:
+        # Django sets no attribute when the joined row is missing (nobody owns the car).
+        ownership = getattr(vehicle, "current_ownership", None)
+        vehicle.__dict__[_LOADED_OWNER] = ownership.member if ownership is not None else None
+        vehicle.__dict__[_LOADED_DRIVERS] = id_list_parse(vehicle.driver_id_list)
+    return vehicle
+
+
+def _vehicle_with_owner_query(vehicle_id, owner_annotations, owner_values) -> QuerySet[Vehicle]:
     drivers = (
         AuthorisedDriver.objects.current()
         .filter(vehicle_id=OuterRef("pk"))
@@ -66,14 +94,11 @@ def vehicle_with_owner(
         has_open_alerts=open_alerts_exist(),
     )
     if owner_annotations is not None:
-        queryset = queryset.annotate(**owner_annotations(OuterRef("current_ownership__member_id")))
-    vehicle = queryset.select_related("model", "current_ownership__member").filter(pk=vehicle_id).first()
-    if vehicle is not None:
-        # Django sets no attribute when the joined row is missing (nobody owns the car).
-        ownership = getattr(vehicle, "current_ownership", None)
-        vehicle.__dict__[_LOADED_OWNER] = ownership.member if ownership is not None else None
-        vehicle.__dict__[_LOADED_DRIVERS] = id_list_parse(vehicle.driver_id_list)
-    return vehicle
+        queryset = queryset.annotate(
+            **owner_annotations(OuterRef("current_ownership__member_id"), **owner_values)
+        )
+    queryset = queryset.select_related("model", "current_ownership__member")
+    return queryset.filter(pk=vehicle_id).order_by("pk")[:1]
 
 
 def vehicle_driver_ids(vehicle: Vehicle) -> list[int]:
@@ -124,8 +149,15 @@ def vehicles_search(text: str, *, limit: int = 20) -> QuerySet[Vehicle]:
 
 def vehicle_visits(vehicle: Vehicle, *, limit: int = 50) -> list[Visit]:
     """The vehicle's workshop visits (repair orders from the DMS), newest first."""
-    return list(
-        Visit.objects.filter(vehicle=vehicle).select_related("dealer").order_by("-visited_on", "-pk")[:limit]
+    build = lambda vehicle_id: _visits(vehicle_id, limit)  # noqa: E731 - the limit shapes the SQL
+    return list(compiled_queryset((_visits, limit), build, vehicle_id=vehicle.pk))
+
+
+def _visits(vehicle_id: int, limit: int) -> QuerySet[Visit]:
+    return (
+        Visit.objects.filter(vehicle_id=vehicle_id)
+        .select_related("dealer")
+        .order_by("-visited_on", "-pk")[:limit]
     )
 
 
@@ -173,6 +205,10 @@ def vehicle_open_alerts(vehicle: Vehicle) -> list[VehicleAlert]:
     with `open_alerts_exist` (`vehicle_with_owner` does) that has none."""
     if getattr(vehicle, "has_open_alerts", True) is False:
         return []
+    return list(compiled_queryset(_open_alerts, _open_alerts, vehicle_id=vehicle.pk))
+
+
+def _open_alerts(vehicle_id: int) -> QuerySet[VehicleAlert]:
     rank = Case(
         *(
             When(severity=value, then=Value(i))
@@ -180,8 +216,8 @@ def vehicle_open_alerts(vehicle: Vehicle) -> list[VehicleAlert]:
         ),
         output_field=IntegerField(),
     )
-    return list(
-        VehicleAlert.objects.filter(vehicle_id=vehicle.pk, status=VehicleAlert.Status.OPEN)
+    return (
+        VehicleAlert.objects.filter(vehicle_id=vehicle_id, status=VehicleAlert.Status.OPEN)
         .annotate(severity_rank=rank)
         .order_by("severity_rank", "-raised_at", "-pk")[:50]
     )

@@ -16,7 +16,7 @@ from vouchers.exceptions import VoucherNotUsable
 
 from ..access import counter_view
 from ..forms import MILEAGE_REFUSALS, UseVoucherForm
-from ..owner_panel import PanelScope, owner_panel_annotations
+from ..owner_panel import PanelScope, owner_panel_columns, owner_panel_shape
 from ..owner_panel_page import owner_panel
 from ..presentation import (
     USE_ACTION,
@@ -39,7 +39,10 @@ def _panel_scope(request) -> PanelScope:
 def _vehicle_with_owner_or_404(vehicle_id: int, *, scope: PanelScope) -> Vehicle:
     # With its owner, its drivers and the owner panel's columns: one query instead of three.
     vehicle = vehicle_with_owner(
-        vehicle_id, owner_annotations=lambda owner_id: owner_panel_annotations(owner_id, scope=scope)
+        vehicle_id,
+        owner_annotations=owner_panel_columns,
+        owner_values={"dealer_id": scope.dealer_id, "now": scope.now},
+        shape=owner_panel_shape(),
     )
     if vehicle is None:
         raise Http404

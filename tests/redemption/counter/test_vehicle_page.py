@@ -300,3 +300,22 @@ def test_workshop_visits_from_the_dms_show_beside_the_redemptions(counter, vehic
     assert visits.count('data-testid="visit-row"') == 1
     for text in ("2026-03-01", other_dealer.name, "RO-4711", "21,000"):
         assert text in visits
+
+
+def test_the_service_history_escapes_what_it_prints(counter, vehicle, voucher, other_dealer, other_advisor):
+    # The rows are written by a template tag in Python (redemption/templatetags/counter_history.py).
+    other_dealer.name = 'A&B <b class="x">Garage</b>'
+    other_dealer.save(update_fields=["name"])
+    redemption_redeem(
+        voucher=voucher,
+        vehicle=vehicle,
+        dealer=other_dealer,
+        advisor=other_advisor,
+        idempotency_key="1",
+        mileage_km=1234567,
+    )
+    history = section(counter.get(vehicle_url(vehicle)).content.decode(), "history")
+    assert "A&amp;B &lt;b class=&quot;x&quot;&gt;Garage&lt;/b&gt;" in history
+    assert '<b class="x">' not in history
+    assert "1,234,567" in history
+    assert "<td>—</td>" in history  # no work order

@@ -1,0 +1,143 @@
+"""Read queries whose SQL is built and compiled once per process, then run with each request's values.
+
+Building a queryset with subqueries and compiling it to SQL costs the counter's vehicle page more
+CPU than the database spends answering it (issue 15). For a query whose shape never changes (only
+its values do), `compiled_queryset(key, build, **values)` builds and compiles it once per `key` and
+afterwards only binds the new values into the stored SQL: the queryset it returns iterates as usual
+(model instances, select_related, annotations, values_list) without building or compiling again.
+
+Which parameters carry which value is found, not declared: the first call compiles the query twice,
+with the request's values and with each value shifted, and keeps the positions that moved with
+exactly one value. Anything else (the SQL changes with the values, a parameter derived from a value,
+a value of a type we cannot shift) makes the key compile every time, as Django would; a call with a
+None value or an id no column can hold is always left to Django. The shortcut never changes what a
+query returns, only what it costs.
+"""
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from threading import Lock
+from typing import Any
+
+from django.core.exceptions import EmptyResultSet
+from django.db.models import QuerySet
+
+# Compiler attributes tied to one connection or query object; the others (select, klass_info,
+# annotation_col_map, col_count, ...) describe the result columns and are the same for every run.
+_PER_RUN = frozenset({"connection", "using", "query", "elide_empty"})
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    template: QuerySet
+    sql: str
+    params: tuple
+    slots: tuple[tuple[int, str], ...]  # (position in params, name of the value)
+    state: dict[str, Any]
+
+
+_cache: dict[Hashable, _Compiled | None] = {}  # None: compile every time
+_lock = Lock()
+_RETRY = object()  # these values could not tell the parameters apart; the next call's may
+
+
+def _out_of_range(value: Any) -> bool:
+    """An id no column can hold (a URL with 30 digits): Django turns its lookup into "no row"
+    before any SQL, while a bound parameter would fail in the database driver."""
+    return isinstance(value, int) and not -(2**62) <= value < 2**62
+
+
+def _shifted(value: Any, index: int) -> Any:
+    """Another value of the same type, far from `value` (None: not a value we can bind)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return value + 1_000_003 * (index + 1)
+    if isinstance(value, datetime):
+        return value - timedelta(days=1000 + index, microseconds=index + 1)
+    if isinstance(value, date):
+        return value - timedelta(days=1000 + index)
+    return None
+
+
+def _compile(queryset: QuerySet) -> tuple[str, tuple, Any]:
+    compiler = queryset.query.get_compiler(using=queryset.db)
+    sql, params = compiler.as_sql()
+    return sql, tuple(params), compiler
+
+
+def _prepare(build: Callable[..., QuerySet], values: dict[str, Any]) -> Any:
+    """The compiled query, None if it cannot be reused, or _RETRY."""
+    shifted = {name: _shifted(value, i) for i, (name, value) in enumerate(values.items())}
+    if any(value is None for value in shifted.values()):
+        return None
+    moved = set(shifted.values())
+    if len(moved) != len(shifted) or moved & set(values.values()):
+        return _RETRY  # a shifted value met another value: a parameter could not be told apart
+    template = build(**values)
+    try:
+        sql, params, compiler = _compile(template)
+        sql_b, params_b, _compiler = _compile(build(**shifted))
+    except EmptyResultSet:  # matches nothing for these values: leave it to Django
+        return None
+    if sql != sql_b or len(params) != len(params_b):
+        return None
+    slots = []
+    for position, (first, second) in enumerate(zip(params, params_b, strict=True)):
+        if type(first) is type(second) and first == second:
+            continue  # a constant of the query
+        names = [
+            name
+            for name, value in values.items()
+            if type(first) is type(value) and first == value and second == shifted[name]
+        ]
+        if len(names) != 1:
+            return None  # a parameter computed from a value
+        slots.append((position, names[0]))
+    state = {name: value for name, value in vars(compiler).items() if name not in _PER_RUN}
+    return _Compiled(template=template, sql=sql, params=params, slots=tuple(slots), state=state)
+
+
+def _bound(compiled: _Compiled, values: dict[str, Any]) -> QuerySet:
+    params = list(compiled.params)
+    for position, name in compiled.slots:
+        params[position] = values[name]
+    queryset = compiled.template._chain()
+    query = queryset.query
+    make_compiler = query.get_compiler
+
+    def get_compiler(using=None, connection=None, elide_empty=True):
+        compiler = make_compiler(using, connection, elide_empty)
+        vars(compiler).update(compiled.state)
+        compiler.as_sql = lambda *args, **kwargs: (compiled.sql, tuple(params))
+        return compiler
+
+    # On this one clone only: chaining it (filter, order_by, slicing) would compile anew.
+    query.get_compiler = get_compiler
+    query.chain = None  # a changed copy would run the stored SQL: refuse it loudly instead
+    return queryset
+
+
+def compiled_queryset(key: Hashable, build: Callable[..., QuerySet], /, **values: Any) -> QuerySet:
+    """`build(**values)`, compiled once for `key` (which must name everything that shapes the query
+    but the values: the function, a list's length, the set of registered columns). Iterate the
+    result as it is; do not chain it."""
+    if any(value is None or _out_of_range(value) for value in values.values()):
+        return build(**values)
+    compiled = _cache.get(key, _RETRY)
+    if compiled is _RETRY:
+        compiled = _prepare(build, values)
+        if compiled is _RETRY:
+            return build(**values)
+        with _lock:
+            compiled = _cache.setdefault(key, compiled)
+    if compiled is None:
+        return build(**values)
+    return _bound(compiled, values)
+
+
+def compiled_queries_clear() -> None:
+    """Forget every stored query (tests that change what a key's query would be)."""
+    with _lock:
+        _cache.clear()

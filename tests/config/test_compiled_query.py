@@ -1,0 +1,129 @@
+"""config.compiled_query: a query compiled once answers every later call with that call's values, and
+a query whose parameters cannot be told apart is left to Django (compiled every time)."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.db.models import DateTimeField, F, Value
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from config.compiled_query import compiled_queries_clear, compiled_queryset
+from members.models import Dealer
+from tests.factories import DealerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    compiled_queries_clear()
+    yield
+    compiled_queries_clear()
+
+
+class Builds:
+    """A build function that counts its calls (each one is a query built and compiled)."""
+
+    def __init__(self, build):
+        self.build, self.calls = build, 0
+
+    def __call__(self, **values):
+        self.calls += 1
+        return self.build(**values)
+
+
+def _between(low, high):
+    return Dealer.objects.filter(pk__gte=low, pk__lte=high).order_by("pk")
+
+
+def test_later_calls_bind_their_own_values_without_building_again():
+    dealers = DealerFactory.create_batch(4)
+    ids = [d.pk for d in dealers]
+    build = Builds(_between)
+
+    first = list(compiled_queryset("between", build, low=ids[0], high=ids[1]))
+    built = build.calls
+    second = list(compiled_queryset("between", build, low=ids[1], high=ids[3]))
+    third = list(compiled_queryset("between", build, low=ids[2], high=ids[2]))
+
+    assert first == dealers[0:2]
+    assert second == dealers[1:4]
+    assert third == [dealers[2]]
+    assert build.calls == built == 2  # the call's own values, then the shifted ones: never again
+
+
+def test_equal_values_are_told_apart_by_the_shifted_compile():
+    dealers = DealerFactory.create_batch(3)
+    same = dealers[1].pk
+    build = Builds(_between)
+
+    assert list(compiled_queryset("between", build, low=same, high=same)) == [dealers[1]]
+    # Learnt from equal values, each parameter still takes its own value afterwards.
+    assert list(compiled_queryset("between", build, low=dealers[0].pk, high=dealers[2].pk)) == dealers
+    assert build.calls == 2
+
+
+def test_results_come_with_annotations_and_related_rows_in_one_query(django_assert_num_queries):
+    dealer = DealerFactory(name="Alpha")
+
+    def build(dealer_id):
+        return Dealer.objects.filter(pk=dealer_id).annotate(shout=F("name"), one=Value(1))
+
+    compiled_queryset("annotated", build, dealer_id=dealer.pk)
+    with django_assert_num_queries(1):
+        (row,) = compiled_queryset("annotated", build, dealer_id=dealer.pk)
+    assert (row.pk, row.shout, row.one) == (dealer.pk, "Alpha", 1)
+
+
+def test_a_parameter_derived_from_a_value_makes_the_query_compile_every_time():
+    dealers = DealerFactory.create_batch(3)
+    build = Builds(lambda low: Dealer.objects.filter(pk__gte=low + 1).order_by("pk"))
+
+    assert list(compiled_queryset("derived", build, low=dealers[0].pk)) == dealers[1:]
+    calls = build.calls
+    assert list(compiled_queryset("derived", build, low=dealers[1].pk)) == dealers[2:]
+    assert build.calls == calls + 1
+
+
+def test_sql_that_changes_with_the_values_is_compiled_every_time():
+    dealers = DealerFactory.create_batch(2)
+    build = Builds(lambda n: Dealer.objects.order_by("pk")[:n])
+
+    assert list(compiled_queryset("limit", build, n=1)) == dealers[:1]
+    calls = build.calls
+    assert list(compiled_queryset("limit", build, n=2)) == dealers
+    assert build.calls == calls + 1
+
+
+def test_a_none_value_is_left_to_django_and_a_datetime_binds():
+    now = timezone.now()
+    dealer = DealerFactory()
+
+    def build(since):
+        return Dealer.objects.filter(pk=dealer.pk).annotate(since=Value(since, output_field=DateTimeField()))
+
+    assert list(compiled_queryset("nothing", build, since=None)) == [dealer]
+    (first,) = compiled_queryset("since", build, since=now)
+    later = now + timedelta(hours=3)
+    with CaptureQueriesContext(connection) as captured:
+        (second,) = compiled_queryset("since", build, since=later)
+    assert len(captured.captured_queries) == 1
+    assert (first.since, second.since) == (now, later)
+
+
+def test_the_returned_queryset_cannot_be_chained():
+    dealer = DealerFactory()
+    compiled_queryset("between", _between, low=dealer.pk, high=dealer.pk)
+    queryset = compiled_queryset("between", _between, low=dealer.pk, high=dealer.pk)
+    with pytest.raises(TypeError):
+        queryset.filter(name="x")
+
+
+def test_an_id_no_column_can_hold_is_left_to_django():
+    dealer = DealerFactory()
+    compiled_queryset("between", _between, low=dealer.pk, high=dealer.pk)
+    huge = 10**30  # a tampered URL: Django answers "no row" where a bound parameter would overflow
+    assert list(compiled_queryset("between", _between, low=dealer.pk, high=huge)) == [dealer]
+    assert list(compiled_queryset("between", _between, low=huge, high=huge)) == []
