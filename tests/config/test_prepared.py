@@ -98,16 +98,16 @@ def test_annotations_are_set_and_a_value_may_be_none():
     assert prepared.get(pk=voucher.vehicle_id, ref=None).has_ref is False
 
 
-def test_a_value_the_orm_would_rewrite_is_refused_when_the_statement_is_prepared():
-    VehicleFactory()
+def test_a_value_the_orm_rewrites_is_compiled_every_time_and_still_answers_right():
+    from config.compiled_query import _cache
+
+    a, b = VehicleFactory(plate="ABC-1234"), VehicleFactory(plate="XYZ-5678")
     contains = PreparedSelect(
         lambda plate: Vehicle.objects.filter(plate__contains=plate), kind="all", plate=str
     )
-    with pytest.raises(ValueError, match="plain parameter"):
-        contains.get(plate="A")
-    unused = PreparedSelect(lambda pk, colour: Vehicle.objects.filter(pk=pk), pk=int, colour=str)
-    with pytest.raises(ValueError, match="'colour'"):
-        unused.get(pk=1, colour="white")
+    assert contains.get(plate="ABC") == [a]
+    assert contains.get(plate="5678") == [b]
+    assert _cache[contains] is None  # "%ABC%" is no value the call passed: nothing is kept
     with pytest.raises(TypeError):
         PreparedSelect(lambda when: Vehicle.objects.all(), when=float)
 
