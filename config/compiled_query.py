@@ -55,9 +55,10 @@ def _shifted(value: Any, index: int) -> Any:
     if isinstance(value, int):
         return value + 1_000_003 * (index + 1)
     if isinstance(value, str):
-        # Text from Unicode's private use area: a lookup that rewrites the text (contains, ...)
-        # gives a parameter that moved with no value, and the key compiles every time.
-        return f"{value}\ue000{index}"
+        # Text from Unicode's private use area, with the characters LIKE escapes: a lookup that
+        # rewrites the text (contains; iexact on SQLite, which escapes only some texts) gives a
+        # parameter that moved with no value, and the key compiles every time.
+        return f"{value}\ue000%_\\{index}"
     if isinstance(value, datetime):
         return value - timedelta(days=1000 + index, microseconds=index + 1)
     if isinstance(value, date):

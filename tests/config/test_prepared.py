@@ -48,6 +48,9 @@ def test_it_gives_what_the_orm_gives_with_related_rows_and_each_call_its_own_val
         ]
         assert got.valid_until == orm.valid_until and got.valid_until.tzinfo is not None  # converted
         assert got._state.adding is False and got._state.db == "default"
+    from config.compiled_query import _cache
+
+    assert _cache[prepared] is not None  # an exact text lookup binds: kept, not compiled per call
 
 
 def test_its_statement_is_the_orms_and_it_is_sent_once_per_call():
@@ -110,6 +113,19 @@ def test_a_value_the_orm_rewrites_is_compiled_every_time_and_still_answers_right
     assert _cache[contains] is None  # "%ABC%" is no value the call passed: nothing is kept
     with pytest.raises(TypeError):
         PreparedSelect(lambda when: Vehicle.objects.all(), when=float)
+
+
+def test_a_lookup_that_escapes_some_texts_only_is_compiled_every_time():
+    """iexact on SQLite escapes % and _ in a LIKE: a first text without them must not fix the SQL's
+    parameter as the bare text, or a later "A_B" would match "AXB"."""
+    from members.models import Dealer
+    from tests.factories import DealerFactory
+
+    DealerFactory(code="AB1"), DealerFactory(code="AXB")
+    by_code = PreparedSelect(lambda code: Dealer.objects.filter(code__iexact=code), kind="all", code=str)
+    assert [d.code for d in by_code.get(code="ab1")] == ["AB1"]
+    assert by_code.get(code="a_b") == []
+    assert [d.code for d in by_code.get(code="axb")] == ["AXB"]
 
 
 def test_it_asks_for_exactly_its_values():
