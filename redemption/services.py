@@ -14,10 +14,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_q.tasks import async_task
 
 from config.one_statement import Writes
 from config.stored_text import fit_to_column, stored_text
+from config.task_outbox import task_queue
 from members.actors import Actor
 from members.models import Dealer
 from vehicles.locks import vehicle_for_update
@@ -105,9 +105,15 @@ def _after_use(
     vehicle_record_visit(vehicle=redemption.vehicle, now=now)
 
 
-def _followups_after_commit(redemption_id: int) -> None:
-    """One task for every listener's follow-up work (`signals.redemption_committed`)."""
-    transaction.on_commit(lambda: async_task("redemption.tasks.redemption_followups", redemption_id))
+FOLLOWUPS_TASK = "redemption.tasks.redemption_followups"
+
+
+def _queue_followups(*, writes: Writes | None = None, **redemption) -> None:
+    """One task for every listener's follow-up work (`signals.redemption_committed`), queued in the
+    redemption's transaction (`config.task_outbox`): it runs once the redemption commits, and only
+    then. `redemption` names it by `redemption_id`, or (for a row `writes` has not written yet) by
+    `voucher_id` and `idempotency_key`."""
+    task_queue(FOLLOWUPS_TASK, writes=writes, **redemption)
 
 
 def _replay(voucher: Voucher, idempotency_key: str) -> Redemption | None:
@@ -199,13 +205,13 @@ def redemption_redeem(
             now=now,
             writes=writes,
         )
+        _queue_followups(writes=writes, voucher_id=locked.pk, idempotency_key=idempotency_key)
         writes.run()
         for name in ("last_mileage_km", "last_mileage_at", "last_visit_at"):
             setattr(vehicle, name, getattr(locked_vehicle, name))
         signals.voucher_redeemed.send(
             Redemption, redemption=redemption, webhook_endpoints_exist=locked.webhook_endpoints_exist
         )
-        _followups_after_commit(redemption.pk)
         if before_commit is not None:
             before_commit(redemption)
     return redemption
@@ -336,7 +342,7 @@ def redemption_complete(
             locked, now, replacement=odometer_replacement, advisor=advisor or locked.advisor, actor=actor
         )
         signals.voucher_redeemed.send(Redemption, redemption=locked)
-        _followups_after_commit(locked.pk)
+        _queue_followups(redemption_id=locked.pk)
     return locked
 
 

@@ -1,3 +1,4 @@
+from contextlib import contextmanager
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -6,6 +7,8 @@ from django.utils.module_loading import import_string
 
 from loyalty.models import EarnRule, Programme
 from members.actors import Actor
+from redemption.services import FOLLOWUPS_TASK
+from tests.queued_tasks import run_queued
 
 TAIPEI = ZoneInfo("Asia/Taipei")
 SYSTEM = Actor.system("test")
@@ -31,6 +34,14 @@ def run_tasks(monkeypatch, django_capture_on_commit_callbacks):
     """Run the loyalty tasks in-process when their transaction commits, as a worker would."""
     run = lambda func, *args: import_string(func)(*args)  # noqa: E731
     monkeypatch.setattr("loyalty.receivers.async_task", run)
-    # A redemption's follow-ups (points among them) run in one task of the redemption app.
-    monkeypatch.setattr("redemption.services.async_task", run)
-    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+    @contextmanager
+    def running():
+        with django_capture_on_commit_callbacks(execute=True):
+            yield
+        # A redemption's follow-ups (points among them) are one task queued in its transaction; a
+        # worker takes it after the tasks of changes that committed before (run above).
+        with django_capture_on_commit_callbacks(execute=True):
+            run_queued(FOLLOWUPS_TASK)
+
+    return running

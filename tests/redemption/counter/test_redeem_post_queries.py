@@ -13,9 +13,10 @@ from .conftest import page_token, use_url
 pytestmark = pytest.mark.django_db
 POSTGRES = connection.vendor == "postgresql"
 # BEGIN, vehicle lock, voucher lock (rules, replays), then on PostgreSQL one statement writing the
-# voucher, its ledger entry, the redemption, the reading and the car's mileage and visit
-# (config.one_statement; SQLite writes them one by one: 5 statements), COMMIT. 9 before.
-TRANSACTION = 5 if POSTGRES else 9
+# voucher, its ledger entry, the redemption, the reading, the car's mileage and visit and the
+# follow-up task's row (config.one_statement, config.task_outbox; SQLite writes them one by one:
+# 6 statements), COMMIT. 9 before.
+TRANSACTION = 5 if POSTGRES else 10
 # + the session, the advisor with their dealer role, the car with the voucher's scope
 WHOLE_POST = TRANSACTION + 3
 
