@@ -127,19 +127,38 @@ class Writes:
             hasattr(v, "resolve_expression") or hasattr(f, "get_placeholder")
             for f, v in zip(fields, values, strict=True)
         )
-        key = ("insert", type(obj), tuple(f.attname for f in fields), tuple(references), connection.vendor)
+        # A NULL goes into the text, not as a parameter: fewer parameters to bind, and psycopg
+        # keeps its conversion of a statement's text only for at most 50 of them.
+        nulls: tuple = ()
+        if plain:
+            prepared = [
+                f.get_db_prep_save(v, connection=connection) if ref is None else None
+                for f, v, ref in zip(fields, values, references, strict=True)
+            ]
+            nulls = tuple(ref is None and p is None for p, ref in zip(prepared, references, strict=True))
+        key = (
+            "insert",
+            type(obj),
+            tuple(f.attname for f in fields),
+            tuple(references),
+            nulls,
+            connection.vendor,
+        )
         if plain and key in _PART_SQL:
             params = [
-                f.get_db_prep_save(v, connection=connection)
-                for f, v, ref in zip(fields, values, references, strict=True)
-                if ref is None
+                p
+                for p, ref, null in zip(prepared, references, nulls, strict=True)
+                if ref is None and not null
             ]
             return _PART_SQL[key], params
         query = InsertQuery(type(obj))
         query.insert_values(fields, [obj])
         compiler = query.get_compiler(self.using)
         placeholders, params = [], []
-        for field, value, reference in zip(fields, values, references, strict=True):
+        for number, (field, value, reference) in enumerate(zip(fields, values, references, strict=True)):
+            if nulls and nulls[number]:
+                placeholders.append("NULL")
+                continue
             if reference is not None:
                 pk = quote(field.related_model._meta.pk.column)
                 value = RawSQL(f"(SELECT {pk} FROM {reference})", [])  # noqa: S608, S611

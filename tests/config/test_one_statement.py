@@ -138,6 +138,11 @@ def test_a_kept_statement_gives_the_compilers_text_and_values(kept, monkeypatch)
     assert again == compiled
     update_vehicle_sql = compiled[1][0]
     assert "NULL" in update_vehicle_sql and '"w1"' not in compiled[3][0] and "FROM w1" in compiled[3][0]
+    # An INSERT's NULLs (the redemption's advisor, cancellation, reversal) are written into its text
+    # too, so they take no parameter: one placeholder per value that is not NULL.
+    insert_redemption_sql, insert_redemption_params = compiled[3]
+    assert ", NULL" in insert_redemption_sql and None not in insert_redemption_params
+    assert insert_redemption_sql.count("%s") == len(insert_redemption_params)
 
 
 def test_an_expression_is_compiled_every_time_and_never_kept(monkeypatch):
