@@ -14,8 +14,9 @@ None value or an id no column can hold is always left to Django. The shortcut ne
 query returns, only what it costs.
 """
 
+import weakref
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from threading import Lock
 from typing import Any
@@ -35,6 +36,9 @@ class _Compiled:
     params: tuple
     slots: tuple[tuple[int, str], ...]  # (position in params, name of the value)
     state: dict[str, Any]
+    # Per connection (by id, checked by a weak reference) and set of result columns: the converters
+    # the compiler works out for the rows each time it runs, the same for every run.
+    converters: dict[tuple[int, tuple[int, ...]], tuple[Any, dict]] = field(default_factory=dict)
 
 
 _cache: dict[Hashable, _Compiled | None] = {}  # None: compile every time
@@ -116,12 +120,31 @@ def _bound(compiled: _Compiled, values: dict[str, Any]) -> QuerySet:
         compiler = make_compiler(using, connection, elide_empty)
         vars(compiler).update(compiled.state)
         compiler.as_sql = lambda *args, **kwargs: (compiled.sql, tuple(params))
+        compiler.get_converters = _kept_converters(compiled, compiler)
         return compiler
 
     # On this one clone only: chaining it (filter, order_by, slicing) would compile anew.
     query.get_compiler = get_compiler
     query.chain = None  # a changed copy would run the stored SQL: refuse it loudly instead
     return queryset
+
+
+def _kept_converters(compiled: _Compiled, compiler) -> Callable[[list], dict]:
+    """`compiler.get_converters`, worked out once per connection and set of columns (the columns
+    come from the kept compiler state, so they are the same objects every run)."""
+    work_out = compiler.get_converters
+
+    def get_converters(expressions):
+        connection = compiler.connection
+        key = (id(connection), tuple(map(id, expressions)))
+        kept = compiled.converters.get(key)
+        if kept is not None and kept[0]() is connection:
+            return kept[1]
+        converters = work_out(expressions)
+        compiled.converters[key] = (weakref.ref(connection), converters)
+        return converters
+
+    return get_converters
 
 
 def compiled_queryset(key: Hashable, build: Callable[..., QuerySet], /, **values: Any) -> QuerySet:

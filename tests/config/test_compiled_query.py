@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from config.compiled_query import compiled_queries_clear, compiled_queryset
 from members.models import Dealer
-from tests.factories import DealerFactory
+from tests.factories import DealerFactory, DefinitionFactory, VehicleFactory, issue_voucher
 
 pytestmark = pytest.mark.django_db
 
@@ -127,3 +127,35 @@ def test_an_id_no_column_can_hold_is_left_to_django():
     huge = 10**30  # a tampered URL: Django answers "no row" where a bound parameter would overflow
     assert list(compiled_queryset("between", _between, low=dealer.pk, high=huge)) == [dealer]
     assert list(compiled_queryset("between", _between, low=huge, high=huge)) == []
+
+
+def test_row_converters_are_worked_out_once_per_connection(monkeypatch):
+    """The converters of the result columns (aware datetimes, decoded JSON, ...) are worked out at
+    the first run on a connection and kept; the rows are converted as the ORM converts them."""
+    from django.db.models.sql.compiler import SQLCompiler
+
+    from vouchers.models import LedgerEntry
+
+    voucher = issue_voucher(DefinitionFactory(), vehicle=VehicleFactory())
+    worked_out = []
+    original = SQLCompiler.get_converters
+
+    def counting(self, expressions):
+        worked_out.append(len(expressions))
+        return original(self, expressions)
+
+    monkeypatch.setattr(SQLCompiler, "get_converters", counting)
+
+    def entries(voucher_id):
+        return LedgerEntry.objects.filter(voucher_id=voucher_id).order_by("pk")
+
+    runs = [list(compiled_queryset("ledger", entries, voucher_id=voucher.pk)) for _ in range(3)]
+    compiled_runs = len(worked_out)
+    runs += [list(compiled_queryset("ledger", entries, voucher_id=voucher.pk)) for _ in range(3)]
+    assert len(worked_out) == compiled_runs  # none for the later runs on this connection
+    expected = list(entries(voucher.pk))
+    for rows in runs:
+        assert [(e.pk, e.created_at, e.data, e.kind) for e in rows] == [
+            (e.pk, e.created_at, e.data, e.kind) for e in expected
+        ]
+    assert runs[0][0].created_at.tzinfo is not None
