@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from config.compiled_query import compiled_queryset
 from config.prepared import PreparedSelect
 from members.models import Dealer, Member
 from vehicles.models import AuthorisedDriver, Ownership, Vehicle, VehicleModel
@@ -52,17 +53,14 @@ def vouchers_with_rules(queryset: QuerySet[Voucher]) -> QuerySet[Voucher]:
     )
 
 
-def definitions_load_restrictions(definitions: Iterable[VoucherDefinition]) -> None:
-    """Load the allowed models and dealers of many definitions in one query (a `prefetch_related`
-    of both costs two), so `definition.allowed_models.all()` and `definition.allowed_dealers.all()`
-    then cost nothing. Every instance of one definition (each `select_related` row has its own)
-    gets the lists, in the order the prefetch gives (the models' own ordering)."""
-    definitions = [d for d in definitions if d is not None]
-    ids = {d.pk for d in definitions}
-    if not ids:
-        return
-    model_fields = [f.attname for f in VehicleModel._meta.concrete_fields]
-    dealer_fields = [f.attname for f in Dealer._meta.concrete_fields]
+def _concrete_attnames(model) -> list[str]:
+    return [f.attname for f in model._meta.concrete_fields]
+
+
+def _restrictions_query(**ids: int) -> QuerySet:
+    """The allowed models and dealers of the definitions `ids` names, as one union ordered by kind,
+    then as each model orders itself (`definitions_load_restrictions`)."""
+    model_fields, dealer_fields = _concrete_attnames(VehicleModel), _concrete_attnames(Dealer)
 
     def columns(prefix: str, fields: list[str], own: str, model) -> dict:
         # Each part fills its own columns and NULLs the other part's, so each column keeps one type.
@@ -75,7 +73,7 @@ def definitions_load_restrictions(definitions: Iterable[VoucherDefinition]) -> N
 
     def part(through, kind: int, own_model: str, own_dealer: str):
         return (
-            through.objects.filter(voucherdefinition_id__in=ids)
+            through.objects.filter(voucherdefinition_id__in=list(ids.values()))
             .values(
                 definition_ref=F("voucherdefinition_id"),
                 kind=Value(kind),
@@ -90,9 +88,29 @@ def definitions_load_restrictions(definitions: Iterable[VoucherDefinition]) -> N
     ordering = [f"m_{name}" for name in VehicleModel._meta.ordering] + [
         f"d_{name}" for name in Dealer._meta.ordering
     ]
+    return models_part.union(dealers_part, all=True).order_by("kind", *ordering, "m_id", "d_id")
+
+
+def definitions_load_restrictions(definitions: Iterable[VoucherDefinition]) -> None:
+    """Load the allowed models and dealers of many definitions in one query (a `prefetch_related`
+    of both costs two), so `definition.allowed_models.all()` and `definition.allowed_dealers.all()`
+    then cost nothing. Every instance of one definition (each `select_related` row has its own)
+    gets the lists, in the order the prefetch gives (the models' own ordering)."""
+    definitions = [d for d in definitions if d is not None]
+    ids = sorted({d.pk for d in definitions})
+    if not ids:
+        return
+    model_fields, dealer_fields = _concrete_attnames(VehicleModel), _concrete_attnames(Dealer)
+    # Compiled once per number of definitions (`config.compiled_query`): building and compiling
+    # the union cost the counter's vehicle page more than the database spends on it.
+    rows = compiled_queryset(
+        ("definitions_load_restrictions", len(ids)),
+        _restrictions_query,
+        **{f"id{number}": pk for number, pk in enumerate(ids)},
+    )
     allowed: dict[int, dict[str, list]] = {pk: {"allowed_models": [], "allowed_dealers": []} for pk in ids}
-    db = models_part.db
-    for row in models_part.union(dealers_part, all=True).order_by("kind", *ordering, "m_id", "d_id"):
+    db = rows.db
+    for row in rows:
         if row["kind"] == 0:
             found = VehicleModel.from_db(db, model_fields, [row[f"m_{name}"] for name in model_fields])
             allowed[row["definition_ref"]]["allowed_models"].append(found)

@@ -62,3 +62,35 @@ def test_every_definition_gets_what_prefetch_related_gives_in_one_query(django_a
 def test_nothing_to_load_costs_no_query(django_assert_num_queries):
     with django_assert_num_queries(0):
         definitions_load_restrictions([])
+
+
+def test_the_query_is_built_once_per_number_of_definitions(monkeypatch):
+    """Compiled once per number of definitions (`config.compiled_query`); a later call with other
+    definitions of the same number gets its own lists."""
+    from config.compiled_query import compiled_queries_clear
+    from vouchers import selectors
+
+    builds = []
+    real = selectors._restrictions_query
+    monkeypatch.setattr(selectors, "_restrictions_query", lambda **ids: builds.append(ids) or real(**ids))
+    compiled_queries_clear()
+    first, second = DefinitionFactory(), DefinitionFactory()
+    first.allowed_models.add(VehicleModelFactory(name="X5"))
+    second.allowed_dealers.add(DealerFactory(code="A1"))
+    expected = {}
+    for definition in (first, second):
+        fresh = type(definition).objects.get(pk=definition.pk)
+        expected[definition.pk] = (
+            [m.pk for m in fresh.allowed_models.all()],
+            [d.pk for d in fresh.allowed_dealers.all()],
+        )
+    try:
+        definitions_load_restrictions([first])
+        built = len(builds)
+        definitions_load_restrictions([second])
+        assert len(builds) == built  # not built again for one definition
+    finally:
+        compiled_queries_clear()
+    for definition in (first, second):
+        lists = _lists(definition)
+        assert ([m[0] for m in lists[0]], [d[0] for d in lists[1]]) == expected[definition.pk]

@@ -5,6 +5,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -368,7 +369,10 @@ def test_redemptions_made_elsewhere_are_not_replayed_by_a_counter_token(counter,
 REDEEM_VIEW_OVERHEAD_QUERIES = 3
 # Issue 15's target for the whole POST, counted as production runs it: the test's outer
 # transaction turns the service's transaction into a savepoint, which production does not issue.
-MAX_REDEEM_POST_STATEMENTS = 10
+# SQLite (the embedded default, not what the target measures) has no data-modifying WITH: it saves
+# the voucher, its ledger entry, the redemption, the reading, the car and the follow-up task's row
+# one by one, 6 statements where PostgreSQL sends 1.
+MAX_REDEEM_POST_STATEMENTS = 10 if connection.vendor == "postgresql" else 11
 
 
 def _statements(captured) -> list[str]:
