@@ -36,9 +36,10 @@ class _Compiled:
     params: tuple
     slots: tuple[tuple[int, str], ...]  # (position in params, name of the value)
     state: dict[str, Any]
-    # Per connection (by id, checked by a weak reference) and set of result columns: the converters
-    # the compiler works out for the rows each time it runs, the same for every run.
-    converters: dict[tuple[int, tuple[int, ...]], tuple[Any, dict]] = field(default_factory=dict)
+    # Per connection and set of result columns: the converters the compiler works out for the rows
+    # each time it runs, the same for every run. Weakly keyed: a connection's entry goes with it
+    # (a thread's connection object lives as long as the thread).
+    converters: weakref.WeakKeyDictionary = field(default_factory=weakref.WeakKeyDictionary)
 
 
 _cache: dict[Hashable, _Compiled | None] = {}  # None: compile every time
@@ -135,13 +136,14 @@ def _kept_converters(compiled: _Compiled, compiler) -> Callable[[list], dict]:
     work_out = compiler.get_converters
 
     def get_converters(expressions):
-        connection = compiler.connection
-        key = (id(connection), tuple(map(id, expressions)))
-        kept = compiled.converters.get(key)
-        if kept is not None and kept[0]() is connection:
-            return kept[1]
-        converters = work_out(expressions)
-        compiled.converters[key] = (weakref.ref(connection), converters)
+        per_connection = compiled.converters.get(compiler.connection)
+        if per_connection is None:
+            with _lock:
+                per_connection = compiled.converters.setdefault(compiler.connection, {})
+        columns = tuple(map(id, expressions))
+        converters = per_connection.get(columns)
+        if converters is None:
+            converters = per_connection[columns] = work_out(expressions)
         return converters
 
     return get_converters

@@ -159,3 +159,31 @@ def test_row_converters_are_worked_out_once_per_connection(monkeypatch):
             (e.pk, e.created_at, e.data, e.kind) for e in expected
         ]
     assert runs[0][0].created_at.tzinfo is not None
+
+
+def test_a_connection_that_is_gone_leaves_no_converters_behind():
+    """Converters are kept per connection object: a connection that is dropped (a thread that
+    ended) takes its entry with it, so connections that come and go do not grow the cache."""
+    import gc
+    from types import SimpleNamespace
+
+    from config import compiled_query
+
+    DealerFactory()
+    list(compiled_queryset("dealers", lambda low: Dealer.objects.filter(pk__gte=low), low=1))
+    compiled = compiled_query._cache["dealers"]
+    assert len(compiled.converters) == 1  # this thread's connection
+
+    class Connection:  # another thread's connection, as far as the cache can tell
+        pass
+
+    worked_out = []
+    other = SimpleNamespace(connection=Connection(), get_converters=lambda e: worked_out.append(e) or {})
+    get_converters = compiled_query._kept_converters(compiled, other)
+    columns = [object()]
+    get_converters(columns)
+    get_converters(columns)
+    assert len(worked_out) == 1 and len(compiled.converters) == 2
+    del other, get_converters
+    gc.collect()
+    assert len(compiled.converters) == 1
