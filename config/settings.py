@@ -188,6 +188,8 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="no-reply@vouchers.lo
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Security (production) ---------------------------------------------------------------------
+# Django's database sessions; the session's read is compiled once per process (config/sessions.py).
+SESSION_ENGINE = "config.sessions"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
