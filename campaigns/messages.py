@@ -8,6 +8,7 @@ context holds only strings, numbers and lists of dicts of them, so a template ca
 files nor reach model methods.
 """
 
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -179,13 +180,22 @@ def template_source(templates: dict, key: str, language: str) -> tuple[str, str]
     )
 
 
+def in_language(language: str) -> AbstractContextManager:
+    """`translation.override(language)`, or nothing when `language` is already the one in use: a
+    campaign renders thousands of messages in a row, and switching the language back and forth
+    around each of them cost more than rendering its text."""
+    if translation.get_language() == language:
+        return nullcontext()
+    return translation.override(language)
+
+
 def message_render(
     *, key: str, language: str, context: dict, source: tuple[str, str] | None = None
 ) -> Rendered:
     """Render message `key` in `language` (the active language is switched for date formats)."""
     subject_source, body_source = source or template_text(key, language)
     full = {"site_url": settings.SITE_URL, "portal_url": f"{settings.SITE_URL}/portal/", **context}
-    with translation.override(language):
+    with in_language(language):
         return Rendered(subject=render_text(subject_source, full), body=render_text(body_source, full))
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext, override
+from django.utils.translation import gettext
 
 import config.lookups  # noqa: F401  (field__any_of)
 from config.bulk_insert import ids_reserve, rows_insert
@@ -20,7 +20,7 @@ from config.stored_text import fit_to_column
 from members.locks import members_for_update
 from members.models import Member
 
-from ..messages import message_render, template_source, templates_all
+from ..messages import in_language, message_render, template_source, templates_all
 from ..models import Notification
 from .optout import opt_out_url
 from .outbox import notification_queue
@@ -60,7 +60,7 @@ def with_offer_link(body: str, context: dict, language: str) -> str:
     offer_url = context.get("offer_url")
     if not offer_url or offer_url in body:
         return body
-    with override(language):
+    with in_language(language):
         line = gettext("Your offer “%(title)s”: %(url)s") % {
             "title": context.get("offer_title", ""),
             "url": offer_url,
@@ -116,14 +116,14 @@ def _fields(
     offer_url = context.get("offer_url")
     if offer_url and offer_url not in body:
         # Templates edited before offers existed name no offer: the link is added, never lost.
-        with override(language):
+        with in_language(language):
             line = gettext("Your offer “%(title)s”: %(url)s") % {
                 "title": context["offer_title"],
                 "url": offer_url,
             }
         body = f"{body}\n{line}"
     if draft.promotional and context["opt_out_url"] not in body:
-        with override(language):
+        with in_language(language):
             body = f"{body}\n{gettext('Stop marketing messages')}: {context['opt_out_url']}"
     fields["subject"] = fit_to_column(Notification, "subject", rendered.subject)
     fields["body"] = body

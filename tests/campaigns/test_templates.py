@@ -67,3 +67,41 @@ def test_seed_restores_missing_and_with_reset_edited_defaults():
     assert MessageTemplate.objects.get(pk=row.pk).body == "edited"
     assert message_templates_seed(reset=True) == (0, 1)
     assert MessageTemplate.objects.get(pk=row.pk).body != "edited"
+
+
+@pytest.mark.parametrize("active", [None, "zh-hant", "en"])
+def test_each_message_is_rendered_in_its_owners_language_whatever_is_active(active):
+    """Dates and the text follow the owner's language whether the job runs with no language, the
+    same one or another active; the active language is as it was afterwards."""
+    from datetime import date
+
+    from django.utils import translation
+
+    from campaigns.messages import date_text, in_language
+
+    source = ("", "{{ when|date }}")
+    context = {"when": date(2026, 12, 31)}
+    with translation.override(active):
+        zh = message_render(key="k", language="zh-hant", context=context, source=source).body
+        en = message_render(key="k", language="en", context=context, source=source).body
+        with in_language("en"):
+            assert translation.get_language() == "en"
+        assert translation.get_language() == active
+    assert zh == "2026年12月31日"
+    assert en == "Dec. 31, 2026"
+    assert date_text(date(2026, 12, 31), "zh-hant") == "2026/12/31"
+
+
+def test_no_language_switch_for_the_language_already_in_use():
+    from unittest import mock
+
+    from django.utils import translation
+
+    with (
+        translation.override("en"),
+        mock.patch.object(translation, "activate", wraps=translation.activate) as switched,
+    ):
+        message_render(key="k", language="en", context={}, source=("", "{{ site_url }}"))
+        assert switched.call_count == 0
+        message_render(key="k", language="zh-hant", context={}, source=("", "{{ site_url }}"))
+        assert switched.call_count == 2  # there and back
