@@ -4,6 +4,7 @@ in their files."""
 
 import os
 import signal
+import statistics
 import subprocess
 import threading
 import time
@@ -64,6 +65,19 @@ def percentile(values: list[float], q: float) -> float:
     if not ordered:
         return float("nan")
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+ROUNDS_HELP = (
+    "measure in this many rounds of the baseline phase then the path's, the requests split evenly "
+    "(default 3): the machine's drift moves both sides of a round alike, and the median round's ratio "
+    "is the figure"
+)
+
+
+def ratio_of_rounds(ratios: list[float]) -> str:
+    """`0.312  (median of 3 rounds: 0.298, 0.312, 0.330)`: the figure and what it came from."""
+    listed = ", ".join(f"{ratio:.3f}" for ratio in ratios)
+    return f"{statistics.median(ratios):6.3f}  (median of {len(ratios)} rounds: {listed})"
 
 
 def run_clients(count: int, work) -> float:
