@@ -378,6 +378,8 @@ def main() -> int:
     parser.add_argument("--show-sql", action="store_true", help="print the statements of one redeem")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
 
     per_client_baseline = args.baseline // args.clients
     per_client_redeem = args.redeems // args.clients

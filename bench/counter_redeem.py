@@ -486,6 +486,8 @@ def main() -> int:
     )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
 
     per_client = args.requests // args.clients
     warm = 3
