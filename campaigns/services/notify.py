@@ -112,16 +112,7 @@ def _fields(
     if source is None and templates is not None:
         source = template_source(templates, draft.template_key, language)
     rendered = message_render(key=draft.template_key, language=language, context=context, source=source)
-    body = rendered.body
-    offer_url = context.get("offer_url")
-    if offer_url and offer_url not in body:
-        # Templates edited before offers existed name no offer: the link is added, never lost.
-        with in_language(language):
-            line = gettext("Your offer “%(title)s”: %(url)s") % {
-                "title": context["offer_title"],
-                "url": offer_url,
-            }
-        body = f"{body}\n{line}"
+    body = with_offer_link(rendered.body, context, language)
     if draft.promotional and context["opt_out_url"] not in body:
         with in_language(language):
             body = f"{body}\n{gettext('Stop marketing messages')}: {context['opt_out_url']}"
