@@ -45,6 +45,7 @@ from bench.harness import (  # noqa: E402
     percentile,
     postgres,
     ratio_of_rounds,
+    rounds_count,
     run_clients,
     start_gunicorn,
     stop,
@@ -374,12 +375,10 @@ def main() -> int:
         default="",
         help="count the per-key limit in this Redis (e.g. redis://127.0.0.1:6379/2); default: the database",
     )
-    parser.add_argument("--rounds", type=int, default=3, help=ROUNDS_HELP)
+    parser.add_argument("--rounds", type=rounds_count, default=3, help=ROUNDS_HELP)
     parser.add_argument("--show-sql", action="store_true", help="print the statements of one redeem")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
-    if args.rounds < 1:
-        parser.error("--rounds must be at least 1")
 
     per_client_baseline = args.baseline // args.clients
     per_client_redeem = args.redeems // args.clients

@@ -51,6 +51,7 @@ from bench.harness import (  # noqa: E402
     percentile,
     postgres,
     ratio_of_rounds,
+    rounds_count,
     run_clients,
     start_gunicorn,
     stop,
@@ -479,15 +480,13 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1, help="gunicorn workers")
     parser.add_argument("--port", type=int, default=8130)
     parser.add_argument("--database", default="vouchers_bench_counter")
-    parser.add_argument("--rounds", type=int, default=3, help=ROUNDS_HELP)
+    parser.add_argument("--rounds", type=rounds_count, default=3, help=ROUNDS_HELP)
     parser.add_argument("--show-sql", action="store_true", help="print the statements of both requests")
     parser.add_argument(
         "--owned", action="store_true", help="every car has an owner with points (the counter's owner panel)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
-    if args.rounds < 1:
-        parser.error("--rounds must be at least 1")
 
     per_client = args.requests // args.clients
     warm = 3

@@ -2,6 +2,7 @@
 config, client threads started together, percentiles. The benchmarks' own clients and phases stay
 in their files."""
 
+import argparse
 import os
 import signal
 import statistics
@@ -72,6 +73,14 @@ ROUNDS_HELP = (
     "(default 3): the machine's drift moves both sides of a round alike, and the median round's ratio "
     "is the figure"
 )
+
+
+def rounds_count(text: str) -> int:
+    """`--rounds` as argparse takes it: a whole number of at least 1."""
+    rounds = int(text)
+    if rounds < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return rounds
 
 
 def ratio_of_rounds(ratios: list[float]) -> str:
