@@ -96,7 +96,6 @@ def hand_written(definition, chunk: int) -> float:
     from django.db import transaction
     from django.utils import timezone
 
-    from config.jit import without_jit
     from vouchers.models import VoucherDefinition
 
     raw = VoucherDefinition.objects.create(
@@ -105,17 +104,14 @@ def hand_written(definition, chunk: int) -> float:
     now = timezone.now()
     started = time.perf_counter()
     after = 0
-    # Without JIT as the issue phase runs (config/jit.py): with it, compiling each chunk's plan
-    # costs this statement as much as it costs the service's.
-    with without_jit():
-        while True:
-            with transaction.atomic(), connection.cursor() as cursor:
-                params = {"definition": raw.pk, "now": now, "until": now + timedelta(days=90)}
-                cursor.execute(HAND_WRITTEN_CHUNK, {**params, "after": after, "chunk": chunk})
-                rows = cursor.fetchall()
-            if not rows:
-                return time.perf_counter() - started
-            after = rows[0][0]
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            params = {"definition": raw.pk, "now": now, "until": now + timedelta(days=90)}
+            cursor.execute(HAND_WRITTEN_CHUNK, {**params, "after": after, "chunk": chunk})
+            rows = cursor.fetchall()
+        if not rows:
+            return time.perf_counter() - started
+        after = rows[0][0]
 
 
 def main() -> int:

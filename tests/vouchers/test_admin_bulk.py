@@ -532,32 +532,3 @@ def test_rejected_rows_download_cannot_run_as_spreadsheet_formulas(client, opera
     assert len(values) == 3
     assert all(not value.startswith(("=", "@", "+", "-")) for value in values), values
     assert "XX" in values
-
-
-@pytest.mark.postgres
-def test_chunks_are_issued_without_jit_and_the_connection_gets_the_servers_setting_back(monkeypatch):
-    # Each chunk's statement is planned afresh and costs enough to be JIT-compiled: compiling took
-    # longer than running it (bench/bulk_issue.py).
-    from django.db import connection
-
-    from vouchers.services import bulk
-
-    def jit():
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW jit")
-            return cursor.fetchone()[0]
-
-    definition = DefinitionFactory(stock_total=10)
-    batch = prepare(definition, [OwnedVehicleFactory().plate for _ in range(3)])
-    issue_batch_confirm(batch=batch)
-    real, seen = bulk._issue_rows, []
-
-    def recording(*args, **kwargs):
-        seen.append(jit())
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(bulk, "_issue_rows", recording)
-    before = jit()
-    batch = issue_batch_process(batch_id=batch.pk, chunk_size=2)
-    assert batch.status == IssueBatch.Status.DONE and batch.rows_issued == 3
-    assert seen == ["off", "off"] and jit() == before != "off"

@@ -25,7 +25,6 @@ from django_q.tasks import async_task
 
 from config.bulk_insert import rows_insert
 from config.errors import DomainError
-from config.jit import without_jit
 from config.stored_text import fit_to_column
 from members.actors import Actor, ActorKind
 from members.models import Member
@@ -487,18 +486,15 @@ def issue_batch_process(
     """Issue pending rows chunk by chunk until none is left or `time_budget` seconds have passed.
 
     Returns the batch; its status is still RUNNING when time ran out (the task queues a successor).
-    Each chunk's statement is planned afresh and costs enough for PostgreSQL to compile it (JIT),
-    which took longer than running it: the chunks run without JIT (`config.jit`).
     """
     chunk_size = chunk_size or settings.VOUCHERS_BULK_CHUNK_ROWS
     started = time.monotonic()
-    with without_jit():
-        while True:
-            batch, more = _process_chunk(batch_id, chunk_size, now)
-            if not more:
-                return batch
-            if time_budget is not None and time.monotonic() - started >= time_budget:
-                return batch
+    while True:
+        batch, more = _process_chunk(batch_id, chunk_size, now)
+        if not more:
+            return batch
+        if time_budget is not None and time.monotonic() - started >= time_budget:
+            return batch
 
 
 def _process_chunk(batch_id: int, chunk_size: int, now: datetime | None) -> tuple[IssueBatch, bool]:
