@@ -114,10 +114,49 @@ def hand_written(definition, chunk: int) -> float:
         after = rows[0][0]
 
 
+def issue_side_by_side(batch_id: int, chunk: int, workers: int):
+    """`issue_batch_process` on `workers` threads (each with its own connection), as the workers a
+    confirmed batch is queued to; the first runs in this thread. Returns the batch as it ends."""
+    import threading
+
+    from django.db import connections
+
+    from vouchers.models import IssueBatch
+    from vouchers.services.bulk import issue_batch_process
+
+    failures = []
+
+    def work():
+        try:
+            issue_batch_process(batch_id=batch_id, chunk_size=chunk)
+        except Exception as exc:  # reported below: the run fails
+            failures.append(exc)
+        finally:
+            connections.close_all()
+
+    others = [threading.Thread(target=work) for _ in range(workers - 1)]
+    for thread in others:
+        thread.start()
+    issue_batch_process(batch_id=batch_id, chunk_size=chunk)
+    for thread in others:
+        thread.join()
+    if failures:
+        raise failures[0]
+    return IssueBatch.objects.get(pk=batch_id)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--chunk", type=int, default=settings.VOUCHERS_BULK_CHUNK_ROWS)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=settings.VOUCHERS_BULK_WORKERS,
+        help="workers issuing the batch side by side, as the tasks a confirmed batch is queued to"
+        f" (default VOUCHERS_BULK_WORKERS, {settings.VOUCHERS_BULK_WORKERS}); --profile and the SQL"
+        " times see the first one",
+    )
     parser.add_argument("--explain", action="store_true", help="print the plans of one chunk (auto_explain)")
     parser.add_argument("--profile", action="store_true", help="print where the issue phase spends its time")
     args = parser.parse_args()
@@ -189,7 +228,7 @@ def main() -> int:
             profiler.enable()
         started = time.perf_counter()
         with connection.execute_wrapper(timed):
-            batch = issue_batch_process(batch_id=batch.pk, chunk_size=args.chunk)
+            batch = issue_side_by_side(batch.pk, args.chunk, args.workers)
         issue_s = time.perf_counter() - started
         if profiler is not None:
             import pstats
@@ -205,10 +244,17 @@ def main() -> int:
         entries = LedgerEntry.objects.filter(voucher__definition=definition, kind="issued").count()
         assert batch.status == IssueBatch.Status.DONE
         assert vouchers == entries == definition.stock_issued == args.rows, (vouchers, entries)
+        counters = (batch.rows_done, batch.rows_issued, batch.vouchers_issued, batch.rows_rejected)
+        assert counters == (args.rows, args.rows, args.rows, 0), counters
+        held = Voucher.objects.filter(definition=definition).values("vehicle_id").distinct().count()
+        assert held == args.rows, held
 
         raw_s = hand_written(definition, args.chunk)
         total = read_s + store_s + dry_s + issue_s
-        print(f"PostgreSQL {connection.pg_version // 10000}, {args.rows:,} rows, chunk {args.chunk:,} rows")
+        print(
+            f"PostgreSQL {connection.pg_version // 10000}, {args.rows:,} rows, chunk {args.chunk:,} rows,"
+            f" {args.workers} worker{'s' if args.workers > 1 else ''}"
+        )
         print(f"  fleet set-up (not measured) {fleet_s:8.1f} s")
         print(f"  read CSV (Big5)             {read_s:8.2f} s  {args.rows / read_s:>10,.0f} rows/s")
         print(f"  upload stored (request)     {store_s:8.2f} s  {args.rows / store_s:>10,.0f} rows/s")
@@ -219,7 +265,10 @@ def main() -> int:
         print(f"  issue / dry run time ratio  {issue_s / dry_s:8.2f}")
         print(f"  issue / hand-written ratio  {issue_s / raw_s:8.2f}")
         stock = definition.stock_issued
-        print(f"  checked: {vouchers:,} vouchers, {entries:,} ISSUED entries, stock_issued {stock:,}")
+        print(
+            f"  checked: {vouchers:,} vouchers (one per vehicle), {entries:,} ISSUED entries,"
+            f" stock_issued {stock:,}, the batch's counters"
+        )
     finally:
         teardown_databases(old_config, verbosity=0)
     return 0

@@ -336,6 +336,8 @@ PORTAL_SESSION_MAX_AGE_SECONDS = env.int("PORTAL_SESSION_MAX_AGE_SECONDS", defau
 # fresh one (below Q_TIMEOUT so a long batch is never killed mid-way), and the largest whitelist.
 VOUCHERS_BULK_CHUNK_ROWS = env.int("VOUCHERS_BULK_CHUNK_ROWS", default=1000)
 VOUCHERS_BULK_TASK_SECONDS = env.int("VOUCHERS_BULK_TASK_SECONDS", default=120)
+# Workers a confirmed batch is queued to: each issues the chunks the others do not hold.
+VOUCHERS_BULK_WORKERS = env.int("VOUCHERS_BULK_WORKERS", default=2)
 VOUCHERS_BULK_MAX_ROWS = env.int("VOUCHERS_BULK_MAX_ROWS", default=200_000)
 # Partner API (docs/api.md): per-key requests per minute unless the key has its own limit; how long
 # stored idempotent responses are kept (at least 24 h); after how long a request that never finished

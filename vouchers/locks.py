@@ -146,7 +146,10 @@ def issue_batch_for_update(batch_id: int) -> IssueBatch:
 
 
 def issue_batch_pending_for_update(batch_id: int, limit: int, *, with_delivery_date: bool) -> list[tuple]:
-    """Lock the batch's next `limit` pending rows, in row order (unique per batch: one order for all).
+    """Lock the batch's next `limit` pending rows, in row order, skipping the rows another worker's
+    chunk holds: workers take disjoint chunks and never wait for one another's rows (a chunk that
+    waited for rows while holding its batch's lock could deadlock with one that issues first and
+    locks the batch last, `vouchers.services.bulk`).
 
     Tuples, not rows: (pk, row number, vehicle id, member id, the vehicle's delivery date or None);
     the date is read (not locked) only when asked for.
@@ -154,7 +157,7 @@ def issue_batch_pending_for_update(batch_id: int, limit: int, *, with_delivery_d
     delivery = "vehicle__delivery_date" if with_delivery_date else None
     rows = (
         IssueBatchRow.objects.filter(batch_id=batch_id, status=IssueBatchRow.Status.PENDING)
-        .select_for_update(no_key=True, of=("self",))
+        .select_for_update(no_key=True, of=("self",), skip_locked=True)
         .order_by("row_number")
     )
     if delivery is None:

@@ -2,11 +2,20 @@
 
 `issue_batch_prepare` resolves each row of a whitelist (plates, VINs, mobile numbers) or of an
 audience (vehicle or member ids) to the holder it names and records why any row cannot be issued.
-`issue_batch_confirm` queues the batch once. `issue_batch_process` issues the pending rows in
-chunks, each chunk one transaction that locks the batch and the definition, creates the vouchers
-and their ISSUED ledger entries with bulk inserts and marks its rows issued. A row leaves
-`pending` only in the transaction that issues (or rejects) it, so a batch confirmed twice, or a
-worker killed mid-way and the task run again, never issues a row twice.
+`issue_batch_confirm` queues the batch once, to VOUCHERS_BULK_WORKERS tasks. `issue_batch_process`
+issues the pending rows in chunks, each chunk one transaction that locks its rows (skipping rows
+another worker holds), creates the vouchers and their ISSUED ledger entries with bulk inserts, marks
+its rows issued and adds to the stock and the batch's counters under the batch's and definition's
+locks. A row leaves `pending` only in the transaction that issues (or rejects) it, so a batch
+confirmed twice, workers side by side, or a worker killed mid-way and the task run again, never
+issue a row twice.
+
+On PostgreSQL a chunk whose rows need no decision of their own (no holder rule, no per-holder
+limit, stock for all of them) is written first and locks the batch and the definition last, just
+before it commits: the locks are then held for the few statements that add to the counters, not for
+the chunk's inserts, so two workers issue side by side. Under the locks it checks again what it
+assumed (the batch still running, the definition unchanged, the stock still there); anything else
+rolls the chunk back and decides it again with the locks taken first, as every chunk does on SQLite.
 """
 
 import contextlib
@@ -426,11 +435,17 @@ def issue_batch_check(*, batch_id: int) -> IssueBatch:
     return batch
 
 
-def issue_batch_enqueue(batch_id: int) -> None:
-    """Run the batch's task after the current transaction commits (immediately outside one)."""
-    transaction.on_commit(
-        lambda: async_task("vouchers.tasks.issue_batch_run", batch_id, task_name=f"issue-batch-{batch_id}")
-    )
+def issue_batch_enqueue(batch_id: int, *, workers: int = 1) -> None:
+    """Run the batch's task on `workers` workers after the current transaction commits (immediately
+    outside one); each takes chunks the others do not hold."""
+
+    def enqueue():
+        for number in range(1, workers + 1):
+            async_task(
+                "vouchers.tasks.issue_batch_run", batch_id, task_name=f"issue-batch-{batch_id}-{number}"
+            )
+
+    transaction.on_commit(enqueue)
 
 
 def issue_batch_confirm(*, batch: IssueBatch, actor=None, now: datetime | None = None) -> IssueBatch:
@@ -445,7 +460,7 @@ def issue_batch_confirm(*, batch: IssueBatch, actor=None, now: datetime | None =
         locked.confirmed_by = actor if getattr(actor, "is_authenticated", False) else None
         locked.confirmed_at = now
         locked.save(update_fields=["status", "confirmed_by", "confirmed_at"])
-        issue_batch_enqueue(locked.pk)
+        issue_batch_enqueue(locked.pk, workers=settings.VOUCHERS_BULK_WORKERS)
     return locked
 
 
@@ -472,7 +487,7 @@ def issue_batch_resume(*, batch: IssueBatch) -> IssueBatch:
         locked.status = BatchStatus.QUEUED if locked.status == BatchStatus.STOPPED else locked.status
         locked.last_error = ""
         locked.save(update_fields=["status", "last_error"])
-        issue_batch_enqueue(locked.pk)
+        issue_batch_enqueue(locked.pk, workers=settings.VOUCHERS_BULK_WORKERS)
     return locked
 
 
@@ -483,9 +498,11 @@ def issue_batch_process(
     time_budget: float | None = None,
     now: datetime | None = None,
 ) -> IssueBatch:
-    """Issue pending rows chunk by chunk until none is left or `time_budget` seconds have passed.
+    """Issue pending rows chunk by chunk until none is left for this worker or `time_budget`
+    seconds have passed. Several workers may run it on one batch side by side.
 
-    Returns the batch; its status is still RUNNING when time ran out (the task queues a successor).
+    Returns the batch; its status is still RUNNING when time ran out (the task queues a successor)
+    or when the last rows are in another worker's chunk (that worker finishes the batch).
     """
     chunk_size = chunk_size or settings.VOUCHERS_BULK_CHUNK_ROWS
     started = time.monotonic()
@@ -497,8 +514,23 @@ def issue_batch_process(
             return batch
 
 
+class _DecideUnderTheLocks(Exception):
+    """A chunk written before its locks found under them something it had not assumed: it is
+    rolled back and decided again with the locks taken first."""
+
+
 def _process_chunk(batch_id: int, chunk_size: int, now: datetime | None) -> tuple[IssueBatch, bool]:
     now = now or timezone.now()
+    if connection.vendor == "postgresql":
+        try:
+            return _process_chunk_locking_last(batch_id, chunk_size, now)
+        except _DecideUnderTheLocks:
+            pass  # its transaction rolled back: nothing of it was written
+    return _process_chunk_locking_first(batch_id, chunk_size, now)
+
+
+def _process_chunk_locking_first(batch_id: int, chunk_size: int, now: datetime) -> tuple[IssueBatch, bool]:
+    """The batch and the definition locked, then each row decided (stock, limits, holder rules)."""
     with transaction.atomic():
         batch = issue_batch_for_update(batch_id)
         if batch.status not in (BatchStatus.QUEUED, BatchStatus.RUNNING):
@@ -517,17 +549,89 @@ def _process_chunk(batch_id: int, chunk_size: int, now: datetime | None) -> tupl
         needs_delivery = definition.validity_policy == Definition.ValidityPolicy.DELIVERY_WINDOW
         rows = issue_batch_pending_for_update(batch.pk, chunk_size, with_delivery_date=needs_delivery)
         if not rows:
+            if IssueBatchRow.objects.filter(batch_id=batch.pk, status=Row.Status.PENDING).exists():
+                return batch, False  # the last rows are in another worker's chunk: it finishes
             batch.status = BatchStatus.DONE
             batch.finished_at = now
             batch.progress_at = now
             batch.save(update_fields=["status", "started_at", "finished_at", "progress_at"])
             return batch, False
         voucher_ids = _issue_rows(batch, definition, rows, now)
-        if voucher_ids:
-            signals.voucher_issued.send(
-                Voucher, vouchers=None, voucher_ids=voucher_ids, source=Voucher.Source.BULK
-            )
+        _announce(voucher_ids)
     return batch, True
+
+
+def _process_chunk_locking_last(batch_id: int, chunk_size: int, now: datetime) -> tuple[IssueBatch, bool]:
+    """The rows locked and written first, the batch and the definition locked just before COMMIT;
+    raises _DecideUnderTheLocks (rolling the chunk back) where the rows need decisions of their own
+    or the locks find the batch, the definition or the stock other than assumed."""
+    with transaction.atomic():
+        batch = IssueBatch.objects.select_related("definition").get(pk=batch_id)
+        definition = batch.definition
+        if batch.status not in (BatchStatus.QUEUED, BatchStatus.RUNNING) or not _issuable(definition):
+            raise _DecideUnderTheLocks
+        needs_delivery = definition.validity_policy == Definition.ValidityPolicy.DELIVERY_WINDOW
+        rows = issue_batch_pending_for_update(batch.pk, chunk_size, with_delivery_date=needs_delivery)
+        if not rows or _verdicts(definition, rows) is not None:
+            raise _DecideUnderTheLocks  # finishing, or stock, limits or holder rules to decide per row
+        with _foreign_keys_checked_now():
+            voucher_ids, tally = _issue_rows(batch, definition, rows, now, counters_locked=False)
+        locked = issue_batch_for_update(batch_id)
+        locked_definition = definition_for_update(definition.pk)
+        stock_left = locked_definition.stock_left
+        if (
+            locked.status not in (BatchStatus.QUEUED, BatchStatus.RUNNING)
+            or _issuance_terms(locked_definition) != _issuance_terms(definition)
+            or (stock_left is not None and stock_left < tally.issued)
+        ):
+            raise _DecideUnderTheLocks
+        if locked.status == BatchStatus.QUEUED:
+            locked.status = BatchStatus.RUNNING
+            locked.started_at = locked.started_at or now
+        _count(locked, tally, now=now)
+        locked.save(update_fields=BATCH_PROGRESS)
+        if tally.issued:
+            Definition.objects.filter(pk=definition.pk).update(stock_issued=F("stock_issued") + tally.issued)
+        _announce(voucher_ids)
+    return locked, True
+
+
+def _issuable(definition: Definition) -> bool:
+    try:
+        _require_issuable(definition, Voucher.Source.BULK)
+    except DomainError:
+        return False
+    return True
+
+
+def _issuance_terms(definition: Definition) -> dict:
+    """Every column of the definition but its stock count: a chunk written from one reading is
+    valid under the lock only if none of them changed since (a rule, a date, the status)."""
+    return {
+        f.attname: getattr(definition, f.attname)
+        for f in Definition._meta.concrete_fields
+        if f.attname != "stock_issued"
+    }
+
+
+@contextlib.contextmanager
+def _foreign_keys_checked_now():
+    """PostgreSQL checks Django's foreign keys (DEFERRABLE INITIALLY DEFERRED) at COMMIT, which for
+    a chunk of 1,000 vouchers and entries is a quarter of its time: here they are checked as the
+    chunk's statement ends, before the locks are taken. A rollback ends the setting with the
+    transaction; otherwise the rest of the transaction defers them again."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def _announce(voucher_ids: list[int]) -> None:
+    if voucher_ids:
+        signals.voucher_issued.send(
+            Voucher, vouchers=None, voucher_ids=voucher_ids, source=Voucher.Source.BULK
+        )
 
 
 # What a chunk changes on its batch (saved with the chunk's other writes).
@@ -542,12 +646,22 @@ BATCH_PROGRESS = [
 ]
 
 
-def _count(batch: IssueBatch, *, rows: int, issued: int, rejected: int, vouchers: int, now) -> None:
+@dataclass(frozen=True)
+class _Tally:
+    """What a chunk did: rows done, of them issued and rejected, and vouchers created."""
+
+    rows: int
+    issued: int
+    rejected: int
+    vouchers: int
+
+
+def _count(batch: IssueBatch, tally: _Tally, *, now) -> None:
     """Add a chunk to the batch's counters: the batch is locked, so they are current (no F(), no re-read)."""
-    batch.rows_done += rows
-    batch.rows_issued += issued
-    batch.rows_rejected += rejected
-    batch.vouchers_issued += vouchers
+    batch.rows_done += tally.rows
+    batch.rows_issued += tally.issued
+    batch.rows_rejected += tally.rejected
+    batch.vouchers_issued += tally.vouchers
     batch.progress_at = now
 
 
@@ -598,11 +712,21 @@ class _Chunk:
     terms: list[tuple]  # (status, activated_at, valid_from, valid_until), distinct
 
 
-def _issue_rows(batch: IssueBatch, definition: Definition, rows: list[tuple], now: datetime):
+def _issue_rows(
+    batch: IssueBatch,
+    definition: Definition,
+    rows: list[tuple],
+    now: datetime,
+    *,
+    counters_locked: bool = True,
+):
     """Decide each pending row again under the definition's lock (stock and limits may have moved),
     then create the vouchers and their ISSUED entries, mark the rows issued and save the batch's
     counters. `rows`: (pk, row number, vehicle id, member id, delivery date) in row order. Returns
-    the new vouchers' ids."""
+    the new vouchers' ids.
+
+    `counters_locked=False` (PostgreSQL; the batch and the definition not locked yet): the stock and
+    the batch's counters are left to the caller, who locks them; returns (voucher ids, _Tally)."""
     verdicts = _verdicts(definition, rows)
     found: dict[tuple, tuple | HolderMissing] = {}  # (delivery date, series index) -> terms
     number_of: dict[tuple, int] = {}  # terms -> 1-based number
@@ -637,17 +761,16 @@ def _issue_rows(batch: IssueBatch, definition: Definition, rows: list[tuple], no
                 chunk.numbers.append(row_number)
     if rejected:
         _mark_rejected(rejected)
-    _count(
-        batch,
-        rows=len(rows),
-        issued=len(chunk.issued),
-        rejected=len(rejected),
-        vouchers=len(chunk.numbers),
-        now=now,
+    tally = _Tally(
+        rows=len(rows), issued=len(chunk.issued), rejected=len(rejected), vouchers=len(chunk.numbers)
     )
+    if counters_locked:
+        _count(batch, tally, now=now)
     if not chunk.issued:
-        batch.save(update_fields=BATCH_PROGRESS)
-        return []
+        if counters_locked:
+            batch.save(update_fields=BATCH_PROGRESS)
+            return []
+        return [], tally
     chunk.terms = list(number_of)
     # Status and activation time are the definition's, whatever the window: any computed terms say them.
     status, activated_at, _from, _until = chunk.terms[0]
@@ -674,19 +797,30 @@ def _issue_rows(batch: IssueBatch, definition: Definition, rows: list[tuple], no
         reason=fit_to_column(LedgerEntry, "reason", batch.reason),
         created_at=now,
     )
-    insert = _insert_postgresql if connection.vendor == "postgresql" else _insert_objects
-    voucher_ids, marked = insert(batch, definition, template, entry, chunk, now)
+    if connection.vendor == "postgresql":
+        voucher_ids, marked = _insert_postgresql(
+            batch, definition, template, entry, chunk, now, counters=counters_locked
+        )
+    else:
+        voucher_ids, marked = _insert_objects(batch, definition, template, entry, chunk, now)
     if marked != len(chunk.issued):  # would mean a row issued without its mark: undo the chunk
         raise RuntimeError(f"batch {batch.pk}: {marked} rows marked for {len(chunk.issued)} issued")
-    return voucher_ids
+    return voucher_ids if counters_locked else (voucher_ids, tally)
 
 
 def _insert_postgresql(
-    batch: IssueBatch, definition: Definition, template: Voucher, entry: LedgerEntry, chunk: _Chunk, now
+    batch: IssueBatch,
+    definition: Definition,
+    template: Voucher,
+    entry: LedgerEntry,
+    chunk: _Chunk,
+    now,
+    *,
+    counters: bool = True,
 ) -> tuple[list[int], int]:
-    """The chunk's vouchers, their ledger entries, the rows' issued marks, the stock and the batch's
-    counters in one statement: the varying values travel as arrays (one parameter each), everything
-    else is the template's. Returns (voucher ids, rows marked)."""
+    """The chunk's vouchers, their ledger entries, the rows' issued marks and (`counters`) the stock
+    and the batch's counters in one statement: the varying values travel as arrays (one parameter
+    each), everything else is the template's. Returns (voucher ids, rows marked)."""
     ref = f"batch:{batch.pk}:"
     v_columns, v_select, v_params = insert_columns(
         template,
@@ -714,7 +848,15 @@ def _insert_postgresql(
         },
     )
     row_table = IssueBatchRow._meta.db_table
-    batch_update, b_params = update_columns(batch, BATCH_PROGRESS)
+    counter_updates, counter_params = "", []
+    if counters:
+        batch_update, b_params = update_columns(batch, BATCH_PROGRESS)
+        counter_updates = f""", s AS (
+            UPDATE {Definition._meta.db_table} SET stock_issued = stock_issued + %s WHERE id = %s
+        ), b AS (
+            {batch_update}
+        )"""  # noqa: S608 - model metadata only, as below
+        counter_params = [len(chunk.issued), definition.pk, *b_params]
     # Only model metadata is formatted in; every value is a parameter. A row is marked only while
     # still pending (it is locked by this transaction): the count says whether all of them were.
     # The batch and row range lead the planner to the batch's unique index (the table's statistics
@@ -735,11 +877,7 @@ def _insert_postgresql(
             UPDATE {row_table} SET status = %s, issued_at = %s
             WHERE batch_id = %s AND row_number BETWEEN %s AND %s AND id = ANY(%s::bigint[]) AND status = %s
             RETURNING 1
-        ), s AS (
-            UPDATE {Definition._meta.db_table} SET stock_issued = stock_issued + %s WHERE id = %s
-        ), b AS (
-            {batch_update}
-        )
+        ){counter_updates}
         SELECT (SELECT array_agg(voucher_id ORDER BY voucher_id) FROM l), (SELECT count(*) FROM m)
     """  # noqa: S608
     codes = codes_generate(len(chunk.numbers))
@@ -758,9 +896,7 @@ def _insert_postgresql(
                 chunk.numbers[-1],
                 _array_literal(chunk.issued),
                 Row.Status.PENDING,
-                len(chunk.issued),
-                definition.pk,
-                *b_params,
+                *counter_params,
             ],
         )
         voucher_ids, marked = cursor.fetchone()
