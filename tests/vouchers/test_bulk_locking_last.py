@@ -190,10 +190,16 @@ def test_foreign_keys_are_deferred_again_after_a_chunk():
         orphan.delete()
 
 
-def test_a_confirmed_batch_is_queued_to_each_worker(monkeypatch, settings, django_capture_on_commit_callbacks):
+def test_a_confirmed_batch_is_queued_to_each_worker(
+    monkeypatch, settings, django_capture_on_commit_callbacks
+):
     settings.VOUCHERS_BULK_WORKERS = 3
     queued = []
-    monkeypatch.setattr(bulk, "async_task", lambda *args, **kwargs: queued.append((args, kwargs["task_name"])))
+
+    def async_task(*args, **kwargs):
+        queued.append((args, kwargs["task_name"]))
+
+    monkeypatch.setattr(bulk, "async_task", async_task)
     batch = issue_batch_prepare(
         definition=DefinitionFactory(),
         reason="three workers",
