@@ -10,6 +10,7 @@ import pytest
 from django.db import connection, transaction
 
 from tests.factories import DefinitionFactory, OwnedVehicleFactory, issue_voucher
+from vouchers import tasks
 from vouchers.models import IssueBatch, IssueBatchRow, LedgerEntry, Voucher, VoucherDefinition
 from vouchers.services import bulk
 from vouchers.services.bulk import issue_batch_confirm, issue_batch_prepare, issue_batch_process
@@ -150,7 +151,9 @@ def test_stock_taken_before_the_locks_redoes_the_chunk_and_never_oversells(monke
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_rows_held_by_another_workers_chunk_are_left_to_it_and_the_batch_to_finish():
+def test_rows_held_by_another_workers_chunk_are_left_to_it_and_the_batch_to_finish(monkeypatch):
+    successors = []
+    monkeypatch.setattr(tasks, "issue_batch_enqueue", successors.append)
     definition = DefinitionFactory()
     batch = confirmed_batch(definition, [OwnedVehicleFactory() for _ in range(3)])
     holding, release = threading.Event(), threading.Event()
@@ -168,9 +171,10 @@ def test_rows_held_by_another_workers_chunk_are_left_to_it_and_the_batch_to_fini
     thread.start()
     try:
         assert holding.wait(10)
-        held = issue_batch_process(batch_id=batch.pk, chunk_size=10)
-        # Nothing to take, and not done: the rows are still pending in the other worker's hands.
-        assert held.status != IssueBatch.Status.DONE
+        held = tasks.issue_batch_run(batch.pk)
+        # Nothing to take, and not done: the rows are still pending in the other worker's hands,
+        # and that worker finishes the batch: no successor task is queued.
+        assert held["status"] != IssueBatch.Status.DONE and successors == []
         assert not Voucher.objects.filter(definition=definition).exists()
     finally:
         release.set()
@@ -211,3 +215,16 @@ def test_a_confirmed_batch_is_queued_to_each_worker(
         issue_batch_confirm(batch=batch)
     assert [args for args, _name in queued] == [("vouchers.tasks.issue_batch_run", batch.pk)] * 3
     assert len({name for _args, name in queued}) == 3
+
+
+def test_a_task_whose_time_ran_out_queues_one_successor(monkeypatch, settings):
+    settings.VOUCHERS_BULK_TASK_SECONDS = 0  # out of time after its first chunk
+    settings.VOUCHERS_BULK_CHUNK_ROWS = 1
+    successors = []
+    monkeypatch.setattr(tasks, "issue_batch_enqueue", successors.append)
+    batch = confirmed_batch(DefinitionFactory(), [OwnedVehicleFactory() for _ in range(2)])
+    result = tasks.issue_batch_run(batch.pk)
+    assert (result["status"], result["rows_done"]) == (IssueBatch.Status.RUNNING, 1)
+    assert successors == [batch.pk]
+    result = tasks.issue_batch_run(batch.pk)  # the successor: the last row, then none is left
+    assert result["rows_done"] == 2

@@ -568,12 +568,16 @@ def _process_chunk_locking_last(batch_id: int, chunk_size: int, now: datetime) -
     with transaction.atomic():
         batch = IssueBatch.objects.select_related("definition").get(pk=batch_id)
         definition = batch.definition
-        if batch.status not in (BatchStatus.QUEUED, BatchStatus.RUNNING) or not _issuable(definition):
+        if (
+            batch.status not in (BatchStatus.QUEUED, BatchStatus.RUNNING)
+            or not _issuable(definition)
+            or not _rows_alike(definition, rows=chunk_size)
+        ):
             raise _DecideUnderTheLocks
         needs_delivery = definition.validity_policy == Definition.ValidityPolicy.DELIVERY_WINDOW
         rows = issue_batch_pending_for_update(batch.pk, chunk_size, with_delivery_date=needs_delivery)
-        if not rows or _verdicts(definition, rows) is not None:
-            raise _DecideUnderTheLocks  # finishing, or stock, limits or holder rules to decide per row
+        if not rows:
+            raise _DecideUnderTheLocks  # finishing: decided under the batch's lock
         with _foreign_keys_checked_now():
             voucher_ids, tally = _issue_rows(batch, definition, rows, now, counters_locked=False)
         locked = issue_batch_for_update(batch_id)
@@ -676,14 +680,23 @@ def _mark_rejected(rejected: list[tuple[int, str, str]]) -> None:
             )
 
 
+def _rows_alike(definition: Definition, *, rows: int) -> bool:
+    """Whether `rows` rows of the definition may all be issued without a decision of their own: no
+    holder rule, no per-holder limit, and stock for every one of them."""
+    if needs_ownership_facts(definition) or definition.per_holder_limit is not None:
+        return False
+    stock_left = definition.stock_left
+    return stock_left is None or stock_left >= rows
+
+
 def _verdicts(definition: Definition, rows: list[tuple]) -> list[tuple[str, str]] | None:
     """(reason, detail) of each row decided again under the definition's lock, or None when every
     row may be issued. Without a holder rule or a per-holder limit only the stock can refuse a row,
     which needs no object per row."""
+    if _rows_alike(definition, rows=len(rows)):
+        return None
     if not needs_ownership_facts(definition) and definition.per_holder_limit is None:
         stock_left = definition.stock_left
-        if stock_left is None or stock_left >= len(rows):
-            return None
         refused = (Reason.STOCK_EXHAUSTED, _("No stock is left for this row."))
         return [("", "")] * max(stock_left, 0) + [refused] * (len(rows) - max(stock_left, 0))
     planned = [_Planned(row_number=n, raw="", vehicle_id=v, member_id=m) for _pk, n, v, m, _d in rows]
