@@ -1,7 +1,7 @@
 from .members import DealerFactory, DealerStaffFactory, MemberFactory, UserFactory
 from .shop import pack, paid_definition
 from .vehicles import OwnedVehicleFactory, VehicleFactory, VehicleModelFactory, raise_alert
-from .vouchers import DefinitionFactory, issue_voucher
+from .vouchers import DefinitionFactory, issue_voucher, plate_batch
 
 __all__ = [
     "DealerFactory",
@@ -15,5 +15,6 @@ __all__ = [
     "issue_voucher",
     "pack",
     "paid_definition",
+    "plate_batch",
     "raise_alert",
 ]

@@ -1,7 +1,8 @@
 import factory
 
-from vouchers.models import Voucher, VoucherDefinition
+from vouchers.models import IssueBatch, Voucher, VoucherDefinition
 from vouchers.services import voucher_issue
+from vouchers.services.bulk import issue_batch_prepare
 
 
 class DefinitionFactory(factory.django.DjangoModelFactory):
@@ -29,3 +30,14 @@ def issue_voucher(definition=None, *, source=Voucher.Source.MANUAL, **kwargs) ->
     """Issue one voucher through the service (so the ledger is right) and return it."""
     definition = definition or DefinitionFactory()
     return voucher_issue(definition=definition, source=source, **kwargs)[0]
+
+
+def plate_batch(definition, cars, *, reason: str = "bulk") -> IssueBatch:
+    """A checked bulk batch of a whitelist file naming each car by plate, rows numbered from 1."""
+    return issue_batch_prepare(
+        definition=definition,
+        reason=reason,
+        source_kind="file",
+        source_label="cars.csv",
+        values=[(n, car.plate) for n, car in enumerate(cars, start=1)],
+    )

@@ -7,9 +7,9 @@ import pytest
 from django.db.models import Count
 
 from tests.campaigns.test_cluster import Cluster, _env, wait_for
-from tests.factories import DefinitionFactory, OwnedVehicleFactory
+from tests.factories import DefinitionFactory, OwnedVehicleFactory, plate_batch
 from vouchers.models import IssueBatch, LedgerEntry, Voucher
-from vouchers.services.bulk import issue_batch_confirm, issue_batch_prepare
+from vouchers.services.bulk import issue_batch_confirm
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -19,13 +19,7 @@ ROWS = 240
 def test_two_workers_issue_a_batch_side_by_side_and_a_kill_loses_and_repeats_nothing(tmp_path):
     definition = DefinitionFactory(stock_total=ROWS + 10)
     cars = [OwnedVehicleFactory() for _ in range(ROWS)]
-    batch = issue_batch_prepare(
-        definition=definition,
-        reason="cluster",
-        source_kind="file",
-        source_label="cars.csv",
-        values=[(n, car.plate) for n, car in enumerate(cars, start=1)],
-    )
+    batch = plate_batch(definition, cars)
     env = _env(
         "http://127.0.0.1:9",  # no message is sent here
         VOUCHERS_BULK_CHUNK_ROWS="10",

@@ -9,24 +9,17 @@ from datetime import timedelta
 import pytest
 from django.db import connection, transaction
 
-from tests.factories import DefinitionFactory, OwnedVehicleFactory, issue_voucher
+from tests.factories import DefinitionFactory, OwnedVehicleFactory, issue_voucher, plate_batch
 from vouchers import tasks
 from vouchers.models import IssueBatch, IssueBatchRow, LedgerEntry, Voucher, VoucherDefinition
 from vouchers.services import bulk
-from vouchers.services.bulk import issue_batch_confirm, issue_batch_prepare, issue_batch_process
+from vouchers.services.bulk import issue_batch_confirm, issue_batch_process
 
 pytestmark = pytest.mark.django_db
 
 
 def confirmed_batch(definition, cars) -> IssueBatch:
-    batch = issue_batch_prepare(
-        definition=definition,
-        reason="side by side",
-        source_kind="file",
-        source_label="cars.csv",
-        values=[(n, car.plate) for n, car in enumerate(cars, start=1)],
-    )
-    return issue_batch_confirm(batch=batch)
+    return issue_batch_confirm(batch=plate_batch(definition, cars))
 
 
 def in_another_connection(work) -> None:
@@ -204,13 +197,7 @@ def test_a_confirmed_batch_is_queued_to_each_worker(
         queued.append((args, kwargs["task_name"]))
 
     monkeypatch.setattr(bulk, "async_task", async_task)
-    batch = issue_batch_prepare(
-        definition=DefinitionFactory(),
-        reason="three workers",
-        source_kind="file",
-        source_label="cars.csv",
-        values=[(1, OwnedVehicleFactory().plate)],
-    )
+    batch = plate_batch(DefinitionFactory(), [OwnedVehicleFactory()])
     with django_capture_on_commit_callbacks(execute=True):
         issue_batch_confirm(batch=batch)
     assert [args for args, _name in queued] == [("vouchers.tasks.issue_batch_run", batch.pk)] * 3

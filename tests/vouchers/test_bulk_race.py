@@ -6,13 +6,12 @@ import threading
 import pytest
 from django.db import connection
 
-from tests.factories import DefinitionFactory, OwnedVehicleFactory
+from tests.factories import DefinitionFactory, OwnedVehicleFactory, plate_batch
 from vouchers.models import IssueBatch, LedgerEntry, Voucher
 from vouchers.services import bulk, voucher_issue
 from vouchers.services.bulk import (
     issue_batch_check,
     issue_batch_confirm,
-    issue_batch_prepare,
     issue_batch_process,
     issue_batch_submit,
 )
@@ -23,13 +22,7 @@ from vouchers.services.bulk import (
 def test_concurrent_workers_never_issue_a_row_twice():
     definition = DefinitionFactory(stock_total=40)
     cars = [OwnedVehicleFactory() for _ in range(30)]
-    batch = issue_batch_prepare(
-        definition=definition,
-        reason="race",
-        source_kind="file",
-        source_label="race.csv",
-        values=[(n, car.plate) for n, car in enumerate(cars, start=1)],
-    )
+    batch = plate_batch(definition, cars, reason="race")
     issue_batch_confirm(batch=batch)  # outside a transaction the task would run at once: it is not sync here
     barrier = threading.Barrier(3)
     errors = []
