@@ -21,7 +21,7 @@ from vouchers.presentation import Card, CardMaker
 
 from .models import Redemption
 from .selectors import (
-    advisor_label,
+    HistoryRow,
     counter_vehicle_vouchers,
     hold_is_stale,
     vehicle_service_history,
@@ -76,7 +76,7 @@ class VehiclePage:
     usable: list[VoucherRow]
     in_service_here: list[VoucherRow]
     other: list[VoucherRow]
-    history: list[Redemption]
+    history: list[HistoryRow]
     highlighted: VoucherRow | None = None
 
     @property
@@ -174,8 +174,7 @@ class HistoryLine:
     """One row of the vehicle page's service history, its cells ready to print: a page lists up
     to 50, and filters, lookups and URL reversing in the template cost more than the query."""
 
-    redemption: Redemption
-    advisor: str
+    row: HistoryRow
     own_dealer: bool
     started: str  # "Y-m-d H:i", local time
     receipt_url: str  # the advisor's own dealer's redemptions only, else ""
@@ -196,13 +195,12 @@ def history_lines(page: VehiclePage, *, dealer: Dealer) -> list[HistoryLine]:
         own = r.dealer_id == dealer.pk
         lines.append(
             HistoryLine(
-                redemption=r,
-                advisor=advisor_label(r.advisor),
+                row=r,
                 own_dealer=own,
                 started=_local_minute(r.started_at),
                 receipt_url=f"{head}/{r.pk}/{tail}" if own else "",
                 mileage=intcomma(r.mileage_km) if r.mileage_km is not None else "—",
-                status_label=r.get_status_display(),
+                status_label=str(Redemption.Status(r.status).label),
             )
         )
     return lines

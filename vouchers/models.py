@@ -227,7 +227,13 @@ class VoucherDefinition(models.Model):
 
     @property
     def title(self) -> str:
-        return self.card_title or self.name
+        return self.title_from(card_title=self.card_title, name=self.name)
+
+    @staticmethod
+    def title_from(*, card_title: str, name: str) -> str:
+        """The title customers and advisors see: the card's, else the definition's name (for a
+        list read as columns, without a definition object per row)."""
+        return card_title or name
 
     @property
     def reminder_days_list(self) -> list[int]:

@@ -22,15 +22,15 @@ _ROW = """
 
 
 def _cells(line):
-    r = line.redemption
+    r = line.row
     started = line.started
     if line.receipt_url:
         started = format_html('<a href="{}">{}</a>', line.receipt_url, line.started)
     return (
         started,
-        r.dealer.name,
-        line.advisor or "—",
-        r.voucher.definition.title,
+        r.dealer_name,
+        r.advisor or "—",
+        r.title,
         line.mileage,
         r.work_order or "—",
         r.status,

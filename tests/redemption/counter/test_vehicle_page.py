@@ -16,6 +16,7 @@ from tests.factories import (
     DefinitionFactory,
     MemberFactory,
     OwnedVehicleFactory,
+    UserFactory,
     VehicleModelFactory,
     issue_voucher,
 )
@@ -188,6 +189,34 @@ def test_the_service_history_lists_redemptions_at_every_dealer(
     # Receipts are links only for this dealer's own redemptions.
     assert f"/counter/redemptions/{mine.pk}/" in history
     assert f"/counter/redemptions/{theirs.pk}/" not in history
+
+
+def test_the_service_history_names_advisors_and_vouchers_as_every_page_does(
+    counter, vehicle, dealer, other_dealer
+):
+    # The rows are read as columns, not objects: the names follow the same rules
+    # (redemption.selectors.advisor_label, VoucherDefinition.title).
+    no_staff_row = UserFactory(username="walk-in-sa")
+    titled = issue_voucher(
+        DefinitionFactory(name="Wash (internal)", card_title="Premium wash"), vehicle=vehicle
+    )
+    untitled = issue_voucher(DefinitionFactory(name="Tyre check", card_title=""), vehicle=vehicle)
+    redemption_redeem(
+        voucher=titled, vehicle=vehicle, dealer=dealer, advisor=no_staff_row, idempotency_key="1"
+    )
+    redemption_redeem(voucher=untitled, vehicle=vehicle, dealer=other_dealer, idempotency_key="2")
+    rows = re.findall(
+        r'<tr data-testid="history-row">(.*?)</tr>',
+        section(counter.get(vehicle_url(vehicle)).content.decode(), "history"),
+        re.DOTALL,
+    )
+    cells = [[cell.strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.DOTALL)] for row in rows]
+    # Newest first: dealer, advisor, voucher title in the 2nd, 3rd and 4th cells.
+    assert [row[1:4] for row in cells] == [
+        [other_dealer.name, "—", "Tyre check"],
+        [dealer.name, "walk-in-sa", "Premium wash"],
+    ]
+    assert 'status--completed">Completed<' in rows[0]
 
 
 def test_a_scanned_voucher_is_highlighted_and_its_mileage_field_focused(counter, vehicle, voucher):
