@@ -556,7 +556,7 @@ def _process_chunk_locking_first(batch_id: int, chunk_size: int, now: datetime) 
             batch.progress_at = now
             batch.save(update_fields=["status", "started_at", "finished_at", "progress_at"])
             return batch, False
-        voucher_ids = _issue_rows(batch, definition, rows, now)
+        voucher_ids, _tally = _issue_rows(batch, definition, rows, now)
         _announce(voucher_ids)
     return batch, True
 
@@ -736,10 +736,10 @@ def _issue_rows(
     """Decide each pending row again under the definition's lock (stock and limits may have moved),
     then create the vouchers and their ISSUED entries, mark the rows issued and save the batch's
     counters. `rows`: (pk, row number, vehicle id, member id, delivery date) in row order. Returns
-    the new vouchers' ids.
+    the new vouchers' ids and the chunk's _Tally.
 
     `counters_locked=False` (PostgreSQL; the batch and the definition not locked yet): the stock and
-    the batch's counters are left to the caller, who locks them; returns (voucher ids, _Tally)."""
+    the batch's counters are left to the caller, who locks them and adds the tally."""
     verdicts = _verdicts(definition, rows)
     found: dict[tuple, tuple | HolderMissing] = {}  # (delivery date, series index) -> terms
     number_of: dict[tuple, int] = {}  # terms -> 1-based number
@@ -782,7 +782,6 @@ def _issue_rows(
     if not chunk.issued:
         if counters_locked:
             batch.save(update_fields=BATCH_PROGRESS)
-            return []
         return [], tally
     chunk.terms = list(number_of)
     # Status and activation time are the definition's, whatever the window: any computed terms say them.
@@ -818,7 +817,7 @@ def _issue_rows(
         voucher_ids, marked = _insert_objects(batch, definition, template, entry, chunk, now)
     if marked != len(chunk.issued):  # would mean a row issued without its mark: undo the chunk
         raise RuntimeError(f"batch {batch.pk}: {marked} rows marked for {len(chunk.issued)} issued")
-    return voucher_ids if counters_locked else (voucher_ids, tally)
+    return voucher_ids, tally
 
 
 def _insert_postgresql(
