@@ -112,6 +112,12 @@ class Redemption(models.Model):
     def receipt_number(self) -> str:
         return f"R{self.pk:08d}" if self.pk else "R—"
 
+    @classmethod
+    def status_label_of(cls, status: str) -> str:
+        """What `get_status_display()` writes, for a status read as a column: the label, or the
+        stored value when it is not one of the choices (no database constraint limits it to them)."""
+        return str(dict(cls.Status.choices).get(status, status))
+
 
 # Partner API keys, idempotency records and webhooks live in their own module.
 from .partner_models import (  # noqa: E402

@@ -30,7 +30,7 @@ def _line(event: ServiceEvent, scope: PanelScope) -> RecentLine:
     own = event.dealer_id == scope.dealer_id
     return RecentLine(
         event=event,
-        status_label=str(Redemption.Status(event.status).label),
+        status_label=Redemption.status_label_of(event.status),
         receipt_id=event.pk if own else None,
     )
 

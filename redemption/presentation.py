@@ -200,7 +200,7 @@ def history_lines(page: VehiclePage, *, dealer: Dealer) -> list[HistoryLine]:
                 started=_local_minute(r.started_at),
                 receipt_url=f"{head}/{r.pk}/{tail}" if own else "",
                 mileage=intcomma(r.mileage_km) if r.mileage_km is not None else "—",
-                status_label=str(Redemption.Status(r.status).label),
+                status_label=Redemption.status_label_of(r.status),
             )
         )
     return lines

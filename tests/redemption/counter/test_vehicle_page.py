@@ -10,6 +10,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from redemption.models import Redemption
 from redemption.services import redemption_redeem, redemption_start
 from tests.factories import (
     DealerStaffFactory,
@@ -217,6 +218,15 @@ def test_the_service_history_names_advisors_and_vouchers_as_every_page_does(
         [dealer.name, "walk-in-sa", "Premium wash"],
     ]
     assert 'status--completed">Completed<' in rows[0]
+
+
+def test_a_history_status_outside_the_choices_is_shown_as_stored_not_a_500(counter, vehicle, voucher, dealer):
+    # As get_status_display() would: nothing in the database limits the column to the choices.
+    done = redemption_redeem(voucher=voucher, vehicle=vehicle, dealer=dealer, idempotency_key="1")
+    Redemption.objects.filter(pk=done.pk).update(status="migrated")
+    response = counter.get(vehicle_url(vehicle))
+    assert response.status_code == 200
+    assert 'status--migrated">migrated<' in section(response.content.decode(), "history")
 
 
 def test_a_scanned_voucher_is_highlighted_and_its_mileage_field_focused(counter, vehicle, voucher):
