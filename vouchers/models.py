@@ -702,6 +702,10 @@ class IssueBatch(models.Model):
     progress_at = models.DateTimeField(_("last progress"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
+    # Not stored: `issue_batch_process` sets it on the batch it answers when its time budget ran out
+    # with rows left (a successor task goes on), as opposed to leaving the last rows to another worker.
+    out_of_time = False
+
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name = _("bulk issuance")

@@ -501,8 +501,8 @@ def issue_batch_process(
     """Issue pending rows chunk by chunk until none is left for this worker or `time_budget`
     seconds have passed. Several workers may run it on one batch side by side.
 
-    Returns the batch; its status is still RUNNING when time ran out (the task queues a successor)
-    or when the last rows are in another worker's chunk (that worker finishes the batch).
+    Returns the batch; its status is still RUNNING when time ran out (`out_of_time`: the task queues
+    a successor) or when the last rows are in another worker's chunk (that worker finishes the batch).
     """
     chunk_size = chunk_size or settings.VOUCHERS_BULK_CHUNK_ROWS
     started = time.monotonic()
@@ -511,6 +511,7 @@ def issue_batch_process(
         if not more:
             return batch
         if time_budget is not None and time.monotonic() - started >= time_budget:
+            batch.out_of_time = True
             return batch
 
 
