@@ -14,7 +14,11 @@ What it does:
    row, in one transaction, raw SQL); phase "redeem": the clients POST
    `/api/v1/vouchers/{code}/redeem` with a fresh Idempotency-Key each, mileage and work order; the
    two phases run in turn in `--rounds` rounds (default 3), each with its share of the requests;
-5. prints requests per second, p50 and p99 of both phases (all rounds together), their ratio (the
+   A third phase, "partner floor", POSTs `/bench/partner-floor/<client>/` (bench/partner_floor.py):
+   the same partner machinery as the redeem (key, scope, limit, Idempotency-Key, stored answer)
+   around the baseline's SQL, so the run also says how much of the gap is the partner API's own
+   cost and how much the redemption's work;
+5. prints requests per second, p50 and p99 of every phase (all rounds together), their ratio (the
    median of the rounds' ratios, each listed: a ratio of phases run minutes apart would measure the
    machine's drift as much as the code), p99/p50 of the redeem, the
    count of non-2xx answers (must be 0), and checks that every 200 made exactly one redemption and
@@ -248,6 +252,25 @@ class Phase:
         return self.ok / self.seconds if self.seconds else 0.0
 
 
+def floor_phase(port: int, token: str, clients: int, per_client: int) -> Phase:
+    from bench.partner_floor import url
+
+    phase = Phase("partner floor: partner API + the baseline's SQL")
+
+    def work(index, barrier):
+        client = Client("127.0.0.1", port, {"Authorization": f"Bearer {token}"})
+        path = url(index + 1)
+        barrier.wait()
+        for _n in range(per_client):
+            began = time.perf_counter()
+            status, body = client.request("POST", path, {}, {"Idempotency-Key": str(uuid.uuid4())})
+            phase.add(status, time.perf_counter() - began, body)
+        client.close()
+
+    phase.seconds = run_clients(clients, work)
+    return phase
+
+
 def baseline_phase(port: int, clients: int, per_client: int) -> Phase:
     from bench.baseline import url
 
@@ -328,8 +351,10 @@ def verify(expected_redemptions: int, expected_baseline: int) -> list[str]:
 
 def report(
     baseline: Phase,
+    floor: Phase,
     redeem: Phase,
     ratios: list[float],
+    floor_ratios: tuple[list[float], list[float]],
     statements: tuple[int, int],
     in_process_ms: float,
     args,
@@ -344,7 +369,7 @@ def report(
         f"{'Redis' if args.ratelimit_redis else 'the database'}"
     )
     print(f"{'phase':<48} {'2xx':>6} {'non-2xx':>8} {'req/s':>8} {'p50':>11} {'p99':>11}")
-    for phase in (baseline, redeem):
+    for phase in (baseline, floor, redeem):
         print(
             f"{phase.name:<48} {phase.ok:>6} {sum(phase.failures.values()):>8} {phase.per_second:>8.1f} "
             f"{ms(percentile(phase.latencies, 0.5))} {ms(percentile(phase.latencies, 0.99))}"
@@ -353,6 +378,8 @@ def report(
     print()
     print(f"ratio  API redeem req/s / baseline req/s : {ratio_of_rounds(ratios)}  (target >= 0.4)")
     print(f"ratio  API redeem p99 / p50              : {p99 / p50:6.2f}  (target <= 3)")
+    print(f"ratio  partner floor / baseline          : {ratio_of_rounds(floor_ratios[0])}")
+    print(f"ratio  API redeem / partner floor        : {ratio_of_rounds(floor_ratios[1])}")
     count, after = statements
     queued = f"; {after} of them after the COMMIT: task enqueues, none with Q_BROKER=redis" if after else ""
     print(f"SQL statements per redeem request        : {count:6d}  (target <= 10{queued})")
@@ -365,6 +392,7 @@ def main() -> int:
     )
     parser.add_argument("--clients", type=int, default=16, help="concurrent keep-alive clients (default 16)")
     parser.add_argument("--baseline", type=int, default=6000, help="baseline requests (default 6000)")
+    parser.add_argument("--floor", type=int, default=4000, help="partner floor requests (default 4000)")
     parser.add_argument("--redeems", type=int, default=3000, help="API redeems in total (default 3000)")
     parser.add_argument("--cars", type=int, default=4, help="cars (vouchers) per client (default 4)")
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1, help="gunicorn workers")
@@ -382,6 +410,7 @@ def main() -> int:
 
     per_client_baseline = args.baseline // args.clients
     per_client_redeem = args.redeems // args.clients
+    per_client_floor = args.floor // args.clients
     warm = 5
     uses = per_client_redeem // args.cars + warm + 20
     env = server_environment(args)
@@ -403,6 +432,7 @@ def main() -> int:
         print(f"gunicorn pid {process.pid} on 127.0.0.1:{args.port}; warming up ...", flush=True)
         mileage = Mileage(args.clients)
         warm_baseline = baseline_phase(args.port, args.clients, 20)
+        warm_floor = floor_phase(args.port, seeded.token, args.clients, 20)
         warm_redeem = redeem_phase(args.port, seeded, warm, mileage, "warm")
         print("measuring ...", flush=True)
         rounds = []
@@ -410,19 +440,28 @@ def main() -> int:
             rounds.append(
                 (
                     baseline_phase(args.port, args.clients, per_client_baseline // args.rounds),
+                    floor_phase(args.port, seeded.token, args.clients, per_client_floor // args.rounds),
                     redeem_phase(
                         args.port, seeded, per_client_redeem // args.rounds, mileage, f"run{number}"
                     ),
                 )
             )
-        baseline, redeem = (Phase.merged([pair[side] for pair in rounds]) for side in (0, 1))
-        ratios = [path.per_second / base.per_second for base, path in rounds]
-        report(baseline, redeem, ratios, (count, after_commit), in_process_ms, args)
+        baseline, floor, redeem = (Phase.merged([trio[side] for trio in rounds]) for side in (0, 1, 2))
+        ratios = [path.per_second / base.per_second for base, _floor, path in rounds]
+        floor_ratios = (
+            [middle.per_second / base.per_second for base, middle, _path in rounds],
+            [path.per_second / middle.per_second for _base, middle, path in rounds],
+        )
+        report(baseline, floor, redeem, ratios, floor_ratios, (count, after_commit), in_process_ms, args)
         problems = []
-        for phase in (warm_baseline, warm_redeem, baseline, redeem):
+        for phase in (warm_baseline, warm_floor, warm_redeem, baseline, floor, redeem):
             if phase.failures:
                 problems.append(f"{phase.name}: non-2xx {phase.failures}; e.g. {phase.samples}")
-        problems += verify(in_process_redeems + warm_redeem.ok + redeem.ok, warm_baseline.ok + baseline.ok)
+        # The floor's transactions count on the baseline's tables too.
+        problems += verify(
+            in_process_redeems + warm_redeem.ok + redeem.ok,
+            warm_baseline.ok + baseline.ok + warm_floor.ok + floor.ok,
+        )
         if problems:
             print("\nPROBLEMS:\n  " + "\n  ".join(problems))
             return 1
