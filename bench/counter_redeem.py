@@ -18,6 +18,11 @@ What it does:
    clients POST those forms in the order they got them (rising mileage, a work order each), and each
    must answer with the redirect to its receipt; the three phases run in turn in `--rounds` rounds
    (default 3), each with its share of the requests;
+   Two more phases, "counter floor GET" and "counter floor POST" (bench/counter_floor.py): a counter
+   view with the same session, log-in, idle timeout, dealer and CSRF as the real two, whose page is
+   the counter's base template around the baseline's row and whose POST is the baseline's
+   transaction and a redirect; so the run also says how much of the gap is the counter's own frame
+   and how much each request's work;
 5. prints requests per second, p50 and p99 of each phase (all rounds together) and each counter
    request's ratio to the baseline (issue 15's target: >= 0.4; the median of the rounds' ratios, each
    listed), the non-2xx/3xx count (must be 0), and checks that every
@@ -387,6 +392,51 @@ class Counter:
         phase.seconds = run_clients(len(self.terminals), work)
         return phase
 
+    def floor_page_phase(self, per_client: int) -> Phase:
+        """GET the counter floor's page (bench/counter_floor.py) and keep its form for
+        `floor_post_phase`."""
+        from bench.counter_floor import url
+
+        phase = Phase("counter floor GET: counter page frame + baseline row")
+        self.floor_forms: list[list[dict]] = [[] for _ in self.terminals]
+
+        def work(index, barrier):
+            terminal, path = self.terminals[index], url(index + 1)
+            barrier.wait()
+            for _n in range(per_client):
+                began = time.perf_counter()
+                status, _headers, html = terminal.request("GET", path)
+                elapsed = time.perf_counter() - began
+                if status != 200:
+                    phase.fail(f"counter floor page answered {status}")
+                    continue
+                phase.add(elapsed)
+                token = _hidden(html, "csrfmiddlewaretoken", after=f'action="{path}"')
+                self.floor_forms[index].append({"csrfmiddlewaretoken": token})
+
+        phase.seconds = run_clients(len(self.terminals), work)
+        return phase
+
+    def floor_post_phase(self) -> Phase:
+        from bench.counter_floor import url
+
+        phase = Phase("counter floor POST: counter form + baseline SQL")
+
+        def work(index, barrier):
+            terminal, path, forms = self.terminals[index], url(index + 1), self.floor_forms[index]
+            barrier.wait()
+            for form in forms:
+                began = time.perf_counter()
+                status, headers, _body = terminal.request("POST", path, form)
+                elapsed = time.perf_counter() - began
+                if status == 302 and headers.get("Location") == path:
+                    phase.add(elapsed)
+                else:
+                    phase.fail(f"counter floor POST answered {status} {headers.get('Location', '')}")
+
+        phase.seconds = run_clients(len(self.terminals), work)
+        return phase
+
     def post_phase(self, name: str = "redeem POST /counter/vehicles/{id}/vouchers/{id}/use/") -> Phase:
         phase = Phase(name)
 
@@ -435,7 +485,7 @@ def verify(expected_redemptions: int, expected_baseline: int) -> list[str]:
     return problems
 
 
-def report(baseline: Phase, page: Phase, post: Phase, ratios: list[list[float]], statements, args) -> None:
+def report(phases: list[Phase], ratios: list[list[float]], statements, args) -> None:
     def ms(value: float) -> str:
         return f"{value * 1000:8.1f} ms"
 
@@ -445,7 +495,7 @@ def report(baseline: Phase, page: Phase, post: Phase, ratios: list[list[float]],
         f"{os.cpu_count()} CPUs shared by clients, server and database"
     )
     print(f"{'phase':<56} {'ok':>6} {'failed':>7} {'req/s':>8} {'p50':>11} {'p99':>11}")
-    for phase in (baseline, page, post):
+    for phase in phases:
         print(
             f"{phase.name:<56} {phase.ok:>6} {len(phase.failures):>7} {phase.per_second:>8.1f} "
             f"{ms(percentile(phase.latencies, 0.5))} {ms(percentile(phase.latencies, 0.99))}"
@@ -453,6 +503,10 @@ def report(baseline: Phase, page: Phase, post: Phase, ratios: list[list[float]],
     print()
     print(f"ratio  vehicle page GET req/s / baseline req/s : {ratio_of_rounds(ratios[0])}  (target >= 0.4)")
     print(f"ratio  redeem POST req/s / baseline req/s      : {ratio_of_rounds(ratios[1])}  (target >= 0.4)")
+    print(f"ratio  counter floor GET / baseline            : {ratio_of_rounds(ratios[2])}")
+    print(f"ratio  counter floor POST / baseline           : {ratio_of_rounds(ratios[3])}")
+    print(f"ratio  vehicle page GET / counter floor GET    : {ratio_of_rounds(ratios[4])}")
+    print(f"ratio  redeem POST / counter floor POST        : {ratio_of_rounds(ratios[5])}")
     for label, (count, control, after), target in (
         ("vehicle page GET", statements[0], 8),
         ("redeem POST     ", statements[1], 10),
@@ -513,6 +567,8 @@ def main() -> int:
         counter = Counter(args.port, seeded)
         warm_phases = [
             baseline_phase(args.port, args.clients, 20),
+            counter.floor_page_phase(warm),
+            counter.floor_post_phase(),
             counter.page_phase(warm, "warm-up GET"),
             counter.post_phase("warm-up POST"),
         ]
@@ -524,17 +580,33 @@ def main() -> int:
                     baseline_phase(args.port, args.clients, args.baseline // args.clients // args.rounds),
                     counter.page_phase(per_client // args.rounds),
                     counter.post_phase(),
+                    counter.floor_page_phase(per_client // args.rounds),
+                    counter.floor_post_phase(),
                 )
             )
-        baseline, page, post = (Phase.merged([phases[side] for phases in rounds]) for side in (0, 1, 2))
-        ratios = [[phases[side].per_second / phases[0].per_second for phases in rounds] for side in (1, 2)]
-        report(baseline, page, post, ratios, statements, args)
-        problems = [
-            f"{phase.name}: {phase.failures[:3]}"
-            for phase in (*warm_phases, baseline, page, post)
-            if phase.failures
+        merged = [Phase.merged([phases[side] for phases in rounds]) for side in range(5)]
+
+        def ratios_of(top: int, bottom: int) -> list[float]:
+            return [phases[top].per_second / phases[bottom].per_second for phases in rounds]
+
+        # page, POST, floor GET and floor POST against the baseline; page and POST against their floors
+        ratios = [
+            ratios_of(1, 0),
+            ratios_of(2, 0),
+            ratios_of(3, 0),
+            ratios_of(4, 0),
+            ratios_of(1, 3),
+            ratios_of(2, 4),
         ]
-        problems += verify(2 + warm_phases[2].ok + post.ok, warm_phases[0].ok + baseline.ok)
+        report([merged[0], merged[3], merged[4], merged[1], merged[2]], ratios, statements, args)
+        problems = [
+            f"{phase.name}: {phase.failures[:3]}" for phase in (*warm_phases, *merged) if phase.failures
+        ]
+        # The floor's POSTs count on the baseline's tables too.
+        floor_posts = warm_phases[2].ok + merged[4].ok
+        problems += verify(
+            2 + warm_phases[4].ok + merged[2].ok, warm_phases[0].ok + merged[0].ok + floor_posts
+        )
         if problems:
             print("\nPROBLEMS:\n  " + "\n  ".join(problems))
             return 1
