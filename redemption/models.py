@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Dealer
@@ -116,7 +117,17 @@ class Redemption(models.Model):
     def status_label_of(cls, status: str) -> str:
         """What `get_status_display()` writes, for a status read as a column: the label, or the
         stored value when it is not one of the choices (no database constraint limits it to them)."""
-        return str(dict(cls.Status.choices).get(status, status))
+        language = get_language()
+        labels = _STATUS_LABELS.get(language)
+        if labels is None:
+            # A page shows a label per line (the counter's history: up to 50); the choices and their
+            # translations do not change while the process runs, so each language's are built once.
+            labels = _STATUS_LABELS[language] = {value: str(label) for value, label in cls.Status.choices}
+        return labels.get(status, status)
+
+
+# Redemption.status_label_of's labels: language -> {status: label}
+_STATUS_LABELS: dict[str | None, dict[str, str]] = {}
 
 
 # Partner API keys, idempotency records and webhooks live in their own module.
