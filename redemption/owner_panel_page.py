@@ -8,14 +8,18 @@ from members.models import Member
 
 from .models import Redemption
 from .owner_panel import OwnerFact, PanelScope, owner_panel_facts
+from .presentation import mileage_text, urls_by_id
 from .selectors import ServiceEvent, owner_recent_services
 
 
 @dataclass(frozen=True)
 class RecentLine:
     event: ServiceEvent
+    on: str  # the day, as the template filter `date:"Y-m-d"` writes it
+    vehicle_url: str  # the car's counter page
     status_label: str
-    receipt_id: int | None  # a redemption of the advisor's own dealer: its receipt is theirs to open
+    receipt_url: str  # a redemption of the advisor's own dealer: its receipt is theirs to open; else ""
+    mileage: str  # grouped ("12,345"); "" when no reading was recorded
 
 
 @dataclass(frozen=True)
@@ -24,15 +28,24 @@ class OwnerPanel:
     recent: list[RecentLine]
 
 
-def _line(event: ServiceEvent, scope: PanelScope) -> RecentLine:
-    if event.kind != "redemption":
-        return RecentLine(event=event, status_label="", receipt_id=None)
-    own = event.dealer_id == scope.dealer_id
-    return RecentLine(
-        event=event,
-        status_label=Redemption.status_label_of(event.status),
-        receipt_id=event.pk if own else None,
-    )
+def _lines(events: list[ServiceEvent], scope: PanelScope) -> list[RecentLine]:
+    # The URLs, days and readings written here, not by template tags and filters per line.
+    vehicle_url, receipt_url = urls_by_id("counter:vehicle"), urls_by_id("counter:receipt")
+    lines = []
+    for event in events:
+        redemption = event.kind == "redemption"
+        own = redemption and event.dealer_id == scope.dealer_id
+        lines.append(
+            RecentLine(
+                event=event,
+                on=event.on.isoformat(),
+                vehicle_url=vehicle_url(event.vehicle_id),
+                status_label=Redemption.status_label_of(event.status) if redemption else "",
+                receipt_url=receipt_url(event.pk) if own else "",
+                mileage=mileage_text(event.mileage_km) if event.mileage_km is not None else "",
+            )
+        )
+    return lines
 
 
 def owner_panel(owner: Member | None, *, scope: PanelScope, row: Any = None) -> OwnerPanel | None:
@@ -41,5 +54,5 @@ def owner_panel(owner: Member | None, *, scope: PanelScope, row: Any = None) -> 
         return None
     return OwnerPanel(
         facts=owner_panel_facts(owner, scope=scope, row=row),
-        recent=[_line(event, scope) for event in owner_recent_services(member_id=owner.pk)],
+        recent=_lines(owner_recent_services(member_id=owner.pk), scope),
     )

@@ -2,7 +2,7 @@
 vouchers the car has: vouchers usable here and now first, services in progress here, then every
 other voucher with the reasons it cannot be used here; and the vehicle's service history."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -187,9 +187,20 @@ def _local_minute(moment: datetime) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
 
 
+def urls_by_id(name: str) -> Callable[[int], str]:
+    """The URL named `name` for an id, with one reverse() for a whole page of lines: such URLs
+    differ only in their one argument (an int path converter)."""
+    head, _zero, tail = reverse(name, args=[0]).rpartition("/0/")
+    return lambda pk: f"{head}/{pk}/{tail}"
+
+
+def mileage_text(km: int | None) -> str:
+    """A reading as the counter's lines show it: grouped ("12,345"), or "—"."""
+    return intcomma(km) if km is not None else "—"
+
+
 def history_lines(page: VehiclePage, *, dealer: Dealer) -> list[HistoryLine]:
-    # One reverse() per page: receipts' URLs differ only in the id (an int path converter).
-    head, _zero, tail = reverse("counter:receipt", args=[0]).rpartition("/0/")
+    receipt_url = urls_by_id("counter:receipt")
     lines = []
     for r in page.history:
         own = r.dealer_id == dealer.pk
@@ -198,8 +209,8 @@ def history_lines(page: VehiclePage, *, dealer: Dealer) -> list[HistoryLine]:
                 row=r,
                 own_dealer=own,
                 started=_local_minute(r.started_at),
-                receipt_url=f"{head}/{r.pk}/{tail}" if own else "",
-                mileage=intcomma(r.mileage_km) if r.mileage_km is not None else "—",
+                receipt_url=receipt_url(r.pk) if own else "",
+                mileage=mileage_text(r.mileage_km),
                 status_label=Redemption.status_label_of(r.status),
             )
         )
