@@ -70,7 +70,10 @@ class IdempotencyRecord(models.Model):
         PROCESSING = "processing", _("Processing")
         COMPLETED = "completed", _("Completed")
 
-    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="idempotency_records")
+    # Leads the unique (api_key, key) constraint below; its own index would only cost each insert.
+    api_key = models.ForeignKey(
+        ApiKey, on_delete=models.CASCADE, related_name="idempotency_records", db_index=False
+    )
     key = models.CharField(max_length=100)
     fingerprint = models.CharField(max_length=64, help_text=_("SHA-256 of method, path and canonical body"))
     method = models.CharField(max_length=10)

@@ -139,8 +139,13 @@ class AuthorisedDriver(models.Model):
 class MileageReading(models.Model):
     """An odometer reading; the history lets reminders estimate when a car is due by mileage."""
 
+    # Indexed by (vehicle, recorded_at) below; its own index would only cost each reading's insert.
     vehicle = models.ForeignKey(
-        Vehicle, verbose_name=_("vehicle"), on_delete=models.CASCADE, related_name="mileage_readings"
+        Vehicle,
+        verbose_name=_("vehicle"),
+        on_delete=models.CASCADE,
+        related_name="mileage_readings",
+        db_index=False,
     )
     km = models.PositiveIntegerField(_("mileage (km)"))
     recorded_at = models.DateTimeField(_("recorded at"), db_index=True)

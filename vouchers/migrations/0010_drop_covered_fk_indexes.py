@@ -10,6 +10,8 @@ CONCURRENTLY on PostgreSQL (outside a transaction, so readers and writers go on)
 import django.db.models.deletion
 from django.db import migrations, models
 
+from config.covered_indexes import covered_indexes_dropped
+
 # (table, column) of each dropped index; the names are Django's for a field's db_index.
 INDEXES = [
     ("vouchers_issuebatchrow", "batch_id"),
@@ -18,27 +20,6 @@ INDEXES = [
     ("vouchers_voucher", "member_id"),
     ("vouchers_voucher", "vehicle_id"),
 ]
-
-
-def _statements(schema_editor, template):
-    concurrently = "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
-    quote = schema_editor.quote_name
-    for table, column in INDEXES:
-        name = schema_editor._create_index_name(table, [column], suffix="")
-        yield template.format(
-            concurrently=concurrently, name=quote(name), table=quote(table), column=quote(column)
-        )
-
-
-def drop(apps, schema_editor):
-    for statement in _statements(schema_editor, "DROP INDEX {concurrently}IF EXISTS {name}"):
-        schema_editor.execute(statement)
-
-
-def create(apps, schema_editor):
-    template = "CREATE INDEX {concurrently}IF NOT EXISTS {name} ON {table} ({column})"
-    for statement in _statements(schema_editor, template):
-        schema_editor.execute(statement)
 
 
 STATE = [
@@ -115,6 +96,6 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.SeparateDatabaseAndState(
-            state_operations=STATE, database_operations=[migrations.RunPython(drop, create)]
+            state_operations=STATE, database_operations=[covered_indexes_dropped(INDEXES)]
         )
     ]
