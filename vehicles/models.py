@@ -44,7 +44,10 @@ class Vehicle(models.Model):
     delivery_date = models.DateField(_("delivery (invoice) date"), null=True, blank=True, db_index=True)
     last_mileage_km = models.PositiveIntegerField(_("last mileage (km)"), default=0)
     last_mileage_at = models.DateTimeField(_("last mileage recorded"), null=True, blank=True)
-    last_visit_at = models.DateTimeField(_("last visit"), null=True, blank=True, db_index=True)
+    # Not indexed: every redemption and visit updates it, and an index on it made each such UPDATE
+    # write a new entry in all of the table's indexes (no HOT update); the queries by it (campaign
+    # segments by local date, win-back walking the cars in key order) do not use one.
+    last_visit_at = models.DateTimeField(_("last visit"), null=True, blank=True)
     # The owner's mobile number on the sales / DMS record (E.164), used to bind the car to the
     # member who signs in with it; blank when unknown.
     registered_owner_phone = models.CharField(_("registered owner's mobile"), max_length=20, blank=True)

@@ -1,12 +1,12 @@
 """Drop the single-column indexes of four foreign keys that lead a composite index or unique
 constraint already (redemption: voucher, vehicle, dealer; idempotency record: API key): each
-redemption and each stored answer wrote them for no lookup (config/covered_indexes.py).
+redemption and each stored answer wrote them for no lookup (config/field_indexes.py).
 """
 
 import django.db.models.deletion
 from django.db import migrations, models
 
-from config.covered_indexes import covered_indexes_dropped
+from config.field_indexes import field_indexes_dropped
 
 INDEXES = [
     ("redemption_idempotencyrecord", "api_key_id"),
@@ -74,6 +74,6 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.SeparateDatabaseAndState(
-            state_operations=STATE, database_operations=[covered_indexes_dropped(INDEXES)]
+            state_operations=STATE, database_operations=[field_indexes_dropped(INDEXES)]
         )
     ]

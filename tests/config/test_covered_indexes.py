@@ -1,5 +1,5 @@
 """The hot paths' tables keep no index that another index already covers, and dropping the covered
-ones (config/covered_indexes.py) kept every index the invariants need."""
+ones (config/field_indexes.py) kept every index the invariants need."""
 
 import pytest
 from django.db import connection

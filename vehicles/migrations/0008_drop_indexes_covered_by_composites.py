@@ -1,11 +1,11 @@
 """Drop the index of the mileage reading's vehicle key: (vehicle, recorded_at) leads with it, and each
-redemption with a reading wrote it for no lookup (config/covered_indexes.py).
+redemption with a reading wrote it for no lookup (config/field_indexes.py).
 """
 
 import django.db.models.deletion
 from django.db import migrations, models
 
-from config.covered_indexes import covered_indexes_dropped
+from config.field_indexes import field_indexes_dropped
 
 INDEXES = [("vehicles_mileagereading", "vehicle_id")]
 
@@ -33,6 +33,6 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.SeparateDatabaseAndState(
-            state_operations=STATE, database_operations=[covered_indexes_dropped(INDEXES)]
+            state_operations=STATE, database_operations=[field_indexes_dropped(INDEXES)]
         )
     ]

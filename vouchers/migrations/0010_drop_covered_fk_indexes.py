@@ -10,7 +10,7 @@ CONCURRENTLY on PostgreSQL (outside a transaction, so readers and writers go on)
 import django.db.models.deletion
 from django.db import migrations, models
 
-from config.covered_indexes import covered_indexes_dropped
+from config.field_indexes import field_indexes_dropped
 
 # (table, column) of each dropped index; the names are Django's for a field's db_index.
 INDEXES = [
@@ -96,6 +96,6 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.SeparateDatabaseAndState(
-            state_operations=STATE, database_operations=[covered_indexes_dropped(INDEXES)]
+            state_operations=STATE, database_operations=[field_indexes_dropped(INDEXES)]
         )
     ]

@@ -1,6 +1,7 @@
-"""A migration operation that drops the single-column indexes of foreign keys which lead a composite
-index or unique constraint already: such an index serves no lookup the composite does not, and only
-costs each insert.
+"""A migration operation that drops fields' own single-column indexes (`db_index`) which only cost
+writes on a hot path: a foreign key's that leads a composite index or unique constraint already
+(it serves no lookup the composite does not), or a column's that a hot path updates and no query
+needs (its index makes every such UPDATE write a new entry in each of the table's indexes).
 
 Safe on a live table: Django's AlterField(db_index=False) would drop and re-add each foreign key
 constraint (a re-validation of the whole table under lock), and it also drops any other index on
@@ -13,8 +14,8 @@ created again the same way.
 from django.db import migrations
 
 
-def covered_indexes_dropped(indexes: list[tuple[str, str]]) -> migrations.RunPython:
-    """`indexes`: (table, column) of each foreign key's own index, named as Django names a field's
+def field_indexes_dropped(indexes: list[tuple[str, str]]) -> migrations.RunPython:
+    """`indexes`: (table, column) of each field's own index, named as Django names a field's
     db_index."""
 
     def statements(schema_editor, template: str):
