@@ -681,13 +681,16 @@ def _mark_rejected(rejected: list[tuple[int, str, str]]) -> None:
             )
 
 
+def _only_stock_decides(definition: Definition) -> bool:
+    """No holder rule and no per-holder limit: only the stock can refuse a row of the definition."""
+    return not needs_ownership_facts(definition) and definition.per_holder_limit is None
+
+
 def _rows_alike(definition: Definition, *, rows: int) -> bool:
     """Whether `rows` rows of the definition may all be issued without a decision of their own: no
     holder rule, no per-holder limit, and stock for every one of them."""
-    if needs_ownership_facts(definition) or definition.per_holder_limit is not None:
-        return False
     stock_left = definition.stock_left
-    return stock_left is None or stock_left >= rows
+    return _only_stock_decides(definition) and (stock_left is None or stock_left >= rows)
 
 
 def _verdicts(definition: Definition, rows: list[tuple]) -> list[tuple[str, str]] | None:
@@ -696,7 +699,7 @@ def _verdicts(definition: Definition, rows: list[tuple]) -> list[tuple[str, str]
     which needs no object per row."""
     if _rows_alike(definition, rows=len(rows)):
         return None
-    if not needs_ownership_facts(definition) and definition.per_holder_limit is None:
+    if _only_stock_decides(definition):
         stock_left = definition.stock_left
         refused = (Reason.STOCK_EXHAUSTED, _("No stock is left for this row."))
         return [("", "")] * max(stock_left, 0) + [refused] * (len(rows) - max(stock_left, 0))
