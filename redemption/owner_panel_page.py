@@ -42,7 +42,7 @@ def _lines(events: list[ServiceEvent], scope: PanelScope) -> list[RecentLine]:
                 vehicle_url=vehicle_url(event.vehicle_id),
                 status_label=Redemption.status_label_of(event.status) if redemption else "",
                 receipt_url=receipt_url(event.pk) if own else "",
-                mileage=mileage_text(event.mileage_km) if event.mileage_km is not None else "",
+                mileage=mileage_text(event.mileage_km, missing=""),
             )
         )
     return lines

@@ -194,9 +194,9 @@ def urls_by_id(name: str) -> Callable[[int], str]:
     return lambda pk: f"{head}/{pk}/{tail}"
 
 
-def mileage_text(km: int | None) -> str:
-    """A reading as the counter's lines show it: grouped ("12,345"), or "—"."""
-    return intcomma(km) if km is not None else "—"
+def mileage_text(km: int | None, *, missing: str = "—") -> str:
+    """A reading as the counter's lines show it: grouped ("12,345"), or `missing`."""
+    return intcomma(km) if km is not None else missing
 
 
 def history_lines(page: VehiclePage, *, dealer: Dealer) -> list[HistoryLine]:
