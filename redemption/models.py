@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from config.field_indexes import index_of_set_values
 from members.models import Dealer
 from vehicles.models import Vehicle
 from vouchers.models import LedgerEntry, Voucher
@@ -51,6 +52,7 @@ class Redemption(models.Model):
         blank=True,
         related_name="redemptions",
         verbose_name=_("advisor"),
+        db_index=False,  # indexed where set (Meta): API redemptions have none
     )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.COUNTER)
     actor_label = models.CharField(_("by"), max_length=80, blank=True)
@@ -62,6 +64,7 @@ class Redemption(models.Model):
         blank=True,
         related_name="redemptions",
         verbose_name=_("API key"),
+        db_index=False,  # indexed where set (Meta): counter redemptions have none
     )
     status = models.CharField(_("status"), max_length=20, choices=Status.choices)
     mileage_km = models.PositiveIntegerField(_("mileage (km)"), null=True, blank=True)
@@ -78,6 +81,7 @@ class Redemption(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # indexed where set (Meta): few redemptions are reversed
     )
     reversal_reason = models.CharField(_("reversal reason"), max_length=300, blank=True)
     redeemed_entry = models.OneToOneField(
@@ -111,6 +115,10 @@ class Redemption(models.Model):
             models.Index(fields=["dealer", "started_at"]),
             models.Index(fields=["vehicle", "started_at"]),
             models.Index(fields=["status", "started_at"]),
+            # Nullable keys: a redemption writes entries only for the ones it has.
+            index_of_set_values("advisor", name="redemption_advisor_set"),
+            index_of_set_values("api_key", name="redemption_api_key_set"),
+            index_of_set_values("reversed_by", name="redemption_reversed_by_set"),
         ]
 
     # Not stored: the services set it on the redemption they answer when the call was a replay (the same

@@ -4,6 +4,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from config.field_indexes import index_of_set_values
 from members.models import Dealer, Member
 
 
@@ -164,12 +165,16 @@ class MileageReading(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("recorded by"),
+        db_index=False,  # indexed where set (Meta): imported and partner readings have none
     )
     actor_label = models.CharField(_("recorded by (label)"), max_length=80, blank=True)
 
     class Meta:
         ordering = ["vehicle_id", "recorded_at"]
-        indexes = [models.Index(fields=["vehicle", "recorded_at"])]
+        indexes = [
+            models.Index(fields=["vehicle", "recorded_at"]),
+            index_of_set_values("recorded_by", name="mileage_recorded_by_set"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(odometer_replaced=False) | ~Q(replacement_reason=""),

@@ -6,6 +6,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.field_indexes import index_of_set_values
 from members.models import Dealer, Member, Tier
 from vehicles.models import Vehicle, VehicleModel
 
@@ -434,6 +435,7 @@ class Voucher(models.Model):
         blank=True,
         related_name="vouchers",
         verbose_name=_("order"),
+        db_index=False,  # indexed where set (Meta): only vouchers sold in the shop have one
     )
     status = models.CharField(_("status"), max_length=20, choices=Status.choices)
     # The part of its order's amount this voucher was paid for (largest-remainder split); 0 if free.
@@ -498,6 +500,7 @@ class Voucher(models.Model):
             models.Index(fields=["vehicle", "status"], name="voucher_vehicle_status"),
             models.Index(fields=["member", "status"], name="voucher_member_status"),
             models.Index(fields=["definition", "status"], name="voucher_definition_status"),
+            index_of_set_values("order", name="voucher_order_set"),
         ]
 
     def __str__(self) -> str:
@@ -545,12 +548,19 @@ class LedgerEntry(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # indexed where set (Meta): system, partner and owner entries have none
     )
     actor_label = models.CharField(
         _("by"), max_length=80, blank=True, help_text=_("who, when not a user: api:shop, system, owner")
     )
     dealer = models.ForeignKey(
-        Dealer, verbose_name=_("dealer"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Dealer,
+        verbose_name=_("dealer"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # indexed where set (Meta): issuance and expiry entries have none
     )
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     # NULL, not "", so that the partial unique constraint ignores entries written without a key.
@@ -575,7 +585,12 @@ class LedgerEntry(models.Model):
                 name="ledger_redemption_reversed_once",
             ),
         ]
-        indexes = [models.Index(fields=["voucher", "kind"]), models.Index(fields=["kind", "created_at"])]
+        indexes = [
+            models.Index(fields=["voucher", "kind"]),
+            models.Index(fields=["kind", "created_at"]),
+            index_of_set_values("actor", name="ledger_actor_set"),
+            index_of_set_values("dealer", name="ledger_dealer_set"),
+        ]
 
     # Not stored: set by the services on the entry they answer when the call was a replay of an
     # earlier one with the same idempotency key (nothing was written).
