@@ -109,10 +109,15 @@ def _prepare(build: Callable[..., QuerySet], values: dict[str, Any]) -> Any:
     return _Compiled(template=template, sql=sql, params=params, slots=tuple(slots), state=state)
 
 
-def _bound(compiled: _Compiled, values: dict[str, Any]) -> QuerySet:
+def _params(compiled: _Compiled, values: dict[str, Any]) -> list:
     params = list(compiled.params)
     for position, name in compiled.slots:
         params[position] = values[name]
+    return params
+
+
+def _bound(compiled: _Compiled, values: dict[str, Any]) -> QuerySet:
+    params = _params(compiled, values)
     queryset = compiled.template._chain()
     query = queryset.query
     make_compiler = query.get_compiler
@@ -165,6 +170,38 @@ def compiled_queryset(key: Hashable, build: Callable[..., QuerySet], /, **values
     if compiled is None:
         return build(**values)
     return _bound(compiled, values)
+
+
+@dataclass(frozen=True)
+class StoredStatement:
+    sql: str
+    params: list
+    columns: int  # of each row, as the compiler counts them
+    db: str
+    locks: bool
+
+
+def stored_statement(
+    key: Hashable, build: Callable[..., QuerySet], /, **values: Any
+) -> StoredStatement | None:
+    """The SQL `compiled_queryset` stores for `key`, with these values bound, to send it inside
+    another statement; None when it is not stored (it compiles every time, or these values could
+    not store it yet)."""
+    if any(value is None or _out_of_range(value) for value in values.values()):
+        return None
+    if key not in _cache:
+        compiled_queryset(key, build, **values)  # stores it, when it can
+    compiled = _cache.get(key)
+    if not isinstance(compiled, _Compiled):
+        return None
+    query = compiled.template.query
+    return StoredStatement(
+        sql=compiled.sql,
+        params=_params(compiled, values),
+        columns=compiled.state["col_count"],
+        db=compiled.template.db,
+        locks=bool(query.select_for_update),
+    )
 
 
 def compiled_queries_clear() -> None:

@@ -9,7 +9,7 @@ from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QueryS
 from django.db.models.functions import Coalesce
 
 from config.compiled_query import compiled_queryset
-from config.prepared import PreparedSelect
+from config.prepared import PreparedSelect, Read
 from members.models import Dealer, Member
 from vehicles.models import AuthorisedDriver, Ownership, Vehicle, VehicleModel
 from vehicles.selectors import member_ownership_facts, vehicles_of_member
@@ -30,6 +30,16 @@ def voucher_by_code(raw: str, *, related: tuple[str, ...] = VOUCHER_RELATED) -> 
     """The voucher a typed or scanned code names. Raises CodeMalformed, CodeMistyped or VoucherNotFound.
     `related`: the rows read with it (a caller that locks and reads the voucher again anyway, such
     as a redemption, needs fewer)."""
+    prepared, values = voucher_by_code_read(raw, related=related)
+    try:
+        return prepared.get(**values)
+    except Voucher.DoesNotExist as exc:
+        raise VoucherNotFound() from exc
+
+
+def voucher_by_code_read(raw: str, *, related: tuple[str, ...] = VOUCHER_RELATED) -> Read:
+    """The read `voucher_by_code` makes, to read it with others (`config.prepared.read_together`).
+    Raises CodeMalformed or CodeMistyped."""
     code = code_parse(raw)
     prepared = _BY_CODE.get(related)
     if prepared is None:  # the statement is prepared once per set of related rows (`config.prepared`)
@@ -37,10 +47,7 @@ def voucher_by_code(raw: str, *, related: tuple[str, ...] = VOUCHER_RELATED) -> 
             related,
             PreparedSelect(lambda code: Voucher.objects.select_related(*related).filter(code=code), code=str),
         )
-    try:
-        return prepared.get(code=code)
-    except Voucher.DoesNotExist as exc:
-        raise VoucherNotFound() from exc
+    return prepared, {"code": code}
 
 
 _BY_CODE: dict[tuple[str, ...], PreparedSelect] = {}

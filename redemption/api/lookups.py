@@ -6,7 +6,7 @@ resource's own code (voucher_not_found, vehicle_not_found, definition_not_found)
 
 from django.utils.translation import gettext
 
-from config.prepared import PreparedSelect
+from config.prepared import PreparedSelect, Read
 from members.dealer_codes import dealer_code_normalise
 from members.exceptions import InvalidPhone
 from members.models import Dealer, Member
@@ -16,7 +16,7 @@ from vehicles.identifiers import plate_key, vin_parse
 from vehicles.models import Vehicle
 from vouchers.exceptions import CodeMalformed, CodeMistyped, DefinitionNotFound
 from vouchers.models import Voucher, VoucherDefinition
-from vouchers.selectors import voucher_by_code
+from vouchers.selectors import voucher_by_code, voucher_by_code_read
 
 from .problems import invalid
 
@@ -39,6 +39,15 @@ def voucher_from_path(code: str, *, related: tuple[str, ...] | None = None) -> V
         return voucher_by_code(code) if related is None else voucher_by_code(code, related=related)
     except (CodeMalformed, CodeMistyped) as exc:
         raise invalid(exc.message, parameter="code", code=exc.code) from exc
+
+
+def voucher_read(code: str, *, related: tuple[str, ...]) -> Read | None:
+    """What `voucher_from_path` reads, to read it with others (`config.prepared.read_together`);
+    None for a code it would refuse before reading."""
+    try:
+        return voucher_by_code_read(code, related=related)
+    except (CodeMalformed, CodeMistyped):
+        return None
 
 
 def vin_from(raw: str, *, pointer: str | None = None, parameter: str | None = None) -> str:
@@ -76,6 +85,19 @@ def vehicle_from_ref(ref: dict, *, pointer: str) -> Vehicle:
     return vehicle
 
 
+def vehicle_ref_read(ref: dict) -> Read | None:
+    """What `vehicle_from_ref` reads first, to read it with others; None for a reference it would
+    refuse before reading."""
+    try:
+        if ref.get("vin"):
+            return _VEHICLE_BY_VIN, {"vin": vin_parse(ref["vin"]).vin}
+        if ref.get("plate"):
+            return _VEHICLE_BY_PLATE, {"plate_key": plate_key(ref["plate"])}
+    except (InvalidVin, InvalidPlate):
+        pass
+    return None
+
+
 def member_from_ref(ref: dict, *, pointer: str) -> Member:
     """The member with this mobile number, created when the platform does not know them yet: a
     member-held voucher then waits for them in the portal when they sign in with that number."""
@@ -95,7 +117,13 @@ def definition_from_code(code: str) -> VoucherDefinition:
 
 def dealer_from_code(code: str, *, pointer: str) -> Dealer:
     """The active dealer with this code (whether the key may act there: `permissions.require_dealer`)."""
-    dealer = _ACTIVE_DEALER.get(code=dealer_code_normalise(code))
+    prepared, values = dealer_read(code)
+    dealer = prepared.get(**values)
     if dealer is None:
         raise invalid(gettext("No active dealer has this code."), pointer=pointer, code="dealer_unknown")
     return dealer
+
+
+def dealer_read(code: str) -> Read:
+    """What `dealer_from_code` reads, to read it with others (`config.prepared.read_together`)."""
+    return _ACTIVE_DEALER, {"code": dealer_code_normalise(code)}
