@@ -9,8 +9,9 @@ vehicle locked, the voucher locked with its replays and rules read, one statemen
 voucher, its ledger entry, the redemption, the reading and the car's mileage and visit
 (`config.one_statement`) with the follow-up task's row (`config.task_outbox`), the stored answer.
 Issue 15 asks for at most 10 on PostgreSQL (35 before the issue, 15 before the writes went as one
-statement, 10 before the three reads went as one); SQLite writes them one by one, the task's row among them (it was enqueued after the
-commit before, where this count did not see it). A change that adds a statement must say why here."""
+statement, 10 before the three reads went as one); SQLite writes them one by one, the task's row
+among them (it was enqueued after the commit before, where this count did not see it). A change
+that adds a statement must say why here."""
 
 import uuid
 
