@@ -25,27 +25,39 @@ def index_of_set_values(field_name: str, *, name: str) -> models.Index:
     return models.Index(fields=[field_name], condition=set_only, name=name)
 
 
-def field_indexes_dropped(indexes: list[tuple[str, str]]) -> migrations.RunPython:
-    """`indexes`: (table, column) of each field's own index, named as Django names a field's
-    db_index."""
+def _concurrently(schema_editor) -> str:
+    return "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
 
-    def statements(schema_editor, template: str):
-        concurrently = "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
-        quote = schema_editor.quote_name
-        for table, column in indexes:
-            name = schema_editor._create_index_name(table, [column], suffix="")
-            yield template.format(
-                concurrently=concurrently, name=quote(name), table=quote(table), column=quote(column)
-            )
+
+def _own_index_name(schema_editor, table: str, column: str) -> str:
+    """The name Django gives a field's own index (`db_index`)."""
+    return schema_editor._create_index_name(table, [column], suffix="")
+
+
+def _drop_index(schema_editor, name: str) -> None:
+    quote = schema_editor.quote_name
+    schema_editor.execute(f"DROP INDEX {_concurrently(schema_editor)}IF EXISTS {quote(name)}")
+
+
+def _create_own_index(schema_editor, table: str, column: str) -> None:
+    quote = schema_editor.quote_name
+    name = quote(_own_index_name(schema_editor, table, column))
+    concurrently = _concurrently(schema_editor)
+    schema_editor.execute(
+        f"CREATE INDEX {concurrently}IF NOT EXISTS {name} ON {quote(table)} ({quote(column)})"
+    )
+
+
+def field_indexes_dropped(indexes: list[tuple[str, str]]) -> migrations.RunPython:
+    """`indexes`: (table, column) of each field's own index."""
 
     def drop(apps, schema_editor):
-        for statement in statements(schema_editor, "DROP INDEX {concurrently}IF EXISTS {name}"):
-            schema_editor.execute(statement)
+        for table, column in indexes:
+            _drop_index(schema_editor, _own_index_name(schema_editor, table, column))
 
     def create(apps, schema_editor):
-        template = "CREATE INDEX {concurrently}IF NOT EXISTS {name} ON {table} ({column})"
-        for statement in statements(schema_editor, template):
-            schema_editor.execute(statement)
+        for table, column in indexes:
+            _create_own_index(schema_editor, table, column)
 
     return migrations.RunPython(drop, create)
 
@@ -58,33 +70,21 @@ def field_indexes_made_partial(app_label: str, model_name: str, indexes: list) -
     equality or IN on the column implies it is not NULL). Like the drop above: CONCURRENTLY on
     PostgreSQL (`atomic = False`) and only the named indexes, never AlterField."""
 
-    def columns(apps, schema_editor):
+    def columns(apps):
         model = apps.get_model(app_label, model_name)
         for index in indexes:
             (field_name,) = index.fields
-            column = model._meta.get_field(field_name).column
-            old = schema_editor._create_index_name(model._meta.db_table, [column], suffix="")
-            yield model, index, column, old
-
-    def options(schema_editor) -> tuple[dict, str]:
-        if schema_editor.connection.vendor == "postgresql":
-            return {"concurrently": True}, "CONCURRENTLY "
-        return {}, ""
+            yield model, index, model._meta.get_field(field_name).column
 
     def forwards(apps, schema_editor):
-        create, concurrently = options(schema_editor)
-        for model, index, _column, old in columns(apps, schema_editor):
+        create = {"concurrently": True} if _concurrently(schema_editor) else {}
+        for model, index, column in columns(apps):
             schema_editor.execute(index.create_sql(model, schema_editor, **create))
-            schema_editor.execute(f"DROP INDEX {concurrently}IF EXISTS {schema_editor.quote_name(old)}")
+            _drop_index(schema_editor, _own_index_name(schema_editor, model._meta.db_table, column))
 
     def backwards(apps, schema_editor):
-        _create, concurrently = options(schema_editor)
-        quote = schema_editor.quote_name
-        for model, index, column, old in columns(apps, schema_editor):
-            schema_editor.execute(
-                f"CREATE INDEX {concurrently}IF NOT EXISTS {quote(old)}"
-                f" ON {quote(model._meta.db_table)} ({quote(column)})"
-            )
-            schema_editor.execute(f"DROP INDEX {concurrently}IF EXISTS {quote(index.name)}")
+        for model, index, column in columns(apps):
+            _create_own_index(schema_editor, model._meta.db_table, column)
+            _drop_index(schema_editor, index.name)
 
     return migrations.RunPython(forwards, backwards)
