@@ -8,6 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from redemption.api.answer_plans import plan_of, represent
 from redemption.models import Redemption
 from redemption.partner_models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from redemption.services import MAX_MILEAGE_KM
@@ -134,7 +135,17 @@ class WebhookEndpointRequestSerializer(serializers.Serializer):
 
 
 class Answer(Lean):
-    """An answer's serializer (`Lean`: a third of a redeem's answer went to copying its fields)."""
+    """An answer's serializer (`Lean`: a third of a redeem's answer went to copying its fields),
+    represented from its class's plan (`answer_plans`: binding and asking each field cost more
+    than the values) where every field of it can be planned."""
+
+    planned = True  # tests compare the plan with DRF's own representation
+
+    def to_representation(self, instance):
+        plan = plan_of(type(self), Answer) if self.planned else None
+        if plan is None:
+            return super().to_representation(instance)
+        return represent(plan, self, instance, Answer)
 
 
 class DefinitionSummarySerializer(Answer):
