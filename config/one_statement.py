@@ -16,9 +16,15 @@ that shape only prepare their values, as the compiler does, which costs a fracti
 A value that is an expression is compiled every time.
 """
 
+from dataclasses import dataclass
+from functools import cache
+
 from django.db import DatabaseError, connections
+from django.db.models import Field
 from django.db.models.expressions import RawSQL
 from django.db.models.sql import InsertQuery, UpdateQuery
+
+from config.db_values import db_value
 
 # (kind, model, columns, shape of the values) -> the part's SQL as Django's compiler wrote it
 _PART_SQL: dict[tuple, str] = {}
@@ -111,35 +117,31 @@ class Writes:
         opts = obj._meta
         connection = connections[self.using]
         quote = connection.ops.quote_name
-        fields = [f for f in opts.local_concrete_fields if not getattr(f, "generated", False)]
-        if obj.pk is None:
-            fields = [f for f in fields if f is not opts.auto_field]
+        inserted = _inserted_fields(type(obj), with_key=obj.pk is not None)
+        fields = inserted.fields
         values, references = [], []
-        for field in fields:
-            value = field.pre_save(obj, True)
+        for field, own_pre_save in zip(fields, inserted.own_pre_save, strict=True):
+            value = field.pre_save(obj, True) if own_pre_save else getattr(obj, field.attname)
             target = None
-            if field.is_relation and value is None:
+            if value is None and field.is_relation:
                 target = field.get_cached_value(obj, default=None)
                 target = names.get(id(target)) if target is not None else None
             references.append(target)
             values.append(value)
-        plain = not any(
-            hasattr(v, "resolve_expression") or hasattr(f, "get_placeholder")
-            for f, v in zip(fields, values, strict=True)
-        )
+        plain = not inserted.placeholders and not any(hasattr(v, "resolve_expression") for v in values)
         # A NULL goes into the text, not as a parameter: fewer parameters to bind, and psycopg
         # keeps its conversion of a statement's text only for at most 50 of them.
         nulls: tuple = ()
         if plain:
             prepared = [
-                f.get_db_prep_save(v, connection=connection) if ref is None else None
+                db_value(f, v, connection) if ref is None else None
                 for f, v, ref in zip(fields, values, references, strict=True)
             ]
             nulls = tuple(ref is None and p is None for p, ref in zip(prepared, references, strict=True))
         key = (
             "insert",
             type(obj),
-            tuple(f.attname for f in fields),
+            inserted.attnames,
             tuple(references),
             nulls,
             connection.vendor,
@@ -184,6 +186,30 @@ class Writes:
                 setattr(obj, field.name, target)
 
 
+@dataclass(frozen=True)
+class _Inserted:
+    """The fields an INSERT of a model writes, and what is known of them before any value."""
+
+    fields: tuple
+    attnames: tuple[str, ...]
+    own_pre_save: tuple[bool, ...]  # the field's class changes the value before saving (auto_now...)
+    placeholders: bool  # a field writes its own placeholder: only the compiler knows the SQL
+
+
+@cache
+def _inserted_fields(model, *, with_key: bool) -> _Inserted:
+    opts = model._meta
+    fields = [f for f in opts.local_concrete_fields if not getattr(f, "generated", False)]
+    if not with_key:
+        fields = [f for f in fields if f is not opts.auto_field]
+    return _Inserted(
+        fields=tuple(fields),
+        attnames=tuple(f.attname for f in fields),
+        own_pre_save=tuple(type(f).pre_save is not Field.pre_save for f in fields),
+        placeholders=any(hasattr(f, "get_placeholder") for f in fields),
+    )
+
+
 def _prepared_update_values(values: list[tuple], connection) -> list | None:
     """The values as the update compiler prepares them, or None when one is an expression (or a
     field writes its own placeholder): then only the compiler knows the SQL."""
@@ -195,7 +221,7 @@ def _prepared_update_values(values: list[tuple], connection) -> list | None:
             if not field.remote_field:
                 return None  # the compiler says what is wrong
             value = value.prepare_database_save(field)
-        value = field.get_db_prep_save(value, connection=connection)
+        value = db_value(field, value, connection)
         if hasattr(value, "as_sql"):
             return None
         prepared.append(value)
