@@ -12,6 +12,11 @@ exactly one value. Anything else (the SQL changes with the values, a parameter d
 a value of a type we cannot shift) makes the key compile every time, as Django would; a call with a
 None value or an id no column can hold is always left to Django. The shortcut never changes what a
 query returns, only what it costs.
+
+`stored_instances(key, **values)` goes one step further for a stored query of model instances: it
+runs the stored SQL and makes the instances from its rows as Django's iterator does, with what the
+iterator works out per run (columns, converters, select_related populators) kept too. A hot path's
+single-row reads and locks cost a queryset, a compiler and an iterator per call otherwise.
 """
 
 import weakref
@@ -22,7 +27,10 @@ from threading import Lock
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import QuerySet
+from django.db.models.query import ModelIterable, get_related_populators
+from django.db.transaction import TransactionManagementError
 
 # Compiler attributes tied to one connection or query object; the others (select, klass_info,
 # annotation_col_map, col_count, ...) describe the result columns and are the same for every run.
@@ -40,6 +48,8 @@ class _Compiled:
     # each time it runs, the same for every run. Weakly keyed: a connection's entry goes with it
     # (a thread's connection object lives as long as the thread).
     converters: weakref.WeakKeyDictionary = field(default_factory=weakref.WeakKeyDictionary)
+    # Per database alias: how the rows become model instances (`stored_instances`), or None.
+    row_plans: dict[str, "_RowPlan | None"] = field(default_factory=dict)
 
 
 _cache: dict[Hashable, _Compiled | None] = {}  # None: compile every time
@@ -118,7 +128,7 @@ def _params(compiled: _Compiled, values: dict[str, Any]) -> list:
 
 def _bound(compiled: _Compiled, values: dict[str, Any]) -> QuerySet:
     params = _params(compiled, values)
-    queryset = compiled.template._chain()
+    queryset = _one_run_copy(compiled.template)
     query = queryset.query
     make_compiler = query.get_compiler
 
@@ -132,6 +142,20 @@ def _bound(compiled: _Compiled, values: dict[str, Any]) -> QuerySet:
     # On this one clone only: chaining it (filter, order_by, slicing) would compile anew.
     query.get_compiler = get_compiler
     query.chain = None  # a changed copy would run the stored SQL: refuse it loudly instead
+    return queryset
+
+
+def _one_run_copy(template: QuerySet) -> QuerySet:
+    """A copy of the template to iterate once, sharing what the template holds: the run replaces
+    the compiler's SQL and state, so nothing of the query is compiled, changed or chained (a clone
+    would copy every alias, filter and annotation only to read none of them)."""
+    query = object.__new__(type(template.query))
+    query.__dict__.update(template.query.__dict__)
+    queryset = object.__new__(type(template))
+    queryset.__dict__.update(template.__dict__)
+    queryset._query = query
+    queryset._result_cache = None
+    queryset._prefetch_done = False
     return queryset
 
 
@@ -208,3 +232,118 @@ def compiled_queries_clear() -> None:
     """Forget every stored query (tests that change what a key's query would be)."""
     with _lock:
         _cache.clear()
+
+
+# --- Instances straight from the stored SQL's rows ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _RowPlan:
+    """What Django's ModelIterable works out from the compiler before it makes each row's instance
+    (the same for every run of a stored query, so kept)."""
+
+    model: type
+    init_list: list[str]
+    start: int
+    end: int
+    populators: list  # select_related: RelatedPopulators, which keep nothing of a row
+    annotations: tuple[tuple[str, int], ...]
+    columns: tuple  # the result's expressions, whose converters apply
+    trim: int | None  # the compiler's column count, when the SQL selects more columns than it reads
+    locks: bool
+
+
+def stored_instances(key: Hashable, /, *, rows: list | None = None, **values: Any) -> list | None:
+    """The model instances that iterating `compiled_queryset(key, ...)` with these values gives,
+    made the way Django's ModelIterable makes them (converters, select_related, annotations) from
+    the stored SQL's rows, read here or given (`rows`, read ahead), without the queryset, compiler
+    and iterator each iteration builds. None when the query is not stored yet or is not a plain
+    model query (known related objects, prefetching, values()): then iterate `compiled_queryset`."""
+    compiled = _cache.get(key)
+    if not isinstance(compiled, _Compiled):
+        return None
+    if any(value is None or _out_of_range(value) for value in values.values()):
+        return None
+    template = compiled.template
+    db = template.db
+    plan = compiled.row_plans.get(db, _RETRY)
+    if plan is _RETRY:
+        with _lock:
+            plan = compiled.row_plans.setdefault(db, _row_plan(compiled, db))
+    if plan is None:
+        return None
+    connection = connections[db]
+    if plan.locks and connection.get_autocommit() and connection.features.has_select_for_update:
+        # The compiler's check, which the stored SQL skips.
+        raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+    if rows is None:
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, _params(compiled, values))
+            rows = cursor.fetchall()
+    converters = _converters(compiled, connection, db, plan.columns)
+    instances = []
+    for read in rows:
+        row = read if plan.trim is None else read[: plan.trim]
+        if converters:
+            row = list(row)
+            for position, (functions, expression) in converters:
+                value = row[position]
+                for convert in functions:
+                    value = convert(value, expression, connection)
+                row[position] = value
+        instance = plan.model.from_db(db, plan.init_list, row[plan.start : plan.end])
+        for populator in plan.populators:
+            populator.populate(row, instance)
+        for name, position in plan.annotations:
+            setattr(instance, name, row[position])
+        instances.append(instance)
+    return instances
+
+
+def stored_model(key: Hashable) -> type:
+    """The model of the query stored for `key` (stored by an earlier call)."""
+    return _cache[key].template.model
+
+
+def _row_plan(compiled: _Compiled, db: str) -> _RowPlan | None:
+    template, state = compiled.template, compiled.state
+    if (
+        template._iterable_class is not ModelIterable
+        or template._known_related_objects
+        or template._prefetch_related_lookups
+        or not state.get("klass_info")
+    ):
+        return None
+    compiler = _stored_compiler(compiled, db)
+    select, klass_info = state["select"], state["klass_info"]
+    columns = tuple(s[0] for s in select[0 : state["col_count"]])
+    if compiler.has_composite_fields(columns):
+        return None
+    select_fields = klass_info["select_fields"]
+    start, end = select_fields[0], select_fields[-1] + 1
+    return _RowPlan(
+        model=klass_info["model"],
+        init_list=[f[0].target.attname for f in select[start:end]],
+        start=start,
+        end=end,
+        populators=get_related_populators(klass_info, select, db),
+        annotations=tuple((state.get("annotation_col_map") or {}).items()),
+        columns=columns,
+        trim=state["col_count"] if state.get("has_extra_select") else None,
+        locks=bool(template.query.select_for_update),
+    )
+
+
+def _stored_compiler(compiled: _Compiled, db: str):
+    compiler = compiled.template.query.get_compiler(using=db)
+    vars(compiler).update(compiled.state)
+    return compiler
+
+
+def _converters(compiled: _Compiled, connection, db: str, columns: tuple) -> list:
+    """The row converters of these columns, as `results_iter` applies them (kept per connection)."""
+    per_connection = compiled.converters.get(connection)
+    kept = per_connection.get(tuple(map(id, columns))) if per_connection is not None else None
+    if kept is None:
+        kept = _kept_converters(compiled, _stored_compiler(compiled, db))(list(columns))
+    return list(kept.items())

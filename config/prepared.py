@@ -22,7 +22,13 @@ from django.db.models import QuerySet
 from django.db.models.query import MAX_GET_RESULTS
 from django.db.transaction import TransactionManagementError
 
-from .compiled_query import StoredStatement, compiled_queryset, stored_statement
+from .compiled_query import (
+    StoredStatement,
+    compiled_queryset,
+    stored_instances,
+    stored_model,
+    stored_statement,
+)
 
 
 class PreparedSelect:
@@ -38,30 +44,39 @@ class PreparedSelect:
             raise TypeError("values are int or str")
         self.build, self.kind, self.types = build, kind, types
         self._locks: bool | None = None  # whether the statement locks rows (known at the first call)
+        self._model = None  # the queryset's model (known once a call has compiled or read it)
 
     def get(self, **values):
         if values.keys() != self.types.keys():
             raise TypeError(f"expected values {sorted(self.types)}, got {sorted(values)}")
+        ahead = _read_ahead.get()
+        found = ahead.pop(_read_key(self, values), None) if ahead else None
+        rows = stored_instances(self, rows=found, **values)
+        if rows is None:
+            rows = self._through_queryset(values, found)
+        if self.kind == "all":
+            return rows
+        if self.kind == "first":
+            return rows[0] if rows else None
+        model = stored_model(self) if self._model is None else self._model
+        if not rows:
+            raise model.DoesNotExist(f"{model._meta.object_name} matching query does not exist.")
+        if len(rows) > 1:
+            raise MultipleObjectsReturned(f"get() returned more than one {model._meta.object_name}.")
+        return rows[0]
+
+    def _through_queryset(self, values: dict, found: list | None) -> list:
+        """The rows as the compiled queryset gives them (its first call, or a query whose rows
+        `stored_instances` does not make)."""
         queryset = compiled_queryset(self, self._shaped, **values)
+        self._model = queryset.model
         if self._locks is None:
             self._locks = bool(queryset.query.select_for_update)
         # The stored SQL skips the compiler, and with it this check of Django's.
         connection = connections[queryset.db]
         if self._locks and connection.get_autocommit() and connection.features.has_select_for_update:
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
-        ahead = _read_ahead.get()
-        found = ahead.pop(_read_key(self, values), None) if ahead else None
-        rows = list(queryset) if found is None else _instances(queryset, found)
-        if self.kind == "all":
-            return rows
-        if self.kind == "first":
-            return rows[0] if rows else None
-        model = queryset.model
-        if not rows:
-            raise model.DoesNotExist(f"{model._meta.object_name} matching query does not exist.")
-        if len(rows) > 1:
-            raise MultipleObjectsReturned(f"get() returned more than one {model._meta.object_name}.")
-        return rows[0]
+        return list(queryset) if found is None else _instances(queryset, found)
 
     def _shaped(self, **values) -> QuerySet:
         """The limits `QuerySet.get` and `.first` add, so the statement is theirs."""

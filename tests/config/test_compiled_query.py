@@ -187,3 +187,22 @@ def test_a_connection_that_is_gone_leaves_no_converters_behind():
     del other, get_converters
     gc.collect()
     assert len(compiled.converters) == 1
+
+
+def test_a_run_leaves_the_stored_template_as_it_was():
+    """Each run iterates a copy sharing the template's parts; none of them is changed by a run."""
+    from config.compiled_query import _cache
+
+    dealers = DealerFactory.create_batch(3)
+    ids = [d.pk for d in dealers]
+    list(compiled_queryset("kept", _between, low=ids[0], high=ids[2]))
+    template = _cache["kept"].template
+    query_state, queryset_state = dict(vars(template.query)), dict(vars(template))
+    where = str(template.query.where)
+    for low, high in ((ids[1], ids[2]), (ids[0], ids[0])):
+        run = compiled_queryset("kept", _between, low=low, high=high)
+        assert [d.pk for d in run] == [i for i in ids if low <= i <= high]
+        assert run.query is not template.query and run is not template
+    assert vars(template.query) == query_state and vars(template) == queryset_state
+    assert "get_compiler" not in vars(template.query) and str(template.query.where) == where
+    assert template._result_cache is None

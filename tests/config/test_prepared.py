@@ -4,7 +4,7 @@ giving what the ORM gives (rows, related rows, annotations, converted values) on
 import pytest
 from django.core.exceptions import MultipleObjectsReturned
 from django.db import connection, transaction
-from django.db.models import BooleanField
+from django.db.models import BooleanField, F
 from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 
@@ -154,3 +154,52 @@ def test_a_statement_prepared_in_one_thread_runs_on_another_threads_connection()
     prepared.get(pk=vehicles[0].pk)
     codes = together(len(vehicles), lambda i: prepared.get(pk=vehicles[i].pk).model.code)
     assert codes == [v.model.code for v in vehicles]
+
+
+def test_after_the_first_call_instances_are_made_from_the_rows_without_a_queryset(monkeypatch):
+    """config.compiled_query.stored_instances: the rows become the instances Django's iterator
+    makes (deferred columns, related rows, annotations), with no queryset iterated."""
+    from django.db.models.query import ModelIterable
+
+    vouchers = [issue_voucher(DefinitionFactory(), vehicle=OwnedVehicleFactory()) for _n in range(3)]
+
+    def build(code):
+        return (
+            Voucher.objects.select_related("definition", "vehicle__model")
+            .only("code", "status", "valid_until", "definition__name", "vehicle__vin", "vehicle__model__code")
+            .annotate(twice=F("uses_total") * 2)
+            .filter(code=code)
+        )
+
+    prepared = PreparedSelect(build, code=str)
+    prepared.get(code=vouchers[0].code)  # compiles and stores
+    monkeypatch.setattr(ModelIterable, "__iter__", lambda self: pytest.fail("iterated a queryset"))
+    for voucher in vouchers:
+        with CaptureQueriesContext(connection) as queries:
+            got = prepared.get(code=voucher.code)
+            loaded = (got.code, got.status, got.valid_until, got.twice, got.definition.name)
+            related = (got.vehicle.vin, got.vehicle.model.code)
+        assert len(queries) == 1
+        assert loaded == (
+            voucher.code,
+            voucher.status,
+            voucher.valid_until,
+            voucher.uses_total * 2,
+            voucher.definition.name,
+        )
+        assert related == (voucher.vehicle.vin, voucher.vehicle.model.code)
+        assert got.get_deferred_fields() >= {"uses_left", "issued_at"}
+        monkeypatch.undo()
+        with CaptureQueriesContext(connection) as queries:
+            assert got.uses_left == voucher.uses_left  # a deferred column loads as the ORM loads it
+        assert len(queries) == 1
+        monkeypatch.setattr(ModelIterable, "__iter__", lambda self: pytest.fail("iterated a queryset"))
+    with pytest.raises(Voucher.DoesNotExist):
+        prepared.get(code="NO-SUCH-CODE")
+
+
+def test_a_query_that_is_not_of_instances_is_iterated_as_a_queryset():
+    vehicle = VehicleFactory()
+    vins = PreparedSelect(lambda pk: Vehicle.objects.filter(pk=pk).values_list("vin", flat=True), pk=int)
+    assert vins.get(pk=vehicle.pk) == vehicle.vin
+    assert vins.get(pk=vehicle.pk) == vehicle.vin  # stored; still the queryset's values
