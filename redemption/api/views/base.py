@@ -29,6 +29,7 @@ from ..idempotency import (
     service_key,
     should_store,
 )
+from ..negotiation import SingleRendererNegotiation
 from ..permissions import HasScope
 from ..problems import PAYLOAD_TOO_LARGE, Problem, invalid, problem_exception_handler
 from ..schema import PartnerAutoSchema
@@ -40,6 +41,7 @@ class ProblemView(GenericAPIView):
 
     renderer_classes = [JSONRenderer]
     parser_classes = [JSONParser]
+    content_negotiation_class = SingleRendererNegotiation
     schema = PartnerAutoSchema()
     # Lists are paginated only where a view says so; OPTIONS is not offered (405, like any
     # undocumented method): partners are servers, and the schema describes every operation.
