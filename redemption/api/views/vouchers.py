@@ -8,6 +8,7 @@ from config.prepared import read_together
 from redemption.partner_models import ApiScope
 from redemption.services import redemption_redeem
 from vehicles.mileage import OdometerReplacement
+from vehicles.models import Vehicle
 from vouchers.eligibility import Reason
 from vouchers.models import Voucher
 from vouchers.selectors import voucher_by_code
@@ -43,15 +44,17 @@ def _fresh(voucher: Voucher) -> Voucher:
     return voucher_by_code(voucher.code)
 
 
-def _after_redeeming(looked_up: Voucher, redemption) -> Voucher:
+def _after_redeeming(looked_up: Voucher, presented: Vehicle, redemption) -> Voucher:
     """The voucher as the redemption left it: the instance the service locked and wrote, holding the
     holder rows read before (a voucher's holder does not change by a redemption), so the answer
-    needs no second read. A replay changed nothing now: it answers the voucher as it is."""
+    needs no second read: its vehicle is the one presented (a redemption of another car's voucher
+    is refused), its member the one read with it. A replay changed nothing now: it answers the
+    voucher as it is."""
     if redemption.replayed:
         return _fresh(looked_up)
     written = redemption.voucher
-    if written.vehicle_id == looked_up.vehicle_id:
-        written.vehicle = looked_up.vehicle
+    if written.vehicle_id == presented.pk:
+        written.vehicle = presented
     if written.member_id == looked_up.member_id:
         written.member = looked_up.member
     return written
@@ -203,8 +206,8 @@ class VoucherRedeemView(PartnerView):
         data.is_valid(raise_exception=True)
         body = data.validated_data
         # The service locks and reads the voucher with its definition; the answer takes the holder
-        # from here (see _after_redeeming).
-        related = ("vehicle", "member")
+        # from here: the member read with the voucher, the vehicle presented (see _after_redeeming).
+        related = ("member",)
         # The three reads go in one statement; each lookup still refuses in its turn.
         with read_together(
             voucher_read(code, related=related),
@@ -220,7 +223,7 @@ class VoucherRedeemView(PartnerView):
 
         def answer(redemption) -> None:
             # Inside the redemption's transaction: the stored answer commits with it.
-            result = {"redemption": redemption, "voucher": _after_redeeming(voucher, redemption)}
+            result = {"redemption": redemption, "voucher": _after_redeeming(voucher, vehicle, redemption)}
             answered["response"] = keep(Response(RedemptionResultSerializer(result).data))
 
         redemption_redeem(
