@@ -273,9 +273,7 @@ def stored_instances(key: Hashable, /, *, rows: list | None = None, **values: An
     if plan is None:
         return None
     connection = connections[db]
-    if plan.locks and connection.get_autocommit() and connection.features.has_select_for_update:
-        # The compiler's check, which the stored SQL skips.
-        raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+    refuse_lock_outside_transaction(connection, locks=plan.locks)
     if rows is None:
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, _params(compiled, values))
@@ -298,6 +296,12 @@ def stored_instances(key: Hashable, /, *, rows: list | None = None, **values: An
             setattr(instance, name, row[position])
         instances.append(instance)
     return instances
+
+
+def refuse_lock_outside_transaction(connection, *, locks: bool) -> None:
+    """The compiler's check of a locking read, which a stored statement skips with the compiler."""
+    if locks and connection.get_autocommit() and connection.features.has_select_for_update:
+        raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
 
 
 def stored_model(key: Hashable) -> type:

@@ -20,11 +20,11 @@ from django.core.exceptions import MultipleObjectsReturned
 from django.db import connections
 from django.db.models import QuerySet
 from django.db.models.query import MAX_GET_RESULTS
-from django.db.transaction import TransactionManagementError
 
 from .compiled_query import (
     StoredStatement,
     compiled_queryset,
+    refuse_lock_outside_transaction,
     stored_instances,
     stored_model,
     stored_statement,
@@ -72,10 +72,7 @@ class PreparedSelect:
         self._model = queryset.model
         if self._locks is None:
             self._locks = bool(queryset.query.select_for_update)
-        # The stored SQL skips the compiler, and with it this check of Django's.
-        connection = connections[queryset.db]
-        if self._locks and connection.get_autocommit() and connection.features.has_select_for_update:
-            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+        refuse_lock_outside_transaction(connections[queryset.db], locks=self._locks)
         return list(queryset) if found is None else _instances(queryset, found)
 
     def _shaped(self, **values) -> QuerySet:
