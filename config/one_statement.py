@@ -119,7 +119,12 @@ class Writes:
         quote = connection.ops.quote_name
         inserted = _inserted_fields(type(obj), with_key=obj.pk is not None)
         fields = inserted.fields
-        values, references = [], []
+        # One pass: each value, the earlier part a NULL key points at, and (while every value is
+        # plain) the value as the database takes it. A NULL goes into the text, not as a parameter:
+        # fewer parameters to bind, and psycopg keeps its conversion of a statement's text only for
+        # at most 50 of them.
+        values, references, params, nulls = [], [], [], []
+        plain = not inserted.placeholders
         for field, own_pre_save in zip(fields, inserted.own_pre_save, strict=True):
             value = field.pre_save(obj, True) if own_pre_save else getattr(obj, field.attname)
             target = None
@@ -128,16 +133,18 @@ class Writes:
                 target = names.get(id(target)) if target is not None else None
             references.append(target)
             values.append(value)
-        plain = not inserted.placeholders and not any(hasattr(v, "resolve_expression") for v in values)
-        # A NULL goes into the text, not as a parameter: fewer parameters to bind, and psycopg
-        # keeps its conversion of a statement's text only for at most 50 of them.
-        nulls: tuple = ()
-        if plain:
-            prepared = [
-                db_value(f, v, connection) if ref is None else None
-                for f, v, ref in zip(fields, values, references, strict=True)
-            ]
-            nulls = tuple(ref is None and p is None for p, ref in zip(prepared, references, strict=True))
+            if not plain:
+                continue
+            if hasattr(value, "resolve_expression"):
+                plain = False
+            elif target is not None:
+                nulls.append(False)
+            else:
+                prepared = db_value(field, value, connection)
+                nulls.append(prepared is None)
+                if prepared is not None:
+                    params.append(prepared)
+        nulls = tuple(nulls) if plain else ()
         key = (
             "insert",
             type(obj),
@@ -147,11 +154,6 @@ class Writes:
             connection.vendor,
         )
         if plain and key in _PART_SQL:
-            params = [
-                p
-                for p, ref, null in zip(prepared, references, nulls, strict=True)
-                if ref is None and not null
-            ]
             return _PART_SQL[key], params
         query = InsertQuery(type(obj))
         query.insert_values(fields, [obj])
