@@ -203,6 +203,7 @@ class StoredStatement:
     columns: int  # of each row, as the compiler counts them
     db: str
     locks: bool
+    instances: bool  # `stored_instances` makes its rows into model instances
 
 
 def stored_statement(
@@ -218,13 +219,14 @@ def stored_statement(
     compiled = _cache.get(key)
     if not isinstance(compiled, _Compiled):
         return None
-    query = compiled.template.query
+    template = compiled.template
     return StoredStatement(
         sql=compiled.sql,
         params=_params(compiled, values),
         columns=compiled.state["col_count"],
-        db=compiled.template.db,
-        locks=bool(query.select_for_update),
+        db=template.db,
+        locks=bool(template.query.select_for_update),
+        instances=_plan_for(compiled, template.db) is not None,
     )
 
 
@@ -264,12 +266,8 @@ def stored_instances(key: Hashable, /, *, rows: list | None = None, **values: An
         return None
     if any(value is None or _out_of_range(value) for value in values.values()):
         return None
-    template = compiled.template
-    db = template.db
-    plan = compiled.row_plans.get(db, _RETRY)
-    if plan is _RETRY:
-        with _lock:
-            plan = compiled.row_plans.setdefault(db, _row_plan(compiled, db))
+    db = compiled.template.db
+    plan = _plan_for(compiled, db)
     if plan is None:
         return None
     connection = connections[db]
@@ -307,6 +305,14 @@ def refuse_lock_outside_transaction(connection, *, locks: bool) -> None:
 def stored_model(key: Hashable) -> type:
     """The model of the query stored for `key` (stored by an earlier call)."""
     return _cache[key].template.model
+
+
+def _plan_for(compiled: _Compiled, db: str) -> "_RowPlan | None":
+    plan = compiled.row_plans.get(db, _RETRY)
+    if plan is _RETRY:
+        with _lock:
+            plan = compiled.row_plans.setdefault(db, _row_plan(compiled, db))
+    return plan
 
 
 def _row_plan(compiled: _Compiled, db: str) -> _RowPlan | None:

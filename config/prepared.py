@@ -53,7 +53,7 @@ class PreparedSelect:
         found = ahead.pop(_read_key(self, values), None) if ahead else None
         rows = stored_instances(self, rows=found, **values)
         if rows is None:
-            rows = self._through_queryset(values, found)
+            rows = self._through_queryset(values)
         if self.kind == "all":
             return rows
         if self.kind == "first":
@@ -65,15 +65,15 @@ class PreparedSelect:
             raise MultipleObjectsReturned(f"get() returned more than one {model._meta.object_name}.")
         return rows[0]
 
-    def _through_queryset(self, values: dict, found: list | None) -> list:
-        """The rows as the compiled queryset gives them (its first call, or a query whose rows
-        `stored_instances` does not make)."""
+    def _through_queryset(self, values: dict) -> list:
+        """The rows as the compiled queryset reads them (its first call, or a query whose rows
+        `stored_instances` does not make: never read ahead, see `_part`)."""
         queryset = compiled_queryset(self, self._shaped, **values)
         self._model = queryset.model
         if self._locks is None:
             self._locks = bool(queryset.query.select_for_update)
         refuse_lock_outside_transaction(connections[queryset.db], locks=self._locks)
-        return list(queryset) if found is None else _instances(queryset, found)
+        return list(queryset)
 
     def _shaped(self, **values) -> QuerySet:
         """The limits `QuerySet.get` and `.first` add, so the statement is theirs."""
@@ -113,11 +113,14 @@ def read_together(*reads: Read | None) -> Iterator[None]:
 
 def _part(select: PreparedSelect, values: dict) -> StoredStatement | None:
     """The read's statement, to go as one subquery; None if it may not go with others (it may
-    give several rows, or lock, or it is compiled every time)."""
+    give several rows, or lock, or it is compiled every time, or its rows are not model instances
+    `stored_instances` makes)."""
     if select.kind == "all":
         return None
     statement = stored_statement(select, select._shaped, **values)
-    return None if statement is None or statement.locks else statement
+    if statement is None or statement.locks or not statement.instances:
+        return None
+    return statement
 
 
 def _read_in_one_statement(reads: list[Read]) -> dict:
@@ -147,19 +150,3 @@ def _read_in_one_statement(reads: list[Read]) -> dict:
         # A row's primary key is never NULL: all NULLs is the LEFT JOIN's "no row".
         found[_read_key(select, values)] = [] if all(value is None for value in segment) else [segment]
     return found
-
-
-def _instances(queryset: QuerySet, rows: list) -> list:
-    """The model instances the queryset makes of these rows (read already), as if it had read them:
-    the same columns, converters and related objects."""
-    query = queryset.query
-    make_compiler = query.get_compiler
-
-    def get_compiler(*args, **kwargs):
-        compiler = make_compiler(*args, **kwargs)
-        compiler.as_sql()  # sets up the columns the rows are read into (kept for a stored query)
-        compiler.execute_sql = lambda *a, **k: [rows] if rows else []
-        return compiler
-
-    query.get_compiler = get_compiler
-    return list(queryset)

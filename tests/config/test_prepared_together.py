@@ -150,3 +150,18 @@ def test_a_read_compiled_every_time_is_read_alone_and_answers_right():
         assert DEALER.get(code=dealer.code) == dealer
     assert len(queries) == 2
     assert not any("LATERAL" in q["sql"] for q in queries.captured_queries)
+
+
+def test_a_read_that_gives_no_model_instances_is_read_alone():
+    """A `values_list` read is not made into instances from read-ahead rows: it reads itself."""
+    vehicle, dealer = VehicleFactory(), DealerFactory()
+    vins = PreparedSelect(lambda pk: Vehicle.objects.filter(pk=pk).values_list("vin", flat=True), pk=int)
+    vins.get(pk=vehicle.pk), DEALER.get(code=dealer.code)  # stored
+    with (
+        CaptureQueriesContext(connection) as queries,
+        read_together((vins, {"pk": vehicle.pk}), (DEALER, {"code": dealer.code})),
+    ):
+        assert vins.get(pk=vehicle.pk) == vehicle.vin
+        assert DEALER.get(code=dealer.code) == dealer
+    assert len(queries) == 2  # each alone: the other part may not go with it
+    assert not any("LATERAL" in query["sql"] for query in queries.captured_queries)
