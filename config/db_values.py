@@ -22,11 +22,11 @@ def db_value(field, value, connection):
         return field.get_db_prep_save(value, connection=connection)
     shortcut = _SHORTCUTS.get(field)
     if shortcut is None:
-        shortcut = _SHORTCUTS[field] = _shortcut_of(field, connection)
+        shortcut = _SHORTCUTS[field] = _shortcut_of(field)
     if shortcut is not _SLOW:
         if value is None:  # every field with a shortcut prepares None as None
             return None
-        prepared = shortcut(value)
+        prepared = shortcut(value, connection)
         if prepared is not _SLOW:
             return prepared
     return field.get_db_prep_save(value, connection=connection)
@@ -49,23 +49,27 @@ _INTEGER = frozenset(
 _AUTO_KEYS = frozenset({models.AutoField, models.BigAutoField, models.SmallAutoField})
 
 
-def _shortcut_of(field, connection):
+def _shortcut_of(field):
+    """A function of (value, connection) giving the prepared value, or _SLOW when only Django knows;
+    _SLOW for a field without one."""
     kind = type(field)
     if kind in _TEXT:
         # to_python gives back any str (a choices enum member included) unchanged.
-        return lambda value: value if isinstance(value, str) else _SLOW
+        return lambda value, connection: value if isinstance(value, str) else _SLOW
     if kind is models.BooleanField:
-        return lambda value: value if type(value) is bool else _SLOW
+        return lambda value, connection: value if type(value) is bool else _SLOW
     if kind is models.DateTimeField:
         # An aware datetime: no naive-time warning; PostgreSQL's adapt_datetimefield_value keeps it.
-        return lambda value: (
+        return lambda value, connection: (
             value if type(value) is datetime.datetime and value.utcoffset() is not None else _SLOW
         )
     if kind in _INTEGER:
-        adapt, internal_type = connection.ops.adapt_integerfield_value, field.get_internal_type()
-        return lambda value: adapt(value, internal_type) if type(value) is int else _SLOW
+        internal_type = field.get_internal_type()
+        return lambda value, connection: (
+            connection.ops.adapt_integerfield_value(value, internal_type) if type(value) is int else _SLOW
+        )
     if kind in (models.ForeignKey, models.OneToOneField) and type(field.target_field) in _AUTO_KEYS:
         # An automatic key's value is prepared as int(value), validated by the backend (PostgreSQL
         # takes any), and not adapted.
-        return lambda value: value if type(value) is int else _SLOW
+        return lambda value, connection: value if type(value) is int else _SLOW
     return _SLOW
