@@ -139,10 +139,8 @@ class Answer(Lean):
     represented from its class's plan (`answer_plans`: binding and asking each field cost more
     than the values) where every field of it can be planned."""
 
-    planned = True  # tests compare the plan with DRF's own representation
-
     def to_representation(self, instance):
-        plan = plan_of(type(self), Answer) if self.planned else None
+        plan = plan_of(type(self), Answer)
         if plan is None:
             return super().to_representation(instance)
         return represent(plan, self, instance, Answer)
