@@ -11,6 +11,7 @@ benchmarks' throughput ratios are higher than these cost ratios; the order of th
 between them are what a run says.
 """
 
+import argparse
 import io
 import os
 import statistics
@@ -21,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.harness import manage, postgres
+from bench.harness import manage, postgres, rounds_count
 
 Recorded = tuple[str, list, bool]  # SQL, its parameters, whether it ran in a transaction
 
@@ -147,3 +148,53 @@ def bench_database(name: str, env: dict) -> Iterator[None]:
 
             connections.close_all()
         postgres(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class Kinds:
+    """A ceiling bench's requests: `floor()` is the path's floor, and `ceiling()` the same floor
+    request while `as_ceiling` is set, which the floor's installed ceiling work reads."""
+
+    as_ceiling = False
+
+    def floor(self) -> bytes:
+        raise NotImplementedError
+
+    def ceiling(self) -> bytes:
+        self.as_ceiling = True
+        try:
+            return self.floor()
+        finally:
+            self.as_ceiling = False
+
+
+def arguments(doc: str, *, requests: int, database: str) -> tuple[argparse.Namespace, Run]:
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--requests", type=int, default=requests, help=f"requests of each kind per round (default {requests})"
+    )
+    parser.add_argument(
+        "--rounds", type=rounds_count, default=3, help="rounds, the kinds alternating (default 3)"
+    )
+    parser.add_argument("--database", default=database)
+    args = parser.parse_args()
+    return args, Run(rounds=args.rounds, requests=args.requests)
+
+
+def measure_and_print(
+    runs: dict[str, Callable[[], object]], plan: Run, *, sends: str, machinery: str
+) -> None:
+    """Measure the kinds (the first the baseline, the last the real path) and print the table and
+    how much of the path's CPU its own Python is (path - ceiling)."""
+    figures = alternate(runs, plan)
+    path = list(runs)[-1]
+    print(
+        f"\nin-process, production settings, PostgreSQL; {plan.rounds} rounds of {plan.requests} requests"
+        f" of each kind; the ceiling sends {sends}"
+    )
+    median = print_figures(figures, baseline=next(iter(runs)))
+    python = median[path] - median["ceiling"]
+    print(
+        f"\nthe {path}'s own Python ({path} - ceiling): {python:.3f} ms, "
+        f"{100 * python / median[path]:.0f} % of its CPU; "
+        f"its statements and {machinery} (ceiling): {median['ceiling']:.3f} ms"
+    )

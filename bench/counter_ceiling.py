@@ -18,7 +18,6 @@ Run from the repository root (PostgreSQL on 127.0.0.1:5432):
     .venv/bin/python bench/counter_ceiling.py [--requests 300] [--rounds 3]
 """
 
-import argparse
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -26,12 +25,11 @@ from types import SimpleNamespace
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: the project's packages, bench included
 
-from bench.ceiling import Run, alternate, bench_database, print_figures, record_statements, send, wsgi_call  # noqa: E402
+from bench import ceiling  # noqa: E402
 from bench.counter_redeem import seed, server_environment  # noqa: E402
-from bench.harness import rounds_count  # noqa: E402
 
 
-class Requests:
+class Requests(ceiling.Kinds):
     """The four kinds, each a GET answering 200; the counter's with one advisor's session."""
 
     def __init__(self, seeded):
@@ -51,24 +49,15 @@ class Requests:
         vehicle_id, _voucher_id = seeded.cars[0][0]
         self.page_path = f"/counter/vehicles/{vehicle_id}/"
         self.baseline_path, self.floor_path = baseline_url(1), floor_url(1)
-        self.as_ceiling = False
 
     def get(self, path: str, headers: dict) -> bytes:
-        return wsgi_call(self.app, "GET", path, headers={"HTTP_ACCEPT": "text/html", **headers})
+        return ceiling.wsgi_call(self.app, "GET", path, headers={"HTTP_ACCEPT": "text/html", **headers})
 
     def baseline(self) -> bytes:
         return self.get(self.baseline_path, {})
 
     def floor(self) -> bytes:
         return self.get(self.floor_path, self.cookie)
-
-    def ceiling(self) -> bytes:
-        """The counter floor view sending the page's recorded statements (`install_ceiling`)."""
-        self.as_ceiling = True
-        try:
-            return self.floor()
-        finally:
-            self.as_ceiling = False
 
     def page(self) -> bytes:
         return self.get(self.page_path, self.cookie)
@@ -81,8 +70,8 @@ def install_ceiling(requests: Requests) -> int:
 
     import bench.counter_floor as floor
 
-    floor_statements = {sql for sql, _params, _in in record_statements(requests.floor)[0]}
-    recorded, html = record_statements(requests.page)
+    floor_statements = {sql for sql, _params, _in in ceiling.record_statements(requests.floor)[0]}
+    recorded, html = ceiling.record_statements(requests.page)
     own = [(sql, params) for sql, params, _in in recorded if sql not in floor_statements]
     text = html.decode()
     floor_page = floor.PAGE
@@ -95,7 +84,7 @@ def install_ceiling(requests: Requests) -> int:
             if not requests.as_ceiling:
                 return floor_page.render(context, request)
             with connection.cursor() as cursor:
-                send(cursor, own)
+                ceiling.send(cursor, own)
             return text
 
     floor.PAGE = CeilingPage()
@@ -103,20 +92,9 @@ def install_ceiling(requests: Requests) -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--requests", type=int, default=300, help="requests of each kind per round (default 300)"
-    )
-    parser.add_argument(
-        "--rounds", type=rounds_count, default=3, help="rounds, the kinds alternating (default 3)"
-    )
-    parser.add_argument("--database", default="vouchers_bench_counter_ceiling")
-    args = parser.parse_args()
+    args, plan = ceiling.arguments(__doc__, requests=300, database="vouchers_bench_counter_ceiling")
     env = server_environment(SimpleNamespace(database=args.database, port=0, workers=1))
-    plan = Run(rounds=args.rounds, requests=args.requests)
-    with bench_database(args.database, env):
+    with ceiling.bench_database(args.database, env):
         requests = Requests(seed(env, clients=1, cars_per_client=1, uses=10, owned=True))
         for _n in range(plan.warm):  # the page's statements prepared, its plans cached, before recording
             requests.page()
@@ -127,17 +105,8 @@ def main() -> int:
             "ceiling": requests.ceiling,
             "page": requests.page,
         }
-        figures = alternate(runs, plan)
-        print(
-            f"\nin-process, production settings, PostgreSQL; {plan.rounds} rounds of {plan.requests} requests"
-            f" of each kind; the ceiling sends the page's {own} own statements"
-        )
-        median = print_figures(figures, baseline="baseline")
-        python = median["page"] - median["ceiling"]
-        print(
-            f"\nthe page's own Python (page - ceiling): {python:.3f} ms, "
-            f"{100 * python / median['page']:.0f} % of a page's CPU; "
-            f"its statements and the counter's machinery (ceiling): {median['ceiling']:.3f} ms"
+        ceiling.measure_and_print(
+            runs, plan, sends=f"the page's {own} own statements", machinery="the counter's machinery"
         )
     return 0
 

@@ -17,7 +17,6 @@ Run from the repository root (PostgreSQL on 127.0.0.1:5432):
     .venv/bin/python bench/redeem_ceiling.py [--requests 400] [--rounds 3]
 """
 
-import argparse
 import json
 import sys
 import uuid
@@ -27,12 +26,11 @@ from types import SimpleNamespace
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: the project's packages, bench included
 
+from bench import ceiling  # noqa: E402
 from bench.api_redeem import redeem_body, seed, server_environment  # noqa: E402
-from bench.ceiling import Run, alternate, bench_database, print_figures, record_statements, send, wsgi_call  # noqa: E402
-from bench.harness import rounds_count  # noqa: E402
 
 
-class Requests:
+class Requests(ceiling.Kinds):
     """The four kinds, each answering 200."""
 
     def __init__(self, seeded):
@@ -46,11 +44,10 @@ class Requests:
         self.code, self.vin = seeded.cars[0][0]
         self.mileage = 600_000  # far from any other number the statements carry
         self.baseline_path, self.floor_path = baseline_url(1), floor_url(1)
-        self.as_ceiling = False
 
     def post(self, path: str, body: dict, headers: dict) -> bytes:
         headers = {"HTTP_ACCEPT": "application/json", "CONTENT_TYPE": "application/json", **headers}
-        return wsgi_call(self.app, "POST", path, body=json.dumps(body).encode(), headers=headers)
+        return ceiling.wsgi_call(self.app, "POST", path, body=json.dumps(body).encode(), headers=headers)
 
     def partner(self) -> dict:
         return {"HTTP_AUTHORIZATION": f"Bearer {self.token}", "HTTP_IDEMPOTENCY_KEY": str(uuid.uuid4())}
@@ -60,14 +57,6 @@ class Requests:
 
     def floor(self) -> bytes:
         return self.post(self.floor_path, {}, self.partner())
-
-    def ceiling(self) -> bytes:
-        """The partner floor view doing the redeem's recorded statements (`install_ceiling`)."""
-        self.as_ceiling = True
-        try:
-            return self.floor()
-        finally:
-            self.as_ceiling = False
 
     def redeem(self) -> bytes:
         self.mileage += 1
@@ -86,7 +75,7 @@ def install_ceiling(requests: Requests) -> tuple[int, int]:
     from members.models import RateLimitBucket
     from redemption.partner_models import IdempotencyRecord
 
-    recorded, answer = record_statements(requests.redeem)
+    recorded, answer = ceiling.record_statements(requests.redeem)
     answer = json.loads(answer)
     floor_tables = (RateLimitBucket._meta.db_table, IdempotencyRecord._meta.db_table)
     own = [item for item in recorded if not any(f'"{table}"' in item[0] for table in floor_tables)]
@@ -107,9 +96,9 @@ def install_ceiling(requests: Requests) -> tuple[int, int]:
         requests.mileage += 1
         key = f"ceiling:{idempotency_key}"
         with connection.cursor() as cursor:
-            send(cursor, fresh(False, key, requests.mileage))
+            ceiling.send(cursor, fresh(False, key, requests.mileage))
         with transaction.atomic(), connection.cursor() as cursor:
-            send(cursor, fresh(True, key, requests.mileage))
+            ceiling.send(cursor, fresh(True, key, requests.mileage))
             return keep(Response(answer))
 
     floor_use = PartnerFloorView._use
@@ -124,20 +113,9 @@ def install_ceiling(requests: Requests) -> tuple[int, int]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--requests", type=int, default=400, help="requests of each kind per round (default 400)"
-    )
-    parser.add_argument(
-        "--rounds", type=rounds_count, default=3, help="rounds, the kinds alternating (default 3)"
-    )
-    parser.add_argument("--database", default="vouchers_bench_ceiling")
-    args = parser.parse_args()
+    args, plan = ceiling.arguments(__doc__, requests=400, database="vouchers_bench_ceiling")
     env = server_environment(SimpleNamespace(database=args.database, port=0, workers=1, ratelimit_redis=""))
-    plan = Run(rounds=args.rounds, requests=args.requests)
-    with bench_database(args.database, env):
+    with ceiling.bench_database(args.database, env):
         uses = (plan.requests + plan.warm) * plan.rounds + 2 * plan.warm
         requests = Requests(seed(env, clients=1, cars_per_client=1, uses=uses))
         for _n in range(plan.warm):  # the redeem's statements prepared, its plans cached, before recording
@@ -149,19 +127,8 @@ def main() -> int:
             "ceiling": requests.ceiling,
             "redeem": requests.redeem,
         }
-        figures = alternate(runs, plan)
-        print(
-            f"\nin-process, production settings, PostgreSQL; {plan.rounds} rounds of {plan.requests} requests"
-            f" of each kind; the ceiling sends the redeem's {before} statement(s) before its transaction"
-            f" and {inside} in it"
-        )
-        median = print_figures(figures, baseline="baseline")
-        python = median["redeem"] - median["ceiling"]
-        print(
-            f"\nthe redeem's own Python (redeem - ceiling): {python:.3f} ms, "
-            f"{100 * python / median['redeem']:.0f} % of a redeem's CPU; "
-            f"its statements and the partner machinery (ceiling): {median['ceiling']:.3f} ms"
-        )
+        sends = f"the redeem's {before} statement(s) before its transaction and {inside} in it"
+        ceiling.measure_and_print(runs, plan, sends=sends, machinery="the partner machinery")
     return 0
 
 
