@@ -252,10 +252,15 @@ class Phase:
         return self.ok / self.seconds if self.seconds else 0.0
 
 
-def floor_phase(port: int, token: str, clients: int, per_client: int) -> Phase:
-    from bench.partner_floor import url
+def floor_phase(port: int, token: str, clients: int, per_client: int, *, ceiling: bool = False) -> Phase:
+    """The partner floor's POSTs, or (`ceiling`) the redeem's ceiling's (bench/redeem_ceiling_view.py):
+    the same partner machinery, the client's row or recorded redeem."""
+    from bench import partner_floor, redeem_ceiling_view
 
-    phase = Phase("partner floor: partner API + the baseline's SQL")
+    if ceiling:
+        phase, url = Phase("ceiling: partner API + the redeem's statements"), redeem_ceiling_view.url
+    else:
+        phase, url = Phase("partner floor: partner API + the baseline's SQL"), partner_floor.url
 
     def work(index, barrier):
         client = Client("127.0.0.1", port, {"Authorization": f"Bearer {token}"})

@@ -150,24 +150,10 @@ def bench_database(name: str, env: dict) -> Iterator[None]:
         postgres(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-class Kinds:
-    """A ceiling bench's requests: `floor()` is the path's floor, and `ceiling()` the same floor
-    request while `as_ceiling` is set, which the floor's installed ceiling work reads."""
-
-    as_ceiling = False
-
-    def floor(self) -> bytes:
-        raise NotImplementedError
-
-    def ceiling(self) -> bytes:
-        self.as_ceiling = True
-        try:
-            return self.floor()
-        finally:
-            self.as_ceiling = False
-
-
-def arguments(doc: str, *, requests: int, database: str) -> tuple[argparse.Namespace, Run]:
+def arguments(
+    doc: str, *, requests: int, database: str, more: Callable[[argparse.ArgumentParser], None] | None = None
+) -> tuple[argparse.Namespace, Run]:
+    """`--requests`, `--rounds`, `--database`, and what `more` adds."""
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
         "--requests", type=int, default=requests, help=f"requests of each kind per round (default {requests})"
@@ -176,6 +162,8 @@ def arguments(doc: str, *, requests: int, database: str) -> tuple[argparse.Names
         "--rounds", type=rounds_count, default=3, help="rounds, the kinds alternating (default 3)"
     )
     parser.add_argument("--database", default=database)
+    if more is not None:
+        more(parser)
     args = parser.parse_args()
     return args, Run(rounds=args.rounds, requests=args.requests)
 
