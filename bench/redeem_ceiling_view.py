@@ -14,6 +14,7 @@ own car, whose voucher the replays leave inconsistent with its ledger: a benchma
 import json
 import os
 import pickle
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,9 @@ from .partner_floor import PartnerFloorView
 
 PATH = "bench/redeem-ceiling/<int:client>/"
 RECORDINGS_FILE = "BENCH_CEILING_RECORDINGS"
+# The idempotency key a partner's request gives the services (`redemption.api.idempotency.service_key`)
+# with the UUID the benchmarks send; the actor's label ("api:<key name>") must not match.
+SERVICE_KEY = re.compile(r"api:\d+:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def url(client: int) -> str:
@@ -54,7 +58,7 @@ def record(client: int, redeem, *, floor_tables: tuple[str, ...]) -> Recording:
     floor sends itself)."""
     recorded, answer = record_statements(redeem)
     sent = [item for item in recorded if not any(f'"{table}"' in item[0] for table in floor_tables)]
-    key = next(value for _sql, params, _in in sent for value in params if str(value).startswith("api:"))
+    key = next(value for _sql, params, _in in sent for value in params if SERVICE_KEY.fullmatch(str(value)))
     _recordings[client] = Recording(
         before=[(sql, params) for sql, params, inside in sent if not inside],
         inside=[(sql, params) for sql, params, inside in sent if inside],
