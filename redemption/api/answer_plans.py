@@ -93,9 +93,10 @@ def _kind(field, planned_base: type) -> tuple[str | None, type | None]:
     return None, None
 
 
-def represent(plan: Plan, serializer, instance, planned_base: type) -> dict:
-    """What DRF's `Serializer.to_representation` gives for `instance`; `serializer` answers the
-    plan's method fields and lends its context to nested serializers."""
+def represent(plan: Plan, serializer, instance, context: dict) -> dict:
+    """What DRF's `Serializer.to_representation` gives for `instance`: `serializer` answers the
+    plan's method fields (None when the plan has none), and `context` is the root serializer's,
+    which DRF gives every nested serializer however deep."""
     ret = {}
     for step in plan.steps:
         if step.kind == METHOD:
@@ -115,8 +116,8 @@ def represent(plan: Plan, serializer, instance, planned_base: type) -> dict:
             ret[step.name] = step.field.to_representation(attribute)
         else:
             nested_plan = _PLANS[step.nested]
-            holder = step.nested(context=serializer.context) if nested_plan.has_methods else None
-            ret[step.name] = represent(nested_plan, holder, attribute, planned_base)
+            holder = step.nested(context=context) if nested_plan.has_methods else None
+            ret[step.name] = represent(nested_plan, holder, attribute, context)
     return ret
 
 

@@ -143,7 +143,7 @@ class Answer(Lean):
         plan = plan_of(type(self), Answer)
         if plan is None:
             return super().to_representation(instance)
-        return represent(plan, self, instance, Answer)
+        return represent(plan, self, instance, self.context)
 
 
 class DefinitionSummarySerializer(Answer):

@@ -178,3 +178,24 @@ def test_the_plan_is_made_once_per_class_and_shared_by_threads():
         plans = list(pool.map(lambda _: answer_plans.plan_of(Fresh, Answer), range(32)))
     assert plans[0] is not None and all(plan is plans[0] for plan in plans)
     assert Fresh({"code": "K7QF"}).data == {"code": "K7QF"}
+
+
+class _Innermost(Answer):
+    word = serializers.SerializerMethodField()
+
+    def get_word(self, instance) -> str:
+        return f"{self.context['word']} {instance['name']}"
+
+
+class _MiddleWithoutMethods(Answer):
+    name = serializers.CharField()
+    inner = _Innermost(source="*")
+
+
+class _Outermost(Answer):
+    middle = _MiddleWithoutMethods(source="*")
+
+
+def test_a_method_two_levels_down_under_a_serializer_without_methods_reads_the_roots_context(monkeypatch):
+    answer = _same(monkeypatch, lambda: _Outermost({"name": "Lin"}, context={"word": "hi"}).data)
+    assert answer == {"middle": {"name": "Lin", "inner": {"word": "hi Lin"}}}
